@@ -1,0 +1,3 @@
+#!/usr/bin/env node
+// Thin shim: everything lives in the bundled entry.
+import '../dist/secbuild.js';

@@ -1,0 +1,94 @@
+/**
+ * `cmd:COMMAND` — the standard output of a command, run without a shell.
+ * Trailing newlines are removed, as shell command substitution does.
+ * The command line is split on whitespace; single and double quotes group
+ * words. For pipes or variables use a shell explicitly: `cmd:sh -c '...'`.
+ *
+ *   secbuild --secret id=gh,from='cmd:gh auth token' -t app .
+ *
+ *   # secbuild.yml
+ *   secrets:
+ *     ecr: { from: "cmd:aws ecr get-login-password" }
+ *     token: { from: "cmd:op read op://vault/item/token" }
+ *
+ * A non-zero exit fails the secret and shows the command's stderr (last lines).
+ * The command gets secbuild's environment minus every variable a secret is read from;
+ * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it.
+ */
+import { capture } from '../src/exec.js';
+import { ProviderError, type SecretProvider } from './types.js';
+
+export function splitCommand(line: string): string[] {
+  const words: string[] = [];
+  let word = '';
+  let inWord = false;
+  let quote: '"' | "'" | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\\' && quote === '"' && (line[i + 1] === '"' || line[i + 1] === '\\')) word += line[++i];
+      else word += c;
+    } else if (c === '"' || c === "'") {
+      quote = c;
+      inWord = true;
+    } else if (c === '\\' && i + 1 < line.length) {
+      word += line[++i];
+      inWord = true;
+    } else if (/\s/.test(c)) {
+      if (inWord) words.push(word);
+      word = '';
+      inWord = false;
+    } else {
+      word += c;
+      inWord = true;
+    }
+  }
+  if (quote) throw new ProviderError(`unbalanced ${quote} quote in the command`);
+  if (inWord) words.push(word);
+  return words;
+}
+
+function stripTrailingNewlines(buf: Buffer): Buffer {
+  let end = buf.length;
+  while (end > 0 && buf[end - 1] === 0x0a) end--;
+  return buf.subarray(0, end);
+}
+
+function tail(text: string, lines = 5): string {
+  const all = text.trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+export const cmdProvider = {
+  scheme: 'cmd',
+  usage: 'cmd:COMMAND           standard output of a command (no shell; trailing newlines removed)',
+  check(key) {
+    try {
+      return splitCommand(key).length === 0 ? 'the command is empty' : undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  },
+  describe: (key) => `cmd:${key}`,
+  async resolve(key, ctx) {
+    const [file, ...args] = splitCommand(key);
+    const timeoutSec = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
+    const result = await capture(file!, args, {
+      env: ctx.childEnv,
+      cwd: ctx.cwd,
+      timeoutMs: Number.isFinite(timeoutSec) && timeoutSec > 0 ? timeoutSec * 1000 : 120_000,
+      inheritStdin: process.stdin.isTTY === true,
+    });
+    if (result.failedToStart) {
+      throw new ProviderError(`command "${file}" could not be started (${result.failedToStart}); check that it is installed and on PATH`);
+    }
+    if (result.timedOut) throw new ProviderError(`command "${file}" did not finish within ${timeoutSec}s (SECBUILD_CMD_TIMEOUT)`);
+    if (result.exitCode !== 0) {
+      const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const err = tail(result.stderr);
+      throw new ProviderError(`command "${file}" ${how}${err ? `; its stderr:\n${err}` : ''}`);
+    }
+    return stripTrailingNewlines(result.stdout);
+  },
+} satisfies SecretProvider;

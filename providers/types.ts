@@ -1,0 +1,43 @@
+/**
+ * The one contract every secret provider implements. A reference is written
+ * `SCHEME:KEY` (for example `env:NPM_TOKEN`); the registry in `./index.ts`
+ * maps the scheme to a provider, the provider turns the key into bytes.
+ *
+ * Rules every provider follows (checked by test/unit/providers.conformance.test.ts):
+ * - `resolve` returns the value as a Buffer, byte-exact.
+ * - A key that does not exist throws `MissingSecret` (so `optional` secrets can be skipped).
+ * - Any other failure throws `ProviderError`. Neither message ever contains a value.
+ */
+
+export interface ResolveContext {
+  /** The environment secbuild was started with (read-only). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Environment for child processes a provider starts: secret sources removed. */
+  readonly childEnv: NodeJS.ProcessEnv;
+  /** Directory that relative paths are resolved against. */
+  readonly cwd: string;
+}
+
+export interface SecretProvider {
+  /** The part before the first colon of a reference. */
+  readonly scheme: string;
+  /** One line for `--help` and the unknown-scheme error, e.g. `env:NAME  an environment variable`. */
+  readonly usage: string;
+  /** Checks the key's syntax without resolving; returns a problem sentence or undefined. */
+  check?(key: string): string | undefined;
+  /** Printable description of where the value comes from (no value, ever). */
+  describe(key: string, ctx: ResolveContext): string;
+  /** Environment variables this reference reads: removed from every child's environment. */
+  envVars?(key: string): string[];
+  resolve(key: string, ctx: ResolveContext): Promise<Buffer>;
+}
+
+/** The key names nothing (unset variable, absent file, no keychain item). */
+export class MissingSecret extends Error {
+  override name = 'MissingSecret';
+}
+
+/** The provider could not produce a value for another reason. */
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+}

@@ -1,0 +1,163 @@
+/**
+ * secbuild.yml: named secrets, netrc/npmrc entries and templates.
+ *
+ *   secrets:
+ *     gh_token: { from: env:GITHUB_TOKEN }
+ *     npm_token: { from: "keychain:npm/ci", optional: true }
+ *     pip_conf: { template: ./pip.conf.tmpl }     # ${name} placeholders name other secrets
+ *     api_key: { from: "cmd:op read op://ci/api/key", mount: true }
+ *   netrc:
+ *     - { machine: github.com, login: x-access-token, password: gh_token }
+ *   npmrc:
+ *     - { registry: "https://npm.pkg.github.com/", token: npm_token, scope: "@acme" }
+ *
+ * A secret named only by templates is an input to them and is not handed to
+ * docker on its own; every other secret is (and `mount: true` forces it).
+ * Relative paths (file: references, template files) are relative to the config
+ * file's directory. Errors name the file, the key path and what was expected.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { looksLikeRef, parseRef } from '../providers/index.js';
+import { UsageError } from './errors.js';
+import { checkId, checkScope, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
+
+export interface LoadedConfig {
+  path: string;
+  specs: SecretSpec[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseConfig(text: string, path: string, parse: (t: string) => unknown): LoadedConfig {
+  const bad = (keyPath: string, expected: string): never => {
+    throw new UsageError(`${path}: ${keyPath}: expected ${expected}.`);
+  };
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid YAML (${(err as Error).message.split('\n')[0]}).`);
+  }
+  if (doc === null || doc === undefined) return { path, specs: [] };
+  if (!isObj(doc)) bad('(top level)', 'a mapping with secrets:, netrc: and npmrc:');
+  const top = doc as Obj;
+  for (const k of Object.keys(top)) {
+    if (!['secrets', 'netrc', 'npmrc', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc (unknown key)');
+  }
+  const base = dirname(path);
+  const specs: SecretSpec[] = [];
+  const names = new Set<string>();
+  const usedByTemplates = new Set<string>();
+
+  const secrets = top.secrets ?? {};
+  if (!isObj(secrets)) bad('secrets', 'a mapping of secret names to { from: REF } or { template: FILE }');
+  for (const [name, raw] of Object.entries(secrets as Obj)) {
+    const at = `secrets.${name}`;
+    try {
+      checkId(name, at);
+    } catch {
+      bad(at, 'a name of letters, digits, ".", "_" and "-"');
+    }
+    const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
+    for (const k of Object.keys(def)) {
+      if (!['from', 'template', 'optional', 'mount', 'description'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount (unknown key)');
+    }
+    const optional = def.optional ?? false;
+    if (typeof optional !== 'boolean') bad(`${at}.optional`, 'true or false');
+    const mount = def.mount ?? true;
+    if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
+    const origin = `${path} ${at}`;
+    if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
+    if (typeof def.from === 'string') {
+      let ref;
+      try {
+        ref = parseRef(def.from, base, `${path} ${at}.from`);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref });
+    } else if (typeof def.template === 'string') {
+      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template) });
+    } else {
+      bad(at, 'from: SCHEME:KEY (env:, file:, keychain:, cmd:) or template: FILE');
+    }
+    names.add(name);
+  }
+
+  const field = (keyPath: string, v: unknown, literal: boolean): FieldValue => {
+    if (typeof v !== 'string' || v === '') return bad(keyPath, literal ? 'a string' : 'the name of a secret under secrets: or a reference such as env:TOKEN');
+    if (looksLikeRef(v)) return { kind: 'ref', ref: parseRef(v, base, `${path} ${keyPath}`) };
+    if (literal) return { kind: 'literal', text: v };
+    if (!names.has(v)) bad(keyPath, `the name of a secret under secrets: (no secret "${v}" is declared) or a reference such as env:TOKEN`);
+    usedByTemplates.add(v);
+    return { kind: 'secret', name: v };
+  };
+
+  const list = (key: 'netrc' | 'npmrc'): Obj[] => {
+    const v = top[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) return bad(key, 'a list of entries');
+    return v.map((e, i) => (isObj(e) ? e : bad(`${key}[${i}]`, 'a mapping')));
+  };
+
+  const netrc = new Map<string, NetrcEntry[]>();
+  list('netrc').forEach((e, i) => {
+    const at = `netrc[${i}]`;
+    for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id (unknown key)');
+    if (typeof e.machine !== 'string' || !e.machine || /[\s#]/.test(e.machine)) bad(`${at}.machine`, 'a host name');
+    const id = e.id === undefined ? 'netrc' : typeof e.id === 'string' ? e.id : bad(`${at}.id`, 'a string');
+    const entry: NetrcEntry = {
+      machine: e.machine as string,
+      login: field(`${at}.login`, e.login, true),
+      password: field(`${at}.password`, e.password, false),
+    };
+    netrc.set(id, [...(netrc.get(id) ?? []), entry]);
+  });
+  const npmrc = new Map<string, NpmrcEntry[]>();
+  list('npmrc').forEach((e, i) => {
+    const at = `npmrc[${i}]`;
+    for (const k of Object.keys(e)) if (!['registry', 'token', 'scope', 'id'].includes(k)) bad(`${at}.${k}`, 'one of registry, token, scope, id (unknown key)');
+    if (typeof e.registry !== 'string') bad(`${at}.registry`, 'a registry URL such as https://npm.example.com/');
+    try {
+      registryKey(`${path} ${at}.registry`, e.registry as string);
+      checkScope(`${path} ${at}.scope`, e.scope as string | undefined);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const id = e.id === undefined ? 'npmrc' : typeof e.id === 'string' ? e.id : bad(`${at}.id`, 'a string');
+    const entry: NpmrcEntry = { registry: e.registry as string, token: field(`${at}.token`, e.token, false), scope: e.scope as string | undefined };
+    npmrc.set(id, [...(npmrc.get(id) ?? []), entry]);
+  });
+  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc` });
+  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc` });
+
+  // Names used only as template inputs are not handed to docker unless mount: true is explicit.
+  for (const spec of specs) {
+    if (spec.kind !== 'ref' || !usedByTemplates.has(spec.id)) continue;
+    const def = (secrets as Obj)[spec.id];
+    spec.mount = isObj(def) && def.mount === true;
+  }
+  return { path, specs };
+}
+
+/** Loads `--config PATH`, else ./secbuild.yml (or .yaml) when present. */
+export async function loadConfig(explicit: string | undefined, cwd: string): Promise<LoadedConfig | undefined> {
+  const candidates = explicit ? [resolvePath(cwd, explicit)] : ['secbuild.yml', 'secbuild.yaml'].map((n) => resolvePath(cwd, n));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
+      throw new UsageError(`--config ${explicit}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
+    }
+    const { parse } = await import('yaml');
+    return parseConfig(text, path, (t) => parse(t));
+  }
+  return undefined;
+}
