@@ -12,11 +12,13 @@
  *     token: { from: "cmd:op read op://vault/item/token" }
  *
  * A non-zero exit fails the secret and shows the command's stderr (last lines).
+ * A command that is not found counts as a missing key (`MissingSecret`, as for an
+ * absent file), so an optional secret is skipped when its tool is not installed.
  * The command gets secbuild's environment minus every variable a secret is read from;
  * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it.
  */
 import { capture } from '../src/exec.js';
-import { ProviderError, type SecretProvider } from './types.js';
+import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
 export function splitCommand(line: string): string[] {
   const words: string[] = [];
@@ -73,13 +75,17 @@ export const cmdProvider = {
   describe: (key) => `cmd:${key}`,
   async resolve(key, ctx) {
     const [file, ...args] = splitCommand(key);
-    const timeoutSec = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
+    const asked = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
+    const timeoutSec = Number.isFinite(asked) && asked > 0 ? asked : 120;
     const result = await capture(file!, args, {
       env: ctx.childEnv,
       cwd: ctx.cwd,
-      timeoutMs: Number.isFinite(timeoutSec) && timeoutSec > 0 ? timeoutSec * 1000 : 120_000,
+      timeoutMs: timeoutSec * 1000,
       inheritStdin: process.stdin.isTTY === true,
     });
+    if (result.failedToStart === 'ENOENT') {
+      throw new MissingSecret(`command "${file}" was not found; check that it is installed and on PATH`);
+    }
     if (result.failedToStart) {
       throw new ProviderError(`command "${file}" could not be started (${result.failedToStart}); check that it is installed and on PATH`);
     }

@@ -10,7 +10,7 @@
  *
  * Files larger than BuildKit's limit are refused before they are read.
  */
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { MAX_SECRET_BYTES } from '../src/limits.js';
@@ -29,9 +29,9 @@ export const fileProvider = {
   describe: (key) => `file:${key}`,
   async resolve(key, ctx) {
     const path = expandPath(key, ctx);
-    let handle;
+    let fd: number;
     try {
-      handle = await open(path, 'r');
+      fd = openSync(path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new MissingSecret(`file ${path} does not exist`);
@@ -40,14 +40,14 @@ export const fileProvider = {
       throw new ProviderError(`cannot open ${path} (${code ?? 'error'})`);
     }
     try {
-      const st = await handle.stat();
+      const st = fstatSync(fd);
       if (st.isDirectory()) throw new ProviderError(`${path} is a directory, not a file`);
       if (st.isFile() && st.size > MAX_SECRET_BYTES) {
         throw new ProviderError(`file ${path} is ${st.size} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
       }
-      return await handle.readFile();
+      return readFileSync(fd);
     } finally {
-      await handle.close();
+      closeSync(fd);
     }
   },
 } satisfies SecretProvider;

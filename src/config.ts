@@ -16,7 +16,7 @@
  * Relative paths (file: references, template files) are relative to the config
  * file's directory. Errors name the file, the key path and what was expected.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { looksLikeRef, parseRef } from '../providers/index.js';
 import { UsageError } from './errors.js';
@@ -47,11 +47,13 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   if (!isObj(doc)) bad('(top level)', 'a mapping with secrets:, netrc: and npmrc:');
   const top = doc as Obj;
   for (const k of Object.keys(top)) {
-    if (!['secrets', 'netrc', 'npmrc', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc (unknown key)');
+    if (!['secrets', 'netrc', 'npmrc', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc, version (unknown key)');
   }
   const base = dirname(path);
   const specs: SecretSpec[] = [];
   const names = new Set<string>();
+  /** Names declared with from: (the only kind a netrc/npmrc field can read). */
+  const refNames = new Set<string>();
   const usedByTemplates = new Set<string>();
 
   const secrets = top.secrets ?? {};
@@ -65,7 +67,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
-      if (!['from', 'template', 'optional', 'mount', 'description'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount (unknown key)');
+      if (!['from', 'template', 'optional', 'mount', 'description'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description (unknown key)');
     }
     const optional = def.optional ?? false;
     if (typeof optional !== 'boolean') bad(`${at}.optional`, 'true or false');
@@ -81,6 +83,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
         throw new UsageError((err as Error).message);
       }
       specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref });
+      refNames.add(name);
     } else if (typeof def.template === 'string') {
       specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template) });
     } else {
@@ -94,6 +97,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (looksLikeRef(v)) return { kind: 'ref', ref: parseRef(v, base, `${path} ${keyPath}`) };
     if (literal) return { kind: 'literal', text: v };
     if (!names.has(v)) bad(keyPath, `the name of a secret under secrets: (no secret "${v}" is declared) or a reference such as env:TOKEN`);
+    if (!refNames.has(v)) bad(keyPath, `the name of a secret declared with from: (secret "${v}" is a template)`);
     usedByTemplates.add(v);
     return { kind: 'secret', name: v };
   };
@@ -105,12 +109,29 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     return v.map((e, i) => (isObj(e) ? e : bad(`${key}[${i}]`, 'a mapping')));
   };
 
+  // A netrc/npmrc file is a secret too: its id must be valid and not taken by
+  // secrets: or by the other kind of file.
+  const fileIds = new Map<string, string>();
+  const fileId = (keyPath: string, v: unknown, fallback: 'netrc' | 'npmrc'): string => {
+    const id = v === undefined ? fallback : typeof v === 'string' ? v : bad(keyPath, 'a string');
+    try {
+      checkId(id, keyPath);
+    } catch {
+      bad(keyPath, 'a secret id of letters, digits, ".", "_" and "-"');
+    }
+    if (names.has(id)) bad(keyPath, `an id not used under secrets: (secrets.${id} is declared; set a different id)`);
+    const other = fileIds.get(id);
+    if (other !== undefined && other !== fallback) bad(keyPath, `an id not used by the ${other} entries ("${id}" is; set a different id)`);
+    fileIds.set(id, fallback);
+    return id;
+  };
+
   const netrc = new Map<string, NetrcEntry[]>();
   list('netrc').forEach((e, i) => {
     const at = `netrc[${i}]`;
     for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id (unknown key)');
     if (typeof e.machine !== 'string' || !e.machine || /[\s#]/.test(e.machine)) bad(`${at}.machine`, 'a host name');
-    const id = e.id === undefined ? 'netrc' : typeof e.id === 'string' ? e.id : bad(`${at}.id`, 'a string');
+    const id = fileId(`${at}.id`, e.id, 'netrc');
     const entry: NetrcEntry = {
       machine: e.machine as string,
       login: field(`${at}.login`, e.login, true),
@@ -129,7 +150,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const id = e.id === undefined ? 'npmrc' : typeof e.id === 'string' ? e.id : bad(`${at}.id`, 'a string');
+    const id = fileId(`${at}.id`, e.id, 'npmrc');
     const entry: NpmrcEntry = { registry: e.registry as string, token: field(`${at}.token`, e.token, false), scope: e.scope as string | undefined };
     npmrc.set(id, [...(npmrc.get(id) ?? []), entry]);
   });
@@ -151,10 +172,11 @@ export async function loadConfig(explicit: string | undefined, cwd: string): Pro
   for (const path of candidates) {
     let text: string;
     try {
-      text = await readFile(path, 'utf8');
+      text = readFileSync(path, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
-      throw new UsageError(`--config ${explicit}: cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
+      const flag = explicit ? `--config ${explicit}: ` : '';
+      throw new UsageError(`${flag}cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
     }
     const { parse } = await import('yaml');
     return parseConfig(text, path, (t) => parse(t));

@@ -2,7 +2,7 @@
  * Turns specs into Secrets: every reference resolved once, in parallel; every
  * failure collected into one ResolveError; credential templates rendered.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { describeRef, findProvider, refEnvVars, type Ref } from '../providers/index.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from './errors.js';
@@ -24,6 +24,8 @@ export interface Resolution {
   skipped: SkippedSecret[];
   /** Every value resolved, template inputs included (for masking and leak checks later). */
   values: Secret[];
+  /** Filled instead of throwing when resolveSpecs is called with keepGoing. */
+  failures: SecretFailure[];
 }
 
 /** Merges config specs with CLI specs; a CLI spec replaces a config spec of the same id. */
@@ -74,6 +76,7 @@ function reasonOf(err: unknown): { missing: boolean; reason: string } {
 export async function resolveSpecs(
   specs: readonly SecretSpec[],
   base: { env: NodeJS.ProcessEnv; childEnv: NodeJS.ProcessEnv },
+  opts: { keepGoing?: boolean } = {},
 ): Promise<Resolution> {
   const byId = new Map(specs.map((s) => [s.id, s]));
   const failures: SecretFailure[] = [];
@@ -84,7 +87,7 @@ export async function resolveSpecs(
     if (s.kind !== 'template') continue;
     let text: string;
     try {
-      text = s.text ?? (await readFile(s.path, 'utf8'));
+      text = s.text ?? readFileSync(s.path, 'utf8');
     } catch (err) {
       throw new UsageError(`${s.origin}: cannot read template ${s.path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
     }
@@ -185,7 +188,7 @@ export async function resolveSpecs(
       secrets.push(new Secret(s.id, source, value));
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      failures.push({ id: s.id, source: s.kind, reason: `${err.message}.` });
+      failures.push({ id: s.id, source: s.kind, reason: `${err.message}.`.replace(/\.\.$/, '.') });
     }
   }
 
@@ -194,6 +197,6 @@ export async function resolveSpecs(
       failures.push({ id: s.id, source: s.source, reason: `the value is ${s.bytes} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret.` });
     }
   }
-  if (failures.length > 0) throw new ResolveError(failures);
-  return { secrets, skipped, values };
+  if (failures.length > 0 && !opts.keepGoing) throw new ResolveError(failures);
+  return { secrets, skipped, values, failures };
 }

@@ -2,19 +2,28 @@
  * A resolved secret: an id, a printable source, and the bytes. The only object
  * in the program that holds a value. It refuses to be printed: `String()`,
  * `JSON.stringify` and `util.inspect` show the id, source and length only.
+ * The bytes live in a private field behind a getter, so spreading the object,
+ * `Object.assign`, `Object.entries` or a test runner's diff never copy them.
  */
-import { inspect } from 'node:util';
 
 export class Secret {
+  readonly #value: Buffer;
+
   constructor(
     readonly id: string,
     /** Where it came from, e.g. `env:NPM_TOKEN` or `netrc (2 entries)`. */
     readonly source: string,
-    readonly value: Buffer,
-  ) {}
+    value: Buffer,
+  ) {
+    this.#value = value;
+  }
+
+  get value(): Buffer {
+    return this.#value;
+  }
 
   get bytes(): number {
-    return this.value.length;
+    return this.#value.length;
   }
 
   toString(): string {
@@ -25,7 +34,8 @@ export class Secret {
     return { id: this.id, source: this.source, bytes: this.bytes };
   }
 
-  [inspect.custom](): string {
+  // util.inspect.custom, without loading node:util on the build path.
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
     return `Secret(${this.id}, ${this.source}, ${this.bytes} bytes)`;
   }
 }

@@ -56,16 +56,22 @@ function fail(where: string, message: string): never {
   throw new UsageError(`${where}: ${message}`);
 }
 
-function pairs(flag: string, value: string, bare: readonly string[] = []): Map<string, string> {
+/**
+ * `echo` is false for --netrc/--npmrc: their values may hold a credential (a
+ * literal password, a registry URL with a token), so errors name keys only.
+ */
+function pairs(flag: string, value: string, bare: readonly string[] = [], echo = true): Map<string, string> {
+  const where = echo ? `"${value}"` : `the ${flag} value`;
   let list: Array<[string, string]>;
   try {
     list = parseKeyValues(value, bare);
   } catch (err) {
-    fail(flag, `${(err as Error).message} in "${value}".`);
+    const why = echo ? (err as Error).message : `a field is unterminated or not a key=value pair (quote a field holding a comma: "key=a,b")`;
+    fail(flag, `${why} in ${where}.`);
   }
   const map = new Map<string, string>();
   for (const [k, v] of list) {
-    if (map.has(k)) fail(flag, `"${k}" is given twice in "${value}".`);
+    if (map.has(k)) fail(flag, `"${k}" is given twice in ${where}.`);
     map.set(k, v);
   }
   return map;
@@ -101,6 +107,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
   const optional = isTrue('--secret', 'optional', map.get('optional'));
   const type = map.get('type');
   if (type !== undefined && type !== 'file' && type !== 'env') fail('--secret', `type=${type} is not supported; use type=file or type=env.`);
+  if (map.has('src') && map.has('source')) fail('--secret', `id=${id}: src= and source= are the same key; give one.`);
   let src = map.get('src') ?? map.get('source');
   let envName = map.get('env');
   const from = map.get('from');
@@ -131,7 +138,8 @@ function cliField(flag: string, key: string, text: string, cwd: string, literalU
   if (looksLikeRef(text)) return { kind: 'ref', ref: parseRef(text, cwd, `${flag} ${key}=`) };
   if (literalUnlessRef) return { kind: 'literal', text };
   if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) return { kind: 'secret', name: text };
-  fail(flag, `${key}= must be a reference such as env:TOKEN or the id of another secret, got "${text}".`);
+  // Not echoed: a value that is neither is most likely the credential itself.
+  fail(flag, `${key}= must be a reference such as env:TOKEN or the id of another secret; the value given is neither (not shown, as it may be the credential itself).`);
 }
 
 function machineName(flag: string, host: string): string {
@@ -140,10 +148,10 @@ function machineName(flag: string, host: string): string {
 }
 
 export function parseNetrcFlag(value: string, cwd: string): { id: string; entry: NetrcEntry } {
-  const map = pairs('--netrc', value);
+  const map = pairs('--netrc', value, [], false);
   only('--netrc', map, ['machine', 'login', 'password', 'id']);
   for (const k of ['machine', 'login', 'password']) {
-    if (!map.get(k)) fail('--netrc', `"${value}" needs ${k}=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN.`);
+    if (!map.get(k)) fail('--netrc', `needs ${k}=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN.`);
   }
   const id = checkId(map.get('id') ?? 'netrc', '--netrc');
   return {
@@ -157,14 +165,16 @@ export function parseNetrcFlag(value: string, cwd: string): { id: string; entry:
 }
 
 export function registryKey(flag: string, registry: string): string {
+  // A URL with userinfo (`https://user:TOKEN@host/`) is never echoed.
+  const shown = registry.includes('@') ? 'the registry URL' : `registry="${registry}"`;
   let url: URL;
   try {
     url = new URL(registry);
   } catch {
-    fail(flag, `registry="${registry}" is not a URL; write registry=https://npm.example.com/.`);
+    fail(flag, `${shown} is not a URL; write registry=https://npm.example.com/.`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(flag, `registry="${registry}" must be an http(s) URL.`);
-  if (url.username || url.password) fail(flag, `registry="${registry}" must not contain credentials; pass the token with token=.`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(flag, `${shown} must be an http(s) URL.`);
+  if (url.username || url.password) fail(flag, `the registry URL for ${url.host} must not contain credentials; pass the token with token=.`);
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
   return `//${url.host}${path}`;
 }
@@ -176,10 +186,10 @@ export function checkScope(flag: string, scope: string | undefined): string | un
 }
 
 export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry: NpmrcEntry } {
-  const map = pairs('--npmrc', value);
+  const map = pairs('--npmrc', value, [], false);
   only('--npmrc', map, ['registry', 'token', 'scope', 'id']);
   for (const k of ['registry', 'token']) {
-    if (!map.get(k)) fail('--npmrc', `"${value}" needs ${k}=; write --npmrc registry=https://npm.example.com/,token=env:NPM_TOKEN.`);
+    if (!map.get(k)) fail('--npmrc', `needs ${k}=; write --npmrc registry=https://npm.example.com/,token=env:NPM_TOKEN.`);
   }
   const registry = map.get('registry')!;
   registryKey('--npmrc', registry);

@@ -1,0 +1,63 @@
+/**
+ * Entry point and the one place where errors become exit codes and messages.
+ * `secbuild …` with no known subcommand is a build, parsed by src/args.ts so
+ * that docker's flags pass through untouched; subcommands go through the
+ * commander layer in src/cli.ts, loaded only when needed.
+ */
+import { DockerExit, SecbuildError, SignalExit } from './errors.js';
+
+declare const __SECBUILD_VERSION__: string;
+export const VERSION = typeof __SECBUILD_VERSION__ === 'string' ? __SECBUILD_VERSION__ : '0.0.0-dev';
+
+const SUBCOMMANDS = new Set(['secrets', 'secret', 'doctor', 'clean', 'help']);
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const [first] = argv;
+    if (first === '--version' || first === '-V') {
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    }
+    if (first === 'build') {
+      const { buildCommand } = await import('./commands/build.js');
+      return await buildCommand(argv.slice(1));
+    }
+    if (first !== undefined && (SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1))) {
+      const { runCli } = await import('./cli.js');
+      return await runCli(argv, VERSION);
+    }
+    if (first === undefined) {
+      const { runCli } = await import('./cli.js');
+      return await runCli(['--help'], VERSION);
+    }
+    const { buildCommand } = await import('./commands/build.js');
+    return await buildCommand(argv);
+  } catch (err) {
+    return report(err);
+  }
+}
+
+export function report(err: unknown): number {
+  if (err instanceof DockerExit) return err.exitCode;
+  if (err instanceof SignalExit) return err.exitCode;
+  if (err instanceof SecbuildError) {
+    process.stderr.write(`secbuild: ${err.message}\n`);
+    if (process.env.SECBUILD_DEBUG === '1' && err.cause) console.error(err.cause);
+    return err.exitCode;
+  }
+  const e = err as Error;
+  process.stderr.write(`secbuild: internal error: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}. Rerun with SECBUILD_DEBUG=1 for details and report it.\n`);
+  if (process.env.SECBUILD_DEBUG === '1') console.error(err);
+  return 1;
+}
+
+const isEntry = process.argv[1] !== undefined && /secbuild(\.js)?$/.test(process.argv[1]);
+if (isEntry) {
+  process.on('uncaughtException', (err) => {
+    process.exitCode = report(err);
+    process.exit();
+  });
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

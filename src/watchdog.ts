@@ -1,0 +1,72 @@
+/**
+ * The watchdog: a tiny `sh` started with the run, in its own session (so a
+ * process-group kill of secbuild does not reach it), reading a pipe from
+ * secbuild. secbuild writes `pid N` when docker starts and `done` when it has
+ * cleaned up itself. If the pipe closes without `done` — secbuild was killed
+ * with SIGKILL, by the OOM killer, by a runner's hard cancel — the watchdog
+ * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
+ * the build's session so BuildKit cancels the build, and removes the run
+ * directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
+
+const SCRIPT = `
+dir=$1; pids=
+while IFS= read -r line; do
+  case $line in
+    "pid "*) pids="$pids \${line#pid }" ;;
+    done) exit 0 ;;
+  esac
+done
+for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+rm -rf -- "$dir"
+n=0
+while [ $n -lt 20 ]; do
+  alive=
+  for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+  [ -z "$alive" ] && exit 0
+  sleep 0.1; n=$((n+1))
+done
+for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+exit 0
+`;
+
+export class Watchdog {
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly pipe: Writable,
+  ) {}
+
+  static start(dir: string): Watchdog | undefined {
+    let child: ChildProcess;
+    try {
+      child = spawn('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+      });
+    } catch {
+      return undefined;
+    }
+    child.on('error', () => {});
+    child.unref();
+    const pipe = child.stdin!;
+    pipe.on('error', () => {});
+    // The open pipe must not keep secbuild's event loop alive.
+    (pipe as unknown as { unref?: () => void }).unref?.();
+    return new Watchdog(child, pipe);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  watch(pid: number | undefined): void {
+    if (pid !== undefined) this.pipe.write(`pid ${pid}\n`);
+  }
+
+  /** secbuild cleaned up itself: the watchdog exits without touching anything. */
+  release(): void {
+    if (this.pipe.writable) this.pipe.end('done\n');
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * The CLI around the build: preflight stops a build whose Dockerfile mounts a
+ * secret nobody provides, engine detection refuses a CLI without BuildKit,
+ * --dry-run and `secbuild secrets` show ids, sources and lengths, never values,
+ * and docker's flags pass through (-t, -f, --target, --iidfile).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { baseEnv, context, docker, e2e, listDir, nonce, runCli, sandbox } from './helpers.js';
+
+const VALUE = `cli-${nonce()}-secret`;
+
+describe.skipIf(e2e.skip)('cli', () => {
+  const box = sandbox();
+  const env = baseEnv(box, { E2E_TOKEN: VALUE });
+  const ctx = context(
+    [
+      'FROM $BASE AS deps',
+      'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len',
+      'FROM $BASE AS other',
+      'RUN --mount=type=secret,id=never-provided true',
+      'FROM $BASE AS final',
+      'COPY --from=deps /len /len',
+      '',
+    ].join('\n'),
+  );
+  afterAll(async () => {
+    await docker(['rmi', '-f', 'secbuild-e2e/cli:final']);
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('preflight: a mounted id that no secret provides stops the build (exit 2, docker not run)', async () => {
+    const r = await runCli(['--target', 'other', ctx.dir], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Dockerfile:4: .*"never-provided"/);
+    expect(r.stderr).not.toMatch(/#\d+ /); // no BuildKit progress: docker never ran
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('preflight follows --target: stages the build does not reach are not checked', async () => {
+    const iid = join(box.dir, 'iid');
+    const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', '-t', 'secbuild-e2e/cli:final', '--iidfile', iid, ctx.dir], { env });
+    expect(r.code).toBe(0);
+    expect(readFileSync(iid, 'utf8')).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const len = (await docker(['run', '--rm', 'secbuild-e2e/cli:final', 'cat', '/len'])).stdout.toString().trim();
+    expect(Number(len)).toBe(Buffer.byteLength(VALUE));
+  });
+
+  test('a provided secret that no reached RUN mounts is a warning, not an error', async () => {
+    const r = await runCli(['--dry-run', '--secret', 'id=tok,from=env:E2E_TOKEN', '--secret', 'id=spare,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], { env });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning: secret "spare" is provided but no RUN/);
+  });
+
+  test('--dry-run prints the docker command with file paths and never a value', async () => {
+    const r = await runCli(['--dry-run', '--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', '-t', 'x', ctx.dir], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`DOCKER_BUILDKIT=1 \\S+docker build --secret id=tok,src=${box.tmp}/secbuild-\\d+-XXXXXX/00-tok --target final -t x ${ctx.dir}`));
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+    expect(r.stderr).toContain(`${Buffer.byteLength(VALUE)} bytes`);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('secbuild secrets lists id, source, status and length, never a value', async () => {
+    const r = await runCli(['secrets', '--secret', 'id=tok,from=env:E2E_TOKEN', '--secret', 'id=gone,from=env:E2E_UNSET', '--secret', 'id=maybe,from=env:E2E_UNSET,optional'], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(new RegExp(`tok\\s+env:E2E_TOKEN\\s+ok\\s+${Buffer.byteLength(VALUE)}`));
+    expect(r.stdout).toMatch(/gone\s+env:E2E_UNSET\s+FAILED/);
+    expect(r.stdout).toMatch(/maybe\s+env:E2E_UNSET\s+absent \(optional\)/);
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+  });
+
+  test('engine detection: a 23+ docker CLI without buildx is refused with exit 2 and the fix', async () => {
+    const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], { env: { ...env, SECBUILD_DOCKER: '/usr/local/bin/docker' } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/without the buildx plugin, so it cannot build with BuildKit; install docker-buildx/);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('docker\'s environment has no variable a secret was read from', async () => {
+    const env2 = { ...env, E2E_TOKEN: VALUE };
+    const probe = context('FROM $BASE\nARG E2E_TOKEN\nRUN --mount=type=secret,id=tok echo "arg=[$E2E_TOKEN]" > /arg\n');
+    try {
+      // A bare --build-arg NAME takes its value from docker's environment: it must be empty here.
+      const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--build-arg', 'E2E_TOKEN', '--no-cache', '-t', 'secbuild-e2e/cli:env', probe.dir], { env: env2 });
+      expect(r.code).toBe(0);
+      const out = (await docker(['run', '--rm', 'secbuild-e2e/cli:env', 'cat', '/arg'])).stdout.toString();
+      expect(out.trim()).toBe('arg=[]');
+    } finally {
+      probe.cleanup();
+      await docker(['rmi', '-f', 'secbuild-e2e/cli:env']);
+    }
+  });
+});

@@ -1,0 +1,44 @@
+/**
+ * Decides once whether the end-to-end tier can run: a Docker daemon that
+ * builds with BuildKit through SECBUILD_E2E_DOCKER (default: Debian's
+ * /usr/bin/docker 20.10 client) and the local base image. In CI a missing
+ * daemon is a failure; elsewhere the tier is skipped with one visible line.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { TestProject } from 'vitest/node';
+
+export const BASE_IMAGE = 'secbuild-test/busybox:local';
+
+function check(docker: string): string | undefined {
+  if (!existsSync(docker)) return `${docker} does not exist (install docker.io, or set SECBUILD_E2E_DOCKER)`;
+  try {
+    execFileSync(docker, ['info'], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    return `the Docker daemon does not answer through ${docker} (start dockerd; .ci/provision.sh does)`;
+  }
+  try {
+    execFileSync(docker, ['image', 'inspect', BASE_IMAGE], { stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    return `the base image ${BASE_IMAGE} is missing (.ci/provision.sh imports it from busybox-static)`;
+  }
+  if (!existsSync(new URL('../../dist/secbuild.js', import.meta.url))) return 'dist/secbuild.js is missing (npm run build)';
+  return undefined;
+}
+
+export default function setup(project: TestProject): void {
+  const docker = process.env.SECBUILD_E2E_DOCKER ?? '/usr/bin/docker';
+  const problem = check(docker);
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  if (problem && ci) throw new Error(`e2e tests cannot run in CI: ${problem}`);
+  if (problem) process.stdout.write(`\n[e2e] SKIPPED: ${problem}. Outside CI the end-to-end tier is skipped; run .ci/provision.sh to enable it.\n\n`);
+  const keyring = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
+  if (!keyring && ci) throw new Error('e2e tests cannot run in CI: no D-Bus session for the Secret Service (run under dbus-run-session as .ci/run does)');
+  project.provide('e2e', { skip: problem ?? '', docker, keyring });
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    e2e: { skip: string; docker: string; keyring: boolean };
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * The keychain provider against a real Secret Service (gnome-keyring under
+ * dbus-run-session, as .ci/run starts it): items stored with the platform's
+ * own `secret-tool` are read through keytar and through the CLI fallback, and
+ * `secbuild secret set|rm` manage items that `secret-tool` then sees.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, describe, expect, test } from 'vitest';
+import { baseEnv, context, docker, e2e, listDir, nonce, runCli, sandbox, sh } from './helpers.js';
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+const skip = e2e.skip || (!e2e.keyring ? 'no D-Bus session with a Secret Service' : '');
+if (!e2e.skip && !e2e.keyring) process.stdout.write('[e2e] keychain tests SKIPPED: no D-Bus session (run them under dbus-run-session as .ci/run does)\n');
+
+describe.skipIf(skip)('keychain (real Secret Service)', () => {
+  const box = sandbox();
+  const service = `secbuild-e2e-${nonce()}`;
+  const value = `kc-${nonce()}-välue`;
+  const ctx = context('FROM $BASE\nARG N\nRUN --mount=type=secret,id=kc echo $N >/dev/null && sha256sum /run/secrets/kc > /h\n');
+  const tags: string[] = [];
+  afterAll(async () => {
+    await sh('secret-tool', ['clear', 'service', service, 'account', 'ci']);
+    await sh('secret-tool', ['clear', 'service', service, 'account', 'set']);
+    if (tags.length) await docker(['rmi', '-f', ...tags]);
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('secret-tool stores an item', async () => {
+    const r = await sh('secret-tool', ['store', '--label=e2e', 'service', service, 'account', 'ci'], { input: value });
+    expect(r.code).toBe(0);
+  });
+
+  test.each(['keytar', 'cli'])('a build reads it through %s', async (backend) => {
+    const env = baseEnv(box, { SECBUILD_KEYCHAIN_BACKEND: backend });
+    const doctor = await runCli(['doctor'], { env });
+    expect(doctor.stdout).toContain(backend === 'keytar' ? 'keytar loaded' : 'using secret-tool');
+    const tag = `secbuild-e2e/keychain:${backend}`;
+    tags.push(tag);
+    const r = await runCli(['--secret', `id=kc,from=keychain:${service}/ci`, '--build-arg', `N=${nonce()}`, '-t', tag, ctx.dir], { env });
+    expect(r.stderr).not.toContain(value);
+    expect(r.code).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+    const out = (await docker(['run', '--rm', tag, 'cat', '/h'])).stdout.toString();
+    expect(out.split(/\s+/)[0]).toBe(sha(value));
+  });
+
+  test.each(['keytar', 'cli'])('a missing item is a clear exit-3 error through %s', async (backend) => {
+    const env = baseEnv(box, { SECBUILD_KEYCHAIN_BACKEND: backend });
+    const r = await runCli(['secrets', '--secret', `id=kc,from=keychain:${service}/nobody`], { env });
+    expect(r.code).toBe(3);
+    expect(r.stdout).toMatch(/no keychain item with service ".*" and account "nobody"/);
+  });
+
+  test.each(['keytar', 'cli'])('secret set and rm through %s are seen by secret-tool', async (backend) => {
+    const env = baseEnv(box, { SECBUILD_KEYCHAIN_BACKEND: backend });
+    const v = `set-${backend}-${nonce()}`;
+    const set = await runCli(['secret', 'set', `${service}/set`], { env, input: v });
+    expect(set.stderr).not.toContain(v);
+    expect(set.code).toBe(0);
+    const look = await sh('secret-tool', ['lookup', 'service', service, 'account', 'set']);
+    expect(look.stdout.toString()).toBe(v);
+    const listed = await runCli(['secrets', '--secret', `id=x,from=keychain:${service}/set`], { env });
+    expect(listed.stdout).toMatch(new RegExp(`x\\s+keychain:${service}/set\\s+ok\\s+${v.length}`));
+    const rm = await runCli(['secret', 'rm', `${service}/set`], { env });
+    expect(rm.code).toBe(0);
+    const gone = await sh('secret-tool', ['lookup', 'service', service, 'account', 'set']);
+    expect(gone.stdout.length).toBe(0);
+  });
+});
