@@ -1,0 +1,261 @@
+/**
+ * The conformance suite every provider in providers/index.ts passes (see the
+ * rules in providers/types.ts). Each provider brings a fixture: how to store a
+ * value and get a key for it, and a key that names nothing. A provider added to
+ * the registry without a fixture fails the first test of its block.
+ */
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { MAX_SECRET_BYTES } from '../../src/limits.js';
+import { providers } from '../../providers/index.js';
+import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, type KeychainItem } from '../../providers/keychain.js';
+import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
+
+let dir: string;
+const vars: Record<string, string> = {};
+const ctx = (extra: Record<string, string> = {}): ResolveContext => {
+  const env = { ...process.env, ...vars, ...extra };
+  return { env, childEnv: env, cwd: dir };
+};
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'secbuild-conformance-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const unique = () => randomBytes(6).toString('hex');
+/** A value that would show up in any message that leaked it: non-ASCII, no newline at the end. */
+const TEXT = Buffer.from(`Conf0rmance-välue-${unique()} with spaces`, 'utf8');
+/** Arbitrary bytes, for providers that are byte-exact. */
+const BINARY = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x0d, 0x80]), Buffer.from(`bin-${unique()}`)]);
+
+interface Fixture {
+  /** Why the fixture cannot run here; the provider is then covered by e2e tests. */
+  skip?: string;
+  /** Whether any bytes round-trip (false: valid UTF-8 only). */
+  binary: boolean | (() => Promise<boolean>);
+  /** Stores the value, returns a key that resolves to it. */
+  create(value: Buffer): Promise<string>;
+  /** A key that names nothing, and a word its MissingSecret message must contain. */
+  missing(): { key: string; mentions: string };
+  /** A key that fails for another reason while `value` is close by (its message must not show it). */
+  failing?(value: Buffer): Promise<string>;
+  cleanup?(): Promise<void>;
+}
+
+function onPath(tool: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => {
+    try {
+      accessSync(join(d, tool), constants.X_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
+const keychainSkip = !process.env.DBUS_SESSION_BUS_ADDRESS
+  ? 'DBUS_SESSION_BUS_ADDRESS is not set (no Secret Service session)'
+  : !onPath('secret-tool') ? 'secret-tool is not on PATH' : undefined;
+if (keychainSkip) console.log(`conformance: keychain fixture skipped: ${keychainSkip}; the e2e tier covers it.`);
+const keychainItems: KeychainItem[] = [];
+
+const fixtures: Record<string, Fixture> = {
+  env: {
+    binary: false,
+    async create(value) {
+      const name = `SECBUILD_CONF_${unique()}`;
+      vars[name] = value.toString('utf8');
+      return name;
+    },
+    missing: () => ({ key: `SECBUILD_CONF_UNSET_${unique()}`, mentions: 'SECBUILD_CONF_UNSET_' }),
+  },
+  file: {
+    binary: true,
+    async create(value) {
+      const name = `value-${unique()}`;
+      await writeFile(join(dir, name), value);
+      return name;
+    },
+    missing: () => ({ key: `absent-${unique()}.txt`, mentions: 'absent-' }),
+    async failing(value) {
+      const name = `big-${unique()}`;
+      await writeFile(join(dir, name), Buffer.concat(Array.from({ length: Math.ceil((MAX_SECRET_BYTES + 1) / value.length) }, () => value)));
+      return name;
+    },
+  },
+  cmd: {
+    binary: true,
+    async create(value) {
+      const name = `value-${unique()}`;
+      await writeFile(join(dir, name), value);
+      return `cat ${name}`;
+    },
+    missing: () => ({ key: `secbuild-no-such-tool-${unique()} --flag`, mentions: 'secbuild-no-such-tool-' }),
+    async failing(value) {
+      const name = `value-${unique()}`;
+      await writeFile(join(dir, name), value);
+      return `sh -c 'cat ${name}; echo "it went wrong" >&2; exit 7'`;
+    },
+  },
+  keychain: {
+    skip: keychainSkip,
+    binary: async () => (await keychainBackend(process.env)).kind === 'cli',
+    async create(value) {
+      const item = { service: `secbuild-conformance-${unique()}`, account: 'ci' };
+      await keychainSet(item, value, process.env);
+      keychainItems.push(item);
+      return `${item.service}/${item.account}`;
+    },
+    missing: () => ({ key: `secbuild-conformance-absent-${unique()}/nobody`, mentions: 'secbuild-conformance-absent-' }),
+    async cleanup() {
+      for (const item of keychainItems) await keychainDelete(item, process.env);
+      resetKeychainBackend();
+    },
+  },
+};
+
+async function failure(provider: SecretProvider, key: string, c = ctx()): Promise<Error> {
+  const err = await provider.resolve(key, c).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(Error);
+  return err as Error;
+}
+
+describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (scheme, provider) => {
+  const fixture = fixtures[scheme];
+  test('has a conformance fixture', () => {
+    expect(fixture, `add a fixture for "${scheme}:" to ${import.meta.url}`).toBeDefined();
+  });
+  if (!fixture) return;
+  const it = test.skipIf(fixture.skip !== undefined);
+  afterAll(async () => {
+    if (!fixture.skip) await fixture.cleanup?.();
+  });
+
+  it('resolves a stored value byte-exact', async () => {
+    const binary = typeof fixture.binary === 'function' ? await fixture.binary() : fixture.binary;
+    for (const value of binary ? [TEXT, BINARY] : [TEXT]) {
+      const key = await fixture.create(value);
+      expect(provider.check?.(key)).toBeUndefined();
+      const out = await provider.resolve(key, ctx());
+      expect(Buffer.isBuffer(out)).toBe(true);
+      expect(out.equals(value), `${scheme}:${key} came back as ${out.toString('hex')}`).toBe(true);
+    }
+  });
+
+  it('a missing key throws MissingSecret with a message that names it', async () => {
+    const { key, mentions } = fixture.missing();
+    expect(provider.check?.(key)).toBeUndefined();
+    const err = await failure(provider, key);
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toContain(mentions);
+    expect(err.message.length).toBeLessThan(300);
+  });
+
+  it('failures never contain a value', async () => {
+    const key = await fixture.create(TEXT);
+    const errors = [await failure(provider, fixture.missing().key)];
+    if (fixture.failing) {
+      const err = await failure(provider, await fixture.failing(TEXT));
+      expect(err).toBeInstanceOf(ProviderError);
+      errors.push(err);
+    }
+    expect(key).not.toContain(TEXT.toString('utf8'));
+    for (const err of errors) {
+      expect(err.message).not.toContain(TEXT.toString('utf8'));
+      expect(err.message).not.toContain('välue');
+      expect(String(err.stack)).not.toContain('välue');
+    }
+  });
+
+  it('describe() names the source and never contains the value', async () => {
+    const key = await fixture.create(TEXT);
+    const text = provider.describe(key, ctx());
+    expect(text).toBe(`${scheme}:${key}`);
+    expect(text).not.toContain('välue');
+  });
+});
+
+describe('cmd provider specifics', () => {
+  const cmd = providers.find((p) => p.scheme === 'cmd')!;
+  const out = async (line: string, extra?: Record<string, string>) => (await cmd.resolve(line, ctx(extra))).toString('latin1');
+
+  test.each<[string, string]>([
+    ["printf 'tok\\n\\n\\n'", 'tok'],
+    ["printf 'a\\nb\\n'", 'a\nb'],
+    ["printf 'tok\\r\\n'", 'tok\r'],
+    ["printf '\\ntok'", '\ntok'],
+    ['printf "%s|%s" "two words" \'single "q"\'', 'two words|single "q"'],
+    ['printf %s a\\ b', 'a b'],
+  ])('%s → %j (trailing newlines stripped, quoting, no shell)', async (line, want) => {
+    expect(await out(line)).toBe(want);
+  });
+
+  test('non-zero exit shows the exit code and the last lines of stderr', async () => {
+    const err = await failure(cmd, "sh -c 'for i in 1 2 3 4 5 6 7; do echo line$i >&2; done; exit 4'");
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe('command "sh" exited with code 4; its stderr:\nline3\nline4\nline5\nline6\nline7');
+  });
+
+  test('a command that is not found says so', async () => {
+    const err = await failure(cmd, 'secbuild-definitely-missing-tool arg');
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe('command "secbuild-definitely-missing-tool" was not found; check that it is installed and on PATH');
+  });
+
+  test('a command that cannot be executed is a ProviderError', async () => {
+    await writeFile(join(dir, 'not-exec.sh'), 'echo hi\n', { mode: 0o644 });
+    const err = await failure(cmd, './not-exec.sh');
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/command "\.\/not-exec\.sh" could not be started \(EACCES\)/);
+  });
+
+  test('SECBUILD_CMD_TIMEOUT bounds the command', async () => {
+    const err = await failure(cmd, 'sleep 5', ctx({ SECBUILD_CMD_TIMEOUT: '0.3' }));
+    expect(err.message).toBe('command "sleep" did not finish within 0.3s (SECBUILD_CMD_TIMEOUT)');
+  });
+
+  test('runs in ctx.cwd with ctx.childEnv', async () => {
+    const c = { env: { ...process.env, ONLY_PARENT: 'p' }, childEnv: { PATH: process.env.PATH }, cwd: dir };
+    expect((await cmd.resolve("sh -c 'printf %s:%s \"$PWD\" \"${ONLY_PARENT-none}\"'", c)).toString()).toBe(`${dir}:none`);
+  });
+
+  test.each(['', '   ', "printf 'unbalanced"])('check() refuses %j', (line) => {
+    expect(cmd.check?.(line)).toMatch(/empty|unbalanced/);
+  });
+});
+
+describe('file provider specifics', () => {
+  const file = providers.find((p) => p.scheme === 'file')!;
+
+  test('~ is the HOME of the given environment; relative paths use ctx.cwd', async () => {
+    const home = join(dir, 'home');
+    await mkdir(join(home, '.config'), { recursive: true });
+    await writeFile(join(home, '.config', 'tok'), 'from-home');
+    expect((await file.resolve('~/.config/tok', ctx({ HOME: home }))).toString()).toBe('from-home');
+    expect((await file.resolve('home/.config/tok', ctx())).toString()).toBe('from-home');
+  });
+
+  test('a directory is a ProviderError; a file over the limit is refused before reading', async () => {
+    expect(await failure(file, '.')).toBeInstanceOf(ProviderError);
+    await writeFile(join(dir, 'huge'), Buffer.alloc(MAX_SECRET_BYTES + 1, 0x41));
+    const err = await failure(file, 'huge');
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toContain(`is ${MAX_SECRET_BYTES + 1} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES}`);
+  });
+});
+
+describe('env provider specifics', () => {
+  const env = providers.find((p) => p.scheme === 'env')!;
+  test('a variable set to "" resolves to empty bytes (resolve.ts decides what empty means)', async () => {
+    expect((await env.resolve('SECBUILD_CONF_EMPTY', ctx({ SECBUILD_CONF_EMPTY: '' }))).length).toBe(0);
+  });
+  test.each(['1A', 'A-B', 'A B', ''])('check() refuses %j', (name) => {
+    expect(env.check?.(name)).toContain('is not a valid environment variable name');
+  });
+});
