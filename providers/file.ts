@@ -10,7 +10,6 @@
  *
  * Files larger than BuildKit's limit are refused before they are read.
  */
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { MAX_SECRET_BYTES } from '../src/limits.js';
@@ -29,9 +28,12 @@ export const fileProvider = {
   describe: (key) => `file:${key}`,
   async resolve(key, ctx) {
     const path = expandPath(key, ctx);
-    let fd: number;
+    // Asynchronous on purpose: a FIFO such as `<(op read …)` (/dev/fd/63) may wait
+    // for its writer, and signal handlers must keep running meanwhile.
+    const { open } = await import('node:fs/promises');
+    let handle;
     try {
-      fd = openSync(path, 'r');
+      handle = await open(path, 'r');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') throw new MissingSecret(`file ${path} does not exist`);
@@ -39,15 +41,29 @@ export const fileProvider = {
       if (code === 'EISDIR') throw new ProviderError(`${path} is a directory, not a file`);
       throw new ProviderError(`cannot open ${path} (${code ?? 'error'})`);
     }
+    const tooBig = (size?: number) =>
+      new ProviderError(`file ${path} ${size === undefined ? 'holds more than the limit' : `is ${size} bytes`}; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
     try {
-      const st = fstatSync(fd);
+      const st = await handle.stat();
       if (st.isDirectory()) throw new ProviderError(`${path} is a directory, not a file`);
-      if (st.isFile() && st.size > MAX_SECRET_BYTES) {
-        throw new ProviderError(`file ${path} is ${st.size} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
+      if (st.isFile() && st.size > MAX_SECRET_BYTES) throw tooBig(st.size);
+      // Read at most one byte past the limit, so a pipe cannot make secbuild buffer without bound.
+      const chunks: Buffer[] = [];
+      let total = 0;
+      for (;;) {
+        const buf = Buffer.alloc(64 * 1024);
+        const { bytesRead } = await handle.read(buf, 0, buf.length, null);
+        if (bytesRead === 0) break;
+        chunks.push(buf.subarray(0, bytesRead));
+        total += bytesRead;
+        if (total > MAX_SECRET_BYTES) throw tooBig();
       }
-      return readFileSync(fd);
+      return Buffer.concat(chunks, total);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EISDIR') throw new ProviderError(`${path} is a directory, not a file`);
+      throw err;
     } finally {
-      closeSync(fd);
+      await handle.close();
     }
   },
 } satisfies SecretProvider;

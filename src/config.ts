@@ -20,6 +20,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { looksLikeRef, parseRef } from '../providers/index.js';
 import { UsageError } from './errors.js';
+import { templateNames } from './templates.js';
 import { checkId, checkScope, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -157,13 +158,35 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc` });
   for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc` });
 
-  // Names used only as template inputs are not handed to docker unless mount: true is explicit.
+  unmountTemplateInputs(specs, usedByTemplates, secrets as Obj);
+  return { path, specs };
+}
+
+/** Names used as template inputs are not handed to docker unless `mount: true` is explicit. */
+function unmountTemplateInputs(specs: SecretSpec[], inputs: ReadonlySet<string>, defs: Obj): void {
   for (const spec of specs) {
-    if (spec.kind !== 'ref' || !usedByTemplates.has(spec.id)) continue;
-    const def = (secrets as Obj)[spec.id];
+    if (spec.kind !== 'ref' || !inputs.has(spec.id)) continue;
+    const def = defs[spec.id];
     spec.mount = isObj(def) && def.mount === true;
   }
-  return { path, specs };
+}
+
+/**
+ * Reads every `template:` file once (kept on the spec) and applies the
+ * template-input rule to the names its `${name}` placeholders use.
+ */
+function readTemplates(config: LoadedConfig, defs: Obj): void {
+  const inputs = new Set<string>();
+  for (const spec of config.specs) {
+    if (spec.kind !== 'template') continue;
+    try {
+      spec.text = readFileSync(spec.path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${config.path}: secrets.${spec.id}.template: cannot read ${spec.path} (${(err as NodeJS.ErrnoException).code}); check the path (relative to the config file).`);
+    }
+    for (const name of templateNames(spec.text).keys()) inputs.add(name);
+  }
+  unmountTemplateInputs(config.specs, inputs, defs);
 }
 
 /** Loads `--config PATH`, else ./secbuild.yml (or .yaml) when present. */
@@ -178,8 +201,17 @@ export async function loadConfig(explicit: string | undefined, cwd: string): Pro
       const flag = explicit ? `--config ${explicit}: ` : '';
       throw new UsageError(`${flag}cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
     }
-    const { parse } = await import('yaml');
-    return parseConfig(text, path, (t) => parse(t));
+    // CommonJS module: named exports under Node, `default` once bundled by esbuild.
+    const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+    const parse = yaml.parse ?? yaml.default!.parse;
+    let defs: Obj = {};
+    const config = parseConfig(text, path, (t) => {
+      const doc = parse(t) as unknown;
+      if (isObj(doc) && isObj(doc.secrets)) defs = doc.secrets;
+      return doc;
+    });
+    readTemplates(config, defs);
+    return config;
   }
   return undefined;
 }

@@ -124,7 +124,8 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
   if (src !== undefined && envName !== undefined) fail('--secret', `id=${id}: give either src= or env=, not both.`);
   if (src === undefined && envName === undefined) {
     // buildx: the environment variable named ID if set, else the file named ID.
-    if (type === 'file' || env[id] === undefined) src = id;
+    // buildx ignores type=file here too: the env var wins whenever it is set.
+    if (env[id] === undefined) src = id;
     else envName = id;
   }
   if (envName !== undefined) {

@@ -29,6 +29,8 @@ describe('parseSecretFlag: docker forms', () => {
     ['id=SET_VAR', 'SET_VAR', { scheme: 'env', key: 'SET_VAR', label: 'env=SET_VAR' }],
     ['id=EMPTY', 'EMPTY', { scheme: 'env', key: 'EMPTY', label: 'env=EMPTY' }],
     ['id=UNSET_VAR', 'UNSET_VAR', { scheme: 'file', key: 'UNSET_VAR', label: 'src=UNSET_VAR' }],
+    // buildx only uses type= to move src= into env=; a bare id with type=file still prefers the variable.
+    ['id=SET_VAR,type=file', 'SET_VAR', { scheme: 'env', key: 'SET_VAR', label: 'env=SET_VAR' }],
     ['id=token.txt', 'token.txt', { scheme: 'file', key: 'token.txt', label: 'src=token.txt' }],
   ])('%s', (value, id, want) => {
     expect(parseSecretFlag(value, env, cwd)).toEqual({
