@@ -3,22 +3,16 @@
  * `docker build --secret id=…,src=…`, and remove the files on every path.
  */
 import { constants as osConstants } from 'node:os';
-import type { ChildProcess } from 'node:child_process';
 import { buildHelp, parseBuildArgs } from '../args.js';
 import { dockerBuildArgv, shellQuote } from '../argv.js';
 import { buildEnv, detectEngine, findDocker, type Engine } from '../engine.js';
-import { DockerExit, SignalExit, UsageError } from '../errors.js';
-import { spawnInherit, waitForExit } from '../exec.js';
+import { DockerExit } from '../errors.js';
 import { info, warn } from '../log.js';
 import { planSpecs } from '../plan.js';
 import { resolveSpecs, type Resolution } from '../resolve.js';
-import { chooseRoot, RunDir, sweepStale, RUN_PREFIX } from '../rundir.js';
-import { Watchdog } from '../watchdog.js';
+import { chooseRoot, RUN_PREFIX } from '../rundir.js';
+import { withSecretFiles } from '../session.js';
 import { runPreflight } from './preflight-step.js';
-
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-/** How long docker gets to stop after a forwarded signal before it is killed. */
-const STOP_GRACE_MS = 10_000;
 
 export async function buildCommand(argv: readonly string[]): Promise<number> {
   const args = parseBuildArgs(argv);
@@ -58,53 +52,11 @@ function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: 
 }
 
 async function runBuild(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
-  sweepStale(root);
-  let child: ChildProcess | undefined;
-  let caught: NodeJS.Signals | undefined;
-  let dir: RunDir | undefined;
-  let watchdog: Watchdog | undefined;
-  let killTimer: NodeJS.Timeout | undefined;
-
-  const cleanup = () => {
-    dir?.remove();
-    watchdog?.release();
-  };
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (caught && child) {
-      // A second signal: stop waiting politely.
-      child.kill('SIGKILL');
-      return;
-    }
-    caught = signal;
-    if (!child) {
-      cleanup();
-      process.exit(128 + (osConstants.signals[signal] ?? 0));
-    }
-    child.kill(signal);
-    killTimer = setTimeout(() => child?.kill('SIGKILL'), STOP_GRACE_MS);
-  };
-  // Registered before the first byte is written; 'exit' is the backstop for anything missed.
-  for (const s of FORWARDED) process.on(s, onSignal);
-  process.on('exit', cleanup);
-  try {
-    dir = RunDir.create(root);
-    watchdog = Watchdog.start(dir.path);
-    const files = dir.writeAll(resolution.secrets);
-    const argv = dockerBuildArgv(files, userArgs);
-    child = spawnInherit(engine.docker, argv, { env: buildEnv(childEnv) });
-    watchdog?.watch(child.pid);
-    const result = await waitForExit(child);
-    if (killTimer) clearTimeout(killTimer);
-    if (result.error) {
-      throw new UsageError(`${engine.docker} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
-    }
-    if (caught) throw new SignalExit(caught, osConstants.signals[caught] ?? 0);
+  return withSecretFiles(root, resolution.secrets, async (files, session) => {
+    const child = session.spawn(engine.docker, dockerBuildArgv(files, userArgs), { env: buildEnv(childEnv) });
+    const result = await session.wait(child, engine.docker);
     if (result.signal) throw new DockerExit(128 + (osConstants.signals[result.signal] ?? 0));
     if (result.code !== 0) throw new DockerExit(result.code ?? 1);
     return 0;
-  } finally {
-    cleanup();
-    for (const s of FORWARDED) process.off(s, onSignal);
-    process.off('exit', cleanup);
-  }
+  });
 }

@@ -63,6 +63,7 @@ describe.skipIf(e2e.skip)('cleanup matrix', () => {
   test.each([
     ['SIGINT', 130],
     ['SIGTERM', 143],
+    ['SIGHUP', 129],
   ] as const)('%s during a RUN: forwarded, files removed, exit %i', async (signal, expected) => {
     const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
     const slow = context(`FROM $BASE\nRUN --mount=type=secret,id=tok sleep 3${marker}\n`);
