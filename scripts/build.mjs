@@ -2,9 +2,12 @@
 // single module load. Native or heavy modules stay external or are split into
 // lazily loaded chunks (dynamic import()).
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+
+// Chunk names carry content hashes: start from an empty dist/ so stale chunks are not shipped.
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 
 await build({
   entryPoints: { secbuild: 'src/main.ts' },

@@ -184,7 +184,13 @@ function readTemplates(config: LoadedConfig, defs: Obj): void {
     } catch (err) {
       throw new UsageError(`${config.path}: secrets.${spec.id}.template: cannot read ${spec.path} (${(err as NodeJS.ErrnoException).code}); check the path (relative to the config file).`);
     }
-    for (const name of templateNames(spec.text).keys()) inputs.add(name);
+    let names: Map<string, number>;
+    try {
+      names = templateNames(spec.text);
+    } catch (err) {
+      throw new UsageError(`${spec.path}: ${(err as Error).message}.`);
+    }
+    for (const name of names.keys()) inputs.add(name);
   }
   unmountTemplateInputs(config.specs, inputs, defs);
 }

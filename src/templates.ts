@@ -76,13 +76,47 @@ export function renderNpmrc(entries: readonly NpmrcEntry[], value: FieldLookup):
 
 const PLACEHOLDER = /\$\$|\$\{([^}]*)\}/g;
 
-/** Names used by a `${name}` template, with the line each first appears on. `$$` is a literal `$`. */
+/** Filters a placeholder may name after `|`: `${pass|url}` percent-encodes the value. */
+const FILTERS = ['url'] as const;
+type Filter = (typeof FILTERS)[number];
+
+function parsePlaceholder(inner: string): { name: string; filter?: Filter } {
+  const bar = inner.indexOf('|');
+  if (bar === -1) return { name: inner };
+  const filter = inner.slice(bar + 1).trim();
+  if (!(FILTERS as readonly string[]).includes(filter)) {
+    throw new FieldError(`placeholder \${${inner}} names an unknown filter "${filter}"; the filters are: ${FILTERS.join(', ')}`);
+  }
+  return { name: inner.slice(0, bar).trim(), filter: filter as Filter };
+}
+
+/** Bytes outside encodeURIComponent's unreserved set become %XX (byte-wise, so any value works). */
+const UNRESERVED = /[A-Za-z0-9\-_.!~*'()]/;
+export function percentEncode(value: Buffer): Buffer {
+  let out = '';
+  for (const b of value) {
+    const c = String.fromCharCode(b);
+    out += b < 0x80 && UNRESERVED.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return Buffer.from(out, 'ascii');
+}
+
+/**
+ * Names used by a `${name}` template (also `${name|url}`), with the line each
+ * first appears on. `$$` is a literal `$`. Throws FieldError for an unknown filter.
+ */
 export function templateNames(text: string): Map<string, number> {
   const names = new Map<string, number>();
   for (const m of text.matchAll(PLACEHOLDER)) {
     if (m[0] === '$$') continue;
     const line = text.slice(0, m.index).split('\n').length;
-    if (!names.has(m[1]!)) names.set(m[1]!, line);
+    let name: string;
+    try {
+      name = parsePlaceholder(m[1]!).name;
+    } catch (err) {
+      throw new FieldError(`line ${line}: ${(err as Error).message}`);
+    }
+    if (!names.has(name)) names.set(name, line);
   }
   return names;
 }
@@ -92,7 +126,12 @@ export function renderTemplate(text: string, value: (name: string) => Buffer): B
   let last = 0;
   for (const m of text.matchAll(PLACEHOLDER)) {
     parts.push(Buffer.from(text.slice(last, m.index), 'utf8'));
-    parts.push(m[0] === '$$' ? Buffer.from('$') : templateValue(`placeholder \${${m[1]}}`, value(m[1]!)));
+    if (m[0] === '$$') parts.push(Buffer.from('$'));
+    else {
+      const { name, filter } = parsePlaceholder(m[1]!);
+      const v = templateValue(`placeholder \${${m[1]}}`, value(name));
+      parts.push(filter === 'url' ? percentEncode(v) : v);
+    }
     last = m.index! + m[0].length;
   }
   parts.push(Buffer.from(text.slice(last), 'utf8'));

@@ -27,7 +27,7 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
   const root = chooseRoot({ tmpdir: args.tmpdir, env, requireTmpfs: args.requireTmpfs });
 
   // Preflight needs only the declared ids; resolution and engine detection run in parallel after it.
-  await runPreflight(args, plan.specs, env, cwd);
+  await runPreflight(args, plan.specs, env, cwd, plan.configPath);
   const [resolution, engine] = await Promise.all([
     resolveSpecs(plan.specs, { env, childEnv: plan.childEnv }),
     detectEngine(docker, env),

@@ -3,11 +3,11 @@
  * secret mounts in the reached stages, and compare them with the secrets
  * secbuild provides. Errors stop the build (exit 2); warnings are printed.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args.js';
 import { readCache, writeCache } from '../cache.js';
-import type { PreflightInput } from '../preflight.js';
+import { checkSecretIds, type PreflightInput, type SecretMount } from '../preflight/check.js';
 import { UsageError } from '../errors.js';
 import { info, warn } from '../log.js';
 import type { SecretSpec } from '../spec.js';
@@ -41,7 +41,7 @@ export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<
   return out;
 }
 
-type Scan = Awaited<ReturnType<typeof import('../preflight.js').findSecretMounts>>;
+type Scan = { mounts: SecretMount[]; notes: string[] };
 
 /**
  * The Dockerfile scan, cached by a hash of everything it depends on (secbuild's
@@ -57,7 +57,7 @@ async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv): Prom
   if (hit && hit.v === VERSION_KEY && hit.dockerfile === input.dockerfile && hit.target === (input.target ?? null) && hit.args === argsDigest) {
     return hit.scan;
   }
-  const { findSecretMounts } = await import('../preflight.js');
+  const { findSecretMounts } = await import('../preflight/scan.js');
   const scan = await findSecretMounts(input);
   writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
   return scan;
@@ -79,12 +79,22 @@ export function fnv1a64(text: string): string {
   return h.toString(16).padStart(16, '0');
 }
 
+function unusedConfigBesideContext(args: BuildArgs, cwd: string, configPath: string | undefined): string | undefined {
+  const context = args.dockerArgs[args.contextIndex];
+  if (!context || context === '-' || isRemoteContext(context)) return undefined;
+  for (const name of ['secbuild.yml', 'secbuild.yaml']) {
+    const candidate = join(resolvePath(cwd, context), name);
+    if (candidate !== configPath && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
 export interface PreflightResult {
   checked: boolean;
   mountedIds: string[];
 }
 
-export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string): Promise<PreflightResult> {
+export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string, configPath?: string): Promise<PreflightResult> {
   const where = dockerfileFor(args, cwd);
   if (!where.path) {
     info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
@@ -105,10 +115,14 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
   for (const n of notes) info(n);
   const provided = new Set(specs.filter((s) => s.mount).map((s) => s.id));
   const optional = new Set(specs.filter((s) => s.mount && s.optional).map((s) => s.id));
-  const { checkSecretIds } = await import('../preflight.js');
   const findings = checkSecretIds(mounts, where.path, provided, optional, args.target);
   const errors = findings.filter((f) => f.level === 'error');
   for (const f of findings) if (f.level === 'warning') warn(f.message);
-  if (errors.length > 0) throw new UsageError(errors.map((e) => e.message).join('\n'));
+  if (errors.length > 0) {
+    const lines = errors.map((e) => e.message);
+    const beside = unusedConfigBesideContext(args, cwd, configPath);
+    if (beside) lines.push(`${beside} sits next to the build context but was not read (secbuild reads ./secbuild.yml of the working directory); run from that directory or pass --config ${beside}.`);
+    throw new UsageError(lines.join('\n'));
+  }
   return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))] };
 }

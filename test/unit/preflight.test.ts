@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { checkSecretIds, findSecretMounts, type PreflightInput, type SecretMount } from '../../src/preflight.js';
+import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/preflight/check.js';
+import { findSecretMounts } from '../../src/preflight/scan.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';

@@ -137,3 +137,23 @@ describe('templates', () => {
     expect(templateNames('$HOME ${ \n $$ $').size).toBe(0);
   });
 });
+
+describe('placeholder filters', () => {
+  test.each([
+    ['p@ss:w/rd%', 'p%40ss%3Aw%2Frd%25'],
+    ['plain-Token_1.~', 'plain-Token_1.~'],
+    ['sp ace', 'sp%20ace'],
+  ])('${x|url} percent-encodes %j', (value, encoded) => {
+    const out = renderTemplate('u=${x|url};raw=${x}', () => Buffer.from(value));
+    expect(out.toString()).toBe(`u=${encoded};raw=${value}`);
+  });
+
+  test('non-UTF-8 bytes are encoded byte-wise', () => {
+    expect(renderTemplate('${x|url}', () => Buffer.from([0xff, 0x41])).toString()).toBe('%FFA');
+  });
+
+  test('templateNames strips the filter and refuses an unknown one with its line', () => {
+    expect([...templateNames('a\n${x|url}\n${y}').entries()]).toEqual([['x', 2], ['y', 3]]);
+    expect(() => templateNames('a\nb ${x|base64}')).toThrow(/line 2: .*unknown filter "base64"; the filters are: url/);
+  });
+});

@@ -17,31 +17,8 @@
  * getFlags() splits quoted values at spaces. Not followed: ONBUILD triggers, --build-context stages.
  */
 import type { Arg, Env, Instruction } from 'dockerfile-ast';
-import { UsageError } from './errors.js';
-
-export interface SecretMount {
-  id: string;
-  /** 1-based line of the `--mount` flag. */
-  line: number;
-  /** Stage name, or its index as a string when unnamed. */
-  stage: string;
-  required: boolean;
-  /** Where the secret appears: target path, `/run/secrets/<id>` by default, '' for env-only mounts. */
-  target: string;
-}
-
-export interface PreflightInput {
-  dockerfile: string;
-  /** For messages. */
-  path: string;
-  target?: string;
-  buildArgs?: Record<string, string>;
-}
-
-export interface Finding {
-  level: 'error' | 'warning';
-  message: string;
-}
+import { UsageError } from '../errors.js';
+import type { PreflightInput, SecretMount } from './check.js';
 
 /** Variables in scope: null = declared by ARG without a value (unset). Absent = unknown (maybe from the base image). */
 type Vars = Map<string, string | null>;
@@ -124,30 +101,6 @@ export async function findSecretMounts(input: PreflightInput): Promise<{ mounts:
   }
   const order = [...reached].sort((a, b) => a - b).map((i) => stages[i]!);
   return { mounts: order.flatMap((s) => s.mounts), notes: [...notes, ...order.flatMap((s) => s.notes)] };
-}
-
-/** `buildTarget` (optional) only names the target in warnings. */
-export function checkSecretIds(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string): Finding[] {
-  const findings: Finding[] = [];
-  const seen = new Set<string>();
-  for (const m of mounts) {
-    const key = `${m.line}\0${m.id}`;
-    if (provided.has(m.id) || seen.has(key)) continue;
-    seen.add(key);
-    const fix = `Add --secret id=${m.id},from=REF (or declare it in secbuild.yml).`;
-    if (m.required) {
-      const why = optional.has(m.id) ? 'it is declared optional and absent, but the mount has required=true' : 'the mount has required=true';
-      findings.push({ level: 'error', message: `${path}:${m.line}: RUN mounts secret "${m.id}" but no secret with that id is provided; ${why}, so BuildKit would stop the build. ${fix}` });
-    } else if (!optional.has(m.id)) {
-      findings.push({ level: 'error', message: `${path}:${m.line}: RUN mounts secret "${m.id}" but no secret with that id is provided; BuildKit would mount nothing and go on. ${fix}` });
-    }
-  }
-  const mounted = new Set(mounts.map((m) => m.id));
-  const scope = buildTarget ? `the stages built for target "${buildTarget}"` : 'the stages this build reaches';
-  for (const id of provided) {
-    if (!mounted.has(id)) findings.push({ level: 'warning', message: `secret "${id}" is provided but no RUN in ${scope} mounts it` });
-  }
-  return findings;
 }
 
 /** docker/dockerfile or docker/dockerfile-upstream, any tag or digest, with or without docker.io/. */

@@ -1,0 +1,3 @@
+from acme_internal_utils import greet
+
+print(greet("world"))

@@ -1,0 +1,201 @@
+// `npm run bench`: rerunnable timings for secbuild, one process, one run.
+//
+// Every section measures its variants in ALTERNATING repetitions
+// (A B A B …) so machine noise lands on all of them alike. Each repetition is
+// a fresh process started with spawnSync (no shell) and timed by wall clock
+// (process.hrtime.bigint()); a run that does not exit 0 aborts the bench.
+//
+// Environment:
+//   BENCH_RUNS=30            repetitions per variant
+//   BENCH_WARMUP=5           untimed repetitions per variant first
+//   SECBUILD_DOCKER          docker client to use (default /usr/bin/docker, a
+//                            20.10 client that builds with DOCKER_BUILDKIT=1)
+//   BENCH_REQUIRE_DOCKER=1   exit 1, not 0, when the daemon or base image is missing
+//
+// To add a section (log-masking throughput, image-scan throughput, …), write
+// `async function x(ctx)` that returns result lines and add it to SECTIONS.
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'bin/secbuild.js');
+const NODE = process.execPath;
+const DOCKER = process.env.SECBUILD_DOCKER || '/usr/bin/docker';
+const BASE_IMAGE = 'secbuild-test/busybox:local';
+const BENCH_IMAGE = 'secbuild-bench:cached';
+const RUNS = positiveInt('BENCH_RUNS', 30);
+const WARMUP = positiveInt('BENCH_WARMUP', 5);
+const SHM = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
+
+// ---- shared helpers -------------------------------------------------------
+
+function positiveInt(name, fallback) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (Number.isInteger(n) && n >= 1) return n;
+  console.error(`bench: ${name} must be a positive integer, got "${raw}"`);
+  process.exit(2);
+}
+
+class BenchError extends Error {}
+/** Thrown by a section that cannot run here; `required` makes the bench exit 1. */
+class Skip extends Error {
+  constructor(message, required = false) { super(message); this.required = required; }
+}
+
+/** One timed process run in ms; throws unless it exits 0. */
+function timeOnce(v) {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(v.cmd, v.args, { env: v.env, cwd: v.cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.error || r.status !== 0) {
+    const why = r.error ? r.error.message : r.signal ? `signal ${r.signal}` : `exit code ${r.status}`;
+    const tail = String(r.stderr ?? '').trim().split('\n').slice(-5).join('\n    ');
+    throw new BenchError(`"${v.name}" failed (${why}): ${[v.cmd, ...v.args].join(' ')}${tail ? `\n    ${tail}` : ''}`);
+  }
+  return ms;
+}
+
+/** Warms up, then times `runs` alternating rounds of all variants. Returns name → samples. */
+function alternate(variants, { runs = RUNS, warmup = WARMUP } = {}) {
+  for (let i = 0; i < warmup; i++) for (const v of variants) timeOnce(v);
+  const samples = new Map(variants.map((v) => [v.name, []]));
+  for (let i = 0; i < runs; i++) for (const v of variants) samples.get(v.name).push(timeOnce(v));
+  return samples;
+}
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return {
+    n: s.length,
+    median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p90: s[Math.ceil(0.9 * s.length) - 1],
+  };
+}
+
+const ms = (x) => x.toFixed(1).padStart(9);
+
+/** Table rows "variant  median  mean  p90" plus name → stats for derived figures. */
+function table(samples) {
+  const width = Math.max(...[...samples.keys()].map((k) => k.length), 7);
+  const out = { rows: [`  ${'variant'.padEnd(width)} ${'median'.padStart(9)} ${'mean'.padStart(9)} ${'p90'.padStart(9)}  (ms, N=${RUNS})`], by: {} };
+  for (const [name, xs] of samples) {
+    const st = (out.by[name] = stats(xs));
+    out.rows.push(`  ${name.padEnd(width)} ${ms(st.median)} ${ms(st.mean)} ${ms(st.p90)}`);
+  }
+  return out;
+}
+
+const temps = [];
+function tempDir(parent, prefix) {
+  const dir = mkdtempSync(join(parent, prefix)); // mode 0700
+  temps.push(dir);
+  return dir;
+}
+
+// ---- sections -------------------------------------------------------------
+
+async function startup(ctx) {
+  const env = { ...process.env };
+  const samples = alternate([
+    { name: 'node -e 0', cmd: NODE, args: ['-e', '0'], env },
+    { name: 'secbuild --version', cmd: NODE, args: [CLI, '--version'], env },
+  ]);
+  const t = table(samples);
+  ctx.nodeStartup = t.by['node -e 0'].median;
+  return [...t.rows, `  startup overhead: ${(t.by['secbuild --version'].median - ctx.nodeStartup).toFixed(1)} ms (median secbuild --version - median node -e 0)`];
+}
+
+function dockerProblem() {
+  if (!existsSync(DOCKER)) return `${DOCKER} does not exist (install docker.io or set SECBUILD_DOCKER)`;
+  const run = (...args) => spawnSync(DOCKER, args, { stdio: 'ignore', timeout: 20_000 }).status === 0;
+  if (!run('info')) return `the Docker daemon does not answer through ${DOCKER}`;
+  if (!run('image', 'inspect', BASE_IMAGE)) return `the base image ${BASE_IMAGE} is missing (.ci/provision.sh imports it)`;
+  return undefined;
+}
+
+async function cachedBuild(ctx) {
+  const problem = dockerProblem();
+  if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
+  ctx.cleanups.push(() => spawnSync(DOCKER, ['rmi', '-f', BENCH_IMAGE], { stdio: 'ignore' }));
+
+  const context = tempDir(tmpdir(), 'secbuild-bench-ctx-');
+  writeFileSync(join(context, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN --mount=type=secret,id=tok wc -c /run/secrets/tok > /n\n`);
+  const token = 'bench-token-value';
+  const secretFile = join(tempDir(SHM, 'secbuild-bench-secret-'), 'tok');
+  writeFileSync(secretFile, token, { mode: 0o600 });
+  chmodSync(secretFile, 0o600);
+
+  const env = { ...process.env, DOCKER_BUILDKIT: '1' };
+  const secbuildEnv = {
+    ...env,
+    BENCH_TOKEN: token,
+    SECBUILD_DOCKER: DOCKER,
+    SECBUILD_TMPDIR: tempDir(SHM, 'secbuild-bench-run-'),
+    XDG_CACHE_HOME: tempDir(tmpdir(), 'secbuild-bench-cache-'),
+  };
+  const raw = 'docker build (raw)';
+  const wrapped = 'secbuild build';
+  const samples = alternate([
+    { name: raw, cmd: DOCKER, args: ['build', '-q', '--secret', `id=tok,src=${secretFile}`, '-t', BENCH_IMAGE, context], env },
+    { name: wrapped, cmd: NODE, args: [CLI, '-q', '--secret', 'id=tok,from=env:BENCH_TOKEN', '-t', BENCH_IMAGE, context], env: secbuildEnv },
+  ]);
+  const t = table(samples);
+  const overhead = t.by[wrapped].median - t.by[raw].median;
+  const lines = [...t.rows, `  build overhead: ${overhead.toFixed(1)} ms (median secbuild build - median raw build)`];
+  if (ctx.nodeStartup === undefined) return [...lines, '  (no bare node startup figure: the startup section did not run)'];
+  const ratio = overhead / ctx.nodeStartup;
+  return [
+    ...lines,
+    `  build overhead / median bare node startup (${ctx.nodeStartup.toFixed(1)} ms): ${ratio.toFixed(2)}`,
+    `target: overhead <= 1.5 x bare node startup: ${ratio <= 1.5 ? 'PASS' : 'FAIL'}`,
+  ];
+}
+
+const SECTIONS = [
+  ['startup', startup],
+  ['wrapper overhead, fully cached build', cachedBuild],
+];
+
+// ---- runner ---------------------------------------------------------------
+
+async function section(name, fn, ctx) {
+  console.log(`\n## ${name}`);
+  try {
+    for (const line of await fn(ctx)) console.log(line);
+  } catch (err) {
+    if (!(err instanceof Skip)) throw err;
+    console.log(`  SKIPPED: ${err.message}`);
+    if (err.required) ctx.exitCode = 1;
+  }
+}
+
+async function main() {
+  const ctx = { cleanups: [], exitCode: 0, nodeStartup: undefined };
+  const cleanup = () => {
+    for (const fn of ctx.cleanups.splice(0)) fn();
+    for (const dir of temps.splice(0)) rmSync(dir, { recursive: true, force: true });
+  };
+  process.on('SIGINT', () => { cleanup(); process.exit(130); });
+  const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+  console.log(`secbuild bench: node ${process.version}, ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, docker ${DOCKER}`);
+  console.log(`runs per variant: ${RUNS} (BENCH_RUNS), warmup: ${WARMUP} (BENCH_WARMUP), order: alternating; load average at start: ${load()}`);
+  try {
+    for (const [name, fn] of SECTIONS) await section(name, fn, ctx);
+  } catch (err) {
+    cleanup();
+    console.error(`\nbench: aborted: ${err instanceof BenchError ? err.message : err?.stack ?? err}`);
+    process.exit(1);
+  }
+  cleanup();
+  console.log(`\nload average at end: ${load()}`);
+  process.exitCode = ctx.exitCode;
+}
+
+await main();
