@@ -3,14 +3,16 @@
  * options and calls src/commands/*. Builds (the default command) are parsed
  * by src/args.ts instead, so that docker's own flags pass through untouched.
  */
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { OWN_OPTIONS } from './args.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-function secretOptions(cmd: Command): Command {
+type Commander = typeof import('commander');
+
+function secretOptions(Option: Commander['Option'], cmd: Command): Command {
   for (const o of OWN_OPTIONS.filter((x) => ['secrets', 'netrc', 'npmrc', 'config'].includes(x.key))) {
     const opt = new Option(`${o.name} <${o.value!.toLowerCase()}>`, o.help);
     cmd.addOption(o.repeatable ? opt.argParser(collect).default([]) : opt);
@@ -28,6 +30,9 @@ interface SecretOpts {
 const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, config: o.config });
 
 export async function runCli(argv: readonly string[], version: string): Promise<number> {
+  // Loaded here, not at the top: the bundle keeps dependencies external, and a
+  // top-level import would be loaded by every build.
+  const { Command, CommanderError, Option } = (await import('commander')) as Commander;
   let code = 0;
   const program = new Command('secbuild')
     .description('A drop-in `docker build` that resolves build secrets, mounts them from private tmpfs files and always cleans up.\n\nBuild: secbuild [build] [secbuild options] [docker build options] CONTEXT (see secbuild build --help)')
@@ -38,7 +43,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 
-  secretOptions(program.command('secrets'))
+  secretOptions(Option, program.command('secrets'))
     .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')
     .action(async (o: SecretOpts) => {
       const { secretsCommand } = await import('./commands/secrets.js');

@@ -4,6 +4,10 @@
  * that docker's flags pass through untouched; subcommands go through the
  * commander layer in src/cli.ts, loaded only when needed.
  */
+// The build is the hot path: bundled into the entry so a build loads one file.
+// Everything else (commander, execa, yaml, the Dockerfile parser, keytar) is
+// imported where it is used.
+import { buildCommand } from './commands/build.js';
 import { DockerExit, SecbuildError, SignalExit } from './errors.js';
 
 declare const __SECBUILD_VERSION__: string;
@@ -18,10 +22,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${VERSION}\n`);
       return 0;
     }
-    if (first === 'build') {
-      const { buildCommand } = await import('./commands/build.js');
-      return await buildCommand(argv.slice(1));
-    }
+    if (first === 'build') return await buildCommand(argv.slice(1));
     if (first !== undefined && (SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1))) {
       const { runCli } = await import('./cli.js');
       return await runCli(argv, VERSION);
@@ -30,7 +31,6 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { runCli } = await import('./cli.js');
       return await runCli(['--help'], VERSION);
     }
-    const { buildCommand } = await import('./commands/build.js');
     return await buildCommand(argv);
   } catch (err) {
     return report(err);
@@ -57,7 +57,11 @@ if (isEntry) {
     process.exitCode = report(err);
     process.exit();
   });
-  main(process.argv.slice(2)).then((code) => {
+  main(process.argv.slice(2)).then(async (code) => {
     process.exitCode = code;
+    if (process.env.SECBUILD_DEBUG === '1') {
+      const { phases } = await import('./timing.js');
+      process.stderr.write(`secbuild: debug: phases ${phases().map((p) => `${p.phase}=${p.ms}ms`).join(' ')}\n`);
+    }
   });
 }

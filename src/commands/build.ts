@@ -12,9 +12,11 @@ import { planSpecs } from '../plan.js';
 import { resolveSpecs, type Resolution } from '../resolve.js';
 import { chooseRoot, RUN_PREFIX } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
+import { mark } from '../timing.js';
 import { runPreflight } from './preflight-step.js';
 
 export async function buildCommand(argv: readonly string[]): Promise<number> {
+  mark('start');
   const args = parseBuildArgs(argv);
   if (args.help) {
     process.stdout.write(buildHelp());
@@ -23,15 +25,19 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
   const env = process.env;
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
+  mark('plan');
   const docker = findDocker(args.docker, env);
   const root = chooseRoot({ tmpdir: args.tmpdir, env, requireTmpfs: args.requireTmpfs });
 
   // Preflight needs only the declared ids; resolution and engine detection run in parallel after it.
+  mark('root');
   await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+  mark('preflight');
   const [resolution, engine] = await Promise.all([
     resolveSpecs(plan.specs, { env, childEnv: plan.childEnv }),
     detectEngine(docker, env),
   ]);
+  mark('resolve');
   for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
   if (!root.memoryBacked) {
     warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
@@ -53,8 +59,11 @@ function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: 
 
 async function runBuild(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
   return withSecretFiles(root, resolution.secrets, async (files, session) => {
+    mark('files');
     const child = session.spawn(engine.docker, dockerBuildArgv(files, userArgs), { env: buildEnv(childEnv) });
+    mark('spawn');
     const result = await session.wait(child, engine.docker);
+    mark('docker');
     if (result.signal) throw new DockerExit(128 + (osConstants.signals[result.signal] ?? 0));
     if (result.code !== 0) throw new DockerExit(result.code ?? 1);
     return 0;

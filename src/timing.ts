@@ -1,0 +1,16 @@
+/**
+ * Phase timings of a run (ms since the process started), for --report and
+ * SECBUILD_DEBUG=1. `performance` is a global: nothing extra is loaded.
+ */
+const marks: Array<[string, number]> = [];
+
+export function mark(phase: string): void {
+  marks.push([phase, performance.now()]);
+}
+
+/** Each phase with its duration: the time from the previous mark to this one. */
+export function phases(): Array<{ phase: string; at: number; ms: number }> {
+  return marks.map(([phase, at], i) => ({ phase, at: round(at), ms: round(at - (i === 0 ? 0 : marks[i - 1]![1])) }));
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
