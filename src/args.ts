@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 export interface OwnOption {
   name: string;
   /** Field of BuildArgs it fills. */
-  key: 'secrets' | 'netrc' | 'npmrc' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker';
+  key: 'secrets' | 'netrc' | 'npmrc' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report';
   /** Value name shown in help; undefined for a switch. */
   value?: string;
   repeatable?: boolean;
@@ -30,6 +30,10 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
   { name: '--tmpdir', key: 'tmpdir', value: 'DIR', help: 'root for the run directory (default: $SECBUILD_TMPDIR, $XDG_RUNTIME_DIR or /dev/shm when tmpfs)' },
   { name: '--require-tmpfs', key: 'requireTmpfs', help: 'fail instead of warning when the secret files would not be memory-backed' },
   { name: '--docker', key: 'docker', value: 'PATH', help: 'docker binary to run (default: $SECBUILD_DOCKER, else docker on PATH)' },
+  { name: '--mask', key: 'mask', help: "mask secret values in docker's output even on a terminal (docker then gets --progress=plain)" },
+  { name: '--no-mask', key: 'noMask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
+  { name: '--allow-secret-build-arg', key: 'allowSecretBuildArg', value: 'NAME', repeatable: true, help: 'let --build-arg NAME through although it carries a secret (it will be in the image history)' },
+  { name: '--report', key: 'report', value: 'FILE', help: 'write a JSON report of the run (ids, sources, lengths, argv with paths, timings; never a value)' },
 ];
 
 /** docker build flags that take a value (long and short names). */
@@ -53,6 +57,10 @@ export interface BuildArgs {
   tmpdir?: string;
   requireTmpfs: boolean;
   docker?: string;
+  mask: boolean;
+  noMask: boolean;
+  allowSecretBuildArg: string[];
+  report?: string;
   help: boolean;
   /** Everything else, verbatim and in order (context included). */
   dockerArgs: string[];
@@ -65,7 +73,10 @@ export interface BuildArgs {
 }
 
 export function parseBuildArgs(argv: readonly string[]): BuildArgs {
-  const out: BuildArgs = { secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, help: false, dockerArgs: [], contextIndex: -1, buildArgs: [] };
+  const out: BuildArgs = {
+    secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [],
+    help: false, dockerArgs: [], contextIndex: -1, buildArgs: [],
+  };
   const positionals: number[] = [];
   const seen = new Set<string>();
   const take = (flag: string, inline: string | undefined, i: number): [string, number] => {
@@ -138,6 +149,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
     positionals.push(out.dockerArgs.length);
     out.dockerArgs.push(arg);
   }
+  if (out.mask && out.noMask) throw new UsageError('--mask and --no-mask contradict each other; give one.');
   if (positionals.length > 1) {
     const extra = positionals.map((p) => `"${out.dockerArgs[p]}"`).join(', ');
     throw new UsageError(`docker build takes one build context, got ${extra}; check for a flag value missing its flag.`);

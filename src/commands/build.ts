@@ -1,19 +1,28 @@
 /**
- * `secbuild [build] …`: resolve, preflight, write the secret files, run
- * `docker build --secret id=…,src=…`, and remove the files on every path.
+ * `secbuild [build] …`: resolve, preflight, guard the build-args, write the
+ * secret files, run `docker build --secret id=…,src=…` with its output masked
+ * when it goes to a log, and remove the files on every path.
  */
 import { constants as osConstants } from 'node:os';
-import { buildHelp, parseBuildArgs } from '../args.js';
+import { buildHelp, parseBuildArgs, type BuildArgs } from '../args.js';
 import { dockerBuildArgv, shellQuote } from '../argv.js';
+import { addMaskCommands, onGitHubActions } from '../ci.js';
 import { buildEnv, detectEngine, findDocker, type Engine } from '../engine.js';
-import { DockerExit } from '../errors.js';
-import { info, warn } from '../log.js';
+import { DockerExit, SecbuildError } from '../errors.js';
+import { guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../guard.js';
+import { endGroup, info, openGroup, warn } from '../log.js';
+import { patternsFor, tooShortToMask, type Pattern } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
+import { newReport, reportSecrets, writeReport, type Report } from '../report.js';
 import { resolveSpecs, type Resolution } from '../resolve.js';
 import { chooseRoot, RUN_PREFIX } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
 import { mark } from '../timing.js';
+import { runMasked } from './masked-run.js';
 import { runPreflight } from './preflight-step.js';
+
+declare const __SECBUILD_VERSION__: string;
+const VERSION = typeof __SECBUILD_VERSION__ === 'string' ? __SECBUILD_VERSION__ : '0.0.0-dev';
 
 export async function buildCommand(argv: readonly string[]): Promise<number> {
   mark('start');
@@ -22,8 +31,31 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
     process.stdout.write(buildHelp());
     return 0;
   }
+  const report = newReport('build', VERSION);
+  try {
+    const code = await build(args, report);
+    report.exitCode = code;
+    return code;
+  } catch (err) {
+    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
+    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
+    throw err;
+  } finally {
+    if (args.report) writeReport(args.report, report);
+  }
+}
+
+/** Masking is on when output goes to a log (not a terminal), or when forced. */
+export function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): boolean {
+  if (args.noMask) return false;
+  return args.mask || !(process.stdout.isTTY && process.stderr.isTTY);
+}
+
+async function build(args: BuildArgs, report: Report): Promise<number> {
   const env = process.env;
   const cwd = process.cwd();
+  const gha = onGitHubActions(env);
+  if (gha) openGroup();
   const plan = await planSpecs(args, env, cwd);
   mark('plan');
   const docker = findDocker(args.docker, env);
@@ -31,20 +63,63 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
 
   // Preflight needs only the declared ids; resolution and engine detection run in parallel after it.
   mark('root');
-  await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+  const preflight = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+  report.preflight = { checked: preflight.checked, findings: preflight.findings };
   mark('preflight');
   const [resolution, engine] = await Promise.all([
     resolveSpecs(plan.specs, { env, childEnv: plan.childEnv }),
     detectEngine(docker, env),
   ]);
   mark('resolve');
+  report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+  report.skipped = resolution.skipped;
+  const masking = maskingWanted(args);
+  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
+  report.masking.enabled = masking;
+
+  const patterns = masking || gha ? patternsFor(resolution.values) : [];
+  // The runner hides these lines and masks the values in every later line of the job.
+  if (gha) process.stdout.write(addMaskCommands(patterns));
+
   for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
+  for (const s of resolution.values) {
+    if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
+  }
   if (!root.memoryBacked) {
     warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
   }
+  const guard = guardBuildArgs(
+    parseBuildArgFlags(args.buildArgs, env),
+    resolution.values,
+    new Set(args.allowSecretBuildArg),
+    wantsProvenanceMax(args.dockerArgs),
+  );
+  for (const w of guard.warnings) warn(w);
+  report.warnings.push(...guard.warnings);
 
-  if (args.dryRun) return dryRun(engine, root.root, resolution, args.dockerArgs);
-  return runBuild(engine, root.root, resolution, args.dockerArgs, plan.childEnv);
+  // On a terminal docker draws its own progress; through the redactor it must print plain lines.
+  const userArgs = masking && !args.dockerArgs.some((a) => a === '--progress' || a.startsWith('--progress=')) && process.stderr.isTTY
+    ? ['--progress=plain', ...args.dockerArgs]
+    : args.dockerArgs;
+  // A build-arg let through that reads its value from the environment needs that variable back.
+  const childEnv = { ...plan.childEnv };
+  for (const name of guard.allowedEnvNames) childEnv[name] = env[name];
+
+  if (args.dryRun) {
+    endGroup();
+    return dryRun(engine, root.root, resolution, userArgs);
+  }
+  return withSecretFiles(root.root, resolution.secrets, async (files, session) => {
+    mark('files');
+    const argv = dockerBuildArgv(files, userArgs);
+    report.dockerArgv = [engine.docker, ...argv];
+    endGroup();
+    const result = await runMasked(session, engine.docker, argv, buildEnv(childEnv), masking ? patterns : undefined, report);
+    mark('docker');
+    if (result.signal) throw new DockerExit(128 + (osConstants.signals[result.signal] ?? 0));
+    if (result.code !== 0) throw new DockerExit(result.code ?? 1);
+    return 0;
+  });
 }
 
 function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[]): number {
@@ -57,15 +132,4 @@ function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: 
   return 0;
 }
 
-async function runBuild(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[], childEnv: NodeJS.ProcessEnv): Promise<number> {
-  return withSecretFiles(root, resolution.secrets, async (files, session) => {
-    mark('files');
-    const child = session.spawn(engine.docker, dockerBuildArgv(files, userArgs), { env: buildEnv(childEnv) });
-    mark('spawn');
-    const result = await session.wait(child, engine.docker);
-    mark('docker');
-    if (result.signal) throw new DockerExit(128 + (osConstants.signals[result.signal] ?? 0));
-    if (result.code !== 0) throw new DockerExit(result.code ?? 1);
-    return 0;
-  });
-}
+export type { Pattern };

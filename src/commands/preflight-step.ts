@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args.js';
 import { readCache, writeCache } from '../cache.js';
-import { checkSecretIds, type PreflightInput, type SecretMount } from '../preflight/check.js';
+import { checkSecretIds, type Finding, type PreflightInput, type SecretMount } from '../preflight/check.js';
 import { UsageError } from '../errors.js';
 import { info, warn } from '../log.js';
 import type { SecretSpec } from '../spec.js';
@@ -48,7 +48,7 @@ type Scan = { mounts: SecretMount[]; notes: string[] };
  * version, Dockerfile text and path, target, build-args), so that a repeated
  * build does not load the parser. The cache holds ids and line numbers only.
  */
-async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv): Promise<Scan> {
+export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv): Promise<Scan> {
   // One entry per Dockerfile path. The Dockerfile text and target are compared
   // exactly; build-arg values only by digest, so no value is written to disk.
   const name = `preflight/${fnv1a64(input.path)}.json`;
@@ -92,13 +92,15 @@ function unusedConfigBesideContext(args: BuildArgs, cwd: string, configPath: str
 export interface PreflightResult {
   checked: boolean;
   mountedIds: string[];
+  /** Warnings that did not stop the build (errors are thrown). */
+  findings: Finding[];
 }
 
 export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string, configPath?: string): Promise<PreflightResult> {
   const where = dockerfileFor(args, cwd);
   if (!where.path) {
     info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
-    return { checked: false, mountedIds: [] };
+    return { checked: false, mountedIds: [], findings: [] };
   }
   let text: string;
   try {
@@ -124,5 +126,5 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     if (beside) lines.push(`${beside} sits next to the build context but was not read (secbuild reads ./secbuild.yml of the working directory); run from that directory or pass --config ${beside}.`);
     throw new UsageError(lines.join('\n'));
   }
-  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))] };
+  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], findings };
 }

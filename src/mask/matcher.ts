@@ -20,8 +20,9 @@
  * longest first for occurrences ending at the same offset (per state the
  * longest pattern that is a suffix of it, then a chain of shorter suffix
  * patterns). Patterns with equal bytes are reported under the first index.
- * `Scanner.depth` is the length of the longest input suffix that is still a
- * prefix of some pattern: no later match can start before `offset - depth`.
+ * `Scanner.partial` is the length of the longest input suffix that is a
+ * proper prefix of some pattern: no later match starts before
+ * `offset - partial`, and it is below `maxLength`.
  */
 
 /** Called for each occurrence: pattern index, stream offset just past its last byte. */
@@ -42,8 +43,8 @@ export class Matcher {
   readonly delta: Int32Array;
   /** @internal classes per state. */
   readonly stride: number;
-  /** @internal per state: trie depth. */
-  readonly depthOf: Int32Array;
+  /** @internal per state: longest suffix of it that is a proper prefix of a pattern. */
+  readonly partialOf: Int32Array;
   /** @internal per state: longest pattern ending in it, or -1. */
   readonly outOf: Int32Array;
   /** @internal per pattern: next shorter pattern that is a suffix of it, or -1. */
@@ -69,6 +70,7 @@ export class Matcher {
     let child = new Int32Array(cap * stride).fill(-1);
     const depth: number[] = [0];
     const terminal: number[] = [-1];
+    const branches: boolean[] = [false];
     patterns.forEach((p, index) => {
       let s = 0;
       for (const b of p) {
@@ -83,8 +85,10 @@ export class Matcher {
             child = grown;
           }
           child[at] = t;
+          branches[s] = true;
           depth.push(depth[s]! + 1);
           terminal.push(-1);
+          branches.push(false);
         }
         s = t;
       }
@@ -97,6 +101,7 @@ export class Matcher {
     const next = new Int32Array(n * stride);
     const fail = new Int32Array(n);
     const outOf = new Int32Array(n).fill(-1);
+    const partialOf = new Int32Array(n);
     const shorterOut = new Int32Array(patterns.length).fill(-1);
     const queue = new Int32Array(n);
     let head = 0;
@@ -111,6 +116,7 @@ export class Matcher {
       const f = fail[s]!;
       const own = terminal[s]!;
       outOf[s] = own >= 0 ? own : outOf[f]!;
+      partialOf[s] = branches[s] ? depth[s]! : partialOf[f]!;
       if (own >= 0) shorterOut[own] = outOf[f]!;
       for (let c = 0; c < stride; c++) {
         const t = child[s * stride + c]!;
@@ -131,7 +137,7 @@ export class Matcher {
       next[i] = outOf[t]! >= 0 ? ~(t * stride) : t * stride;
     }
     this.delta = next;
-    this.depthOf = Int32Array.from(depth);
+    this.partialOf = partialOf;
     this.outOf = outOf;
     this.shorterOut = shorterOut;
     this.stateCount = n;
@@ -168,14 +174,14 @@ export class Scanner {
     return this.pos;
   }
 
-  /** Length of the partial match in progress: no future match starts before `offset - depth`. */
-  get depth(): number {
-    return this.matcher.depthOf[this.state / this.matcher.stride]!;
+  /** Length of the partial match in progress: no future match starts before `offset - partial`. */
+  get partial(): number {
+    return this.matcher.partialOf[this.state / this.matcher.stride]!;
   }
 
   /**
    * Scans `chunk`, calling `onMatch` for every occurrence ending in it. During
-   * the call `offset` and `depth` describe the position just after the match.
+   * the call `offset` and `partial` describe the position just after the match.
    */
   feed(chunk: Uint8Array, onMatch: MatchHandler): void {
     const delta = this.delta;

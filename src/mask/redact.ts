@@ -11,10 +11,11 @@
  * one compiled Matcher.
  *
  * - Matches that overlap or touch become one `***`; every other byte passes
- *   through unchanged and in order (binary safe).
+ *   through unchanged and in order (binary safe). Output chunks may be views
+ *   of the input chunk (no copy); only held-back bytes are copied.
  * - A secret split across chunks, down to 1-byte chunks, is still masked: the
  *   redactor holds back only the bytes that could still begin a match — the
- *   matcher's `depth`, at most maxLength - 1 bytes — and releases the rest of
+ *   matcher's `partial`, at most maxLength - 1 bytes — and releases the rest of
  *   every chunk at once. Lines are not cut specially: after a newline nothing
  *   is held unless a multi-line secret's raw form continues there.
  * - Idle flush: when bytes are held and no data comes for `idleMs` (50 ms),
@@ -23,7 +24,9 @@
  *   bytes long it is released as `***` (a possible false positive on an
  *   innocent line ending that happens to start like a secret, but never
  *   part of a secret printed by a program that paused mid-value); shorter
- *   tails are released as they are (≤ 3 bytes of a prefix). The matcher keeps
+ *   tails are released as they are (≤ 3 bytes of a prefix: a secret of 4+
+ *   bytes is never shown whole, and showing fewer is what the 4-byte floor
+ *   already accepts). The matcher keeps
  *   its state, so if the rest of the secret follows it is masked too, and
  *   joins a `***` emitted at the idle flush. `end()` applies the same rule.
  * - counts(): per secret id, how many `***` contained at least one match of
@@ -97,7 +100,7 @@ export class Redactor {
     this.chunk = chunk;
     this.chunkStart = this.scanner.offset;
     this.scanner.feed(chunk, this.onMatch);
-    this.advance(this.scanner.offset - this.scanner.depth);
+    this.advance(this.scanner.offset - this.scanner.partial);
     this.keepTail();
     this.emit();
     if (this.held === 0 || this.idleMs <= 0) this.clearTimer();
@@ -110,8 +113,8 @@ export class Redactor {
     this.clearTimer();
     const pos = this.scanner.offset;
     if (this.held === 0) return;
-    const depth = this.scanner.depth;
-    if (depth >= MIN_MASK_LENGTH) this.addMatch(Math.max(pos - depth, this.done), pos, -1);
+    const partial = this.scanner.partial;
+    if (partial >= MIN_MASK_LENGTH) this.addMatch(Math.max(pos - partial, this.done), pos, -1);
     this.advance(pos);
     this.keepTail();
     this.emit();
@@ -135,7 +138,7 @@ export class Redactor {
 
   private onMatch(pattern: number, end: number): void {
     this.addMatch(Math.max(end - this.lengths[pattern]!, this.done), end, this.idOf[pattern]!);
-    this.advance(end - this.scanner.depth);
+    this.advance(end - this.scanner.partial);
   }
 
   private addMatch(start: number, end: number, id: number): void {

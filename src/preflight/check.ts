@@ -29,27 +29,45 @@ export interface Finding {
   message: string;
 }
 
-/** `buildTarget` (optional) only names the target in warnings. */
+/** A secret-id finding with its rule id, for `secbuild check` (src/check/). */
+export interface SecretIdFinding extends Finding {
+  rule: 'secret-id-missing' | 'secret-id-unused';
+  /** Line of the `--mount` flag; undefined for an unused secret (it has no line). */
+  line?: number;
+  /** One sentence: what is wrong. `message` is `path:line: ` + explanation + fix, as the build prints it. */
+  explanation: string;
+  fix: string;
+}
+
+/** The preflight's findings as the build prints them (`buildTarget` only names the target in warnings). */
 export function checkSecretIds(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string): Finding[] {
-  const findings: Finding[] = [];
+  return secretIdFindings(mounts, path, provided, optional, buildTarget).map(({ level, message }) => ({ level, message }));
+}
+
+export function secretIdFindings(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string): SecretIdFinding[] {
+  const findings: SecretIdFinding[] = [];
   const seen = new Set<string>();
   for (const m of mounts) {
     const key = `${m.line}\0${m.id}`;
     if (provided.has(m.id) || seen.has(key)) continue;
     seen.add(key);
     const fix = `Add --secret id=${m.id},from=REF (or declare it in secbuild.yml).`;
+    let explanation: string | undefined;
     if (m.required) {
       const why = optional.has(m.id) ? 'it is declared optional and absent, but the mount has required=true' : 'the mount has required=true';
-      findings.push({ level: 'error', message: `${path}:${m.line}: RUN mounts secret "${m.id}" but no secret with that id is provided; ${why}, so BuildKit would stop the build. ${fix}` });
+      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided; ${why}, so BuildKit would stop the build.`;
     } else if (!optional.has(m.id)) {
-      findings.push({ level: 'error', message: `${path}:${m.line}: RUN mounts secret "${m.id}" but no secret with that id is provided; BuildKit would mount nothing and go on. ${fix}` });
+      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided; BuildKit would mount nothing and go on.`;
     }
+    if (explanation) findings.push({ rule: 'secret-id-missing', level: 'error', line: m.line, explanation, fix, message: `${path}:${m.line}: ${explanation} ${fix}` });
   }
   const mounted = new Set(mounts.map((m) => m.id));
   const scope = buildTarget ? `the stages built for target "${buildTarget}"` : 'the stages this build reaches';
   for (const id of provided) {
-    if (!mounted.has(id)) findings.push({ level: 'warning', message: `secret "${id}" is provided but no RUN in ${scope} mounts it` });
+    if (mounted.has(id)) continue;
+    const explanation = `secret "${id}" is provided but no RUN in ${scope} mounts it`;
+    const fix = `Mount it (RUN --mount=type=secret,id=${id} ...) or stop providing it (its --secret flag or secbuild.yml entry).`;
+    findings.push({ rule: 'secret-id-unused', level: 'warning', explanation: `${explanation}.`, fix, message: explanation });
   }
   return findings;
 }
-

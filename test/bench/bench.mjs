@@ -158,9 +158,17 @@ async function cachedBuild(ctx) {
   ];
 }
 
+async function masking() {
+  const { benchMasking } = await import('./masking.mjs');
+  const lines = [];
+  await benchMasking({ log: (line) => lines.push(`  ${line}`) });
+  return lines;
+}
+
 const SECTIONS = [
   ['startup', startup],
   ['wrapper overhead, fully cached build', cachedBuild],
+  ['log masking throughput (streaming redactor)', masking],
 ];
 
 // ---- runner ---------------------------------------------------------------

@@ -45,6 +45,14 @@ describe.skipIf(skip)('keychain (real Secret Service)', () => {
     expect(out.split(/\s+/)[0]).toBe(sha(value));
   });
 
+  test('a --build-arg carrying a keychain secret is refused with exit 4', async () => {
+    const env = baseEnv(box, { LEAKY: `x${value}x` });
+    const r = await runCli(['--dry-run', '--secret', `id=kc,from=keychain:${service}/ci`, '--build-arg', 'LEAKY', ctx.dir], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/--build-arg LEAKY carries secret "kc" \(keychain:/);
+    expect(r.stdout + r.stderr).not.toContain(value);
+  });
+
   test.each(['keytar', 'cli'])('a missing item is a clear exit-3 error through %s', async (backend) => {
     const env = baseEnv(box, { SECBUILD_KEYCHAIN_BACKEND: backend });
     const r = await runCli(['secrets', '--secret', `id=kc,from=keychain:${service}/nobody`], { env });

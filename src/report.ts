@@ -1,0 +1,51 @@
+/**
+ * `--report FILE`: a JSON account of the run, written on every exit path
+ * that gets that far. Built from ids, sources, lengths, paths and counts —
+ * never from a value. Field reference: README "Report".
+ */
+import { writeFileSync } from 'node:fs';
+import type { Secret } from './secret.js';
+import { phases } from './timing.js';
+
+export interface Report {
+  secbuild: string;
+  command: string;
+  engine?: { docker: string; clientVersion: string; buildkit: string };
+  /** docker's argv as run (secret file paths, never values). */
+  dockerArgv?: string[];
+  secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean }>;
+  skipped: Array<{ id: string; source: string; reason: string }>;
+  preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };
+  masking: { enabled: boolean; occurrences: Record<string, number> };
+  warnings: string[];
+  timings: Array<{ phase: string; at: number; ms: number }>;
+  exitCode?: number;
+  error?: string;
+}
+
+export function newReport(command: string, version: string): Report {
+  return {
+    secbuild: version,
+    command,
+    secrets: [],
+    skipped: [],
+    preflight: { checked: false, findings: [] },
+    masking: { enabled: false, occurrences: {} },
+    warnings: [],
+    timings: [],
+  };
+}
+
+export function reportSecrets(report: Report, values: readonly Secret[], mounted: readonly Secret[], masked: (s: Secret) => boolean): void {
+  const seen = new Set<Secret>();
+  for (const s of [...mounted, ...values]) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    report.secrets.push({ id: s.id, source: s.source, bytes: s.bytes, mounted: mounted.includes(s), masked: masked(s) });
+  }
+}
+
+export function writeReport(path: string, report: Report): void {
+  report.timings = phases();
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
+}
