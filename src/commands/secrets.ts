@@ -4,6 +4,7 @@
  */
 import { ExitCode } from '../errors.js';
 import { planSpecs, type SecretFlags } from '../plan.js';
+import { tooShortToMask } from '../mask/patterns.js';
 import { resolveSpecs } from '../resolve.js';
 
 function table(rows: string[][]): string {
@@ -24,7 +25,8 @@ export async function secretsCommand(flags: SecretFlags): Promise<number> {
     const skipped = res.skipped.find((s) => s.id === spec.id);
     const failed = res.failures.find((f) => f.id === spec.id);
     const source = ok?.source ?? skipped?.source ?? failed?.source ?? spec.kind;
-    const note = spec.mount ? '' : 'template input, not mounted';
+    const notes = [spec.mount ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
+    const note = notes.filter(Boolean).join('; ');
     if (failed) rows.push([spec.id, source, 'FAILED', '-', failed.reason]);
     else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', skipped.reason]);
     else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), note]);
