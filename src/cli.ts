@@ -42,6 +42,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .showHelpAfterError('(see secbuild --help)');
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/main.ts routes `check` to src/commands/check.ts, which parses a build's command line.
+  program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 
   secretOptions(Option, program.command('secrets'))
     .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')

@@ -9,6 +9,7 @@
 // imported where it is used.
 import { buildCommand } from './commands/build.js';
 import { DockerExit, SecbuildError, SignalExit } from './errors.js';
+import { endGroup } from './log.js';
 
 declare const __SECBUILD_VERSION__: string;
 export const VERSION = typeof __SECBUILD_VERSION__ === 'string' ? __SECBUILD_VERSION__ : '0.0.0-dev';
@@ -23,6 +24,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (first === 'build') return await buildCommand(argv.slice(1));
+    // check takes a build's command line (docker flags included), so it is parsed like a build, not by commander.
+    if (first === 'check') {
+      const { checkCommand } = await import('./commands/check.js');
+      return await checkCommand(argv.slice(1));
+    }
     if (first !== undefined && (SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1))) {
       const { runCli } = await import('./cli.js');
       return await runCli(argv, VERSION);
@@ -38,6 +44,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 export function report(err: unknown): number {
+  endGroup();
   if (err instanceof DockerExit) return err.exitCode;
   if (err instanceof SignalExit) return err.exitCode;
   if (err instanceof SecbuildError) {

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args.js';
 import { readCache, writeCache } from '../cache.js';
 import { checkSecretIds, type Finding, type PreflightInput, type SecretMount } from '../preflight/check.js';
-import { UsageError } from '../errors.js';
+import { LeakError, UsageError } from '../errors.js';
 import { info, warn } from '../log.js';
 import type { SecretSpec } from '../spec.js';
 
@@ -126,5 +126,9 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     if (beside) lines.push(`${beside} sits next to the build context but was not read (secbuild reads ./secbuild.yml of the working directory); run from that directory or pass --config ${beside}.`);
     throw new UsageError(lines.join('\n'));
   }
+  // secbuild check's error-level rules (credential-file-copied): stop before docker runs, exit 4.
+  const { preflightLeaks } = await import('../check/index.js');
+  const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
+  if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
   return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], findings };
 }

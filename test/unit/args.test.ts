@@ -30,6 +30,7 @@ describe('parseBuildArgs: own options', () => {
   test('defaults when nothing is given', () => {
     expect(parseBuildArgs(['.'])).toEqual({
       secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, help: false,
+      mask: false, noMask: false, allowSecretBuildArg: [],
       dockerArgs: ['.'], contextIndex: 0, buildArgs: [],
     });
   });
