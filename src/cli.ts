@@ -42,6 +42,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .showHelpAfterError('(see secbuild --help)');
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Routed by src/main.ts straight to src/commands/compose.ts; declared here for the help listing.
+  program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/main.ts routes `check` to src/commands/check.ts, which parses a build's command line.
   program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 

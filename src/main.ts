@@ -24,6 +24,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     if (first === 'build') return await buildCommand(argv.slice(1));
+    if (first === 'compose') {
+      // Like build, compose passes docker's own options through, so commander does not parse it.
+      const { composeCommand } = await import('./commands/compose.js');
+      return await composeCommand(argv.slice(1));
+    }
     // check takes a build's command line (docker flags included), so it is parsed like a build, not by commander.
     if (first === 'check') {
       const { checkCommand } = await import('./commands/check.js');

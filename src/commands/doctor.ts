@@ -4,7 +4,8 @@
  * daemon reachable, a usable secret root).
  */
 import { keychainBackend } from '../../providers/keychain.js';
-import { findDocker, majorOf, probeEngine } from '../engine.js';
+import { legacyCompose, probeCompose, supportsOverrideTag } from '../compose/detect.js';
+import { findDocker, probeEngine } from '../engine.js';
 import { capture } from '../exec.js';
 import { chooseRoot } from '../rundir.js';
 
@@ -43,10 +44,15 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       line('fail', 'daemon', `not reachable${why ? ` (${why})` : ''}; start dockerd or set DOCKER_HOST`);
       canBuild = false;
     }
-    const compose = await capture(docker, ['compose', 'version', '--short'], { env, timeoutMs: 15_000 });
-    const cv = compose.stdout.toString().trim().replace(/^v/, '');
-    if (compose.exitCode === 0 && majorOf(cv) >= 2) line('ok', 'compose', `Compose v${cv} (docker compose)`);
-    else line('warn', 'compose', 'Compose v2 not found (docker compose plugin); only needed for compose builds');
+    // Which engine `secbuild compose build` would use, and why (src/compose/detect.ts decides the same way).
+    const [compose, legacy] = await Promise.all([probeCompose(docker, env), legacyCompose(env)]);
+    const v1 = legacy ? `; docker-compose 1.x at ${legacy} is never used (it has no build secrets)` : '';
+    if (compose.version) {
+      const old = supportsOverrideTag(compose.version) ? '' : '; it is older than 2.24.4 (no !override tag), so a project whose compose secrets must be replaced (environment:, external:) or whose build.secrets must be rewritten needs --engine direct';
+      line('ok', 'compose engine', `compose: Compose v${compose.version} answers \`docker compose\`, so secbuild compose build runs it with a one-off override file${old}${v1}`);
+    } else {
+      line('ok', 'compose engine', `direct: ${compose.problem}; secbuild compose build reads the compose files itself and runs one docker build per service${v1}`);
+    }
   }
   try {
     const root = chooseRoot({ tmpdir: opts.tmpdir, env, requireTmpfs: false });

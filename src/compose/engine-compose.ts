@@ -1,0 +1,39 @@
+/**
+ * The compose engine: Compose v2 builds, secbuild provides the secrets. A
+ * one-off override file, written into the session's run directory (created
+ * exclusively, 0600, removed with it), points each used top-level secret at
+ * secbuild's file; then `docker compose <the user's files> -f OVERRIDE build …`
+ * runs through core's session and masked runner, so signals, the watchdog,
+ * cleanup and output masking are the same as for `secbuild build`.
+ */
+import { constants as osConstants } from 'node:os';
+import { buildEnv } from '../engine.js';
+import { runMasked } from '../commands/masked-run.js';
+import { DockerExit } from '../errors.js';
+import type { Pattern } from '../mask/patterns.js';
+import { Secret } from '../secret.js';
+import type { Session } from '../session.js';
+
+/** A run-directory file name for the override that no secret file uses. */
+export function overrideId(secretIds: readonly string[]): string {
+  let id = 'compose-override';
+  while (secretIds.includes(id)) id += '_';
+  return id;
+}
+
+export async function runCompose(o: {
+  docker: string;
+  session: Session;
+  secretIds: readonly string[];
+  overrideText: string;
+  argvFor: (overridePath: string) => string[];
+  childEnv: NodeJS.ProcessEnv;
+  patterns?: readonly Pattern[];
+}): Promise<number> {
+  // Written like a secret file (O_EXCL, 0600, O_NOFOLLOW): it holds paths only, but lives and dies with them.
+  const [override] = o.session.dir.writeAll([new Secret(overrideId(o.secretIds), 'compose override file', Buffer.from(o.overrideText, 'utf8'))]);
+  const r = await runMasked(o.session, o.docker, o.argvFor(override!.path), buildEnv(o.childEnv), o.patterns);
+  if (r.signal) throw new DockerExit(128 + (osConstants.signals[r.signal] ?? 0));
+  if (r.code !== 0) throw new DockerExit(r.code ?? 1);
+  return 0;
+}
