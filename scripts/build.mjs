@@ -3,12 +3,13 @@
 // and are imported with import() where they are used (commander for the
 // subcommands, execa for probes and cmd:, yaml for secbuild.yml, dockerfile-ast
 // when a Dockerfile scan is not cached, keytar for the keychain,
-// @balena/dockerignore for check's context rules), never at the top
-// level — a top-level import of an external would load it on every run.
+// @balena/dockerignore for check's context rules, tar-stream for verify's
+// image scan), never at the top level — a top-level import of an external
+// would load it on every run.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 
-const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore'];
+const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore', 'tar-stream'];
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // Start from an empty dist/ so nothing stale is shipped.

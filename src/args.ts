@@ -13,7 +13,7 @@ import { UsageError } from './errors.js';
 export interface OwnOption {
   name: string;
   /** Field of BuildArgs it fills. */
-  key: 'secrets' | 'netrc' | 'npmrc' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report';
+  key: 'secrets' | 'netrc' | 'npmrc' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
   /** Value name shown in help; undefined for a switch. */
   value?: string;
   repeatable?: boolean;
@@ -34,6 +34,7 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
   { name: '--no-mask', key: 'noMask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
   { name: '--allow-secret-build-arg', key: 'allowSecretBuildArg', value: 'NAME', repeatable: true, help: 'let --build-arg NAME through although it carries a secret (it will be in the image history)' },
   { name: '--report', key: 'report', value: 'FILE', help: 'write a JSON report of the run (ids, sources, lengths, argv with paths, timings; never a value)' },
+  { name: '--verify', key: 'verify', help: 'after the build, search the image for the secrets (layers, config, history; see secbuild verify) and fail with exit 4 on a hit' },
 ];
 
 /** docker build flags that take a value (long and short names). */
@@ -61,6 +62,7 @@ export interface BuildArgs {
   noMask: boolean;
   allowSecretBuildArg: string[];
   report?: string;
+  verify: boolean;
   help: boolean;
   /** Everything else, verbatim and in order (context included). */
   dockerArgs: string[];
@@ -74,7 +76,7 @@ export interface BuildArgs {
 
 export function parseBuildArgs(argv: readonly string[]): BuildArgs {
   const out: BuildArgs = {
-    secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [],
+    secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [], verify: false,
     help: false, dockerArgs: [], contextIndex: -1, buildArgs: [],
   };
   const positionals: number[] = [];

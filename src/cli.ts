@@ -46,6 +46,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
   program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/main.ts routes `check` to src/commands/check.ts, which parses a build's command line.
   program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/main.ts routes `verify` to src/commands/verify.ts.
+  program.command('verify').description('search a built image (layers, config, history) for secret values; exit 4 on a hit (see secbuild verify --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 
   secretOptions(Option, program.command('secrets'))
     .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')

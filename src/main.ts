@@ -34,6 +34,11 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { checkCommand } = await import('./commands/check.js');
       return await checkCommand(argv.slice(1));
     }
+    // verify takes a build's secret flags and an image; parsed by src/verify/args.ts.
+    if (first === 'verify') {
+      const { verifyCommand } = await import('./commands/verify.js');
+      return await verifyCommand(argv.slice(1));
+    }
     if (first !== undefined && (SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1))) {
       const { runCli } = await import('./cli.js');
       return await runCli(argv, VERSION);

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import type { Secret } from './secret.js';
 import { phases } from './timing.js';
+import type { VerifyResult } from './verify/scan.js';
 
 export interface Report {
   secbuild: string;
@@ -19,6 +20,8 @@ export interface Report {
   masking: { enabled: boolean; occurrences: Record<string, number> };
   warnings: string[];
   timings: Array<{ phase: string; at: number; ms: number }>;
+  /** `--verify`: where the image holds secret values (ids and places, never a value) and what was searched. */
+  verify?: VerifyResult;
   exitCode?: number;
   error?: string;
 }

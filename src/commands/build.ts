@@ -109,17 +109,29 @@ async function build(args: BuildArgs, report: Report): Promise<number> {
     endGroup();
     return dryRun(engine, root.root, resolution, userArgs);
   }
-  return withSecretFiles(root.root, resolution.secrets, async (files, session) => {
+  const verify = args.verify ? await import('../verify/build-step.js') : undefined;
+  const builtId = await withSecretFiles(root.root, resolution.secrets, async (files, session) => {
     mark('files');
-    const argv = dockerBuildArgv(files, userArgs);
+    // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
+    const iid = verify?.iidFileFor(args.dockerArgs, session.dir.path, cwd);
+    const argv = dockerBuildArgv(files, iid ? [...iid.args, ...userArgs] : userArgs);
     report.dockerArgv = [engine.docker, ...argv];
     endGroup();
     const result = await runMasked(session, engine.docker, argv, buildEnv(childEnv), masking ? patterns : undefined, report);
     mark('docker');
     if (result.signal) throw new DockerExit(128 + (osConstants.signals[result.signal] ?? 0));
     if (result.code !== 0) throw new DockerExit(result.code ?? 1);
-    return 0;
+    return iid && verify?.readIid(iid.path);
   });
+  // The secret files are gone by now; the search needs only the values.
+  if (verify && builtId) {
+    try {
+      await verify.verifyBuilt({ docker: engine.docker, id: builtId, env: childEnv, values: resolution.values, report });
+    } finally {
+      mark('verify');
+    }
+  }
+  return 0;
 }
 
 function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[]): number {

@@ -11,6 +11,10 @@
 //   SECBUILD_DOCKER          docker client to use (default /usr/bin/docker, a
 //                            20.10 client that builds with DOCKER_BUILDKIT=1)
 //   BENCH_REQUIRE_DOCKER=1   exit 1, not 0, when the daemon or base image is missing
+//   BENCH_VERIFY_MB=512      MiB of file data in the image `secbuild verify` scans
+//                            (below 500 MB the section reports FAIL: the target
+//                            is stated for >= 500 MB)
+//   BENCH_VERIFY_RUNS=3      timed verify runs (each reads the whole image)
 //
 // To add a section (log-masking throughput, image-scan throughput, …), write
 // `async function x(ctx)` that returns result lines and add it to SECTIONS.
@@ -165,10 +169,26 @@ async function masking() {
   return lines;
 }
 
+async function verifyScan(ctx) {
+  const problem = dockerProblem();
+  if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
+  const { benchVerify } = await import('./verify.mjs');
+  return benchVerify({
+    docker: DOCKER,
+    node: NODE,
+    cli: CLI,
+    mb: positiveInt('BENCH_VERIFY_MB', 512),
+    runs: positiveInt('BENCH_VERIFY_RUNS', 3),
+    env: { ...process.env, XDG_CACHE_HOME: tempDir(tmpdir(), 'secbuild-bench-cache-') },
+    onImage: (image) => ctx.cleanups.push(() => spawnSync(DOCKER, ['rmi', '-f', image], { stdio: 'ignore' })),
+  });
+}
+
 const SECTIONS = [
   ['startup', startup],
   ['wrapper overhead, fully cached build', cachedBuild],
   ['log masking throughput (streaming redactor)', masking],
+  ['image scan throughput (secbuild verify, docker save streamed)', verifyScan],
 ];
 
 // ---- runner ---------------------------------------------------------------

@@ -17,6 +17,7 @@ describe('parseBuildArgs: own options', () => {
     ['--docker=V', ['--docker=/usr/bin/docker', '.'], { docker: '/usr/bin/docker' }],
     ['--dry-run', ['--dry-run', '.'], { dryRun: true }],
     ['--require-tmpfs', ['--require-tmpfs', '.'], { requireTmpfs: true }],
+    ['--verify', ['--verify', '-t', 'app', '.'], { verify: true, dockerArgs: ['-t', 'app', '.'] }],
     ['--help', ['--help'], { help: true }],
     ['-h', ['-h'], { help: true }],
     ['an = inside the value is kept', ['--secret=id=a,src=x=y', '.'], { secrets: ['id=a,src=x=y'] }],
@@ -30,7 +31,7 @@ describe('parseBuildArgs: own options', () => {
   test('defaults when nothing is given', () => {
     expect(parseBuildArgs(['.'])).toEqual({
       secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, help: false,
-      mask: false, noMask: false, allowSecretBuildArg: [],
+      mask: false, noMask: false, allowSecretBuildArg: [], verify: false,
       dockerArgs: ['.'], contextIndex: 0, buildArgs: [],
     });
   });

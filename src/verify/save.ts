@@ -1,0 +1,101 @@
+/**
+ * Streaming an image archive: `docker save IMAGE` piped straight into a tar
+ * parser, never to disk. Each entry of the outer tar is handed to
+ * `scanBlob()` as it streams by (a layer is itself parsed by a nested
+ * extractor fed from the entry), so memory does not grow with the image.
+ * Symlinks between entries (Docker layout: a repeated layer) are recorded
+ * for the layout; everything else that is not a regular file is skipped.
+ */
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { UsageError } from '../errors.js';
+import { spawnInherit, waitForExit } from '../exec.js';
+import { newStats, scanBlob, type ScanContext, type ScanStats } from './layers.js';
+import { readLayout, type Layout } from './layout.js';
+import type { Search } from './search.js';
+import { loadTar, pump } from './streams.js';
+
+export interface ArchiveScan {
+  stats: ScanStats;
+  layout: Layout;
+}
+
+const normalize = (name: string) => posix.normalize(name.replace(/^(\.\/)+/, '')).replace(/\/+$/, '');
+
+async function drain(source: AsyncIterable<unknown>): Promise<void> {
+  for await (const _ of source);
+}
+
+/** Searches an image archive (`docker save` output, either layout) read from `source`. */
+export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Search): Promise<ArchiveScan> {
+  const tar = await loadTar();
+  const ctx: ScanContext = { search, tar, stats: newStats(), json: new Map(), jsonKept: 0 };
+  const links = new Map<string, string>();
+  const outer = tar.extract({ allowUnknownFormat: true });
+  const feeding = pump(source, outer, (n) => (ctx.stats.archiveBytes += n));
+  feeding.catch(() => {});
+  try {
+    for await (const entry of outer) {
+      const h = entry.header;
+      const name = normalize(h.name);
+      if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
+        links.set(name, h.type === 'link' ? normalize(h.linkname) : normalize(posix.join(posix.dirname(name), h.linkname)));
+        await drain(entry);
+      } else if (h.type === 'file' || h.type === 'contiguous-file') {
+        await scanBlob(ctx, name, h.size, entry);
+      } else {
+        await drain(entry);
+      }
+    }
+  } catch (err) {
+    outer.destroy(err as Error);
+    throw err;
+  }
+  await feeding;
+  return { stats: ctx.stats, layout: readLayout(ctx.json, links) };
+}
+
+/** Keeps the last `max` bytes of a stream (docker's error message, without growing). */
+function tail(stream: Readable, max = 8192): () => string {
+  let kept = Buffer.alloc(0);
+  stream.on('data', (chunk: Buffer) => {
+    kept = Buffer.concat([kept, chunk]);
+    if (kept.length > max) kept = kept.subarray(kept.length - max);
+  });
+  return () => kept.toString('utf8').trim();
+}
+
+/** Runs `docker save IMAGE` and searches its output as it streams. */
+export async function scanSavedImage(docker: string, image: string, env: NodeJS.ProcessEnv, search: Search): Promise<ArchiveScan> {
+  const child = spawnInherit(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // docker save must not outlive secbuild (it would go on writing a temporary copy of the image).
+  const stop = () => child.kill('SIGTERM');
+  process.once('exit', stop);
+  const stderr = tail(child.stderr!);
+  const exited = waitForExit(child);
+  let scan: ArchiveScan;
+  try {
+    scan = await scanArchive(child.stdout!, search);
+  } catch (err) {
+    stop();
+    const result = await exited;
+    // docker failing explains a cut-off archive better than the parser does.
+    if (result.code) throw saveFailed(docker, image, result.code, stderr());
+    // A plain Error is the archive's fault (corrupt gzip, a broken tar), not a bug in secbuild.
+    if (err instanceof Error && err.constructor === Error) {
+      throw new UsageError(`the archive \`${docker} save ${image}\` printed could not be read: ${err.message}.`, { cause: err });
+    }
+    throw err;
+  } finally {
+    process.off('exit', stop);
+  }
+  const result = await exited;
+  if (result.error) throw new UsageError(`${docker} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
+  if (result.code !== 0) throw saveFailed(docker, image, result.code ?? 128, stderr());
+  return scan;
+}
+
+function saveFailed(docker: string, image: string, code: number, stderr: string): UsageError {
+  const said = stderr.split('\n').filter(Boolean).at(-1) ?? 'no message';
+  return new UsageError(`${docker} save ${image} failed (exit ${code}): ${said}`);
+}

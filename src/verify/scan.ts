@@ -1,0 +1,182 @@
+/**
+ * `verifyImage()`: searches a local image for secret values — every layer
+ * (file names and contents), the image config and every JSON file of the
+ * `docker save` archive, and `docker history --no-trunc` — with one
+ * multi-pattern matcher, and returns where each value was found. Shared by
+ * `secbuild verify` and `secbuild build --verify`.
+ *
+ * The image is pinned to its id first (`docker image inspect`), so `save`
+ * and `history` look at the same image even if its tag moves meanwhile.
+ */
+import type { Pattern, PatternForm } from '../mask/patterns.js';
+import { UsageError } from '../errors.js';
+import { capture } from '../exec.js';
+import type { Layout } from './layout.js';
+import { walkJson } from './json.js';
+import { scanSavedImage } from './save.js';
+import { Search, type RawHit } from './search.js';
+
+export interface VerifyHit {
+  /** The secret's id, and where it came from (e.g. `env:NPM_TOKEN`). Never its value. */
+  secret: string;
+  source: string;
+  /** Which forms of the value matched: raw, line, base64, url. */
+  forms: PatternForm[];
+  occurrences: number;
+  in: 'layer' | 'config' | 'archive' | 'history';
+  /** For `in: layer`: position (0 = base), layer count, digest, and the config history entry that made it. */
+  layer?: { index?: number; of?: number; digest?: string; history?: number };
+  /** For `in: layer`: the file, and what of it matched. */
+  path?: string;
+  part?: 'content' | 'name' | 'linkname' | 'pax';
+  /** The archive entry (layer blob, config or other JSON file). */
+  file?: string;
+  /** For config, archive JSON and history: the field path, e.g. `config.Env[2]`. */
+  field?: string;
+  /** For `in: history`: the `docker history` entry, 0 = newest. */
+  entry?: number;
+  /** One printable line. Names and paths have every secret form replaced by `***`. */
+  where: string;
+}
+
+export interface VerifyResult {
+  /** As given, and the image id it resolved to. */
+  image: string;
+  id: string;
+  clean: boolean;
+  hits: VerifyHit[];
+  /** Layers searched, and bytes of layer data (uncompressed tar). */
+  layers: number;
+  layerBytes: number;
+  /** Bytes of the `docker save` stream. */
+  archiveBytes: number;
+  /** Entries in the layers. */
+  files: number;
+  /** JSON files searched field by field (image config, manifests). */
+  jsonFiles: number;
+  historyEntries: number;
+  /** Blobs that could not be searched (e.g. zstd without a decoder): the image is not verified. */
+  unreadable: Array<{ blob: string; reason: string }>;
+  ms: number;
+}
+
+export interface VerifyOptions {
+  docker: string;
+  image: string;
+  /** Environment for docker (secret variables removed). */
+  env: NodeJS.ProcessEnv;
+  patterns: readonly Pattern[];
+  /** Secret id → printable source. */
+  sources: ReadonlyMap<string, string>;
+}
+
+export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
+  const started = performance.now();
+  const search = new Search(opts.patterns);
+  const id = await imageId(opts.docker, opts.image, opts.env);
+  // Both run to the end before an error of either is reported: no docker process is left behind.
+  const [saved, history] = await Promise.allSettled([
+    scanSavedImage(opts.docker, id, opts.env, search),
+    searchHistory(opts.docker, id, opts.env, search),
+  ]);
+  if (saved.status === 'rejected') throw saved.reason;
+  if (history.status === 'rejected') throw history.reason;
+  const archive = saved.value;
+  const historyEntries = history.value;
+  const hits = describeHits(search, archive.layout, opts.sources);
+  return {
+    image: opts.image,
+    id,
+    clean: hits.length === 0,
+    hits,
+    layers: archive.stats.layers.length,
+    layerBytes: archive.stats.layerBytes,
+    archiveBytes: archive.stats.archiveBytes,
+    files: archive.stats.files,
+    jsonFiles: archive.stats.jsonFiles,
+    historyEntries,
+    unreadable: archive.stats.unreadable,
+    ms: Math.round(performance.now() - started),
+  };
+}
+
+async function imageId(docker: string, image: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const r = await capture(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { env, timeoutMs: 60_000 });
+  if (r.failedToStart) throw new UsageError(`${docker} could not be started (${r.failedToStart}); check --docker / SECBUILD_DOCKER.`);
+  const id = r.stdout.toString('utf8').trim().split('\n')[0] ?? '';
+  if (r.exitCode !== 0 || !id) {
+    const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
+    throw new UsageError(`image "${image}" is not in the local image store (${said}); build or pull it first — with buildx's docker-container driver add --load.`);
+  }
+  return id;
+}
+
+/** Searches each field of each `docker history --no-trunc` entry; returns how many entries there were. */
+async function searchHistory(docker: string, id: string, env: NodeJS.ProcessEnv, search: Search): Promise<number> {
+  const r = await capture(docker, ['history', '--no-trunc', '--format', '{{json .}}', id], { env, timeoutMs: 120_000 });
+  if (r.exitCode !== 0) {
+    const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
+    throw new UsageError(`${docker} history ${id} failed: ${said}`);
+  }
+  const lines = r.stdout.toString('utf8').split('\n').filter((l) => l.trim());
+  lines.forEach((line, entry) => {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      search.bytes(Buffer.from(line, 'utf8'), () => ({ kind: 'history', entry, field: '' }));
+      return;
+    }
+    walkJson(doc, (field, text) => search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'history', entry, field })));
+  });
+  return lines.length;
+}
+
+const ORDER = { layer: 0, config: 1, archive: 2, history: 3 } as const;
+
+/** Raw hits placed in the image's layout, described without values, in image order. */
+export function describeHits(search: Search, layout: Layout, sources: ReadonlyMap<string, string>): VerifyHit[] {
+  const hits = search.hits.map((h) => placeHit(h, search, layout, sources.get(h.secret) ?? ''));
+  const key = (h: VerifyHit) => [ORDER[h.in], h.layer?.index ?? Infinity, h.entry ?? 0] as const;
+  return hits.sort((a, b) => {
+    const ka = key(a);
+    const kb = key(b);
+    return ka[0] - kb[0] || ka[1] - kb[1] || ka[2] - kb[2] || a.where.localeCompare(b.where) || a.secret.localeCompare(b.secret);
+  });
+}
+
+function placeHit(h: RawHit, search: Search, layout: Layout, source: string): VerifyHit {
+  const base = { secret: h.secret, source, forms: [...h.forms], occurrences: h.occurrences };
+  const p = h.place;
+  const label = `secret "${h.secret}"${source ? ` (${source})` : ''}`;
+  if (p.kind === 'layer') {
+    const info = layout.layers.get(p.blob);
+    const layer = info ? { index: info.index, of: info.of, digest: info.digest, history: info.history } : {};
+    const path = search.redact(p.path);
+    const which = info
+      ? `layer ${info.index}${info.digest ? ` ${info.digest}` : ''}${info.history !== undefined ? ` (history[${info.history}])` : ''}`
+      : `layer ${search.redact(p.blob)} (not in the image's manifest)`;
+    const what = p.part === 'content' ? '' : ` (file ${p.part === 'name' ? 'name' : p.part === 'linkname' ? 'link target' : 'PAX header'})`;
+    return { ...base, in: 'layer', layer, path, part: p.part, file: p.blob, where: `${label} in ${which}: ${path}${what}` };
+  }
+  if (p.kind === 'json') {
+    const field = search.redact(p.field);
+    const config = layout.configs.get(p.blob);
+    if (config !== undefined) return { ...base, in: 'config', file: p.blob, field, where: `${label} in the image config: ${field}` };
+    return { ...base, in: 'archive', file: p.blob, field, where: `${label} in ${search.redact(p.blob)}: ${field}` };
+  }
+  if (p.kind === 'blob') return { ...base, in: 'archive', file: p.blob, where: `${label} in ${search.redact(p.blob)}` };
+  const field = search.redact(p.field);
+  return { ...base, in: 'history', entry: p.entry, field, where: `${label} in docker history entry ${p.entry} (newest first)${field ? `: ${field}` : ''}` };
+}
+
+/** Secret id → printable source(s), for naming hits (inline `.netrc` fields share the id "(field)"). */
+export function sourcesOf(values: readonly { id: string; source: string }[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const v of values) {
+    const had = out.get(v.id);
+    if (had === undefined) out.set(v.id, v.source);
+    else if (!had.split(', ').includes(v.source)) out.set(v.id, `${had}, ${v.source}`);
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+/**
+ * WideScanner (four lanes over the Matcher's tables) reports exactly what
+ * the Matcher's own Scanner reports — same matches, same order — for any
+ * chunking, including matches across lane and chunk boundaries.
+ */
+import { describe, expect, test } from 'vitest';
+import { Matcher } from '../../src/mask/matcher.js';
+import { WideScanner } from '../../src/verify/wide.js';
+
+/** Seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
+function rng(seed: number): (n: number) => number {
+  let a = seed >>> 0;
+  return (n) => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
+  };
+}
+
+function matches(feed: (chunk: Uint8Array, on: (i: number, end: number) => void) => void, chunks: Uint8Array[]): string[] {
+  const out: string[] = [];
+  for (const c of chunks) feed(c, (i, end) => out.push(`${i}@${end}`));
+  return out;
+}
+
+function cut(input: Buffer, next: (n: number) => number, big: boolean): Buffer[] {
+  const out: Buffer[] = [];
+  for (let i = 0; i < input.length; ) {
+    const n = big ? 4096 + next(40_000) : 1 + next(300);
+    out.push(input.subarray(i, (i += n)));
+  }
+  return out;
+}
+
+describe('WideScanner = Scanner', () => {
+  test.each(Array.from({ length: 40 }, (_, seed) => seed))('seed %i', (seed) => {
+    const next = rng(seed);
+    const alphabet = 'ab' + 'cdefgh'.slice(0, next(6));
+    const word = (len: number) => Array.from({ length: len }, () => alphabet[next(alphabet.length)]).join('');
+    const patterns = Array.from({ length: 1 + next(12) }, () => Buffer.from(word(1 + next(seed % 2 ? 40 : 8))));
+    const matcher = new Matcher(patterns);
+    // Mostly noise with patterns planted, also where lanes and chunks meet.
+    const input = Buffer.from(Array.from({ length: 200_000 }, () => (next(50) === 0 ? patterns[next(patterns.length)]!.toString() : word(1))).join(''));
+    const chunks = cut(input, next, seed % 3 !== 0);
+    const plain = matcher.createScanner();
+    const wide = new WideScanner(matcher);
+    const expected = matches((c, on) => plain.feed(c, on), chunks);
+    expect(expected.length).toBeGreaterThan(100);
+    expect(matches((c, on) => wide.feed(c, on), chunks)).toEqual(expected);
+    expect(wide.offset).toBe(input.length);
+  });
+
+  test('a match across every lane boundary of one chunk', () => {
+    const p = Buffer.from('0123456789abcdef');
+    const matcher = new Matcher([p, Buffer.from('cdef'), Buffer.from('zz')]);
+    const input = Buffer.alloc(64_000, 'z'.charCodeAt(0));
+    const q = Math.floor(input.length / 4);
+    for (const b of [q, 2 * q, 3 * q, 4 * q - 8]) p.copy(input, b - 8);
+    const expected = matches((c, on) => matcher.createScanner().feed(c, on), [input]);
+    expect(matches((c, on) => new WideScanner(matcher).feed(c, on), [input])).toEqual(expected);
+    expect(expected.filter((m) => m.startsWith('0@'))).toHaveLength(4);
+  });
+});
