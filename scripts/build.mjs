@@ -1,42 +1,80 @@
-// Bundles secbuild's own code into one ESM file (dist/secbuild.js), so a build
-// loads exactly one module of ours. Dependencies stay external in node_modules
-// and are imported with import() where they are used (commander for the
-// subcommands, execa for probes and cmd:, yaml for secbuild.yml, dockerfile-ast
-// when a Dockerfile scan is not cached, keytar for the keychain,
-// @balena/dockerignore for check's context rules, tar-stream for verify's
-// image scan), never at the top level — a top-level import of an external
-// would load it on every run.
+// Bundles secbuild into dist/ as a few self-contained ESM files:
+//
+// - dist/secbuild.js: the entry and the whole build path (a cached build loads
+//   exactly this one module of ours);
+// - one file per rarely used part (the commander layer and its subcommands,
+//   compose, check, verify, the Dockerfile scanner), loaded with import() only
+//   when that part runs. Each carries its own copy of the modules it shares with
+//   the entry, which is why src/errors.ts brands its errors instead of relying
+//   on class identity.
+//
+// Dependencies stay external in node_modules and are imported with import()
+// where they are used, never at the top level: a top-level import of an
+// external would load it on every run. The build fails if one slips in.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore', 'tar-stream'];
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+/** Separately bundled parts: output name → source. */
+const COLD = {
+  cli: 'src/cli.ts',
+  compose: 'src/commands/compose.ts',
+  check: 'src/commands/check.ts',
+  'check-rules': 'src/check/index.ts',
+  verify: 'src/commands/verify.ts',
+  'verify-step': 'src/verify/build-step.ts',
+  'dockerfile-scan': 'src/preflight/scan.ts',
+};
+const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
+const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
+
+/** An import of a cold part from anywhere else becomes an import of its own file in dist/. */
+const coldParts = {
+  name: 'cold-parts',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.?\// }, (args) => {
+      const source = resolve(dirname(args.importer), args.path).replace(/\.js$/, '.ts');
+      const name = coldBySource.get(source);
+      if (!name || source === resolve(ROOT, b.initialOptions.entryPoints[0].in)) return undefined;
+      return { path: `./${name}.js`, external: true };
+    });
+  },
+};
 
 // Start from an empty dist/ so nothing stale is shipped.
-rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+rmSync(resolve(ROOT, 'dist'), { recursive: true, force: true });
 
-await build({
-  entryPoints: { secbuild: 'src/main.ts' },
-  outdir: 'dist',
-  bundle: true,
-  splitting: false,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: false,
-  legalComments: 'none',
-  // Dependencies stay in node_modules and are imported only where used, so the
-  // bundle holds secbuild's own code alone and a build loads exactly one file.
-  external: EXTERNAL,
-  define: { __SECBUILD_VERSION__: JSON.stringify(pkg.version) },
-  logLevel: 'warning',
-});
+const entries = [['secbuild', 'src/main.ts'], ...Object.entries(COLD)];
+await Promise.all(
+  entries.map(([out, src]) =>
+    build({
+      entryPoints: [{ in: src, out }],
+      outdir: resolve(ROOT, 'dist'),
+      absWorkingDir: ROOT,
+      bundle: true,
+      format: 'esm',
+      platform: 'node',
+      target: 'node20',
+      sourcemap: false,
+      legalComments: 'none',
+      external: EXTERNAL,
+      plugins: [coldParts],
+      define: { __SECBUILD_VERSION__: JSON.stringify(pkg.version) },
+      logLevel: 'warning',
+    }),
+  ),
+);
 
-// Guard: a static import of a dependency would load it on every build.
-const out = readFileSync(new URL('../dist/secbuild.js', import.meta.url), 'utf8');
-for (const dep of EXTERNAL) {
-  if (new RegExp(`^import[^;]*from\\s*["']${dep}["']`, 'm').test(out)) {
-    console.error(`build: dist/secbuild.js imports ${dep} at the top level; import it with await import() where it is used.`);
-    process.exit(1);
+// Guard: a static import of a dependency would load it on every run of that part.
+for (const [out] of entries) {
+  const code = readFileSync(resolve(ROOT, 'dist', `${out}.js`), 'utf8');
+  for (const dep of EXTERNAL) {
+    if (new RegExp(`^import[^;]*from\\s*["']${dep}["']`, 'm').test(code)) {
+      console.error(`build: dist/${out}.js imports ${dep} at the top level; import it with await import() where it is used.`);
+      process.exit(1);
+    }
   }
 }

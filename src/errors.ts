@@ -11,19 +11,40 @@ export const ExitCode = {
   leak: 4,
 } as const;
 
+/**
+ * Rarely used commands ship as separate bundles (scripts/build.mjs), each with
+ * its own copy of this module, so `instanceof` cannot compare class identity.
+ * Every error carries the kinds of its class chain under a registered symbol,
+ * and `instanceof` checks that brand instead: a LeakError thrown by the verify
+ * bundle is a SecbuildError to src/main.ts.
+ */
+const KINDS = Symbol.for('secbuild.error.kinds');
+
 export class SecbuildError extends Error {
+  static readonly kind: string = 'SecbuildError';
+  readonly [KINDS]: readonly string[];
+
   constructor(
     message: string,
     readonly exitCode: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
-    this.name = new.target.name;
+    const kinds: string[] = [];
+    for (let c = new.target as unknown as { kind?: string } | null; c && Object.hasOwn(c, 'kind'); c = Object.getPrototypeOf(c)) kinds.push(c.kind!);
+    this[KINDS] = kinds;
+    this.name = kinds[0] ?? 'SecbuildError';
+  }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    const kinds = (value as { [KINDS]?: unknown } | null)?.[KINDS];
+    return Array.isArray(kinds) && kinds.includes((this as unknown as { kind: string }).kind);
   }
 }
 
 /** Bad flags, config, template or preflight finding: docker was not run. */
 export class UsageError extends SecbuildError {
+  static override readonly kind: string = 'UsageError';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, ExitCode.usage, options);
   }
@@ -40,6 +61,7 @@ export interface SecretFailure {
 
 /** One or more secrets could not be resolved: docker was not run. */
 export class ResolveError extends SecbuildError {
+  static override readonly kind: string = 'ResolveError';
   constructor(readonly failures: SecretFailure[]) {
     super(ResolveError.format(failures), ExitCode.resolve);
   }
@@ -58,6 +80,7 @@ export class ResolveError extends SecbuildError {
 
 /** A secret would reach the image, the argv or the log. */
 export class LeakError extends SecbuildError {
+  static override readonly kind: string = 'LeakError';
   constructor(message: string) {
     super(message, ExitCode.leak);
   }
@@ -65,6 +88,7 @@ export class LeakError extends SecbuildError {
 
 /** docker exited non-zero: pass its code through, print nothing more. */
 export class DockerExit extends SecbuildError {
+  static override readonly kind: string = 'DockerExit';
   constructor(readonly code: number) {
     super(`docker exited with code ${code}`, code);
   }
@@ -72,6 +96,7 @@ export class DockerExit extends SecbuildError {
 
 /** secbuild was ended by a signal: exit 128+N after cleanup. */
 export class SignalExit extends SecbuildError {
+  static override readonly kind: string = 'SignalExit';
   constructor(readonly signal: NodeJS.Signals, signalNumber: number) {
     super(`interrupted by ${signal}`, 128 + signalNumber);
   }

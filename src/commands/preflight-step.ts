@@ -12,6 +12,8 @@ import { LeakError, UsageError } from '../errors.js';
 import { info, warn } from '../log.js';
 import type { SecretSpec } from '../spec.js';
 
+const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
+
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
 const VERSION_KEY = 'preflight-1';
 
@@ -127,8 +129,11 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     throw new UsageError(lines.join('\n'));
   }
   // secbuild check's error-level rules (credential-file-copied): stop before docker runs, exit 4.
-  const { preflightLeaks } = await import('../check/index.js');
-  const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
-  if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
+  // A Dockerfile without COPY/ADD cannot copy a credential file: skip loading the rules.
+  if (COPY_OR_ADD.test(text)) {
+    const { preflightLeaks } = await import('../check/index.js');
+    const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
+    if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
+  }
   return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], findings };
 }

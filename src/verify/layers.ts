@@ -16,7 +16,6 @@
  * each): memory stays bounded by the streams' high-water marks whatever
  * the image size.
  */
-import * as zlib from 'node:zlib';
 import type { Transform } from 'node:stream';
 import { walkJson } from './json.js';
 import type { Place, Search } from './search.js';
@@ -58,7 +57,12 @@ export function newStats(): ScanStats {
 
 type Decoder = () => Transform;
 
-function zstdDecoder(): Decoder | undefined {
+type Zlib = typeof import('node:zlib');
+/** node:zlib, imported on first use: a build without --verify never loads it. */
+let zlibModule: Zlib | undefined;
+const loadZlib = async (): Promise<Zlib> => (zlibModule ??= await import('node:zlib'));
+
+function zstdDecoder(zlib: Zlib): Decoder | undefined {
   const make = (zlib as unknown as { createZstdDecompress?: Decoder }).createZstdDecompress;
   return typeof make === 'function' ? () => make() : undefined;
 }
@@ -70,9 +74,10 @@ function zstdDecoder(): Decoder | undefined {
 export async function scanBlob(ctx: ScanContext, blob: string, size: number | undefined, source: AsyncIterable<Uint8Array>, depth = 0): Promise<void> {
   const { head, rest } = await peek(source, SNIFF_BYTES);
   const kind = depth < 2 ? sniff(head) : 'other';
-  if (kind === 'gzip') return scanDecompressed(ctx, blob, rest, () => zlib.createGunzip(), 'gzip', depth);
+  const zlib = kind === 'gzip' || kind === 'zstd' ? await loadZlib() : undefined;
+  if (kind === 'gzip') return scanDecompressed(ctx, blob, rest, () => zlib!.createGunzip(), 'gzip', depth);
   if (kind === 'zstd') {
-    const zstd = zstdDecoder();
+    const zstd = zstdDecoder(zlib!);
     if (zstd) return scanDecompressed(ctx, blob, rest, zstd, 'zstd', depth);
     ctx.stats.unreadable.push({ blob, reason: `it is zstd-compressed and Node.js ${process.version} has no zstd decoder (Node.js 22.15 or later has one)` });
     return scanRaw(ctx, blob, rest);

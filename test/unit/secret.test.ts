@@ -1,5 +1,5 @@
 import { format, inspect } from 'node:util';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { Secret } from '../../src/secret.js';
 
 const VALUE = 'hunter2-Secret-Value';
@@ -56,5 +56,25 @@ describe('Secret never prints its value', () => {
     expect(s.value).toBe(bytes);
     expect(s.bytes).toBe(3);
     expect(Object.keys(s)).toEqual(['id', 'source']);
+  });
+});
+
+describe('typed errors across bundles', () => {
+  test('instanceof follows the brand, not class identity', async () => {
+    const a = await import('../../src/errors.js');
+    // A second copy of the module, as a separately bundled command would have.
+    vi.resetModules();
+    const b = await import('../../src/errors.js');
+    expect(b.LeakError).not.toBe(a.LeakError);
+    const leak = new b.LeakError('x');
+    expect(leak instanceof a.SecbuildError).toBe(true);
+    expect(leak instanceof a.LeakError).toBe(true);
+    expect(leak instanceof a.UsageError).toBe(false);
+    expect(leak instanceof a.DockerExit).toBe(false);
+    expect(leak.name).toBe('LeakError');
+    expect(leak.exitCode).toBe(4);
+    expect(new a.DockerExit(7) instanceof b.SecbuildError).toBe(true);
+    expect(new Error('plain') instanceof a.SecbuildError).toBe(false);
+    expect((null as unknown as object) instanceof a.SecbuildError).toBe(false);
   });
 });
