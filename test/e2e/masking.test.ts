@@ -8,7 +8,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { baseEnv, context, e2e, listDir, nonce, runCli, sandbox } from './helpers.js';
+import { baseEnv, CLI, context, e2e, listDir, nonce, runCli, sandbox, sh } from './helpers.js';
 
 const TOKEN = `tok-${nonce()}-Zq9`;
 const LINES = [`first-${nonce()}`, `second-${nonce()}`, `third-${nonce()}`];
@@ -93,6 +93,23 @@ describe.skipIf(e2e.skip)('masking and leak guards', () => {
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: --build-arg GITHUB_TOKEN looks like a credential/);
     expect(r.stderr).toMatch(/provenance mode=max records build-arg values in the attestation, including --build-arg GITHUB_TOKEN/);
+  });
+
+  test('on a terminal, --mask masks too and docker gets --progress=plain', async () => {
+    // util-linux script(1) gives secbuild a pseudo-terminal for stdout and stderr.
+    const report = join(box.dir, 'tty-report.json');
+    const cmd = [process.execPath, CLI, ...secretArgs, '--mask', '--no-cache', '--build-arg', `N=${nonce()}`, '--report', report, ctx.dir]
+      .map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
+      .join(' ');
+    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env });
+    const out = r.stdout.toString();
+    expect(r.code).toBe(0);
+    expectNoSecret(out, [TOKEN, ...LINES]);
+    expect(out).toContain('***');
+    const rep = JSON.parse(readFileSync(report, 'utf8'));
+    expect(rep.dockerArgv).toContain('--progress=plain');
+    expect(rep.masking.enabled).toBe(true);
+    expect(listDir(box.tmp)).toEqual([]);
   });
 
   test('GitHub Actions: masks are registered before docker prints, secbuild lines are grouped', async () => {
