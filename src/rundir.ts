@@ -79,7 +79,8 @@ export interface SecretFile {
   path: string;
 }
 
-function safeName(id: string, index: number): string {
+/** The file name of the index-th secret: `NN-id`, with anything unusual in the id replaced. */
+export function secretFileName(id: string, index: number): string {
   return `${String(index).padStart(2, '0')}-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
 }
 
@@ -101,7 +102,7 @@ export class RunDir {
   /** Writes each secret to its own file: created exclusively, 0600, never through a symlink. */
   writeAll(secrets: readonly Secret[]): SecretFile[] {
     return secrets.map((s, i) => {
-      const path = join(this.path, safeName(s.id, i));
+      const path = join(this.path, secretFileName(s.id, i));
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
       try {
         let off = 0;

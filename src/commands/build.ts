@@ -6,19 +6,20 @@
 import { constants as osConstants } from 'node:os';
 import { buildHelp, parseBuildArgs, type BuildArgs } from '../args.js';
 import { dockerBuildArgv, shellQuote } from '../argv.js';
-import { addMaskCommands, onGitHubActions } from '../ci.js';
+import { onGitHubActions } from '../ci.js';
 import { buildEnv, detectEngine, findDocker, type Engine } from '../engine.js';
 import { DockerExit, SecbuildError } from '../errors.js';
 import { guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../guard.js';
 import { endGroup, info, openGroup, warn } from '../log.js';
-import { patternsFor, tooShortToMask, type Pattern } from '../mask/patterns.js';
+import { tooShortToMask } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
 import { newReport, reportSecrets, writeReport, type Report } from '../report.js';
 import { resolveSpecs, type Resolution } from '../resolve.js';
-import { chooseRoot, RUN_PREFIX } from '../rundir.js';
+import { chooseRoot } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
 import { mark } from '../timing.js';
 import { runMasked } from './masked-run.js';
+import { plannedFiles, prepareOutput } from './output-step.js';
 import { runPreflight } from './preflight-step.js';
 
 declare const __SECBUILD_VERSION__: string;
@@ -45,11 +46,6 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** Masking is on when output goes to a log (not a terminal), or when forced. */
-export function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): boolean {
-  if (args.noMask) return false;
-  return args.mask || !(process.stdout.isTTY && process.stderr.isTTY);
-}
 
 async function build(args: BuildArgs, report: Report): Promise<number> {
   const env = process.env;
@@ -73,21 +69,9 @@ async function build(args: BuildArgs, report: Report): Promise<number> {
   mark('resolve');
   report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
   report.skipped = resolution.skipped;
-  const masking = maskingWanted(args);
+  const { masking, patterns } = prepareOutput(resolution, root, args, gha);
   reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
   report.masking.enabled = masking;
-
-  const patterns = masking || gha ? patternsFor(resolution.values) : [];
-  // The runner hides these lines and masks the values in every later line of the job.
-  if (gha) process.stdout.write(addMaskCommands(patterns));
-
-  for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
-  for (const s of resolution.values) {
-    if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
-  }
-  if (!root.memoryBacked) {
-    warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
-  }
   const guard = guardBuildArgs(
     parseBuildArgFlags(args.buildArgs, env),
     resolution.values,
@@ -135,13 +119,9 @@ async function build(args: BuildArgs, report: Report): Promise<number> {
 }
 
 function dryRun(engine: Engine, root: string, resolution: Resolution, userArgs: readonly string[]): number {
-  const dir = `${root}/${RUN_PREFIX}${process.pid}-XXXXXX`;
-  const files = resolution.secrets.map((s, i) => ({ id: s.id, path: `${dir}/${String(i).padStart(2, '0')}-${s.id}` }));
-  for (const s of resolution.secrets) info(`secret "${s.id}" from ${s.source}: ${s.bytes} bytes`);
+  const { dir, files } = plannedFiles(root, resolution.secrets);
   // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
   process.stdout.write(`DOCKER_BUILDKIT=1 ${shellQuote([engine.docker, ...dockerBuildArgv(files, userArgs)])}\n`);
   info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
   return 0;
 }
-
-export type { Pattern };

@@ -15,17 +15,16 @@ import { loadProject, type Project } from '../compose/files.js';
 import { effectiveArgs, selectBuilds, type ServiceBuild } from '../compose/plan.js';
 import { preflightServices } from '../compose/preflight.js';
 import { checkSecretVariables, composeSecrets } from '../compose/secrets.js';
-import { addMaskCommands, onGitHubActions } from '../ci.js';
+import { onGitHubActions } from '../ci.js';
 import { detectEngine, findDocker } from '../engine.js';
 import { UsageError } from '../errors.js';
 import { guardBuildArgs, wantsProvenanceMax } from '../guard.js';
 import { endGroup, info, openGroup, warn } from '../log.js';
-import { patternsFor, tooShortToMask } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
 import { childEnvironment, resolveSpecs, sensitiveEnvVars } from '../resolve.js';
-import { chooseRoot, RUN_PREFIX, type SecretFile } from '../rundir.js';
+import { chooseRoot, type SecretFile } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
-import { maskingWanted } from './build.js';
+import { plannedFiles, prepareOutput } from './output-step.js';
 
 export async function composeCommand(argv: readonly string[]): Promise<number> {
   const args = parseComposeArgs(argv);
@@ -71,17 +70,8 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
     resolveSpecs(secrets.specs, { env, childEnv }),
     choice.engine === 'direct' ? detectEngine(docker, env) : undefined,
   ]);
-  for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
-  if (!root.memoryBacked) {
-    warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
-  }
   // Core's leak guards, as for a build: masked output, ::add-mask:: on GitHub Actions, no secret in a build-arg.
-  const masking = maskingWanted(args);
-  const patterns = masking || gha ? patternsFor(resolution.values) : [];
-  if (gha) process.stdout.write(addMaskCommands(patterns));
-  for (const s of resolution.values) {
-    if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
-  }
+  const { masking, patterns } = prepareOutput(resolution, root, args, gha);
   const warnings = new Set<string>();
   for (const b of builds) {
     const buildArgs = effectiveArgs(b, args.cliBuildArgs, project.env).map(([name, value]) => ({ name, value, fromEnv: false }));
@@ -120,9 +110,7 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
 
   endGroup();
   if (args.dryRun) {
-    const dir = `${root.root}/${RUN_PREFIX}${process.pid}-XXXXXX`;
-    const files = resolution.secrets.map((s, i) => ({ id: s.id, path: `${dir}/${String(i).padStart(2, '0')}-${s.id}` }));
-    for (const s of resolution.secrets) info(`secret "${s.id}" from ${s.source}: ${s.bytes} bytes`);
+    const { dir, files } = plannedFiles(root.root, resolution.secrets);
     const out = [...planLines(project, choice, builds, pathsOf(files))];
     if (choice.engine === 'compose') {
       const override = `${dir}/00-${overrideId(ids)}`;
