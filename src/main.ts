@@ -10,9 +10,8 @@
 import { buildCommand } from './commands/build.js';
 import { DockerExit, SecbuildError, SignalExit } from './errors.js';
 import { endGroup } from './log.js';
+import { VERSION } from './version.js';
 
-declare const __SECBUILD_VERSION__: string;
-export const VERSION = typeof __SECBUILD_VERSION__ === 'string' ? __SECBUILD_VERSION__ : '0.0.0-dev';
 
 const SUBCOMMANDS = new Set(['secrets', 'secret', 'doctor', 'clean', 'help']);
 

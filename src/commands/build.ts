@@ -18,12 +18,11 @@ import { resolveSpecs, type Resolution } from '../resolve.js';
 import { chooseRoot } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
 import { mark } from '../timing.js';
+import { VERSION } from '../version.js';
 import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output-step.js';
 import { runPreflight } from './preflight-step.js';
 
-declare const __SECBUILD_VERSION__: string;
-const VERSION = typeof __SECBUILD_VERSION__ === 'string' ? __SECBUILD_VERSION__ : '0.0.0-dev';
 
 export async function buildCommand(argv: readonly string[]): Promise<number> {
   mark('start');
