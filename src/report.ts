@@ -11,9 +11,11 @@ import type { VerifyResult } from './verify/scan.js';
 export interface Report {
   secbuild: string;
   command: string;
-  engine?: { docker: string; clientVersion: string; buildkit: string };
-  /** docker's argv as run (secret file paths, never values). */
+  engine?: { docker: string; clientVersion?: string; buildkit?: string; compose?: 'compose' | 'direct' };
+  /** docker's argv as run (secret file paths, never values). For compose, the last one started. */
   dockerArgv?: string[];
+  /** compose: every docker process started, in order: the service (direct engine) and its argv. */
+  runs?: Array<{ service?: string; argv: string[]; exitCode?: number }>;
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
   preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };

@@ -17,21 +17,42 @@ import { preflightServices } from '../compose/preflight.js';
 import { checkSecretVariables, composeSecrets } from '../compose/secrets.js';
 import { onGitHubActions } from '../ci.js';
 import { detectEngine, findDocker } from '../engine.js';
-import { UsageError } from '../errors.js';
+import { DockerExit, SecbuildError, UsageError } from '../errors.js';
 import { guardBuildArgs, wantsProvenanceMax } from '../guard.js';
 import { endGroup, info, openGroup, warn } from '../log.js';
+import { tooShortToMask } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
+import { newReport, reportSecrets, writeReport, type Report } from '../report.js';
 import { childEnvironment, resolveSpecs, sensitiveEnvVars } from '../resolve.js';
 import { chooseRoot, type SecretFile } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
+import { mark } from '../timing.js';
+import { VERSION } from '../version.js';
 import { plannedFiles, prepareOutput } from './output-step.js';
 
 export async function composeCommand(argv: readonly string[]): Promise<number> {
+  mark('start');
   const args = parseComposeArgs(argv);
   if (args.help) {
     process.stdout.write(composeHelp());
     return 0;
   }
+  const report = newReport('compose', VERSION);
+  report.runs = [];
+  try {
+    const code = await compose(args, report);
+    report.exitCode = code;
+    return code;
+  } catch (err) {
+    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
+    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
+    throw err;
+  } finally {
+    if (args.report) writeReport(args.report, report);
+  }
+}
+
+async function compose(args: ComposeArgs, report: Report): Promise<number> {
   const env = process.env;
   const cwd = process.cwd();
   const gha = onGitHubActions(env);
@@ -50,6 +71,7 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
   const docker = findDocker(args.docker, env);
   const choice = await chooseComposeEngine(docker, env, args.engine);
   info(`compose engine: ${choice.engine} (${choice.why})`);
+  report.engine = { docker, compose: choice.engine };
   if (choice.engine === 'direct') refuseForDirect(args, builds);
 
   const secrets = composeSecrets(project, builds, plan.specs);
@@ -64,6 +86,8 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
     if (v === null && sensitive.has(k)) throw new UsageError(`--build-arg ${k} takes its value from $${k}, which secbuild reads a secret from; a build-arg is recorded in the image. Mount it as a secret instead.`);
   }
   await preflightServices(builds, args.cliBuildArgs, project.env);
+  report.preflight.checked = true;
+  mark('preflight');
 
   const root = chooseRoot({ tmpdir: args.tmpdir, env, requireTmpfs: args.requireTmpfs });
   const [resolution, engine] = await Promise.all([
@@ -71,13 +95,19 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
     choice.engine === 'direct' ? detectEngine(docker, env) : undefined,
   ]);
   // Core's leak guards, as for a build: masked output, ::add-mask:: on GitHub Actions, no secret in a build-arg.
+  mark('resolve');
+  if (engine) Object.assign(report.engine, { clientVersion: engine.clientVersion, buildkit: engine.buildkit });
+  report.skipped = resolution.skipped;
   const { masking, patterns } = prepareOutput(resolution, root, args, gha);
+  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
+  report.masking.enabled = masking;
   const warnings = new Set<string>();
   for (const b of builds) {
     const buildArgs = effectiveArgs(b, args.cliBuildArgs, project.env).map(([name, value]) => ({ name, value, fromEnv: false }));
     guardBuildArgs(buildArgs, resolution.values, new Set(args.allowSecretBuildArg), wantsProvenanceMax(args.buildArgs)).warnings.forEach((w) => warnings.add(`service "${b.service}": ${w}`));
   }
   warnings.forEach((w) => warn(w));
+  report.warnings.push(...warnings);
   // On a terminal docker draws its own progress; through the redactor it must print plain lines.
   if (masking && process.stderr.isTTY && !args.progress) {
     args.progress = 'plain';
@@ -124,9 +154,10 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
 
-  return withSecretFiles(root.root, resolution.secrets, async (files, session) => {
+  const code = await withSecretFiles(root.root, resolution.secrets, async (files, session) => {
+    mark('files');
     if (choice.engine === 'compose') {
-      return runCompose({ docker, session, secretIds: ids, overrideText: overrideFor(files).text, argvFor: composeFor, childEnv, patterns: masking ? patterns : undefined });
+      return runCompose({ docker, session, secretIds: ids, overrideText: overrideFor(files).text, argvFor: composeFor, childEnv, patterns: masking ? patterns : undefined, report });
     }
     const pathOf = pathsOf(files);
     return runDirect({
@@ -139,8 +170,11 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
       patterns: masking ? patterns : undefined,
       filesFor: (b) => serviceFiles(b.grants, pathOf),
       argvFor: (b, f) => directBuildArgv(b, f, directOpts(b)),
+      report,
     });
   });
+  mark('docker');
+  return code;
 }
 
 /** The direct engine refuses what it cannot build the way Compose would, naming the key and the way out. */

@@ -32,11 +32,11 @@ export async function runMasked(
   const result = await session.wait(child, file).finally(async () => {
     await flows.catch(() => {});
     if (report) {
-      const occurrences: Record<string, number> = {};
+      // Added up: compose runs several docker processes into one report.
+      const occurrences = report.masking.occurrences;
       for (const counts of [out.counts(), err.counts()]) {
         for (const [id, n] of counts) occurrences[id] = (occurrences[id] ?? 0) + n;
       }
-      report.masking.occurrences = occurrences;
     }
   });
   return result;

@@ -23,6 +23,7 @@ export interface ComposeArgs {
   noMask: boolean;
   allowSecretBuildArg: string[];
   engine?: 'compose' | 'direct';
+  report?: string;
   /** Max builds at once (Compose's global --parallel); -1: unlimited. */
   parallel?: number;
   help: boolean;
@@ -69,6 +70,7 @@ export const OWN: readonly Own[] = [
   { name: '--mask', help: "mask secret values in docker's output even on a terminal (docker then prints plain progress)" },
   { name: '--no-mask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
   { name: '--allow-secret-build-arg', value: 'NAME', help: 'let build-arg NAME through although it carries a secret (it will be in the image history)' },
+  { name: '--report', value: 'FILE', help: 'write a JSON report of the run (ids, sources, lengths, argv with paths, timings; never a value)' },
 ];
 
 const GLOBAL_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi']);
@@ -133,6 +135,7 @@ export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
         if (name === '--config') out.config = v;
         else if (name === '--tmpdir') out.tmpdir = v;
         else if (name === '--docker') out.docker = v;
+        else if (name === '--report') out.report = v;
         else if (name === '--engine') {
           if (v !== 'compose' && v !== 'direct') throw new UsageError(`--engine ${v}: expected compose or direct.`);
           out.engine = v;

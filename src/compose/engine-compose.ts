@@ -9,6 +9,7 @@
 import { constants as osConstants } from 'node:os';
 import { buildEnv } from '../engine.js';
 import { runMasked } from '../commands/masked-run.js';
+import type { Report } from '../report.js';
 import { DockerExit } from '../errors.js';
 import type { Pattern } from '../mask/patterns.js';
 import { Secret } from '../secret.js';
@@ -29,10 +30,17 @@ export async function runCompose(o: {
   argvFor: (overridePath: string) => string[];
   childEnv: NodeJS.ProcessEnv;
   patterns?: readonly Pattern[];
+  /** --report: each docker run's argv and exit code, masked counts. */
+  report?: Report;
 }): Promise<number> {
   // Written like a secret file (O_EXCL, 0600, O_NOFOLLOW): it holds paths only, but lives and dies with them.
   const [override] = o.session.dir.writeAll([new Secret(overrideId(o.secretIds), 'compose override file', Buffer.from(o.overrideText, 'utf8'))]);
-  const r = await runMasked(o.session, o.docker, o.argvFor(override!.path), buildEnv(o.childEnv), o.patterns);
+  const argv = o.argvFor(override!.path);
+  const run = { argv: [o.docker, ...argv], exitCode: undefined as number | undefined };
+  o.report?.runs?.push(run);
+  if (o.report) o.report.dockerArgv = run.argv;
+  const r = await runMasked(o.session, o.docker, argv, buildEnv(o.childEnv), o.patterns, o.report);
+  run.exitCode = r.signal ? 128 + (osConstants.signals[r.signal] ?? 0) : (r.code ?? 1);
   if (r.signal) throw new DockerExit(128 + (osConstants.signals[r.signal] ?? 0));
   if (r.code !== 0) throw new DockerExit(r.code ?? 1);
   return 0;

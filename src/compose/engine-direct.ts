@@ -16,6 +16,7 @@ import { info } from '../log.js';
 import type { Pattern } from '../mask/patterns.js';
 import type { SecretFile } from '../rundir.js';
 import { runMasked } from '../commands/masked-run.js';
+import type { Report } from '../report.js';
 import type { Session } from '../session.js';
 import type { ServiceBuild } from './plan.js';
 
@@ -71,12 +72,19 @@ export async function runDirect(o: {
   parallel: number;
   /** Mask these in docker's output (core's redactor); undefined: output inherited. */
   patterns?: readonly Pattern[];
+  /** --report: each docker run's argv and exit code, masked counts. */
+  report?: Report;
 }): Promise<number> {
   const env = buildEnv(o.childEnv);
   const { done, notBuilt } = await schedule(o.builds, o.parallel, async (b) => {
     info(`building service "${b.service}" (${b.image})`);
-    const r = await runMasked(o.session, o.engine.docker, o.argvFor(b, o.filesFor(b, o.files)), env, o.patterns);
-    return r.signal ? 128 + (osConstants.signals[r.signal] ?? 0) : (r.code ?? 1);
+    const argv = o.argvFor(b, o.filesFor(b, o.files));
+    const run = { service: b.service, argv: [o.engine.docker, ...argv], exitCode: undefined as number | undefined };
+    o.report?.runs?.push(run);
+    if (o.report) o.report.dockerArgv = run.argv;
+    const r = await runMasked(o.session, o.engine.docker, argv, env, o.patterns, o.report);
+    run.exitCode = r.signal ? 128 + (osConstants.signals[r.signal] ?? 0) : (r.code ?? 1);
+    return run.exitCode;
   });
   const failed = done.filter((d) => d.code !== 0);
   if (failed.length === 0) return 0;

@@ -119,8 +119,9 @@ describe.skipIf(e2e.skip)('compose build, direct engine', () => {
     box.cleanup();
   });
 
-  test('examples/compose builds as its README says (both services, no value printed)', async () => {
-    const r = await runCli(['compose', 'build', '--progress=plain', '--no-cache'], {
+  test('examples/compose builds as its README says (both services, no value printed), with a --report', async () => {
+    const reportFile = join(box.dir, 'compose-report.json');
+    const r = await runCli(['compose', 'build', '--progress=plain', '--no-cache', '--report', reportFile], {
       env: baseEnv(box, { GITHUB_TOKEN: V.gh, NPM_TOKEN: V.npm, SENTRY_AUTH_TOKEN: V.tok, BASE_IMAGE: BASE }),
       cwd: join(ROOT, 'examples', 'compose'),
     });
@@ -130,6 +131,14 @@ describe.skipIf(e2e.skip)('compose build, direct engine', () => {
     expect(r.stderr).toContain('web: .npmrc and .sentryclirc are mounted');
     expect(noValue(r.stdout + r.stderr)).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+    const text = readFileSync(reportFile, 'utf8');
+    expect(noValue(text)).toEqual([]);
+    const rep = JSON.parse(text);
+    expect(rep).toMatchObject({ command: 'compose', exitCode: 0, engine: { compose: 'direct', buildkit: 'legacy-env' }, masking: { enabled: true } });
+    expect(rep.runs.map((x: { service: string; exitCode: number }) => [x.service, x.exitCode])).toEqual([['api', 0], ['web', 0]]);
+    expect(rep.runs[1].argv.join(' ')).toMatch(/--secret id=npmrc,src=\S+ .*-t secbuild-example-web/);
+    expect(rep.secrets.filter((x: { mounted: boolean }) => x.mounted).map((x: { id: string }) => x.id).sort()).toEqual(['netrc', 'npmrc', 'sentryclirc']);
+    expect(rep.timings.map((t: { phase: string }) => t.phase)).toEqual(expect.arrayContaining(['start', 'preflight', 'resolve', 'files', 'docker']));
   });
 
   test('two -f files, .env and ${…} interpolation, every secret source: built in depends_on order, byte-exact, no value leaked', async () => {
@@ -333,13 +342,21 @@ describe.skipIf(e2e.skip)('compose build, compose engine (argv and files only)',
     expect(r.stdout).toMatch(/^ok {4}compose engine: compose: Compose v2\.29\.1 answers `docker compose`, so secbuild compose build runs it with a one-off override file$/m);
   });
 
-  test('(argv and files only) what compose prints is masked', async () => {
+  test('(argv and files only) what compose prints is masked, and counted in the --report', async () => {
     const { env } = setup({ FAKE_MODE: 'print' });
-    const r = await runCli(['compose', 'build', ...FLAGS, 'api'], { env, cwd: proj });
+    const reportFile = join(box.dir, 'compose-engine-report.json');
+    const r = await runCli(['compose', 'build', ...FLAGS, '--report', reportFile, 'api'], { env, cwd: proj });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain('compose saw machine github.com');
     expect(r.stdout).toMatch(/password \*{3}/);
     expect(noValue(r.stdout + r.stderr)).toEqual([]);
+    const text = readFileSync(reportFile, 'utf8');
+    expect(noValue(text)).toEqual([]);
+    const rep = JSON.parse(text);
+    expect(rep.engine.compose).toBe('compose');
+    expect(rep.runs).toHaveLength(1);
+    expect(rep.runs[0].argv.slice(1, 2)).toEqual(['compose']);
+    expect(Object.values(rep.masking.occurrences as Record<string, number>).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
 
   test('(argv and files only) compose exits 17: the code is passed through, files removed', async () => {
