@@ -5,7 +5,9 @@
  * daemon is a failure; elsewhere the tier is skipped with one visible line.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
 export const BASE_IMAGE = 'secbuild-test/busybox:local';
@@ -26,7 +28,32 @@ function check(docker: string): string | undefined {
   return undefined;
 }
 
-export default function setup(project: TestProject): void {
+/**
+ * Removes the sandboxes and build contexts this run created but did not clean
+ * (a skipped describe block runs its body, creating them, but not its afterAll).
+ */
+function sweepLeftovers(since: number): void {
+  for (const [dir, prefix] of [['/dev/shm', 'secbuild-e2e-'], [tmpdir(), 'secbuild-ctx-']] as const) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!name.startsWith(prefix)) continue;
+      const path = join(dir, name);
+      try {
+        if (statSync(path).ctimeMs >= since) rmSync(path, { recursive: true, force: true });
+      } catch {
+        // gone already
+      }
+    }
+  }
+}
+
+export default function setup(project: TestProject): () => void {
+  const started = Date.now() - 1000;
   const docker = process.env.SECBUILD_E2E_DOCKER ?? '/usr/bin/docker';
   const problem = check(docker);
   const ci = process.env.CI === 'true' || process.env.CI === '1';
@@ -35,6 +62,7 @@ export default function setup(project: TestProject): void {
   const keyring = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
   if (!keyring && ci) throw new Error('e2e tests cannot run in CI: no D-Bus session for the Secret Service (run under dbus-run-session as .ci/run does)');
   project.provide('e2e', { skip: problem ?? '', docker, keyring });
+  return () => sweepLeftovers(started);
 }
 
 declare module 'vitest' {
