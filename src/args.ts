@@ -48,8 +48,8 @@ const DOCKER_VALUE_FLAGS = new Set([
   '--memory', '-m', '--memory-swap', '--security-opt',
 ]);
 
-export interface BuildArgs {
-  /** Own options by name (without dashes for values: `secret`, `dryRun`...). */
+/** The options `build` and `compose build` share: where secrets come from, where files go, the leak guards. */
+export interface SecretRunOptions {
   secrets: string[];
   netrc: string[];
   npmrc: string[];
@@ -62,6 +62,9 @@ export interface BuildArgs {
   noMask: boolean;
   allowSecretBuildArg: string[];
   report?: string;
+}
+
+export interface BuildArgs extends SecretRunOptions {
   verify: boolean;
   help: boolean;
   /** Everything else, verbatim and in order (context included). */
@@ -160,9 +163,15 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
   return out;
 }
 
+/** Help lines for a list of options, names padded to one column. */
+export function optionLines(options: readonly Pick<OwnOption, 'name' | 'value' | 'help'>[]): string[] {
+  const label = (o: Pick<OwnOption, 'name' | 'value'>) => (o.value ? `${o.name} ${o.value}` : o.name);
+  const width = Math.max(...options.map((o) => label(o).length));
+  return options.map((o) => `  ${label(o).padEnd(width)}  ${o.help}`);
+}
+
 export function buildHelp(): string {
-  const width = Math.max(...OWN_OPTIONS.map((o) => (o.value ? `${o.name} ${o.value}` : o.name).length));
-  const lines = OWN_OPTIONS.map((o) => `  ${(o.value ? `${o.name} ${o.value}` : o.name).padEnd(width)}  ${o.help}`);
+  const lines = optionLines(OWN_OPTIONS);
   return [
     'Usage: secbuild [build] [secbuild options] [docker build options] CONTEXT',
     '',

@@ -4,6 +4,7 @@
  * never from a value. Field reference: README "Report".
  */
 import { writeFileSync } from 'node:fs';
+import { DockerExit, SecbuildError } from './errors.js';
 import type { Secret } from './secret.js';
 import { phases } from './timing.js';
 import type { VerifyResult } from './verify/scan.js';
@@ -53,4 +54,21 @@ export function reportSecrets(report: Report, values: readonly Secret[], mounted
 export function writeReport(path: string, report: Report): void {
   report.timings = phases();
   writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
+}
+
+/**
+ * Runs a command with a report: its exit code (or the error's) and secbuild's
+ * error message are recorded, and the file is written on every exit path.
+ */
+export async function withReport(report: Report, file: string | undefined, run: (report: Report) => Promise<number>): Promise<number> {
+  try {
+    report.exitCode = await run(report);
+    return report.exitCode;
+  } catch (err) {
+    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
+    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
+    throw err;
+  } finally {
+    if (file) writeReport(file, report);
+  }
 }

@@ -8,12 +8,12 @@ import { buildHelp, parseBuildArgs, type BuildArgs } from '../args.js';
 import { dockerBuildArgv, shellQuote } from '../argv.js';
 import { onGitHubActions } from '../ci.js';
 import { buildEnv, detectEngine, findDocker, type Engine } from '../engine.js';
-import { DockerExit, SecbuildError } from '../errors.js';
+import { DockerExit } from '../errors.js';
 import { guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../guard.js';
 import { endGroup, info, openGroup, warn } from '../log.js';
 import { tooShortToMask } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
-import { newReport, reportSecrets, writeReport, type Report } from '../report.js';
+import { newReport, reportSecrets, withReport, type Report } from '../report.js';
 import { resolveSpecs, type Resolution } from '../resolve.js';
 import { chooseRoot } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
@@ -32,19 +32,8 @@ export async function buildCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const report = newReport('build', VERSION);
-  try {
-    const code = await build(args, report);
-    report.exitCode = code;
-    return code;
-  } catch (err) {
-    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
-    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
-    throw err;
-  } finally {
-    if (args.report) writeReport(args.report, report);
-  }
+  return withReport(report, args.report, (r) => build(args, r));
 }
-
 
 async function build(args: BuildArgs, report: Report): Promise<number> {
   const env = process.env;

@@ -17,12 +17,12 @@ import { preflightServices } from '../compose/preflight.js';
 import { checkSecretVariables, composeSecrets } from '../compose/secrets.js';
 import { onGitHubActions } from '../ci.js';
 import { detectEngine, findDocker } from '../engine.js';
-import { DockerExit, SecbuildError, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { guardBuildArgs, wantsProvenanceMax } from '../guard.js';
 import { endGroup, info, openGroup, warn } from '../log.js';
 import { tooShortToMask } from '../mask/patterns.js';
 import { planSpecs } from '../plan.js';
-import { newReport, reportSecrets, writeReport, type Report } from '../report.js';
+import { newReport, reportSecrets, withReport, type Report } from '../report.js';
 import { childEnvironment, resolveSpecs, sensitiveEnvVars } from '../resolve.js';
 import { chooseRoot, type SecretFile } from '../rundir.js';
 import { withSecretFiles } from '../session.js';
@@ -39,17 +39,7 @@ export async function composeCommand(argv: readonly string[]): Promise<number> {
   }
   const report = newReport('compose', VERSION);
   report.runs = [];
-  try {
-    const code = await compose(args, report);
-    report.exitCode = code;
-    return code;
-  } catch (err) {
-    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
-    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
-    throw err;
-  } finally {
-    if (args.report) writeReport(args.report, report);
-  }
+  return withReport(report, args.report, (r) => compose(args, r));
 }
 
 async function compose(args: ComposeArgs, report: Report): Promise<number> {

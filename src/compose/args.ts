@@ -8,22 +8,11 @@
  * through verbatim and in order; the direct engine refuses build options it
  * cannot honour instead of ignoring them.
  */
+import { OWN_OPTIONS, optionLines, type SecretRunOptions } from '../args.js';
 import { UsageError } from '../errors.js';
 
-export interface ComposeArgs {
-  secrets: string[];
-  netrc: string[];
-  npmrc: string[];
-  config?: string;
-  dryRun: boolean;
-  tmpdir?: string;
-  requireTmpfs: boolean;
-  docker?: string;
-  mask: boolean;
-  noMask: boolean;
-  allowSecretBuildArg: string[];
+export interface ComposeArgs extends SecretRunOptions {
   engine?: 'compose' | 'direct';
-  report?: string;
   /** Max builds at once (Compose's global --parallel); -1: unlimited. */
   parallel?: number;
   help: boolean;
@@ -56,21 +45,17 @@ interface Own {
   help: string;
 }
 
+/** Compose's wording where it differs from build's, for options shared with it. */
+const COMPOSE_HELP: Record<string, string> = {
+  '--secret': 'a secret (repeatable), as for secbuild build; build.secrets entries name it by id',
+  '--dry-run': 'resolve and check everything, print the plan and the override or commands, run nothing',
+};
+
+/** secbuild's options for compose: build's own (but --verify), plus the engine choice and parallelism. */
 export const OWN: readonly Own[] = [
-  { name: '--secret', value: 'SPEC', help: 'a secret (repeatable), as for secbuild build; build.secrets entries name it by id' },
-  { name: '--netrc', value: 'SPEC', help: 'a .netrc entry: machine=HOST,login=LOGIN,password=REF[,id=ID]' },
-  { name: '--npmrc', value: 'SPEC', help: 'an .npmrc entry: registry=URL,token=REF[,scope=@SCOPE][,id=ID]' },
-  { name: '--config', value: 'PATH', help: 'config file (default: ./secbuild.yml when present)' },
+  ...OWN_OPTIONS.filter((o) => o.name !== '--verify').map((o) => ({ name: o.name, value: o.value, help: COMPOSE_HELP[o.name] ?? o.help })),
   { name: '--engine', value: 'compose|direct', help: 'force an engine (default: compose when `docker compose` is v2, else direct)' },
   { name: '--parallel', value: 'N', help: 'build at most N services at once (-1: no limit; direct engine default 1)' },
-  { name: '--dry-run', help: 'resolve and check everything, print the plan and the override or commands, run nothing' },
-  { name: '--tmpdir', value: 'DIR', help: 'root for the run directory (default: $SECBUILD_TMPDIR, $XDG_RUNTIME_DIR or /dev/shm)' },
-  { name: '--require-tmpfs', help: 'fail instead of warning when the secret files would not be memory-backed' },
-  { name: '--docker', value: 'PATH', help: 'docker binary (default: $SECBUILD_DOCKER, else docker on PATH)' },
-  { name: '--mask', help: "mask secret values in docker's output even on a terminal (docker then prints plain progress)" },
-  { name: '--no-mask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
-  { name: '--allow-secret-build-arg', value: 'NAME', help: 'let build-arg NAME through although it carries a secret (it will be in the image history)' },
-  { name: '--report', value: 'FILE', help: 'write a JSON report of the run (ids, sources, lengths, argv with paths, timings; never a value)' },
 ];
 
 const GLOBAL_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi']);
@@ -193,7 +178,6 @@ export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
 }
 
 export function composeHelp(): string {
-  const width = Math.max(...OWN.map((o) => (o.value ? `${o.name} ${o.value}` : o.name).length));
   return [
     'Usage: secbuild compose [compose options] build [build options] [SERVICE...]',
     '',
@@ -207,7 +191,7 @@ export function composeHelp(): string {
     '                 (compose engine: any other `docker compose build` option, passed on)',
     '',
     'secbuild options (anywhere on the line):',
-    ...OWN.map((o) => `  ${(o.value ? `${o.name} ${o.value}` : o.name).padEnd(width)}  ${o.help}`),
+    ...optionLines(OWN),
     '',
   ].join('\n');
 }
