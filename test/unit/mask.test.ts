@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
+import { rng } from './rng.js';
 import { Matcher } from '../../src/mask/matcher.js';
 import { patternsFor, tooShortToMask, type Pattern } from '../../src/mask/patterns.js';
 import { Redactor, RedactStream, type RedactorOptions } from '../../src/mask/redact.js';
@@ -9,16 +10,6 @@ const b = (s: string) => Buffer.from(s);
 const b64 = (s: string) => b(s).toString('base64');
 const patternsOf = (values: Record<string, string>) => patternsFor(Object.entries(values).map(([id, v]) => ({ id, value: b(v) })));
 
-/** Seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 function chunked(input: Buffer, sizes: 'whole' | 'bytes' | ((n: number) => number)): Buffer[] {
   if (sizes === 'whole') return [input];

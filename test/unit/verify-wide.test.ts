@@ -4,19 +4,10 @@
  * chunking, including matches across lane and chunk boundaries.
  */
 import { describe, expect, test } from 'vitest';
+import { rng } from './rng.js';
 import { Matcher } from '../../src/mask/matcher.js';
 import { WideScanner } from '../../src/verify/wide.js';
 
-/** Seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function rng(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n);
-  };
-}
 
 function matches(feed: (chunk: Uint8Array, on: (i: number, end: number) => void) => void, chunks: Uint8Array[]): string[] {
   const out: string[] = [];
