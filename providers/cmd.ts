@@ -17,7 +17,7 @@
  * The command gets secbuild's environment minus every variable a secret is read from;
  * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it.
  */
-import { capture } from '../src/exec.js';
+import { capture } from '../src/run/exec.js';
 import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
 export function splitCommand(line: string): string[] {

@@ -12,7 +12,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
-import { MAX_SECRET_BYTES } from '../src/limits.js';
+import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { MissingSecret, ProviderError, type SecretProvider, type ResolveContext } from './types.js';
 
 export function expandPath(p: string, ctx: Pick<ResolveContext, 'cwd' | 'env'>): string {

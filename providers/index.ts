@@ -2,7 +2,7 @@
  * The registry: the only list of providers. Adding `vault:` or `op:` is one
  * new file in this folder and one line here.
  */
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '../src/util/errors.js';
 import { cmdProvider } from './cmd.js';
 import { envProvider } from './env.js';
 import { fileProvider } from './file.js';

@@ -18,7 +18,7 @@
  * keytar returns strings, so through keytar a value is its UTF-8 bytes;
  * through secret-tool it is byte-exact.
  */
-import { capture } from '../src/exec.js';
+import { capture } from '../src/run/exec.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
 
 export interface KeychainItem {

@@ -20,13 +20,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore', 'tar-stream'];
 /** Separately bundled parts: output name → source. */
 const COLD = {
-  cli: 'src/cli.ts',
-  compose: 'src/commands/compose.ts',
-  check: 'src/commands/check.ts',
+  cli: 'src/cli/router.ts',
+  compose: 'src/cli/commands/compose.ts',
+  check: 'src/cli/commands/check.ts',
   'check-rules': 'src/check/index.ts',
-  verify: 'src/commands/verify.ts',
-  'verify-step': 'src/verify/build-step.ts',
-  'dockerfile-scan': 'src/preflight/scan.ts',
+  verify: 'src/cli/commands/verify.ts',
+  'verify-step': 'src/pipeline/verify-step.ts',
+  'dockerfile-scan': 'src/dockerfile/scan.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
@@ -47,7 +47,7 @@ const coldParts = {
 // Start from an empty dist/ so nothing stale is shipped.
 rmSync(resolve(ROOT, 'dist'), { recursive: true, force: true });
 
-const entries = [['secbuild', 'src/main.ts'], ...Object.entries(COLD)];
+const entries = [['secbuild', 'src/cli/main.ts'], ...Object.entries(COLD)];
 await Promise.all(
   entries.map(([out, src]) =>
     build({

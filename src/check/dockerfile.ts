@@ -12,8 +12,8 @@
  * costs nothing until a check runs.
  */
 import type { Flag, Instruction, ModifiableInstruction } from 'dockerfile-ast';
-import type { PreflightInput, SecretMount } from '../preflight/check.js';
-import { findSecretMounts } from '../preflight/scan.js';
+import type { PreflightInput, SecretMount } from './secret-ids.js';
+import { findSecretMounts } from '../dockerfile/scan.js';
 import { isRuleId, RULE_IDS, type RuleId } from './rules.js';
 
 export interface Step {

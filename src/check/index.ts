@@ -7,7 +7,7 @@
  * rules compare declared ids, and no finding carries a value.
  */
 import { basename, isAbsolute, join, relative } from 'node:path';
-import { secretIdFindings, type PreflightInput } from '../preflight/check.js';
+import { secretIdFindings, type PreflightInput } from './secret-ids.js';
 import { credentialFilesIn, loadIgnore, type IgnoreRules } from './context.js';
 import { readDockerfile, silenced, type DockerfileModel, type Draft } from './dockerfile.js';
 import { argEnvFindings, copyFindings, runWriteFindings, type ContextView } from './instructions.js';

@@ -10,7 +10,7 @@ import { contextPath, copiedBy, credentialKind, isGlob } from './credentials.js'
 import { argumentText, flagValues, flagsOf, jsonArguments, type DockerfileModel, type Draft, type Step } from './dockerfile.js';
 import { ignoreMatcher } from './context.js';
 import { secretWrites } from './shell.js';
-import { looksLikeSecretName } from './wordlist.js';
+import { looksLikeSecretName } from '../guards/wordlist.js';
 
 const inReachedStages = (model: DockerfileModel, keywords: readonly string[]) =>
   model.steps.filter((s) => s.stage >= 0 && model.reached.has(s.stage) && keywords.includes(s.keyword));

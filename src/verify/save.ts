@@ -8,8 +8,8 @@
  */
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { UsageError } from '../errors.js';
-import { spawnInherit, waitForExit } from '../exec.js';
+import { UsageError } from '../util/errors.js';
+import { spawnInherit, waitForExit } from '../run/exec.js';
 import { newStats, scanBlob, type ScanContext, type ScanStats } from './layers.js';
 import { readLayout, type Layout } from './layout.js';
 import type { Search } from './search.js';

@@ -8,9 +8,9 @@
  * The image is pinned to its id first (`docker image inspect`), so `save`
  * and `history` look at the same image even if its tag moves meanwhile.
  */
-import type { Pattern, PatternForm } from '../mask/patterns.js';
-import { UsageError } from '../errors.js';
-import { capture } from '../exec.js';
+import type { Pattern, PatternForm } from '../secrets/forms.js';
+import { UsageError } from '../util/errors.js';
+import { capture } from '../run/exec.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
 import { scanSavedImage } from './save.js';

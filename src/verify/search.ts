@@ -11,8 +11,8 @@
  * name, a label key) goes through `redact()` first: a secret in a file name
  * is shown as `***`.
  */
-import { Matcher } from '../mask/matcher.js';
-import type { Pattern, PatternForm } from '../mask/patterns.js';
+import { Matcher } from '../guards/matcher.js';
+import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { WideScanner } from './wide.js';
 
 /** Where a hit was found, before the archive's layout is known. */

@@ -19,7 +19,7 @@
  * per lane and reported after the chunk, lane by lane. Small chunks take the
  * plain loop.
  */
-import type { Matcher, MatchHandler } from '../mask/matcher.js';
+import type { Matcher, MatchHandler } from '../guards/matcher.js';
 
 /** Below this many bytes per lane a chunk is scanned in one walk. */
 const MIN_LANE = 1024;

@@ -1,4 +1,4 @@
-// Log-masking and image-scan throughput of src/mask/*.ts.
+// Log-masking and image-scan throughput of src/guards/{matcher,redact}.ts and src/secrets/forms.ts.
 //
 //   node test/bench/masking.mjs              # alone; exit 1 on a FAIL line
 //   import { benchMasking } from './masking.mjs'
@@ -43,7 +43,7 @@ const RUNS = 3;
 async function loadMask() {
   const { outputFiles } = await build({
     stdin: {
-      contents: ['matcher', 'redact', 'patterns'].map((m) => `export * from './src/mask/${m}.ts';`).join('\n'),
+      contents: ['guards/matcher', 'guards/redact', 'secrets/forms'].map((m) => `export * from './src/${m}.ts';`).join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
     },

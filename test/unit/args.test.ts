@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parseBuildArgs, type BuildArgs } from '../../src/args.js';
-import { UsageError } from '../../src/errors.js';
+import { parseBuildArgs, type BuildArgs } from '../../src/args/build.js';
+import { UsageError } from '../../src/util/errors.js';
 
 describe('parseBuildArgs: own options', () => {
   test.each<[string, string[], Partial<BuildArgs>]>([

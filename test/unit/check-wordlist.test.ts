@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ALLOW_WORDS, looksLikeSecretName, SECRET_WORDS } from '../../src/check/wordlist.js';
+import { ALLOW_WORDS, looksLikeSecretName, SECRET_WORDS } from '../../src/guards/wordlist.js';
 
 describe("secret-in-arg-or-env: Docker's SecretsUsedInArgOrEnv word list", () => {
   test('the lists are the upstream ones (moby/buildkit dockerfile2llb/validations.go)', () => {

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkDockerfile, preflightLeaks, type CheckOptions } from '../../src/check/index.js';
-import { splitFormat } from '../../src/commands/check.js';
-import { UsageError } from '../../src/errors.js';
+import { splitFormat } from '../../src/cli/commands/check.js';
+import { UsageError } from '../../src/util/errors.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));

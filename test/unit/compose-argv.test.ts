@@ -1,12 +1,12 @@
 import { parse, parseDocument } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { parseComposeArgs, type ComposeArgs } from '../../src/compose/args.js';
-import { composeArgv, composeOverride, directBuildArgv, flowText, serviceFiles, Tagged } from '../../src/compose/argv.js';
-import { supportsOverrideTag } from '../../src/compose/detect.js';
-import { overrideId } from '../../src/compose/engine-compose.js';
-import { schedule } from '../../src/compose/engine-direct.js';
-import type { ServiceBuild } from '../../src/compose/plan.js';
-import { UsageError } from '../../src/errors.js';
+import { parseComposeArgs, type ComposeArgs } from '../../src/args/compose.js';
+import { composeArgv, composeOverride, directBuildArgv, flowText, serviceFiles, Tagged } from '../../src/engines/compose/argv.js';
+import { supportsOverrideTag } from '../../src/engines/compose/detect.js';
+import { overrideId } from '../../src/engines/compose/engine-compose.js';
+import { schedule } from '../../src/engines/compose/engine-direct.js';
+import type { ServiceBuild } from '../../src/engines/compose/plan.js';
+import { UsageError } from '../../src/util/errors.js';
 
 describe('parseComposeArgs', () => {
   test.each<[string, string[], Partial<ComposeArgs>]>([

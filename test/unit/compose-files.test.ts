@@ -2,10 +2,10 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { findDefaultFiles, loadProject, normalizeProjectName } from '../../src/compose/files.js';
-import { interpolate, InterpolationError, parseDotenv } from '../../src/compose/interpolate.js';
-import { mergeValue } from '../../src/compose/merge.js';
-import { UsageError } from '../../src/errors.js';
+import { findDefaultFiles, loadProject, normalizeProjectName } from '../../src/engines/compose/files.js';
+import { interpolate, InterpolationError, parseDotenv } from '../../src/engines/compose/interpolate.js';
+import { mergeValue } from '../../src/engines/compose/merge.js';
+import { UsageError } from '../../src/util/errors.js';
 
 const ENV: Record<string, string> = { FOO: 'first', EMPTY: '', BAR: 'b' };
 const lookup = (n: string) => ENV[n];

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { Project } from '../../src/compose/files.js';
-import { effectiveArgs, selectBuilds, type ServiceBuild } from '../../src/compose/plan.js';
-import { preflightServices } from '../../src/compose/preflight.js';
-import { checkSecretVariables, composeSecrets } from '../../src/compose/secrets.js';
-import { UsageError } from '../../src/errors.js';
-import type { SecretSpec } from '../../src/spec.js';
+import type { Project } from '../../src/engines/compose/files.js';
+import { effectiveArgs, selectBuilds, type ServiceBuild } from '../../src/engines/compose/plan.js';
+import { preflightServices } from '../../src/pipeline/compose-preflight.js';
+import { checkSecretVariables, composeSecrets } from '../../src/engines/compose/secrets.js';
+import { UsageError } from '../../src/util/errors.js';
+import type { SecretSpec } from '../../src/secrets/spec.js';
 
 function project(model: Record<string, unknown>, extra: Partial<Project> = {}): Project {
   const services = (model.services ?? {}) as Record<string, unknown>;

@@ -1,7 +1,7 @@
 import { parse } from 'yaml';
 import { describe, expect, test } from 'vitest';
-import { parseConfig } from '../../src/config.js';
-import { UsageError } from '../../src/errors.js';
+import { parseConfig } from '../../src/secrets/config.js';
+import { UsageError } from '../../src/util/errors.js';
 
 const PATH = '/repo/ci/secbuild.yml';
 const load = (text: string) => parseConfig(text, PATH, (t) => parse(t));

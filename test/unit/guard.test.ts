@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { LeakError } from '../../src/errors.js';
-import { carriedSecret, guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../../src/guard.js';
-import { Secret } from '../../src/secret.js';
+import { LeakError } from '../../src/util/errors.js';
+import { carriedSecret, guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../../src/guards/build-args.js';
+import { Secret } from '../../src/secrets/secret.js';
 
 const tok = new Secret('tok', 'env:TOKEN', Buffer.from('s3cr3t-value/+x'));
 const short = new Secret('pin', 'env:PIN', Buffer.from('123'));

@@ -2,9 +2,9 @@ import { inspect } from 'node:util';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, test, vi } from 'vitest';
 import { rng } from './rng.js';
-import { Matcher } from '../../src/mask/matcher.js';
-import { patternsFor, tooShortToMask, type Pattern } from '../../src/mask/patterns.js';
-import { Redactor, RedactStream, type RedactorOptions } from '../../src/mask/redact.js';
+import { Matcher } from '../../src/guards/matcher.js';
+import { patternsFor, tooShortToMask, type Pattern } from '../../src/secrets/forms.js';
+import { Redactor, RedactStream, type RedactorOptions } from '../../src/guards/redact.js';
 
 const b = (s: string) => Buffer.from(s);
 const b64 = (s: string) => b(s).toString('base64');

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/preflight/check.js';
-import { findSecretMounts } from '../../src/preflight/scan.js';
+import { UsageError } from '../../src/util/errors.js';
+import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/check/secret-ids.js';
+import { findSecretMounts } from '../../src/dockerfile/scan.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';

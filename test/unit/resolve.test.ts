@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ResolveError, UsageError } from '../../src/errors.js';
-import { MAX_SECRET_BYTES } from '../../src/limits.js';
-import { childEnvironment, mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/resolve.js';
-import type { FieldValue, SecretSpec } from '../../src/spec.js';
+import { ResolveError, UsageError } from '../../src/util/errors.js';
+import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
+import { childEnvironment, mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
+import type { FieldValue, SecretSpec } from '../../src/secrets/spec.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import { format, inspect } from 'node:util';
 import { describe, expect, test, vi } from 'vitest';
-import { Secret } from '../../src/secret.js';
+import { Secret } from '../../src/secrets/secret.js';
 
 const VALUE = 'hunter2-Secret-Value';
 const secret = () => new Secret('npm', 'env:NPM_TOKEN', Buffer.from(VALUE));
@@ -61,10 +61,10 @@ describe('Secret never prints its value', () => {
 
 describe('typed errors across bundles', () => {
   test('instanceof follows the brand, not class identity', async () => {
-    const a = await import('../../src/errors.js');
+    const a = await import('../../src/util/errors.js');
     // A second copy of the module, as a separately bundled command would have.
     vi.resetModules();
-    const b = await import('../../src/errors.js');
+    const b = await import('../../src/util/errors.js');
     expect(b.LeakError).not.toBe(a.LeakError);
     const leak = new b.LeakError('x');
     expect(leak instanceof a.SecbuildError).toBe(true);

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type NetrcEntry } from '../../src/spec.js';
+import { UsageError } from '../../src/util/errors.js';
+import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type NetrcEntry } from '../../src/secrets/spec.js';
 
 const cwd = '/work/ctx';
 const ref = (scheme: string, key: string) => ({ scheme, key, baseDir: cwd });

@@ -1,8 +1,8 @@
 /** The pure parts of verify: sniffing blobs, naming JSON fields, reading the archive layout, parsing argv, finding the iidfile. */
 import { describe, expect, test } from 'vitest';
-import { UsageError } from '../../src/errors.js';
-import { parseVerifyArgs, type VerifyArgs } from '../../src/verify/args.js';
-import { iidFileFor, userIidFile } from '../../src/verify/build-step.js';
+import { UsageError } from '../../src/util/errors.js';
+import { parseVerifyArgs, type VerifyArgs } from '../../src/args/verify.js';
+import { iidFileFor, userIidFile } from '../../src/pipeline/verify-step.js';
 import { hitLines, summaryLine } from '../../src/verify/format.js';
 import { fieldPath, walkJson } from '../../src/verify/json.js';
 import { digestOfPath, readLayout } from '../../src/verify/layout.js';

@@ -5,7 +5,7 @@
  */
 import * as zlib from 'node:zlib';
 import { describe, expect, test } from 'vitest';
-import { patternsFor } from '../../src/mask/patterns.js';
+import { patternsFor } from '../../src/secrets/forms.js';
 import { scanArchive } from '../../src/verify/save.js';
 import { describeHits, type VerifyHit } from '../../src/verify/scan.js';
 import { Search } from '../../src/verify/search.js';

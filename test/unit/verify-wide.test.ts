@@ -5,7 +5,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { rng } from './rng.js';
-import { Matcher } from '../../src/mask/matcher.js';
+import { Matcher } from '../../src/guards/matcher.js';
 import { WideScanner } from '../../src/verify/wide.js';
 
 

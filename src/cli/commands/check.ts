@@ -1,0 +1,112 @@
+/**
+ * `secbuild check [build arguments] [--format text|json] [CONTEXT]`: the
+ * static findings of src/check for the Dockerfile a build with the same
+ * arguments would use. It takes a build's command line as it is (secbuild's
+ * secret flags, -f, --target, --build-arg; other docker flags are accepted and
+ * ignored), so `secbuild check …` can run ahead of `secbuild build …` in CI.
+ * Exit 0 when there is no error-level finding (warnings allowed), 4 when there is.
+ * Secrets are not resolved: only their declared ids are used.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { parseBuildArgs } from '../../args/build.js';
+import { checkDockerfile, displayPath, RULES, type CheckFinding } from '../../check/index.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { info } from '../../util/log.js';
+import { planSpecs } from '../../secrets/plan.js';
+import { buildArgValues, isRemoteContext } from '../../pipeline/preflight.js';
+
+type Format = 'text' | 'json';
+
+/** `--format VALUE` / `--format=VALUE` taken out of argv; the rest is a build command line. */
+export function splitFormat(argv: readonly string[]): { format: Format; rest: string[] } {
+  const rest: string[] = [];
+  let format: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a !== '--format' && !a.startsWith('--format=')) {
+      rest.push(a);
+      continue;
+    }
+    if (format !== undefined) throw new UsageError('--format is given twice; give it once.');
+    format = a === '--format' ? argv[++i] : a.slice('--format='.length);
+    if (format === undefined) throw new UsageError('--format needs a value: text or json.');
+  }
+  if (format !== undefined && format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}".`);
+  return { format: (format as Format | undefined) ?? 'text', rest };
+}
+
+export async function checkCommand(argv: readonly string[]): Promise<number> {
+  const { format, rest } = splitFormat(argv);
+  const args = parseBuildArgs(rest);
+  if (args.help) {
+    process.stdout.write(checkHelp());
+    return 0;
+  }
+  const env = process.env;
+  const cwd = process.cwd();
+  const contextArg = args.dockerArgs[args.contextIndex] ?? '.';
+  if (contextArg === '-' || isRemoteContext(contextArg)) throw new UsageError(`secbuild check reads a local build context, got "${contextArg}"; give a directory.`);
+  if (args.file === '-') throw new UsageError('secbuild check reads the Dockerfile from a file; give -f PATH instead of -f -.');
+  const context = resolvePath(cwd, contextArg);
+  const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : join(context, 'Dockerfile');
+  let dockerfile: string;
+  try {
+    dockerfile = readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new UsageError(code === 'ENOENT' ? `no Dockerfile at ${path}; add -f PATH or check the build context.` : `cannot read Dockerfile ${path} (${code}); check -f.`);
+  }
+
+  const plan = await planSpecs(args, env, cwd);
+  const provided = new Set(plan.specs.filter((s) => s.mount).map((s) => s.id));
+  const optional = new Set(plan.specs.filter((s) => s.mount && s.optional).map((s) => s.id));
+  const { findings, notes } = await checkDockerfile({
+    dockerfile,
+    path,
+    target: args.target,
+    buildArgs: buildArgValues(args, env),
+    context,
+    secrets: { provided, optional },
+    cwd,
+  });
+
+  const errors = findings.filter((f) => f.level === 'error').length;
+  const warnings = findings.length - errors;
+  if (format === 'json') {
+    const report = { dockerfile: displayPath(path, cwd), context: displayPath(context, cwd), errors, warnings, findings, notes };
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const n of notes) info(n);
+    process.stdout.write(findings.map(textFinding).join(''));
+    const counts = [plural(errors, 'error'), plural(warnings, 'warning')].join(', ');
+    process.stdout.write(findings.length ? `${counts}\n` : `${displayPath(path, cwd)}: no findings\n`);
+  }
+  return errors > 0 ? ExitCode.leak : 0;
+}
+
+function textFinding(f: CheckFinding): string {
+  return `${f.file}${f.line === null ? '' : `:${f.line}`}: ${f.level} ${f.rule}: ${f.message}\n  fix: ${f.fix}\n`;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+export function checkHelp(): string {
+  const width = Math.max(...Object.keys(RULES).map((r) => r.length));
+  return [
+    'Usage: secbuild check [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--config PATH] [-f Dockerfile] [--target T] [--build-arg K=V …] [--format text|json] [CONTEXT]',
+    '',
+    'Static findings for the Dockerfile a build with the same arguments would use (CONTEXT defaults to .).',
+    'Takes a build command line as it is; docker flags other than -f, --target and --build-arg are ignored.',
+    'Exit 0 when there is no error (warnings allowed), 4 when there is one, 2 on a usage error.',
+    'Silence a rule for one instruction with a "# secbuild-ignore RULE" comment directly above it.',
+    '',
+    'Rules:',
+    ...Object.entries(RULES).map(([id, r]) => `  ${id.padEnd(width)}  ${r.level.padEnd(7)}  ${r.summary}`),
+    '',
+  ].join('\n');
+}

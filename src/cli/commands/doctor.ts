@@ -1,0 +1,70 @@
+/**
+ * `secbuild doctor`: one line per check, each saying what was found and what
+ * to do. Exit 0 only when a build can run (docker found, BuildKit usable,
+ * daemon reachable, a usable secret root).
+ */
+import { keychainBackend } from '../../../providers/keychain.js';
+import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
+import { findDocker, probeEngine } from '../../engines/docker/detect.js';
+import { capture } from '../../run/exec.js';
+import { chooseRoot } from '../../run/rundir.js';
+
+type Status = 'ok' | 'warn' | 'fail';
+
+function line(status: Status, what: string, detail: string): void {
+  const mark = status === 'ok' ? 'ok  ' : status === 'warn' ? 'warn' : 'FAIL';
+  process.stdout.write(`${mark}  ${what}: ${detail}\n`);
+}
+
+export async function doctorCommand(opts: { docker?: string; tmpdir?: string }): Promise<number> {
+  const env = process.env;
+  let canBuild = true;
+  let docker: string | undefined;
+  try {
+    docker = findDocker(opts.docker, env);
+  } catch (err) {
+    line('fail', 'docker CLI', (err as Error).message);
+    canBuild = false;
+  }
+  if (docker) {
+    const v = await capture(docker, ['version', '--format', '{{.Client.Version}}'], { env, timeoutMs: 15_000 });
+    const client = v.stdout.toString().trim().split('\n')[0] || 'unknown version';
+    line('ok', 'docker CLI', `${docker} (client ${client})`);
+    try {
+      const engine = await probeEngine(docker, env);
+      line('ok', 'BuildKit', engine.buildkit === 'buildx' ? `buildx plugin ${engine.buildxVersion ?? ''} present`.trim() : `CLI ${engine.clientVersion} is older than 23: builds with DOCKER_BUILDKIT=1`);
+    } catch (err) {
+      line('fail', 'BuildKit', (err as Error).message);
+      canBuild = false;
+    }
+    const server = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env, timeoutMs: 15_000 });
+    if (server.exitCode === 0) line('ok', 'daemon', `reachable, engine ${server.stdout.toString().trim()}`);
+    else {
+      const why = server.stderr.trim().split('\n').pop() ?? '';
+      line('fail', 'daemon', `not reachable${why ? ` (${why})` : ''}; start dockerd or set DOCKER_HOST`);
+      canBuild = false;
+    }
+    // Which engine `secbuild compose build` would use, and why (src/compose/detect.ts decides the same way).
+    const [compose, legacy] = await Promise.all([probeCompose(docker, env), legacyCompose(env)]);
+    const v1 = legacy ? `; docker-compose 1.x at ${legacy} is never used (it has no build secrets)` : '';
+    if (compose.version) {
+      const old = supportsOverrideTag(compose.version) ? '' : '; it is older than 2.24.4 (no !override tag), so a project whose compose secrets must be replaced (environment:, external:) or whose build.secrets must be rewritten needs --engine direct';
+      line('ok', 'compose engine', `compose: Compose v${compose.version} answers \`docker compose\`, so secbuild compose build runs it with a one-off override file${old}${v1}`);
+    } else {
+      line('ok', 'compose engine', `direct: ${compose.problem}; secbuild compose build reads the compose files itself and runs one docker build per service${v1}`);
+    }
+  }
+  try {
+    const root = chooseRoot({ tmpdir: opts.tmpdir, env, requireTmpfs: false });
+    line(root.memoryBacked ? 'ok' : 'warn', 'secret root', `${root.root} from ${root.why}${root.memoryBacked ? '' : '; secret files would not be memory-backed: set --tmpdir/SECBUILD_TMPDIR to a tmpfs'}`);
+  } catch (err) {
+    line('fail', 'secret root', (err as Error).message);
+    canBuild = false;
+  }
+  const kc = await keychainBackend(env);
+  if (kc.kind === 'keytar') line('ok', 'keychain', 'keytar loaded');
+  else if (kc.kind === 'cli') line('ok', 'keychain', `keytar not available; using ${kc.tool}`);
+  else line('warn', 'keychain', `${kc.why}; only needed for keychain: references`);
+  process.stdout.write(canBuild ? 'a build can run here.\n' : 'a build cannot run here: fix the FAIL lines above.\n');
+  return canBuild ? 0 : 1;
+}

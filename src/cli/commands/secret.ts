@@ -1,0 +1,71 @@
+/**
+ * `secbuild secret set|rm SERVICE/ACCOUNT`: manage keychain items in the
+ * keytar schema. The value comes from stdin, or from a hidden prompt on a
+ * terminal; it never appears in argv.
+ */
+import { keychainDelete, keychainSet, parseKeychainKey } from '../../../providers/keychain.js';
+import { ProviderError } from '../../../providers/types.js';
+import { ExitCode, SecbuildError, UsageError } from '../../util/errors.js';
+import { info } from '../../util/log.js';
+
+function item(key: string) {
+  const it = parseKeychainKey(key);
+  if (!it) throw new UsageError(`"${key}" is not SERVICE/ACCOUNT; write for example: secbuild secret set npm/ci`);
+  return it;
+}
+
+async function readStdin(): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function promptHidden(question: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(question);
+    stdin.setRawMode(true);
+    stdin.resume();
+    const bytes: number[] = [];
+    const done = (err?: Error) => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (err) reject(err);
+      else resolve(Buffer.from(bytes));
+    };
+    const onData = (chunk: Buffer) => {
+      for (const b of chunk) {
+        if (b === 0x0d || b === 0x0a) return done();
+        if (b === 0x03) return done(new UsageError('cancelled; nothing was stored.'));
+        if (b === 0x7f || b === 0x08) bytes.pop();
+        else bytes.push(b);
+      }
+    };
+    stdin.on('data', onData);
+  });
+}
+
+function wrap(err: unknown): never {
+  if (err instanceof ProviderError) throw new SecbuildError(`keychain: ${err.message}`, ExitCode.resolve);
+  throw err;
+}
+
+export async function secretSetCommand(key: string): Promise<number> {
+  const it = item(key);
+  const value = process.stdin.isTTY ? await promptHidden(`value for ${key}: `) : await readStdin();
+  if (value.length === 0) throw new UsageError(`no value given for ${key}; pipe it on stdin (for example: gh auth token | secbuild secret set ${key}).`);
+  await keychainSet(it, value, process.env).catch(wrap);
+  info(`stored ${value.length} bytes as keychain item service="${it.service}" account="${it.account}"`);
+  if (value[value.length - 1] === 0x0a) info('the value ends with a newline and was stored byte-exact; pipe it with printf %s to leave it out.');
+  return 0;
+}
+
+export async function secretRmCommand(key: string): Promise<number> {
+  const it = item(key);
+  const removed = await keychainDelete(it, process.env).catch(wrap);
+  if (!removed) throw new SecbuildError(`no keychain item with service "${it.service}" and account "${it.account}"; nothing was removed.`, ExitCode.resolve);
+  info(`removed keychain item service="${it.service}" account="${it.account}"`);
+  return 0;
+}

@@ -1,0 +1,37 @@
+/**
+ * `secbuild secrets`: every secret a build would provide — id, source,
+ * whether it resolves, byte length. Never a value. Exit 3 when any fails.
+ */
+import { ExitCode } from '../../util/errors.js';
+import { planSpecs, type SecretFlags } from '../../secrets/plan.js';
+import { tooShortToMask } from '../../secrets/forms.js';
+import { resolveSpecs } from '../../secrets/resolve.js';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
+}
+
+export async function secretsCommand(flags: SecretFlags): Promise<number> {
+  const plan = await planSpecs(flags, process.env, process.cwd());
+  if (plan.specs.length === 0) {
+    process.stdout.write('no secrets declared (use --secret, --netrc, --npmrc or secbuild.yml)\n');
+    return 0;
+  }
+  const res = await resolveSpecs(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
+  const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'NOTE']];
+  for (const spec of plan.specs) {
+    const ok = res.secrets.find((s) => s.id === spec.id) ?? res.values.find((s) => s.id === spec.id);
+    const skipped = res.skipped.find((s) => s.id === spec.id);
+    const failed = res.failures.find((f) => f.id === spec.id);
+    const source = ok?.source ?? skipped?.source ?? failed?.source ?? spec.kind;
+    const notes = [spec.mount ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
+    const note = notes.filter(Boolean).join('; ');
+    if (failed) rows.push([spec.id, source, 'FAILED', '-', failed.reason]);
+    else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', skipped.reason]);
+    else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), note]);
+  }
+  process.stdout.write(table(rows));
+  if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);
+  return res.failures.length > 0 ? ExitCode.resolve : 0;
+}

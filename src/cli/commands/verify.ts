@@ -1,0 +1,40 @@
+/**
+ * `secbuild verify [secret flags] [--docker PATH] [--format text|json] IMAGE`:
+ * resolves the secrets a build with the same flags would get and searches the
+ * local image for them (src/verify/scan.ts). Exit 0 when nothing is found,
+ * 4 when a secret is found, 2 when the image cannot be read or searched whole.
+ */
+import { findDocker } from '../../engines/docker/detect.js';
+import { ExitCode, UsageError } from '../../util/errors.js';
+import { info, warn } from '../../util/log.js';
+import { patternsFor, tooShortToMask } from '../../secrets/forms.js';
+import { planSpecs } from '../../secrets/plan.js';
+import { resolveSpecs } from '../../secrets/resolve.js';
+import { parseVerifyArgs, verifyHelp } from '../../args/verify.js';
+import { jsonReport, textReport } from '../../verify/format.js';
+import { sourcesOf, verifyImage } from '../../verify/scan.js';
+
+export async function verifyCommand(argv: readonly string[]): Promise<number> {
+  const args = parseVerifyArgs(argv);
+  if (args.help) {
+    process.stdout.write(verifyHelp());
+    return 0;
+  }
+  if (!args.image) throw new UsageError('secbuild verify needs an image: secbuild verify [--secret SPEC …] IMAGE (a tag or an image id).');
+  const env = process.env;
+  const plan = await planSpecs(args, env, process.cwd());
+  const docker = findDocker(args.docker, env);
+  const resolution = await resolveSpecs(plan.specs, { env, childEnv: plan.childEnv });
+  for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided, so it is not searched for: ${s.reason}`);
+  for (const s of resolution.values) {
+    if (tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not searched for.`);
+  }
+  const patterns = patternsFor(resolution.values);
+  if (patterns.length === 0) {
+    throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
+  }
+  const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, patterns, sources: sourcesOf(resolution.values) });
+  process.stdout.write(args.format === 'json' ? jsonReport(result) : textReport(result));
+  if (!result.clean) return ExitCode.leak;
+  return result.unreadable.length > 0 ? ExitCode.usage : 0;
+}

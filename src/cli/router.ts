@@ -1,0 +1,107 @@
+/**
+ * The commander layer for the subcommands: declares them, normalises their
+ * options and calls src/commands/*. Builds (the default command) are parsed
+ * by src/args.ts instead, so that docker's own flags pass through untouched.
+ */
+import type { Command } from 'commander';
+import { OWN_OPTIONS } from '../args/build.js';
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+type Commander = typeof import('commander');
+
+function secretOptions(Option: Commander['Option'], cmd: Command): Command {
+  for (const o of OWN_OPTIONS.filter((x) => ['secrets', 'netrc', 'npmrc', 'config'].includes(x.key))) {
+    const opt = new Option(`${o.name} <${o.value!.toLowerCase()}>`, o.help);
+    cmd.addOption(o.repeatable ? opt.argParser(collect).default([]) : opt);
+  }
+  return cmd;
+}
+
+interface SecretOpts {
+  secret: string[];
+  netrc: string[];
+  npmrc: string[];
+  config?: string;
+}
+
+const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, config: o.config });
+
+export async function runCli(argv: readonly string[], version: string): Promise<number> {
+  // Loaded here, not at the top: the bundle keeps dependencies external, and a
+  // top-level import would be loaded by every build.
+  const { Command, CommanderError, Option } = (await import('commander')) as Commander;
+  let code = 0;
+  const program = new Command('secbuild')
+    .description('A drop-in `docker build` that resolves build secrets, mounts them from private tmpfs files and always cleans up.\n\nBuild: secbuild [build] [secbuild options] [docker build options] CONTEXT (see secbuild build --help)')
+    .version(version, '-V, --version')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `secbuild: ${s}` : s) })
+    .showHelpAfterError('(see secbuild --help)');
+
+  program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Routed by src/main.ts straight to src/commands/compose.ts; declared here for the help listing.
+  program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/main.ts routes `check` to src/commands/check.ts, which parses a build's command line.
+  program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/main.ts routes `verify` to src/commands/verify.ts.
+  program.command('verify').description('search a built image (layers, config, history) for secret values; exit 4 on a hit (see secbuild verify --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+
+  secretOptions(Option, program.command('secrets'))
+    .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')
+    .action(async (o: SecretOpts) => {
+      const { secretsCommand } = await import('./commands/secrets.js');
+      code = await secretsCommand(flags(o));
+    });
+
+  const secret = program.command('secret').description('manage OS keychain items (keytar schema: service + account)');
+  secret
+    .command('set')
+    .argument('<service/account>')
+    .description('store a keychain item; the value is read from stdin, or from a hidden prompt on a terminal')
+    .action(async (key: string) => {
+      const { secretSetCommand } = await import('./commands/secret.js');
+      code = await secretSetCommand(key);
+    });
+  secret
+    .command('rm')
+    .argument('<service/account>')
+    .description('delete a keychain item')
+    .action(async (key: string) => {
+      const { secretRmCommand } = await import('./commands/secret.js');
+      code = await secretRmCommand(key);
+    });
+
+  program
+    .command('doctor')
+    .description('check that a build can run here: docker, BuildKit, daemon, compose, tmpfs, keychain')
+    .option('--docker <path>', 'docker binary to check (default: $SECBUILD_DOCKER, else docker on PATH)')
+    .option('--tmpdir <dir>', 'root for run directories to check')
+    .action(async (o: { docker?: string; tmpdir?: string }) => {
+      const { doctorCommand } = await import('./commands/doctor.js');
+      code = await doctorCommand(o);
+    });
+
+  program
+    .command('clean')
+    .description('remove run directories left behind by secbuild processes that are gone')
+    .option('--tmpdir <dir>', 'root to sweep (default: the root a build would use)')
+    .action(async (o: { tmpdir?: string }) => {
+      const { cleanCommand } = await import('./commands/clean.js');
+      code = await cleanCommand(o);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
+      if (err.code === 'commander.help') return 0;
+      return 2;
+    }
+    throw err;
+  }
+  return code;
+}

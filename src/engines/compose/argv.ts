@@ -1,0 +1,137 @@
+/**
+ * Pure builders for both engines: resolved plans in, `string[]` (or the
+ * override file's text) out. Secret files appear as paths; values never do.
+ *
+ * - direct: one `docker build` per service (core's dockerBuildArgv);
+ * - compose: `docker compose <files> -f OVERRIDE build …` and the override
+ *   itself — JSON, which is YAML, with Compose's `!override` tag (2.24.4+) only
+ *   where an existing definition must be replaced rather than merged.
+ */
+import { dockerBuildArgv } from '../docker/argv.js';
+import type { SecretFile } from '../../run/rundir.js';
+import type { Grant, ServiceBuild } from './plan.js';
+
+export interface DirectOptions {
+  project: string;
+  /** Effective build-args (service args with --build-arg on top, env values filled in). */
+  args: ReadonlyArray<[string, string]>;
+  noCache: boolean;
+  pull: boolean;
+  quiet: boolean;
+  progress?: string;
+  /** --ssh values from the command line, after the service's own. */
+  ssh: readonly string[];
+}
+
+/** `docker build` for one service, as Compose would build it. */
+export function directBuildArgv(b: ServiceBuild, files: readonly SecretFile[], o: DirectOptions): string[] {
+  const args: string[] = [];
+  if (b.dockerfile) args.push('-f', b.dockerfile);
+  if (b.target) args.push('--target', b.target);
+  for (const [k, v] of o.args) args.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of b.labels) args.push('--label', `${k}=${v}`);
+  // Compose labels its images with the project and service (api.ProjectLabel, api.ServiceLabel).
+  args.push('--label', `com.docker.compose.project=${o.project}`, '--label', `com.docker.compose.service=${b.service}`);
+  if (b.network) args.push('--network', b.network);
+  for (const s of [...b.ssh, ...o.ssh]) args.push('--ssh', s);
+  for (const h of b.extraHosts) args.push('--add-host', h);
+  for (const c of b.cacheFrom) args.push('--cache-from', c);
+  if (o.noCache) args.push('--no-cache');
+  if (o.pull) args.push('--pull');
+  if (o.progress) args.push('--progress', o.progress);
+  if (o.quiet) args.push('-q');
+  args.push('-t', b.image, b.context);
+  return dockerBuildArgv(files, args);
+}
+
+/** The secret files a service's build gets: each grant's file under the id BuildKit sees. */
+export function serviceFiles(grants: readonly Grant[], pathOf: ReadonlyMap<string, string>): SecretFile[] {
+  return grants.filter((g) => pathOf.has(g.source)).map((g) => ({ id: g.id, path: pathOf.get(g.source)! }));
+}
+
+export function composeArgv(o: {
+  globalArgs: readonly string[];
+  files: readonly string[];
+  override: string;
+  parallel?: number;
+  buildArgs: readonly string[];
+  services: readonly string[];
+}): string[] {
+  const services = o.services.some((s) => s.startsWith('-')) ? ['--', ...o.services] : [...o.services];
+  return [
+    'compose',
+    ...o.globalArgs,
+    ...o.files.flatMap((f) => ['-f', f]),
+    '-f', o.override,
+    ...(o.parallel !== undefined ? ['--parallel', String(o.parallel)] : []),
+    'build',
+    ...o.buildArgs,
+    ...services,
+  ];
+}
+
+/** A value written with a YAML tag in front (`!override {…}`). */
+export class Tagged {
+  constructor(
+    readonly tag: '!override',
+    readonly value: Flow,
+  ) {}
+}
+export type Flow = string | number | boolean | null | Flow[] | { [k: string]: Flow } | Tagged;
+
+/** JSON with two-space indent; a Tagged value gets its tag before it (valid YAML flow style). */
+export function flowText(v: Flow, indent = ''): string {
+  if (v instanceof Tagged) return `${v.tag} ${flowText(v.value, indent)}`;
+  if (Array.isArray(v)) {
+    if (v.length === 0) return '[]';
+    const inner = `${indent}  `;
+    return `[\n${v.map((x) => `${inner}${flowText(x, inner)}`).join(',\n')}\n${indent}]`;
+  }
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v);
+    if (entries.length === 0) return '{}';
+    const inner = `${indent}  `;
+    return `{\n${entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${flowText(x, inner)}`).join(',\n')}\n${indent}}`;
+  }
+  return JSON.stringify(v);
+}
+
+export interface OverrideInput {
+  builds: readonly ServiceBuild[];
+  /** Secret file by compose secret name (the grant's source). */
+  pathOf: ReadonlyMap<string, string>;
+  /** Top-level secret definitions in the user's compose files. */
+  composeDefs: ReadonlyMap<string, Record<string, unknown>>;
+}
+
+/**
+ * The override: each used top-level secret points at secbuild's file; a
+ * service's `build.secrets` is rewritten only when an entry must change (an
+ * absolute target dropped, an optional secret absent). `tagged` says whether
+ * `!override` was needed (Compose 2.24.4+).
+ */
+export function composeOverride(o: OverrideInput): { text: string; tagged: string[] } {
+  const tagged: string[] = [];
+  const secrets: Record<string, Flow> = {};
+  for (const b of o.builds) {
+    for (const g of b.grants) {
+      const path = o.pathOf.get(g.source);
+      if (path === undefined || g.source in secrets) continue;
+      const def = o.composeDefs.get(g.source);
+      const replace = def !== undefined && Object.keys(def).some((k) => k !== 'file');
+      if (replace) tagged.push(`secrets.${g.source}`);
+      secrets[g.source] = replace ? new Tagged('!override', { file: path }) : { file: path };
+    }
+  }
+  const services: Record<string, Flow> = {};
+  for (const b of o.builds) {
+    if (!b.grants.some((g) => g.droppedTarget !== undefined || !o.pathOf.has(g.source))) continue;
+    const entries: Flow[] = b.grants.filter((g) => o.pathOf.has(g.source)).map((g) => (g.id === g.source ? g.source : { source: g.source, target: g.id }));
+    tagged.push(`services.${b.service}.build.secrets`);
+    services[b.service] = { build: { secrets: new Tagged('!override', entries) } };
+  }
+  const doc: Record<string, Flow> = {};
+  if (Object.keys(services).length > 0) doc.services = services;
+  doc.secrets = secrets;
+  return { text: `${flowText(doc)}\n`, tagged };
+}

@@ -1,0 +1,97 @@
+/**
+ * Which docker to run and how it builds with BuildKit.
+ *
+ * - `docker buildx version` works → the CLI's build goes through buildx.
+ * - otherwise a CLI older than 23 builds with BuildKit when DOCKER_BUILDKIT=1.
+ * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
+ *
+ * What detection learns is cached per binary, keyed by its real path, size and
+ * mtime, in the cache (src/cache.ts), so a cached build does not
+ * pay for two extra docker processes on every run.
+ */
+import { realpathSync, statSync } from 'node:fs';
+import { delimiter, isAbsolute, join } from 'node:path';
+import { readCache, writeCache } from '../../util/cache.js';
+import { UsageError } from '../../util/errors.js';
+import { capture } from '../../run/exec.js';
+
+export interface Engine {
+  /** The binary, as found (real path). */
+  docker: string;
+  clientVersion: string;
+  /** 'buildx': the plugin is present; 'legacy-env': CLI < 23 with DOCKER_BUILDKIT=1. */
+  buildkit: 'buildx' | 'legacy-env';
+  buildxVersion?: string;
+}
+
+export function findDocker(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
+  const wanted = explicit ?? env.SECBUILD_DOCKER ?? 'docker';
+  const from = explicit ? '--docker' : env.SECBUILD_DOCKER ? 'SECBUILD_DOCKER' : 'PATH';
+  const candidates = wanted.includes('/')
+    ? [wanted]
+    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, wanted));
+  for (const c of candidates) {
+    try {
+      const st = statSync(c);
+      if (st.isFile() && (st.mode & 0o111) !== 0) return isAbsolute(c) ? realpathSync(c) : realpathSync(c);
+    } catch {
+      // next
+    }
+  }
+  throw new UsageError(
+    from === 'PATH'
+      ? 'docker was not found on PATH; install the docker CLI or point --docker / SECBUILD_DOCKER at it.'
+      : `${from} ${wanted}: no executable file there; check the path.`,
+  );
+}
+
+function fingerprint(docker: string): string {
+  const st = statSync(docker);
+  return `${docker}|${st.size}|${st.mtimeMs}`;
+}
+
+type EngineCache = Record<string, Engine>;
+
+export function majorOf(version: string): number {
+  const m = /^(\d+)\./.exec(version.trim());
+  return m ? Number(m[1]) : NaN;
+}
+
+/** Probes the binary (no cache). Throws UsageError when it cannot build with BuildKit. */
+export async function probeEngine(docker: string, env: NodeJS.ProcessEnv): Promise<Engine> {
+  const probeEnv = { ...env, DOCKER_BUILDKIT: '1' };
+  const [buildx, version] = await Promise.all([
+    capture(docker, ['buildx', 'version'], { env: probeEnv, timeoutMs: 15_000 }),
+    capture(docker, ['version', '--format', '{{.Client.Version}}'], { env: probeEnv, timeoutMs: 15_000 }),
+  ]);
+  if (version.failedToStart) throw new UsageError(`${docker} could not be started (${version.failedToStart}); check --docker / SECBUILD_DOCKER.`);
+  // `docker version` exits 1 when the daemon is down but still prints the client version first.
+  const clientVersion = version.stdout.toString('utf8').trim().split('\n')[0] ?? '';
+  if (buildx.exitCode === 0) {
+    const bv = /v?\d+\.\d+\.\d+\S*/.exec(buildx.stdout.toString('utf8'))?.[0];
+    return { docker, clientVersion, buildkit: 'buildx', buildxVersion: bv };
+  }
+  const major = majorOf(clientVersion);
+  if (Number.isFinite(major) && major < 23) return { docker, clientVersion, buildkit: 'legacy-env' };
+  throw new UsageError(
+    `${docker} is docker ${clientVersion || '(unknown version)'} without the buildx plugin, so it cannot build with BuildKit; install docker-buildx (the buildx CLI plugin), or point --docker / SECBUILD_DOCKER at a CLI that has it.`,
+  );
+}
+
+/** The engine for this binary, from the cache when the binary has not changed. */
+export async function detectEngine(docker: string, env: NodeJS.ProcessEnv): Promise<Engine> {
+  const key = fingerprint(docker);
+  const cache = readCache<EngineCache>(env, 'engine.json') ?? {};
+  const hit = cache[key];
+  if (hit) return hit;
+  const engine = await probeEngine(docker, env);
+  for (const k of Object.keys(cache)) if (k.startsWith(`${docker}|`)) delete cache[k];
+  cache[key] = engine;
+  writeCache(env, 'engine.json', cache);
+  return engine;
+}
+
+/** Environment for the build: secret sources removed, BuildKit switched on. */
+export function buildEnv(childEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...childEnv, DOCKER_BUILDKIT: '1' };
+}

@@ -1,0 +1,67 @@
+/**
+ * Core's preflight, per service: the Dockerfile each service builds is scanned
+ * (cached, as for `secbuild build`) for `RUN --mount=type=secret` in the stages
+ * its `build.target` reaches, and the ids are compared with what the service's
+ * `build.secrets` grants. A mounted id that is not granted is an error naming
+ * the service, the Dockerfile line and the compose key to add: BuildKit would
+ * mount nothing (or stop, for required=true). A grant no RUN mounts is a warning.
+ * Then `secbuild check`'s error-level rules, as for a build (exit 4).
+ */
+import { readFileSync } from 'node:fs';
+import { cachedMounts } from './preflight.js';
+import { LeakError, UsageError } from '../util/errors.js';
+import { info, warn } from '../util/log.js';
+import { effectiveArgs, type ServiceBuild } from '../engines/compose/plan.js';
+
+export async function preflightServices(
+  builds: readonly ServiceBuild[],
+  cliArgs: ReadonlyArray<[string, string | null]>,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const errors: string[] = [];
+  const leaks: string[] = [];
+  for (const b of builds) {
+    const label = `service "${b.service}"`;
+    const file = b.files.join(' + ');
+    if (b.remote || !b.dockerfile) {
+      info(`${label}: preflight skipped: the build context is remote (${b.context}), so secret ids were not checked against its Dockerfile.`);
+      continue;
+    }
+    let text: string;
+    try {
+      text = readFileSync(b.dockerfile, 'utf8');
+    } catch (err) {
+      errors.push(`${label}: cannot read the Dockerfile ${b.dockerfile} (${(err as NodeJS.ErrnoException).code}); check services.${b.service}.build.context and .dockerfile in ${file}.`);
+      continue;
+    }
+    const input = { dockerfile: text, path: b.dockerfile, target: b.target, buildArgs: Object.fromEntries(effectiveArgs(b, cliArgs, env)) };
+    let scan;
+    try {
+      scan = await cachedMounts(input, env);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      errors.push(`${label}: ${err.message.replace('--target', `services.${b.service}.build.target`)}`);
+      continue;
+    }
+    for (const n of scan.notes) info(`${label}: ${n}`);
+    const granted = new Map(b.grants.map((g) => [g.id, g]));
+    const seen = new Set<string>();
+    for (const m of scan.mounts) {
+      const key = `${m.line}\0${m.id}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (granted.has(m.id)) continue;
+      const where = `${b.dockerfile}:${m.line}`;
+      const stop = m.required ? 'the mount has required=true, so BuildKit would stop the build' : 'BuildKit would mount nothing and go on';
+      errors.push(`${label}: ${where}: RUN mounts secret "${m.id}", which services.${b.service}.build.secrets in ${file} does not grant; ${stop}. Add "- ${m.id}" under services.${b.service}.build.secrets.`);
+    }
+    const mounted = new Set(scan.mounts.map((m) => m.id));
+    const scope = b.target ? `the stages built for target "${b.target}"` : 'the stages this build reaches';
+    for (const g of b.grants) if (!mounted.has(g.id)) warn(`${label}: secret "${g.id}" is granted (${g.at}) but no RUN in ${scope} mounts it.`);
+    // secbuild check's error-level rules, as `secbuild build` runs them (credential files copied into the image).
+    const { preflightLeaks } = await import('../check/index.js');
+    for (const l of await preflightLeaks(input, b.context)) leaks.push(`${label}: ${l}`);
+  }
+  if (errors.length > 0) throw new UsageError(errors.join('\n'));
+  if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
+}

@@ -1,0 +1,43 @@
+/**
+ * Runs one docker process in a session, with its stdout and stderr passed
+ * through the streaming redactor when patterns are given (else inherited).
+ * Waits until both masked streams are fully written before returning.
+ */
+import { pipeline } from 'node:stream/promises';
+import type { Pattern } from '../secrets/forms.js';
+import type { Report } from './report.js';
+import type { ChildResult, Session } from '../run/session.js';
+
+export async function runMasked(
+  session: Session,
+  file: string,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  patterns: readonly Pattern[] | undefined,
+  report?: Report,
+): Promise<ChildResult> {
+  if (!patterns) {
+    const child = session.spawn(file, argv, { env });
+    return session.wait(child, file);
+  }
+  const { RedactStream } = await import('../guards/redact.js');
+  const child = session.spawn(file, argv, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+  const out = new RedactStream(patterns);
+  const err = new RedactStream(patterns);
+  const flows = Promise.all([
+    pipeline(child.stdout!, out, process.stdout, { end: false }),
+    pipeline(child.stderr!, err, process.stderr, { end: false }),
+  ]);
+  flows.catch(() => {});
+  const result = await session.wait(child, file).finally(async () => {
+    await flows.catch(() => {});
+    if (report) {
+      // Added up: compose runs several docker processes into one report.
+      const occurrences = report.masking.occurrences;
+      for (const counts of [out.counts(), err.counts()]) {
+        for (const [id, n] of counts) occurrences[id] = (occurrences[id] ?? 0) + n;
+      }
+    }
+  });
+  return result;
+}

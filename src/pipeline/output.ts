@@ -1,0 +1,46 @@
+/**
+ * The steps build and compose share once secrets are resolved: say which
+ * optional secrets are absent and whether the files are memory-backed, decide
+ * on masking, register the masks with GitHub Actions, and (for --dry-run) name
+ * the files a real run would write.
+ */
+import type { BuildArgs } from '../args/build.js';
+import { addMaskCommands } from '../guards/github.js';
+import { info, warn } from '../util/log.js';
+import { patternsFor, tooShortToMask, type Pattern } from '../secrets/forms.js';
+import type { Resolution } from '../secrets/resolve.js';
+import { RUN_PREFIX, secretFileName, type RootChoice, type SecretFile } from '../run/rundir.js';
+import type { Secret } from '../secrets/secret.js';
+
+/** Masking is on when output goes to a log (not a terminal), or when forced. */
+export function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): boolean {
+  if (args.noMask) return false;
+  return args.mask || !(process.stdout.isTTY && process.stderr.isTTY);
+}
+
+export function prepareOutput(
+  resolution: Resolution,
+  root: RootChoice,
+  args: Pick<BuildArgs, 'mask' | 'noMask'>,
+  gha: boolean,
+): { masking: boolean; patterns: Pattern[] } {
+  for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
+  if (!root.memoryBacked) {
+    warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
+  }
+  const masking = maskingWanted(args);
+  const patterns = masking || gha ? patternsFor(resolution.values) : [];
+  // The runner hides these lines and masks the values in every later line of the job.
+  if (gha) process.stdout.write(addMaskCommands(patterns));
+  for (const s of resolution.values) {
+    if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
+  }
+  return { masking, patterns };
+}
+
+/** For --dry-run: the run directory and files a real run would create (the directory's suffix is random). */
+export function plannedFiles(root: string, secrets: readonly Secret[]): { dir: string; files: SecretFile[] } {
+  const dir = `${root}/${RUN_PREFIX}${process.pid}-XXXXXX`;
+  for (const s of secrets) info(`secret "${s.id}" from ${s.source}: ${s.bytes} bytes`);
+  return { dir, files: secrets.map((s, i) => ({ id: s.id, path: `${dir}/${secretFileName(s.id, i)}` })) };
+}

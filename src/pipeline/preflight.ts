@@ -1,0 +1,139 @@
+/**
+ * Preflight for a build: find the Dockerfile the build will use, collect its
+ * secret mounts in the reached stages, and compare them with the secrets
+ * secbuild provides. Errors stop the build (exit 2); warnings are printed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import type { BuildArgs } from '../args/build.js';
+import { readCache, writeCache } from '../util/cache.js';
+import { checkSecretIds, type Finding, type PreflightInput, type SecretMount } from '../check/secret-ids.js';
+import { LeakError, UsageError } from '../util/errors.js';
+import { info, warn } from '../util/log.js';
+import type { SecretSpec } from '../secrets/spec.js';
+
+const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
+
+/** Bumped when the scan's logic changes, so old cache entries are not reused. */
+const VERSION_KEY = 'preflight-1';
+
+export function isRemoteContext(context: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@') || /^github\.com\//.test(context);
+}
+
+/** The Dockerfile path a build reads, or why it cannot be checked. */
+export function dockerfileFor(args: BuildArgs, cwd: string): { path?: string; skip?: string } {
+  const context = args.dockerArgs[args.contextIndex];
+  if (context === undefined) throw new UsageError('no build context given; add one at the end, for example: secbuild -t app .');
+  if (args.file === '-') return { skip: 'the Dockerfile comes from stdin' };
+  if (context === '-') return { skip: 'the build context comes from stdin' };
+  if (isRemoteContext(context)) return { skip: `the build context is remote (${context})` };
+  if (args.file) return { path: isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file) };
+  return { path: join(resolvePath(cwd, context), 'Dockerfile') };
+}
+
+export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const a of args.buildArgs) {
+    const eq = a.indexOf('=');
+    if (eq === -1) {
+      if (env[a] !== undefined) out[a] = env[a]!;
+    } else out[a.slice(0, eq)] = a.slice(eq + 1);
+  }
+  return out;
+}
+
+type Scan = { mounts: SecretMount[]; notes: string[] };
+
+/**
+ * The Dockerfile scan, cached by a hash of everything it depends on (secbuild's
+ * version, Dockerfile text and path, target, build-args), so that a repeated
+ * build does not load the parser. The cache holds ids and line numbers only.
+ */
+export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv): Promise<Scan> {
+  // One entry per Dockerfile path. The Dockerfile text and target are compared
+  // exactly; build-arg values only by digest, so no value is written to disk.
+  const name = `preflight/${fnv1a64(input.path)}.json`;
+  const argsDigest = fnv1a64(JSON.stringify(Object.entries(input.buildArgs ?? {}).sort()));
+  const hit = readCache<CacheEntry>(env, name);
+  if (hit && hit.v === VERSION_KEY && hit.dockerfile === input.dockerfile && hit.target === (input.target ?? null) && hit.args === argsDigest) {
+    return hit.scan;
+  }
+  const { findSecretMounts } = await import('../dockerfile/scan.js');
+  const scan = await findSecretMounts(input);
+  writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
+  return scan;
+}
+
+interface CacheEntry {
+  v: string;
+  dockerfile: string;
+  target: string | null;
+  args: string;
+  scan: Scan;
+}
+
+/** 64-bit FNV-1a as hex: a cache key, not a security measure (node:crypto costs ~5 ms to load). */
+export function fnv1a64(text: string): string {
+  let h = 0xcbf29ce484222325n;
+  const bytes = Buffer.from(text, 'utf8');
+  for (const b of bytes) h = BigInt.asUintN(64, (h ^ BigInt(b)) * 0x100000001b3n);
+  return h.toString(16).padStart(16, '0');
+}
+
+function unusedConfigBesideContext(args: BuildArgs, cwd: string, configPath: string | undefined): string | undefined {
+  const context = args.dockerArgs[args.contextIndex];
+  if (!context || context === '-' || isRemoteContext(context)) return undefined;
+  for (const name of ['secbuild.yml', 'secbuild.yaml']) {
+    const candidate = join(resolvePath(cwd, context), name);
+    if (candidate !== configPath && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export interface PreflightResult {
+  checked: boolean;
+  mountedIds: string[];
+  /** Warnings that did not stop the build (errors are thrown). */
+  findings: Finding[];
+}
+
+export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string, configPath?: string): Promise<PreflightResult> {
+  const where = dockerfileFor(args, cwd);
+  if (!where.path) {
+    info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
+    return { checked: false, mountedIds: [], findings: [] };
+  }
+  let text: string;
+  try {
+    text = readFileSync(where.path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !args.file) {
+      throw new UsageError(`no Dockerfile at ${where.path}; add -f PATH or check the build context.`);
+    }
+    throw new UsageError(`cannot read Dockerfile ${where.path} (${code}); check -f.`);
+  }
+  const input = { dockerfile: text, path: where.path, target: args.target, buildArgs: buildArgValues(args, env) };
+  const { mounts, notes } = await cachedMounts(input, env);
+  for (const n of notes) info(n);
+  const provided = new Set(specs.filter((s) => s.mount).map((s) => s.id));
+  const optional = new Set(specs.filter((s) => s.mount && s.optional).map((s) => s.id));
+  const findings = checkSecretIds(mounts, where.path, provided, optional, args.target);
+  const errors = findings.filter((f) => f.level === 'error');
+  for (const f of findings) if (f.level === 'warning') warn(f.message);
+  if (errors.length > 0) {
+    const lines = errors.map((e) => e.message);
+    const beside = unusedConfigBesideContext(args, cwd, configPath);
+    if (beside) lines.push(`${beside} sits next to the build context but was not read (secbuild reads ./secbuild.yml of the working directory); run from that directory or pass --config ${beside}.`);
+    throw new UsageError(lines.join('\n'));
+  }
+  // secbuild check's error-level rules (credential-file-copied): stop before docker runs, exit 4.
+  // A Dockerfile without COPY/ADD cannot copy a credential file: skip loading the rules.
+  if (COPY_OR_ADD.test(text)) {
+    const { preflightLeaks } = await import('../check/index.js');
+    const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
+    if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
+  }
+  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], findings };
+}

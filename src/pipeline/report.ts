@@ -1,0 +1,74 @@
+/**
+ * `--report FILE`: a JSON account of the run, written on every exit path
+ * that gets that far. Built from ids, sources, lengths, paths and counts —
+ * never from a value. Field reference: README "Report".
+ */
+import { writeFileSync } from 'node:fs';
+import { DockerExit, SecbuildError } from '../util/errors.js';
+import type { Secret } from '../secrets/secret.js';
+import { phases } from '../util/timing.js';
+import type { VerifyResult } from '../verify/scan.js';
+
+export interface Report {
+  secbuild: string;
+  command: string;
+  engine?: { docker: string; clientVersion?: string; buildkit?: string; compose?: 'compose' | 'direct' };
+  /** docker's argv as run (secret file paths, never values). For compose, the last one started. */
+  dockerArgv?: string[];
+  /** compose: every docker process started, in order: the service (direct engine) and its argv. */
+  runs?: Array<{ service?: string; argv: string[]; exitCode?: number }>;
+  secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean }>;
+  skipped: Array<{ id: string; source: string; reason: string }>;
+  preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };
+  masking: { enabled: boolean; occurrences: Record<string, number> };
+  warnings: string[];
+  timings: Array<{ phase: string; at: number; ms: number }>;
+  /** `--verify`: where the image holds secret values (ids and places, never a value) and what was searched. */
+  verify?: VerifyResult;
+  exitCode?: number;
+  error?: string;
+}
+
+export function newReport(command: string, version: string): Report {
+  return {
+    secbuild: version,
+    command,
+    secrets: [],
+    skipped: [],
+    preflight: { checked: false, findings: [] },
+    masking: { enabled: false, occurrences: {} },
+    warnings: [],
+    timings: [],
+  };
+}
+
+export function reportSecrets(report: Report, values: readonly Secret[], mounted: readonly Secret[], masked: (s: Secret) => boolean): void {
+  const seen = new Set<Secret>();
+  for (const s of [...mounted, ...values]) {
+    if (seen.has(s)) continue;
+    seen.add(s);
+    report.secrets.push({ id: s.id, source: s.source, bytes: s.bytes, mounted: mounted.includes(s), masked: masked(s) });
+  }
+}
+
+export function writeReport(path: string, report: Report): void {
+  report.timings = phases();
+  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
+}
+
+/**
+ * Runs a command with a report: its exit code (or the error's) and secbuild's
+ * error message are recorded, and the file is written on every exit path.
+ */
+export async function withReport(report: Report, file: string | undefined, run: (report: Report) => Promise<number>): Promise<number> {
+  try {
+    report.exitCode = await run(report);
+    return report.exitCode;
+  } catch (err) {
+    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
+    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
+    throw err;
+  } finally {
+    if (file) writeReport(file, report);
+  }
+}

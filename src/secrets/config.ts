@@ -1,0 +1,223 @@
+/**
+ * secbuild.yml: named secrets, netrc/npmrc entries and templates.
+ *
+ *   secrets:
+ *     gh_token: { from: env:GITHUB_TOKEN }
+ *     npm_token: { from: "keychain:npm/ci", optional: true }
+ *     pip_conf: { template: ./pip.conf.tmpl }     # ${name} placeholders name other secrets
+ *     api_key: { from: "cmd:op read op://ci/api/key", mount: true }
+ *   netrc:
+ *     - { machine: github.com, login: x-access-token, password: gh_token }
+ *   npmrc:
+ *     - { registry: "https://npm.pkg.github.com/", token: npm_token, scope: "@acme" }
+ *
+ * A secret named only by templates is an input to them and is not handed to
+ * docker on its own; every other secret is (and `mount: true` forces it).
+ * Relative paths (file: references, template files) are relative to the config
+ * file's directory. Errors name the file, the key path and what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
+import { looksLikeRef, parseRef } from '../../providers/index.js';
+import { UsageError } from '../util/errors.js';
+import { templateNames } from './render.js';
+import { checkId, checkScope, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
+
+export interface LoadedConfig {
+  path: string;
+  specs: SecretSpec[];
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+export function parseConfig(text: string, path: string, parse: (t: string) => unknown): LoadedConfig {
+  const bad = (keyPath: string, expected: string): never => {
+    throw new UsageError(`${path}: ${keyPath}: expected ${expected}.`);
+  };
+  let doc: unknown;
+  try {
+    doc = parse(text);
+  } catch (err) {
+    throw new UsageError(`${path}: not valid YAML (${(err as Error).message.split('\n')[0]}).`);
+  }
+  if (doc === null || doc === undefined) return { path, specs: [] };
+  if (!isObj(doc)) bad('(top level)', 'a mapping with secrets:, netrc: and npmrc:');
+  const top = doc as Obj;
+  for (const k of Object.keys(top)) {
+    if (!['secrets', 'netrc', 'npmrc', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc, version (unknown key)');
+  }
+  const base = dirname(path);
+  const specs: SecretSpec[] = [];
+  const names = new Set<string>();
+  /** Names declared with from: (the only kind a netrc/npmrc field can read). */
+  const refNames = new Set<string>();
+  const usedByTemplates = new Set<string>();
+
+  const secrets = top.secrets ?? {};
+  if (!isObj(secrets)) bad('secrets', 'a mapping of secret names to { from: REF } or { template: FILE }');
+  for (const [name, raw] of Object.entries(secrets as Obj)) {
+    const at = `secrets.${name}`;
+    try {
+      checkId(name, at);
+    } catch {
+      bad(at, 'a name of letters, digits, ".", "_" and "-"');
+    }
+    const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
+    for (const k of Object.keys(def)) {
+      if (!['from', 'template', 'optional', 'mount', 'description'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description (unknown key)');
+    }
+    const optional = def.optional ?? false;
+    if (typeof optional !== 'boolean') bad(`${at}.optional`, 'true or false');
+    const mount = def.mount ?? true;
+    if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
+    const origin = `${path} ${at}`;
+    if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
+    if (typeof def.from === 'string') {
+      let ref;
+      try {
+        ref = parseRef(def.from, base, `${path} ${at}.from`);
+      } catch (err) {
+        throw new UsageError((err as Error).message);
+      }
+      specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref });
+      refNames.add(name);
+    } else if (typeof def.template === 'string') {
+      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template) });
+    } else {
+      bad(at, 'from: SCHEME:KEY (env:, file:, keychain:, cmd:) or template: FILE');
+    }
+    names.add(name);
+  }
+
+  const field = (keyPath: string, v: unknown, literal: boolean): FieldValue => {
+    if (typeof v !== 'string' || v === '') return bad(keyPath, literal ? 'a string' : 'the name of a secret under secrets: or a reference such as env:TOKEN');
+    if (looksLikeRef(v)) return { kind: 'ref', ref: parseRef(v, base, `${path} ${keyPath}`) };
+    if (literal) return { kind: 'literal', text: v };
+    if (!names.has(v)) bad(keyPath, `the name of a secret under secrets: (no secret "${v}" is declared) or a reference such as env:TOKEN`);
+    if (!refNames.has(v)) bad(keyPath, `the name of a secret declared with from: (secret "${v}" is a template)`);
+    usedByTemplates.add(v);
+    return { kind: 'secret', name: v };
+  };
+
+  const list = (key: 'netrc' | 'npmrc'): Obj[] => {
+    const v = top[key];
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) return bad(key, 'a list of entries');
+    return v.map((e, i) => (isObj(e) ? e : bad(`${key}[${i}]`, 'a mapping')));
+  };
+
+  // A netrc/npmrc file is a secret too: its id must be valid and not taken by
+  // secrets: or by the other kind of file.
+  const fileIds = new Map<string, string>();
+  const fileId = (keyPath: string, v: unknown, fallback: 'netrc' | 'npmrc'): string => {
+    const id = v === undefined ? fallback : typeof v === 'string' ? v : bad(keyPath, 'a string');
+    try {
+      checkId(id, keyPath);
+    } catch {
+      bad(keyPath, 'a secret id of letters, digits, ".", "_" and "-"');
+    }
+    if (names.has(id)) bad(keyPath, `an id not used under secrets: (secrets.${id} is declared; set a different id)`);
+    const other = fileIds.get(id);
+    if (other !== undefined && other !== fallback) bad(keyPath, `an id not used by the ${other} entries ("${id}" is; set a different id)`);
+    fileIds.set(id, fallback);
+    return id;
+  };
+
+  const netrc = new Map<string, NetrcEntry[]>();
+  list('netrc').forEach((e, i) => {
+    const at = `netrc[${i}]`;
+    for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id (unknown key)');
+    if (typeof e.machine !== 'string' || !e.machine || /[\s#]/.test(e.machine)) bad(`${at}.machine`, 'a host name');
+    const id = fileId(`${at}.id`, e.id, 'netrc');
+    const entry: NetrcEntry = {
+      machine: e.machine as string,
+      login: field(`${at}.login`, e.login, true),
+      password: field(`${at}.password`, e.password, false),
+    };
+    netrc.set(id, [...(netrc.get(id) ?? []), entry]);
+  });
+  const npmrc = new Map<string, NpmrcEntry[]>();
+  list('npmrc').forEach((e, i) => {
+    const at = `npmrc[${i}]`;
+    for (const k of Object.keys(e)) if (!['registry', 'token', 'scope', 'id'].includes(k)) bad(`${at}.${k}`, 'one of registry, token, scope, id (unknown key)');
+    if (typeof e.registry !== 'string') bad(`${at}.registry`, 'a registry URL such as https://npm.example.com/');
+    try {
+      registryKey(`${path} ${at}.registry`, e.registry as string);
+      checkScope(`${path} ${at}.scope`, e.scope as string | undefined);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const id = fileId(`${at}.id`, e.id, 'npmrc');
+    const entry: NpmrcEntry = { registry: e.registry as string, token: field(`${at}.token`, e.token, false), scope: e.scope as string | undefined };
+    npmrc.set(id, [...(npmrc.get(id) ?? []), entry]);
+  });
+  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc` });
+  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc` });
+
+  unmountTemplateInputs(specs, usedByTemplates, secrets as Obj);
+  return { path, specs };
+}
+
+/** Names used as template inputs are not handed to docker unless `mount: true` is explicit. */
+function unmountTemplateInputs(specs: SecretSpec[], inputs: ReadonlySet<string>, defs: Obj): void {
+  for (const spec of specs) {
+    if (spec.kind !== 'ref' || !inputs.has(spec.id)) continue;
+    const def = defs[spec.id];
+    spec.mount = isObj(def) && def.mount === true;
+  }
+}
+
+/**
+ * Reads every `template:` file once (kept on the spec) and applies the
+ * template-input rule to the names its `${name}` placeholders use.
+ */
+function readTemplates(config: LoadedConfig, defs: Obj): void {
+  const inputs = new Set<string>();
+  for (const spec of config.specs) {
+    if (spec.kind !== 'template') continue;
+    try {
+      spec.text = readFileSync(spec.path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${config.path}: secrets.${spec.id}.template: cannot read ${spec.path} (${(err as NodeJS.ErrnoException).code}); check the path (relative to the config file).`);
+    }
+    let names: Map<string, number>;
+    try {
+      names = templateNames(spec.text);
+    } catch (err) {
+      throw new UsageError(`${spec.path}: ${(err as Error).message}.`);
+    }
+    for (const name of names.keys()) inputs.add(name);
+  }
+  unmountTemplateInputs(config.specs, inputs, defs);
+}
+
+/** Loads `--config PATH`, else ./secbuild.yml (or .yaml) when present. */
+export async function loadConfig(explicit: string | undefined, cwd: string): Promise<LoadedConfig | undefined> {
+  const candidates = explicit ? [resolvePath(cwd, explicit)] : ['secbuild.yml', 'secbuild.yaml'].map((n) => resolvePath(cwd, n));
+  for (const path of candidates) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
+      const flag = explicit ? `--config ${explicit}: ` : '';
+      throw new UsageError(`${flag}cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
+    }
+    // CommonJS module: named exports under Node, `default` once bundled by esbuild.
+    const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
+    const parse = yaml.parse ?? yaml.default!.parse;
+    let defs: Obj = {};
+    const config = parseConfig(text, path, (t) => {
+      const doc = parse(t) as unknown;
+      if (isObj(doc) && isObj(doc.secrets)) defs = doc.secrets;
+      return doc;
+    });
+    readTemplates(config, defs);
+    return config;
+  }
+  return undefined;
+}

@@ -1,0 +1,202 @@
+/**
+ * Turns specs into Secrets: every reference resolved once, in parallel; every
+ * failure collected into one ResolveError; credential templates rendered.
+ */
+import { readFileSync } from 'node:fs';
+import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers/index.js';
+import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
+import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
+import { MAX_SECRET_BYTES } from './limits.js';
+import { Secret } from './secret.js';
+import type { FieldValue, SecretSpec } from './spec.js';
+import { FieldError, renderNetrc, renderNpmrc, renderTemplate, templateNames } from './render.js';
+
+export interface SkippedSecret {
+  id: string;
+  source: string;
+  reason: string;
+}
+
+export interface Resolution {
+  /** Secrets handed to docker, in spec order. */
+  secrets: Secret[];
+  /** Optional secrets that resolved to nothing: not handed to docker. */
+  skipped: SkippedSecret[];
+  /** Every value resolved, template inputs included (for masking and leak checks later). */
+  values: Secret[];
+  /** Filled instead of throwing when resolveSpecs is called with keepGoing. */
+  failures: SecretFailure[];
+}
+
+/** Merges config specs with CLI specs; a CLI spec replaces a config spec of the same id. */
+export function mergeSpecs(config: readonly SecretSpec[], cli: readonly SecretSpec[]): SecretSpec[] {
+  const byId = new Map<string, SecretSpec>();
+  for (const s of config) byId.set(s.id, s);
+  for (const s of cli) {
+    if (byId.has(s.id) && !config.includes(byId.get(s.id)!)) {
+      throw new UsageError(`secret id "${s.id}" is given twice on the command line (${byId.get(s.id)!.origin} and ${s.origin}); give each id once.`);
+    }
+    byId.set(s.id, s);
+  }
+  return [...byId.values()];
+}
+
+/** Environment variables any spec reads: removed from the environment of every child. */
+export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
+  const vars = new Set<string>();
+  const addField = (f: FieldValue) => {
+    if (f.kind === 'ref') refEnvVars(f.ref).forEach((v) => vars.add(v));
+  };
+  for (const s of specs) {
+    if (s.kind === 'ref') refEnvVars(s.ref).forEach((v) => vars.add(v));
+    if (s.kind === 'netrc') s.entries.forEach((e) => (addField(e.login), addField(e.password)));
+    if (s.kind === 'npmrc') s.entries.forEach((e) => addField(e.token));
+  }
+  return vars;
+}
+
+export function childEnvironment(env: NodeJS.ProcessEnv, sensitive: ReadonlySet<string>): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(env)) if (!sensitive.has(k)) out[k] = v;
+  return out;
+}
+
+type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string };
+
+function refKey(ref: Ref): string {
+  return `${ref.scheme}\0${ref.key}\0${ref.baseDir}`;
+}
+
+function reasonOf(err: unknown): { missing: boolean; reason: string } {
+  if (err instanceof MissingSecret) return { missing: true, reason: `${err.message}.` };
+  if (err instanceof ProviderError) return { missing: false, reason: `${err.message}.`.replace(/\.\.$/, '.') };
+  return { missing: false, reason: `the provider failed unexpectedly (${(err as Error)?.name ?? 'error'}); rerun with SECBUILD_DEBUG=1 for details.` };
+}
+
+export async function resolveSpecs(
+  specs: readonly SecretSpec[],
+  base: { env: NodeJS.ProcessEnv; childEnv: NodeJS.ProcessEnv },
+  opts: { keepGoing?: boolean } = {},
+): Promise<Resolution> {
+  const byId = new Map(specs.map((s) => [s.id, s]));
+  const failures: SecretFailure[] = [];
+
+  // Templates are read first: their placeholders decide which secrets are inputs.
+  const templateText = new Map<string, string>();
+  for (const s of specs) {
+    if (s.kind !== 'template') continue;
+    let text: string;
+    try {
+      text = s.text ?? readFileSync(s.path, 'utf8');
+    } catch (err) {
+      throw new UsageError(`${s.origin}: cannot read template ${s.path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
+    }
+    for (const [name, line] of templateNames(text)) {
+      const target = byId.get(name);
+      if (!target || target.kind !== 'ref') {
+        throw new UsageError(`${s.path}:${line}: placeholder \${${name}} names no secret declared with from:; declare it under secrets: in secbuild.yml or with --secret id=${name},from=REF.`);
+      }
+    }
+    templateText.set(s.id, text);
+  }
+
+  // Every reference, resolved once and in parallel.
+  const refs = new Map<string, Ref>();
+  const want = (ref: Ref) => refs.set(refKey(ref), ref);
+  const fieldRef = (f: FieldValue): void => {
+    if (f.kind === 'ref') want(f.ref);
+    if (f.kind === 'secret') {
+      const target = byId.get(f.name);
+      if (!target || target.kind !== 'ref') {
+        throw new UsageError(`a template field names secret "${f.name}", which is not declared with from:; declare it with --secret id=${f.name},from=REF or under secrets: in secbuild.yml.`);
+      }
+    }
+  };
+  for (const s of specs) {
+    if (s.kind === 'ref') want(s.ref);
+    if (s.kind === 'netrc') s.entries.forEach((e) => (fieldRef(e.login), fieldRef(e.password)));
+    if (s.kind === 'npmrc') s.entries.forEach((e) => fieldRef(e.token));
+  }
+  const outcomes = new Map<string, Outcome>();
+  await Promise.all(
+    [...refs].map(async ([key, ref]) => {
+      const provider = findProvider(ref.scheme)!;
+      const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir };
+      try {
+        outcomes.set(key, { ok: true, value: await provider.resolve(ref.key, ctx) });
+      } catch (err) {
+        if (process.env.SECBUILD_DEBUG === '1') console.error(err);
+        outcomes.set(key, { ok: false, ...reasonOf(err) });
+      }
+    }),
+  );
+
+  const secrets: Secret[] = [];
+  const skipped: SkippedSecret[] = [];
+  const values: Secret[] = [];
+  const refValue = new Map<string, Buffer>();
+
+  // Plain references first: templates read their values.
+  for (const s of specs) {
+    if (s.kind !== 'ref') continue;
+    const source = describeRef(s.ref);
+    const out = outcomes.get(refKey(s.ref))!;
+    if (!out.ok) {
+      if (out.missing && s.optional) skipped.push({ id: s.id, source, reason: out.reason });
+      else failures.push({ id: s.id, source, reason: out.missing ? `${out.reason} Set it, or mark the secret optional.` : out.reason });
+      continue;
+    }
+    if (out.value.length === 0) {
+      if (s.optional) skipped.push({ id: s.id, source, reason: 'the value is empty.' });
+      else failures.push({ id: s.id, source, reason: 'the value is empty; set it, or mark the secret optional.' });
+      continue;
+    }
+    refValue.set(s.id, out.value);
+    const secret = new Secret(s.id, source, out.value);
+    values.push(secret);
+    if (s.mount) secrets.push(secret);
+  }
+
+  const fieldBytes = (f: FieldValue): Buffer => {
+    if (f.kind === 'literal') return Buffer.from(f.text, 'utf8');
+    if (f.kind === 'secret') {
+      const v = refValue.get(f.name);
+      if (!v) throw new FieldError(`its input secret "${f.name}" did not resolve`);
+      return v;
+    }
+    const out = outcomes.get(refKey(f.ref))!;
+    if (!out.ok) throw new FieldError(`${describeRef(f.ref)}: ${out.reason}`);
+    if (!values.some((x) => x.value === out.value)) values.push(new Secret(`(field)`, describeRef(f.ref), out.value));
+    return out.value;
+  };
+
+  for (const s of specs) {
+    if (s.kind === 'ref') continue;
+    try {
+      let value: Buffer;
+      let source: string;
+      if (s.kind === 'netrc') {
+        value = renderNetrc(s.entries, (_f, which, i) => fieldBytes(which === 'login' ? s.entries[i]!.login : s.entries[i]!.password));
+        source = `netrc: ${s.entries.map((e) => e.machine).join(', ')}`;
+      } else if (s.kind === 'npmrc') {
+        value = renderNpmrc(s.entries, (_f, _w, i) => fieldBytes(s.entries[i]!.token));
+        source = `npmrc: ${s.entries.map((e) => e.registry).join(', ')}`;
+      } else {
+        value = renderTemplate(templateText.get(s.id)!, (name) => fieldBytes({ kind: 'secret', name }));
+        source = `template: ${s.path}`;
+      }
+      secrets.push(new Secret(s.id, source, value));
+    } catch (err) {
+      if (!(err instanceof FieldError)) throw err;
+      failures.push({ id: s.id, source: s.kind, reason: `${err.message}.`.replace(/\.\.$/, '.') });
+    }
+  }
+
+  for (const s of secrets) {
+    if (s.bytes > MAX_SECRET_BYTES) {
+      failures.push({ id: s.id, source: s.source, reason: `the value is ${s.bytes} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret.` });
+    }
+  }
+  if (failures.length > 0 && !opts.keepGoing) throw new ResolveError(failures);
+  return { secrets, skipped, values, failures };
+}

@@ -1,0 +1,213 @@
+/**
+ * What the user asked for, before anything is resolved: secret specs from
+ * `--secret`, `--netrc`, `--npmrc` and secbuild.yml. Pure parsing, no I/O
+ * (except the bare `id=ID` form, which looks at the environment as buildx does).
+ */
+import { looksLikeRef, parseRef, type Ref } from '../../providers/index.js';
+import { parseKeyValues } from './csv.js';
+import { UsageError } from '../util/errors.js';
+
+/** A field of a credential template: a literal, a reference, or the name of another secret. */
+export type FieldValue =
+  | { kind: 'literal'; text: string }
+  | { kind: 'ref'; ref: Ref }
+  | { kind: 'secret'; name: string };
+
+export interface NetrcEntry {
+  machine: string;
+  login: FieldValue;
+  password: FieldValue;
+}
+
+export interface NpmrcEntry {
+  registry: string;
+  token: FieldValue;
+  scope?: string;
+}
+
+interface SpecBase {
+  id: string;
+  optional: boolean;
+  /** Where it was declared: `--secret`, `--netrc`, `secbuild.yml secrets.x`… for messages. */
+  origin: string;
+  /**
+   * false for a named config secret that only feeds templates: it is resolved but
+   * not handed to docker by itself (set `mount: true` to hand it over as well).
+   */
+  mount: boolean;
+}
+
+export type SecretSpec =
+  | (SpecBase & { kind: 'ref'; ref: Ref; /** docker-compatible description, e.g. src=./tok */ label?: string })
+  | (SpecBase & { kind: 'netrc'; entries: NetrcEntry[] })
+  | (SpecBase & { kind: 'npmrc'; entries: NpmrcEntry[] })
+  | (SpecBase & { kind: 'template'; path: string; text?: string });
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function checkId(id: string, where: string): string {
+  if (!ID.test(id)) {
+    throw new UsageError(`${where}: secret id "${id}" must start with a letter or digit and use only letters, digits, ".", "_" and "-".`);
+  }
+  return id;
+}
+
+function fail(where: string, message: string): never {
+  throw new UsageError(`${where}: ${message}`);
+}
+
+/**
+ * `echo` is false for --netrc/--npmrc: their values may hold a credential (a
+ * literal password, a registry URL with a token), so errors name keys only.
+ */
+function pairs(flag: string, value: string, bare: readonly string[] = [], echo = true): Map<string, string> {
+  const where = echo ? `"${value}"` : `the ${flag} value`;
+  let list: Array<[string, string]>;
+  try {
+    list = parseKeyValues(value, bare);
+  } catch (err) {
+    const why = echo ? (err as Error).message : `a field is unterminated or not a key=value pair (quote a field holding a comma: "key=a,b")`;
+    fail(flag, `${why} in ${where}.`);
+  }
+  const map = new Map<string, string>();
+  for (const [k, v] of list) {
+    if (map.has(k)) fail(flag, `"${k}" is given twice in ${where}.`);
+    map.set(k, v);
+  }
+  return map;
+}
+
+function only(flag: string, map: Map<string, string>, allowed: readonly string[]): void {
+  for (const k of map.keys()) {
+    if (!allowed.includes(k)) fail(flag, `unknown key "${k}"; expected ${allowed.join(', ')}.`);
+  }
+}
+
+function isTrue(flag: string, key: string, v: string | undefined): boolean {
+  if (v === undefined) return false;
+  if (/^(true|1|yes)$/i.test(v)) return true;
+  if (/^(false|0|no)$/i.test(v)) return false;
+  fail(flag, `${key}=${v} must be true or false.`);
+}
+
+/**
+ * `--secret` in docker's forms (`id=ID,src=PATH`, `source=`, `env=VAR`,
+ * `type=file|env`, bare `id=ID`) and secbuild's `id=ID,from=REF`, each with an
+ * optional `optional` word. Mirrors docker/buildx util/buildflags/secrets.go and
+ * moby/buildkit session/secrets/secretsprovider/store.go (bare id: the env var
+ * named ID when it is set, else the file named ID).
+ */
+export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string): SecretSpec {
+  const flag = `--secret ${value}`;
+  const map = pairs('--secret', value, ['optional']);
+  only('--secret', map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional']);
+  const id = map.get('id');
+  if (!id) fail('--secret', `"${value}" has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
+  checkId(id, '--secret');
+  const optional = isTrue('--secret', 'optional', map.get('optional'));
+  const type = map.get('type');
+  if (type !== undefined && type !== 'file' && type !== 'env') fail('--secret', `type=${type} is not supported; use type=file or type=env.`);
+  if (map.has('src') && map.has('source')) fail('--secret', `id=${id}: src= and source= are the same key; give one.`);
+  let src = map.get('src') ?? map.get('source');
+  let envName = map.get('env');
+  const from = map.get('from');
+  if (from !== undefined) {
+    if (src !== undefined || envName !== undefined || type !== undefined) {
+      fail('--secret', `id=${id}: from= cannot be combined with src=, env= or type=.`);
+    }
+    return { kind: 'ref', id, optional, origin: flag, mount: true, ref: parseRef(from, cwd, `--secret id=${id}`) };
+  }
+  if (type === 'env' && envName === undefined) {
+    envName = src;
+    src = undefined;
+  }
+  if (src !== undefined && envName !== undefined) fail('--secret', `id=${id}: give either src= or env=, not both.`);
+  if (src === undefined && envName === undefined) {
+    // buildx: the environment variable named ID if set, else the file named ID.
+    // buildx ignores type=file here too: the env var wins whenever it is set.
+    if (env[id] === undefined) src = id;
+    else envName = id;
+  }
+  if (envName !== undefined) {
+    return { kind: 'ref', id, optional, origin: flag, mount: true, ref: parseRef(`env:${envName}`, cwd, `--secret id=${id}`), label: `env=${envName}` };
+  }
+  return { kind: 'ref', id, optional, origin: flag, mount: true, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
+}
+
+/** A template field given on the command line: a reference, or the id of another --secret. */
+function cliField(flag: string, key: string, text: string, cwd: string, literalUnlessRef: boolean): FieldValue {
+  if (looksLikeRef(text)) return { kind: 'ref', ref: parseRef(text, cwd, `${flag} ${key}=`) };
+  if (literalUnlessRef) return { kind: 'literal', text };
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) return { kind: 'secret', name: text };
+  // Not echoed: a value that is neither is most likely the credential itself.
+  fail(flag, `${key}= must be a reference such as env:TOKEN or the id of another secret; the value given is neither (not shown, as it may be the credential itself).`);
+}
+
+function machineName(flag: string, host: string): string {
+  if (!host || /[\s#]/.test(host)) fail(flag, `machine="${host}" must be a host name without spaces.`);
+  return host;
+}
+
+export function parseNetrcFlag(value: string, cwd: string): { id: string; entry: NetrcEntry } {
+  const map = pairs('--netrc', value, [], false);
+  only('--netrc', map, ['machine', 'login', 'password', 'id']);
+  for (const k of ['machine', 'login', 'password']) {
+    if (!map.get(k)) fail('--netrc', `needs ${k}=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN.`);
+  }
+  const id = checkId(map.get('id') ?? 'netrc', '--netrc');
+  return {
+    id,
+    entry: {
+      machine: machineName('--netrc', map.get('machine')!),
+      login: cliField('--netrc', 'login', map.get('login')!, cwd, true),
+      password: cliField('--netrc', 'password', map.get('password')!, cwd, false),
+    },
+  };
+}
+
+export function registryKey(flag: string, registry: string): string {
+  // A URL with userinfo (`https://user:TOKEN@host/`) is never echoed.
+  const shown = registry.includes('@') ? 'the registry URL' : `registry="${registry}"`;
+  let url: URL;
+  try {
+    url = new URL(registry);
+  } catch {
+    fail(flag, `${shown} is not a URL; write registry=https://npm.example.com/.`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(flag, `${shown} must be an http(s) URL.`);
+  if (url.username || url.password) fail(flag, `the registry URL for ${url.host} must not contain credentials; pass the token with token=.`);
+  const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
+  return `//${url.host}${path}`;
+}
+
+export function checkScope(flag: string, scope: string | undefined): string | undefined {
+  if (scope === undefined) return undefined;
+  if (!/^@[a-z0-9][a-z0-9._-]*$/i.test(scope)) fail(flag, `scope="${scope}" must look like @my-org.`);
+  return scope;
+}
+
+export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry: NpmrcEntry } {
+  const map = pairs('--npmrc', value, [], false);
+  only('--npmrc', map, ['registry', 'token', 'scope', 'id']);
+  for (const k of ['registry', 'token']) {
+    if (!map.get(k)) fail('--npmrc', `needs ${k}=; write --npmrc registry=https://npm.example.com/,token=env:NPM_TOKEN.`);
+  }
+  const registry = map.get('registry')!;
+  registryKey('--npmrc', registry);
+  const id = checkId(map.get('id') ?? 'npmrc', '--npmrc');
+  return {
+    id,
+    entry: {
+      registry,
+      token: cliField('--npmrc', 'token', map.get('token')!, cwd, false),
+      scope: checkScope('--npmrc', map.get('scope')),
+    },
+  };
+}
+
+/** Groups repeated --netrc/--npmrc entries by id into one spec each. */
+export function groupEntries<E>(kind: 'netrc' | 'npmrc', items: Array<{ id: string; entry: E }>): SecretSpec[] {
+  const byId = new Map<string, E[]>();
+  for (const { id, entry } of items) byId.set(id, [...(byId.get(id) ?? []), entry]);
+  return [...byId].map(([id, entries]) => ({ kind, id, entries, optional: false, mount: true, origin: `--${kind}` }) as SecretSpec);
+}
