@@ -26,7 +26,7 @@ const COLD = {
   'check-rules': 'src/check/index.ts',
   verify: 'src/cli/commands/verify.ts',
   'verify-step': 'src/pipeline/verify-step.ts',
-  'dockerfile-scan': 'src/dockerfile/scan.ts',
+  'dockerfile-scan': 'src/dockerfile/model.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));

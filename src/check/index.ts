@@ -9,7 +9,8 @@
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { secretIdFindings, type PreflightInput } from './secret-ids.js';
 import { credentialFilesIn, loadIgnore, type IgnoreRules } from './context.js';
-import { readDockerfile, silenced, type DockerfileModel, type Draft } from './dockerfile.js';
+import { readDockerfile, silenced, type Draft } from './dockerfile.js';
+import type { DockerfileModel } from '../dockerfile/types.js';
 import { argEnvFindings, copyFindings, runWriteFindings, type ContextView } from './instructions.js';
 import { findingLine, RULE_IDS, RULES, type CheckFinding, type CheckResult } from './rules.js';
 

@@ -7,7 +7,8 @@ import type { Arg, Env } from 'dockerfile-ast';
 import { statSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { contextPath, copiedBy, credentialKind, isGlob } from './credentials.js';
-import { argumentText, flagValues, flagsOf, jsonArguments, type DockerfileModel, type Draft, type Step } from './dockerfile.js';
+import type { Draft } from './dockerfile.js';
+import type { DockerfileModel, Step } from '../dockerfile/types.js';
 import { ignoreMatcher } from './context.js';
 import { secretWrites } from './shell.js';
 import { looksLikeSecretName } from '../guards/wordlist.js';
@@ -34,15 +35,6 @@ export function argEnvFindings(model: DockerfileModel): Draft[] {
   return out;
 }
 
-/** COPY/ADD sources from the build context; heredocs, URLs and --from sources are not. */
-function contextSources(model: DockerfileModel, step: Step): string[] {
-  if (flagValues(step).has('from')) return [];
-  const text = argumentText(model, step);
-  const words = jsonArguments(text) ?? step.ins.getArguments().map((a) => a.getValue().replace(/^(["'])(.*)\1$/s, '$2'));
-  if (words.some((w) => w.startsWith('<<'))) return [];
-  return words.slice(0, -1).filter((w) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(w) && !w.startsWith('git@'));
-}
-
 const quoteList = (files: string[]) => {
   const shown = files.slice(0, 5).map((f) => `"${f}"`);
   return files.length > 5 ? `${shown.join(', ')} and ${files.length - 5} more` : shown.join(', ');
@@ -62,7 +54,7 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
   const drafts: Draft[] = [];
   const copied = new Set<string>();
   for (const step of inReachedStages(model, ['COPY', 'ADD'])) {
-    const sources = contextSources(model, step);
+    const sources = step.copy?.context ?? [];
     const bulk: string[] = [];
     for (const source of sources) {
       const src = contextPath(source);
@@ -80,7 +72,7 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
       }
       if (!context || !(src === '' || isGlob(src) || isDirectory(join(context.dir, src)))) continue;
       const files = await context.files();
-      const excludes = flagValues(step).get('exclude') ?? [];
+      const excludes = step.copy?.excludes ?? [];
       const excluded = excludes.length ? await ignoreMatcher(excludes) : () => false;
       for (const f of copiedBy(source, files)) {
         if (excluded(relativeToSource(src, f))) continue;
@@ -122,11 +114,8 @@ export function runWriteFindings(model: DockerfileModel): Draft[] {
   for (const step of inReachedStages(model, ['RUN'])) {
     const mounts = model.mounts.filter((m) => m.line >= step.start && m.line <= step.end && m.target);
     if (mounts.length === 0) continue;
-    const scratch = flagsOf(step)
-      .filter((f) => f.getName().toLowerCase() === 'mount' && /^(tmpfs|cache|bind)$/i.test(f.getOption('type')?.getValue() ?? 'bind'))
-      .map((f) => (f.getOption('target') ?? f.getOption('dst') ?? f.getOption('destination'))?.getValue() ?? '')
-      .filter(Boolean);
-    for (const w of secretWrites(runScript(argumentText(model, step)), mounts.map((m) => m.target), scratch)) {
+    const scratch = step.mounts.filter((m) => /^(tmpfs|cache|bind)$/.test(m.type) && m.target).map((m) => m.target);
+    for (const w of secretWrites(runScript(step), mounts.map((m) => m.target), scratch)) {
       const ids = [...new Set(mounts.filter((m) => m.target === w.path).map((m) => m.id))];
       out.push({
         rule: 'secret-written-to-layer',
@@ -141,9 +130,9 @@ export function runWriteFindings(model: DockerfileModel): Draft[] {
 }
 
 /** The script a RUN runs: the shell form as written; the exec form's `sh -c SCRIPT`, or its words quoted. */
-function runScript(text: string): string {
-  const json = jsonArguments(text);
-  if (!json) return text;
+function runScript(step: Step): string {
+  const json = step.json;
+  if (!json) return step.text;
   if (json.length >= 3 && /(^|\/)(ba|da|a|z)?sh$/.test(json[0]!) && json[1] === '-c') return json[2]!;
   return json.map((w) => `'${w.replace(/'/g, `'\\''`)}'`).join(' ');
 }

@@ -1,28 +1,13 @@
 /**
  * The comparison half of the preflight: secret mounts found in a Dockerfile
- * against the ids secbuild provides. Kept apart from the scanner (scan.ts) so
- * that a build whose scan comes from the cache never loads the parser code.
- * Also the source of the `secret-id-missing` / `secret-id-unused` findings.
+ * (src/dockerfile/model.ts) against the ids secbuild provides. Kept apart from
+ * the model so that a build whose scan comes from the cache never loads the
+ * parser code. Also the source of the `secret-id-missing` / `secret-id-unused`
+ * findings.
  */
+import type { SecretMount } from '../dockerfile/types.js';
 
-export interface SecretMount {
-  id: string;
-  /** 1-based line of the `--mount` flag. */
-  line: number;
-  /** Stage name, or its index as a string when unnamed. */
-  stage: string;
-  required: boolean;
-  /** Where the secret appears: target path, `/run/secrets/<id>` by default, '' for env-only mounts. */
-  target: string;
-}
-
-export interface PreflightInput {
-  dockerfile: string;
-  /** For messages. */
-  path: string;
-  target?: string;
-  buildArgs?: Record<string, string>;
-}
+export type { DockerfileInput as PreflightInput, SecretMount, SshMount } from '../dockerfile/types.js';
 
 export interface Finding {
   level: 'error' | 'warning';

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { readCache, writeCache } from '../util/cache.js';
-import { checkSecretIds, type Finding, type PreflightInput, type SecretMount } from '../check/secret-ids.js';
+import { checkSecretIds, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import type { SecretSpec } from '../secrets/spec.js';
@@ -15,7 +15,7 @@ import type { SecretSpec } from '../secrets/spec.js';
 const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
-const VERSION_KEY = 'preflight-1';
+const VERSION_KEY = 'preflight-2';
 
 export function isRemoteContext(context: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@') || /^github\.com\//.test(context);
@@ -43,12 +43,14 @@ export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<
   return out;
 }
 
-type Scan = { mounts: SecretMount[]; notes: string[] };
+type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[] };
 
 /**
- * The Dockerfile scan, cached by a hash of everything it depends on (secbuild's
- * version, Dockerfile text and path, target, build-args), so that a repeated
- * build does not load the parser. The cache holds ids and line numbers only.
+ * The Dockerfile model's secret and ssh mounts and notes, cached by everything
+ * they depend on (Dockerfile text and path, target, build-args), so that a
+ * repeated build does not load the parser. The cache holds ids and line
+ * numbers only. On a miss the parsed model stays in memory, so check's rules
+ * later in the same run do not parse again.
  */
 export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv): Promise<Scan> {
   // One entry per Dockerfile path. The Dockerfile text and target are compared
@@ -59,8 +61,9 @@ export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv
   if (hit && hit.v === VERSION_KEY && hit.dockerfile === input.dockerfile && hit.target === (input.target ?? null) && hit.args === argsDigest) {
     return hit.scan;
   }
-  const { findSecretMounts } = await import('../dockerfile/scan.js');
-  const scan = await findSecretMounts(input);
+  const { parseDockerfile } = await import('../dockerfile/model.js');
+  const { mounts, sshMounts, notes } = await parseDockerfile(input);
+  const scan: Scan = { mounts, sshMounts, notes };
   writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
   return scan;
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { checkDockerfile, preflightLeaks, type CheckOptions } from '../../src/check/index.js';
-import { splitFormat } from '../../src/cli/commands/check.js';
+import { splitFormat } from '../../src/args/check.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const dirs: string[] = [];

@@ -1,16 +1,20 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
 import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/check/secret-ids.js';
-import { findSecretMounts } from '../../src/dockerfile/scan.js';
+import { parseDockerfile } from '../../src/dockerfile/model.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';
-const find = (dockerfile: string, opts: Partial<PreflightInput> = {}) => findSecretMounts({ dockerfile, path: P, ...opts });
+/** The model's secret mounts and notes: what the build preflight caches (besides ssh mounts). */
+const find = async (dockerfile: string, opts: Partial<PreflightInput> = {}) => {
+  const { mounts, notes } = await parseDockerfile({ dockerfile, path: P, ...opts });
+  return { mounts, notes };
+};
 /** "id@line" for each mount, in document order. */
 const ids = async (dockerfile: string, opts: Partial<PreflightInput> = {}) =>
   (await find(dockerfile, opts)).mounts.map((m) => `${m.id}@${m.line}`);
 
-describe('findSecretMounts: ids, flags and syntax', () => {
+describe('parseDockerfile: ids, flags and syntax', () => {
   test.each<[string, string, string[]]>([
     ['id= given', df('FROM a', 'RUN --mount=type=secret,id=npm true'), ['npm@2']],
     ['id from target basename', df('FROM a', 'RUN --mount=type=secret,target=/root/.npmrc true'), ['.npmrc@2']],
@@ -63,7 +67,7 @@ describe('findSecretMounts: ids, flags and syntax', () => {
   });
 });
 
-describe('findSecretMounts: stages the build reaches', () => {
+describe('parseDockerfile: stages the build reaches', () => {
   const multi = df(
     'FROM a AS deps', //                                  1
     'RUN --mount=type=secret,id=deps true', //            2
@@ -113,7 +117,7 @@ describe('findSecretMounts: stages the build reaches', () => {
   });
 });
 
-describe('findSecretMounts: variables in mount options', () => {
+describe('parseDockerfile: variables in mount options', () => {
   test.each<[string, string, Record<string, string> | undefined, string[]]>([
     ['stage ARG default', df('FROM a', 'ARG ID=npm', 'RUN --mount=type=secret,id=$ID true'), undefined, ['npm@3']],
     ['build-arg overrides the default', df('FROM a', 'ARG ID=npm', 'RUN --mount=type=secret,id=${ID} true'), { ID: 'yarn' }, ['yarn@3']],
