@@ -18,6 +18,7 @@
  * keytar returns strings, so through keytar a value is its UTF-8 bytes;
  * through secret-tool it is byte-exact.
  */
+import type { ChildEnv } from '../src/run/env.js';
 import { capture } from '../src/run/exec.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
 
@@ -54,14 +55,14 @@ async function loadKeytar(): Promise<Keytar | string> {
   }
 }
 
-async function hasTool(tool: string, env: NodeJS.ProcessEnv): Promise<boolean> {
+async function hasTool(tool: string, env: ChildEnv): Promise<boolean> {
   const probe = tool === 'security' ? ['help'] : ['--version'];
   const r = await capture(tool, probe, { env, timeoutMs: 10_000 });
   return !r.failedToStart;
 }
 
 /** Picks the keychain backend once per process. */
-export function keychainBackend(env: NodeJS.ProcessEnv): Promise<Backend> {
+export function keychainBackend(env: ChildEnv): Promise<Backend> {
   cached ??= (async (): Promise<Backend> => {
     const forced = env.SECBUILD_KEYCHAIN_BACKEND;
     if (forced && forced !== 'keytar' && forced !== 'cli') {
@@ -95,7 +96,7 @@ function cliFailure(tool: string, r: { exitCode: number | undefined; stderr: str
   return new ProviderError(`${tool} exited with code ${r.exitCode}${err ? ` (${err})` : ''}; is the keyring unlocked and a Secret Service running?`);
 }
 
-export async function keychainGet(item: KeychainItem, env: NodeJS.ProcessEnv): Promise<Buffer | undefined> {
+export async function keychainGet(item: KeychainItem, env: ChildEnv): Promise<Buffer | undefined> {
   const backend = await keychainBackend(env);
   switch (backend.kind) {
     case 'none':
@@ -127,7 +128,7 @@ export async function keychainGet(item: KeychainItem, env: NodeJS.ProcessEnv): P
   }
 }
 
-export async function keychainSet(item: KeychainItem, value: Buffer, env: NodeJS.ProcessEnv): Promise<void> {
+export async function keychainSet(item: KeychainItem, value: Buffer, env: ChildEnv): Promise<void> {
   const backend = await keychainBackend(env);
   if (backend.kind === 'none') throw new ProviderError(backend.why);
   if (backend.kind === 'keytar') {
@@ -143,7 +144,7 @@ export async function keychainSet(item: KeychainItem, value: Buffer, env: NodeJS
   if (r.exitCode !== 0) throw cliFailure('secret-tool', r);
 }
 
-export async function keychainDelete(item: KeychainItem, env: NodeJS.ProcessEnv): Promise<boolean> {
+export async function keychainDelete(item: KeychainItem, env: ChildEnv): Promise<boolean> {
   const backend = await keychainBackend(env);
   if (backend.kind === 'none') throw new ProviderError(backend.why);
   if (backend.kind === 'keytar') return backend.keytar.deletePassword(item.service, item.account);

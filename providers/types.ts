@@ -8,12 +8,13 @@
  * - A key that does not exist throws `MissingSecret` (so `optional` secrets can be skipped).
  * - Any other failure throws `ProviderError`. Neither message ever contains a value.
  */
+import type { ChildEnv } from '../src/run/env.js';
 
 export interface ResolveContext {
   /** The environment secbuild was started with (read-only). */
   readonly env: NodeJS.ProcessEnv;
   /** Environment for child processes a provider starts: secret sources removed. */
-  readonly childEnv: NodeJS.ProcessEnv;
+  readonly childEnv: ChildEnv;
   /** Directory that relative paths are resolved against. */
   readonly cwd: string;
 }

@@ -1,10 +1,13 @@
 /**
  * The commander layer for the subcommands: declares them, normalises their
- * options and calls src/commands/*. Builds (the default command) are parsed
- * by src/args.ts instead, so that docker's own flags pass through untouched.
+ * options and calls src/cli/commands/*. Builds (the default command), compose,
+ * check and verify parse their own command lines (src/args/), so that docker's
+ * own flags pass through untouched. Commander's own errors (unknown option,
+ * missing argument) are thrown on to the exit map (src/util/errors.ts), which
+ * files them as usage errors; commander has printed them already.
  */
 import type { Command } from 'commander';
-import { OWN_OPTIONS } from '../args/build.js';
+import { OWN_OPTIONS } from '../args/own.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -29,11 +32,10 @@ interface SecretOpts {
 
 const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, config: o.config });
 
-export async function runCli(argv: readonly string[], version: string): Promise<number> {
+export async function runCli(argv: readonly string[], version: string): Promise<void> {
   // Loaded here, not at the top: the bundle keeps dependencies external, and a
   // top-level import would be loaded by every build.
-  const { Command, CommanderError, Option } = (await import('commander')) as Commander;
-  let code = 0;
+  const { Command, Option } = (await import('commander')) as Commander;
   const program = new Command('secbuild')
     .description('A drop-in `docker build` that resolves build secrets, mounts them from private tmpfs files and always cleans up.\n\nBuild: secbuild [build] [secbuild options] [docker build options] CONTEXT (see secbuild build --help)')
     .version(version, '-V, --version')
@@ -53,7 +55,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')
     .action(async (o: SecretOpts) => {
       const { secretsCommand } = await import('./commands/secrets.js');
-      code = await secretsCommand(flags(o));
+      await secretsCommand(flags(o));
     });
 
   const secret = program.command('secret').description('manage OS keychain items (keytar schema: service + account)');
@@ -63,7 +65,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .description('store a keychain item; the value is read from stdin, or from a hidden prompt on a terminal')
     .action(async (key: string) => {
       const { secretSetCommand } = await import('./commands/secret.js');
-      code = await secretSetCommand(key);
+      await secretSetCommand(key);
     });
   secret
     .command('rm')
@@ -71,7 +73,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .description('delete a keychain item')
     .action(async (key: string) => {
       const { secretRmCommand } = await import('./commands/secret.js');
-      code = await secretRmCommand(key);
+      await secretRmCommand(key);
     });
 
   program
@@ -81,7 +83,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .option('--tmpdir <dir>', 'root for run directories to check')
     .action(async (o: { docker?: string; tmpdir?: string }) => {
       const { doctorCommand } = await import('./commands/doctor.js');
-      code = await doctorCommand(o);
+      await doctorCommand(o);
     });
 
   program
@@ -90,18 +92,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .option('--tmpdir <dir>', 'root to sweep (default: the root a build would use)')
     .action(async (o: { tmpdir?: string }) => {
       const { cleanCommand } = await import('./commands/clean.js');
-      code = await cleanCommand(o);
+      await cleanCommand(o);
     });
 
-  try {
-    await program.parseAsync([...argv], { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.exitCode === 0 || err.code === 'commander.helpDisplayed' || err.code === 'commander.version') return 0;
-      if (err.code === 'commander.help') return 0;
-      return 2;
-    }
-    throw err;
-  }
-  return code;
+  await program.parseAsync([...argv], { from: 'user' });
 }

@@ -4,6 +4,7 @@
  * Waits until both masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
+import type { ChildEnv } from '../run/env.js';
 import type { Pattern } from '../secrets/forms.js';
 import type { Report } from './report.js';
 import type { ChildResult, Session } from '../run/session.js';
@@ -12,7 +13,7 @@ export async function runMasked(
   session: Session,
   file: string,
   argv: readonly string[],
-  env: NodeJS.ProcessEnv,
+  env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
 ): Promise<ChildResult> {

@@ -4,7 +4,7 @@
  * never from a value. Field reference: README "Report".
  */
 import { writeFileSync } from 'node:fs';
-import { DockerExit, SecbuildError } from '../util/errors.js';
+import { DockerExit, exitCodeOf, SecbuildError } from '../util/errors.js';
 import type { Secret } from '../secrets/secret.js';
 import { phases } from '../util/timing.js';
 import type { VerifyResult } from '../verify/scan.js';
@@ -57,15 +57,16 @@ export function writeReport(path: string, report: Report): void {
 }
 
 /**
- * Runs a command with a report: its exit code (or the error's) and secbuild's
- * error message are recorded, and the file is written on every exit path.
+ * Runs a command with a report: its exit code (from the exit map) and
+ * secbuild's error message are recorded, and the file is written on every
+ * exit path.
  */
-export async function withReport(report: Report, file: string | undefined, run: (report: Report) => Promise<number>): Promise<number> {
+export async function withReport(report: Report, file: string | undefined, run: (report: Report) => Promise<void>): Promise<void> {
   try {
-    report.exitCode = await run(report);
-    return report.exitCode;
+    await run(report);
+    report.exitCode = exitCodeOf(undefined);
   } catch (err) {
-    report.exitCode = err instanceof SecbuildError ? err.exitCode : 1;
+    report.exitCode = exitCodeOf(err);
     report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
     throw err;
   } finally {

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { patternsFor } from '../secrets/forms.js';
+import type { ChildEnv } from '../run/env.js';
 import type { Report } from './report.js';
 import type { Secret } from '../secrets/secret.js';
 import { hitLines, summaryLine } from '../verify/format.js';
@@ -49,7 +50,7 @@ export function readIid(path: string): string {
 }
 
 /** Verifies the image just built; records the result in the report; throws LeakError on a hit. */
-export async function verifyBuilt(opts: { docker: string; id: string; env: NodeJS.ProcessEnv; values: readonly Secret[]; report: Report }): Promise<void> {
+export async function verifyBuilt(opts: { docker: string; id: string; env: ChildEnv; values: readonly Secret[]; report: Report }): Promise<void> {
   const patterns = patternsFor(opts.values);
   if (patterns.length === 0) {
     info('verify: no secret of 4 bytes or more to search for; the image was not verified.');

@@ -1,18 +1,94 @@
 /**
- * The one place where secbuild starts child processes.
+ * The exec seam: the one place where secbuild starts child processes, and the
+ * owner of their lifecycle.
  *
- * - `capture()` runs a short command and collects its output (execa, loaded
- *   lazily: the cached-build path never needs it).
- * - `spawnInherit()` starts docker with the terminal inherited and returns the
- *   ChildProcess so the caller can forward signals and wait for it.
+ * - `capture()` runs a short command and collects its output, bounded
+ *   (`maxBytes`; the child is killed past it). execa, loaded lazily.
+ * - `start()` starts a long-running child (docker build, docker save, compose)
+ *   with the given stdio and returns it; `waitForExit()` waits for it.
+ * - `spawnDetached()` starts the watchdog: in its own session, never killed
+ *   by secbuild (it must outlive a SIGKILL of secbuild).
  *
- * Argv never contains a secret value (only paths of secret files), so it may
- * be logged with SECBUILD_DEBUG=1. Children get the environment they are
- * given — callers pass `childEnv`, from which every variable secbuild read a
- * secret from has been removed.
+ * Every child gets a `ChildEnv` (./env.ts), so no secret-source variable
+ * reaches one. Every child is registered: killed when secbuild exits
+ * (`'exit'`), announced to the watchdog (`setWatcher`) when one is running, and
+ * on a signal (`interrupt()`, called by the signal path in src/cli/exit.ts)
+ * either sent the same signal and waited for (`signals: 'forward'`, docker
+ * builds: BuildKit then cancels cleanly) or killed (`'kill'`: probes, `cmd:`
+ * providers, docker save). Argv never holds a secret value (only paths of
+ * secret files), so it may be logged with SECBUILD_DEBUG=1.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { debug } from '../util/log.js';
+import type { ChildEnv } from './env.js';
+
+/** Told of every child that starts and ends while a run directory exists (the watchdog). */
+export interface Watcher {
+  started(pid: number): void;
+  exited(pid: number): void;
+}
+
+type Policy = 'forward' | 'kill';
+
+/** How long a child gets to stop after a forwarded signal before it is killed. */
+const STOP_GRACE_MS = 10_000;
+/** Default bound on what `capture()` keeps of a child's stdout and of its stderr. */
+const CAPTURE_MAX_BYTES = 4 << 20;
+
+const children = new Map<ChildProcess, Policy>();
+let watcher: Watcher | undefined;
+let caught: NodeJS.Signals | undefined;
+let exitHook = false;
+
+function register(child: ChildProcess, policy: Policy): void {
+  if (!exitHook) {
+    exitHook = true;
+    // A child must not outlive secbuild (the watchdog is not registered).
+    process.on('exit', () => children.forEach((_, c) => c.kill('SIGTERM')));
+  }
+  children.set(child, policy);
+  const pid = child.pid;
+  if (pid !== undefined) watcher?.started(pid);
+  const done = () => {
+    if (!children.delete(child)) return;
+    if (pid !== undefined) watcher?.exited(pid);
+  };
+  child.once('exit', done);
+  child.once('error', done);
+}
+
+export function setWatcher(w: Watcher | undefined): void {
+  watcher = w;
+  if (w) for (const c of children.keys()) if (c.pid !== undefined) w.started(c.pid);
+}
+
+/** The signal that interrupted this run, if one did. */
+export function interrupted(): NodeJS.Signals | undefined {
+  return caught;
+}
+
+/**
+ * A signal reached secbuild: kill the children that are killed, forward it to
+ * those that get it. Returns 'waiting' when a forwarded child is still running
+ * (the run ends when it does), 'idle' when nothing is left to wait for.
+ * A second signal kills every child at once.
+ */
+export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
+  const again = caught !== undefined;
+  caught ??= signal;
+  let waiting = 0;
+  for (const [child, policy] of children) {
+    if (policy === 'kill' || again) child.kill(again ? 'SIGKILL' : 'SIGTERM');
+    else {
+      child.kill(signal);
+      waiting++;
+    }
+  }
+  if (waiting > 0 && !again) {
+    setTimeout(() => children.forEach((p, c) => p === 'forward' && c.kill('SIGKILL')), STOP_GRACE_MS).unref();
+  }
+  return waiting > 0 && !again ? 'waiting' : 'idle';
+}
 
 export interface CaptureResult {
   exitCode: number | undefined;
@@ -22,53 +98,70 @@ export interface CaptureResult {
   /** The binary could not be started at all (ENOENT, EACCES). */
   failedToStart: string | undefined;
   timedOut: boolean;
+  /** stdout or stderr went past `maxBytes`: the child was killed and the output cut there. */
+  overflowed: boolean;
 }
 
 export interface CaptureOptions {
-  env: NodeJS.ProcessEnv;
+  env: ChildEnv;
   cwd?: string;
   input?: Buffer | string;
   timeoutMs?: number;
   /** Let the child read the terminal (for a command that may prompt). */
   inheritStdin?: boolean;
+  /** Keep at most this many bytes of stdout (and of stderr); default 4 MiB. */
+  maxBytes?: number;
 }
 
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions): Promise<CaptureResult> {
   const { execa } = await import('execa');
   debug(`exec: ${[file, ...args].join(' ')}`);
-  const result = await execa(file, args, {
+  const sub = execa(file, args, {
     env: opts.env,
     extendEnv: false,
     cwd: opts.cwd,
     reject: false,
+    cleanup: false, // this module kills children on exit
     stripFinalNewline: false,
     encoding: 'buffer',
+    maxBuffer: opts.maxBytes ?? CAPTURE_MAX_BYTES,
     timeout: opts.timeoutMs,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.inheritStdin ? 'inherit' : 'ignore' }),
   });
-  const startError = result.failed && result.exitCode === undefined && !result.signal && !result.timedOut
+  register(sub, 'kill');
+  const result = await sub;
+  const overflowed = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
+  const startError = result.failed && result.exitCode === undefined && !result.signal && !result.timedOut && !overflowed
     ? ((result.cause as NodeJS.ErrnoException | undefined)?.code ?? 'could not start')
     : undefined;
   return {
     exitCode: result.exitCode,
     signal: result.signal,
-    stdout: Buffer.from(result.stdout as Uint8Array),
-    stderr: Buffer.from(result.stderr as Uint8Array).toString('utf8'),
+    stdout: Buffer.from((result.stdout ?? new Uint8Array()) as Uint8Array),
+    stderr: Buffer.from((result.stderr ?? new Uint8Array()) as Uint8Array).toString('utf8'),
     failedToStart: startError,
     timedOut: Boolean(result.timedOut),
+    overflowed,
   };
 }
 
-export function spawnInherit(
-  file: string,
-  args: readonly string[],
-  opts: { env: NodeJS.ProcessEnv; stdio?: StdioOptions },
-): ChildProcess {
+/** Starts a long-running child; it ends with secbuild and hears of its signals (see the header). */
+export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy }): ChildProcess {
   debug(`exec: ${[file, ...args].join(' ')}`);
-  return spawn(file, args, { env: opts.env, stdio: opts.stdio ?? 'inherit' });
+  const child = spawn(file, args, { env: opts.env, stdio: opts.stdio ?? 'inherit' });
+  register(child, opts.signals ?? 'forward');
+  return child;
 }
 
-/** Waits for a spawned child: its exit code, or the signal that ended it, or why it never started. */
+/** Starts a child in its own session that secbuild never kills (the watchdog), stdin a pipe. */
+export function spawnDetached(file: string, args: readonly string[], opts: { env: ChildEnv }): ChildProcess {
+  const child = spawn(file, args, { env: opts.env, detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  child.on('error', () => {});
+  child.unref();
+  return child;
+}
+
+/** Waits for a started child: its exit code, or the signal that ended it, or why it never started. */
 export function waitForExit(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: NodeJS.ErrnoException }> {
   return new Promise((resolve) => {
     let settled = false;

@@ -11,7 +11,6 @@ import { constants, closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, read
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { UsageError } from '../util/errors.js';
-import type { Secret } from '../secrets/secret.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
@@ -74,6 +73,12 @@ export function checkRoot(root: string): void {
   }
 }
 
+/** What a run directory file is made of: a Secret, or the compose override (paths only). */
+export interface FileContent {
+  readonly id: string;
+  readonly value: Buffer;
+}
+
 export interface SecretFile {
   id: string;
   path: string;
@@ -100,7 +105,7 @@ export class RunDir {
   }
 
   /** Writes each secret to its own file: created exclusively, 0600, never through a symlink. */
-  writeAll(secrets: readonly Secret[]): SecretFile[] {
+  writeAll(secrets: readonly FileContent[]): SecretFile[] {
     return secrets.map((s, i) => {
       const path = join(this.path, secretFileName(s.id, i));
       const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);

@@ -1,25 +1,18 @@
 /**
  * A run session: the secret files' whole life. `withSecretFiles()` creates the
  * run directory, registers its removal on every exit path (return, throw,
- * SIGINT/SIGTERM/SIGHUP, process exit) and starts the watchdog for the one
- * path it cannot see (SIGKILL) — all before the first byte is written. Docker
- * processes are started through `session.spawn()` so that signals are
- * forwarded to them and the watchdog knows their pids. Used by `build` and by
- * anything else that runs docker with secret files (compose, verify).
+ * process exit — which is also how the signal path in src/cli/exit.ts ends a
+ * run that has no child to wait for) and starts the watchdog for the one path
+ * it cannot see (SIGKILL) — all before the first byte is written. While the
+ * session lives, every child the exec seam starts is announced to the
+ * watchdog. Used by every command that runs docker with secret files.
  */
 import type { ChildProcess, StdioOptions } from 'node:child_process';
-import { constants as osConstants } from 'node:os';
-import type { Secret } from '../secrets/secret.js';
 import { SignalExit, UsageError } from '../util/errors.js';
-import { spawnInherit, waitForExit } from './exec.js';
-import { RunDir, sweepStale, type SecretFile } from './rundir.js';
+import type { ChildEnv } from './env.js';
+import { interrupted, setWatcher, start, waitForExit } from './exec.js';
+import { RunDir, sweepStale, type FileContent, type SecretFile } from './rundir.js';
 import { Watchdog } from './watchdog.js';
-
-const FORWARDED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-/** How long docker gets to stop after a forwarded signal before it is killed. */
-const STOP_GRACE_MS = 10_000;
-
-const signalNumber = (s: NodeJS.Signals) => osConstants.signals[s] ?? 0;
 
 export interface ChildResult {
   code: number | null;
@@ -27,63 +20,27 @@ export interface ChildResult {
 }
 
 export class Session {
-  private readonly children = new Set<ChildProcess>();
-  private caught: NodeJS.Signals | undefined;
-  private killTimer: NodeJS.Timeout | undefined;
+  constructor(readonly dir: RunDir) {}
 
-  constructor(
-    readonly dir: RunDir,
-    private readonly watchdog: Watchdog | undefined,
-  ) {}
-
-  /** The signal that interrupted the run, if any. */
-  get interrupted(): NodeJS.Signals | undefined {
-    return this.caught;
-  }
-
-  /** Starts a docker process whose life is tied to this session. */
-  spawn(file: string, argv: readonly string[], opts: { env: NodeJS.ProcessEnv; stdio?: StdioOptions }): ChildProcess {
-    if (this.caught) throw new SignalExit(this.caught, signalNumber(this.caught));
-    const child = spawnInherit(file, argv, opts);
-    this.children.add(child);
-    this.watchdog?.watch(child.pid);
-    child.once('close', () => this.children.delete(child));
-    child.once('error', () => this.children.delete(child));
-    return child;
+  /** Starts a docker process whose life is tied to this session (signals are forwarded to it). */
+  spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions }): ChildProcess {
+    const signal = interrupted();
+    if (signal) throw new SignalExit(signal);
+    return start(file, argv, { ...opts, signals: 'forward' });
   }
 
   /**
    * Waits for a child. Throws UsageError when it could not be started and
-   * SignalExit when the session was interrupted meanwhile.
+   * SignalExit when the run was interrupted meanwhile.
    */
   async wait(child: ChildProcess, file: string): Promise<ChildResult> {
     const result = await waitForExit(child);
     if (result.error) {
       throw new UsageError(`${file} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
     }
-    if (this.caught) throw new SignalExit(this.caught, signalNumber(this.caught));
+    const signal = interrupted();
+    if (signal) throw new SignalExit(signal);
     return { code: result.code, signal: result.signal };
-  }
-
-  /** Signal handler: forward to docker, or clean up and exit when nothing runs yet. */
-  onSignal(signal: NodeJS.Signals, cleanup: () => void): void {
-    if (this.caught) {
-      // A second signal: stop waiting politely.
-      for (const c of this.children) c.kill('SIGKILL');
-      return;
-    }
-    this.caught = signal;
-    if (this.children.size === 0) {
-      cleanup();
-      process.exit(128 + signalNumber(signal));
-    }
-    for (const c of this.children) c.kill(signal);
-    this.killTimer = setTimeout(() => this.children.forEach((c) => c.kill('SIGKILL')), STOP_GRACE_MS);
-    this.killTimer.unref();
-  }
-
-  stopTimers(): void {
-    if (this.killTimer) clearTimeout(this.killTimer);
   }
 }
 
@@ -93,32 +50,27 @@ export class Session {
  */
 export async function withSecretFiles<T>(
   root: string,
-  secrets: readonly Secret[],
+  secrets: readonly FileContent[],
   fn: (files: SecretFile[], session: Session) => Promise<T>,
 ): Promise<T> {
   sweepStale(root);
-  let session: Session | undefined;
   let dir: RunDir | undefined;
   let watchdog: Watchdog | undefined;
   const cleanup = () => {
+    setWatcher(undefined);
     dir?.remove();
     watchdog?.release();
   };
-  // Everything up to `fn` is synchronous, so a signal can only arrive once the session exists.
-  const onSignal = (signal: NodeJS.Signals) => session?.onSignal(signal, cleanup);
-  // Registered before the first byte is written; 'exit' is the backstop for anything missed.
-  for (const s of FORWARDED) process.on(s, onSignal);
+  // Registered before the first byte is written; 'exit' is the backstop for every path that skips `finally`.
   process.on('exit', cleanup);
   try {
     dir = RunDir.create(root);
     watchdog = Watchdog.start(dir.path);
-    session = new Session(dir, watchdog);
+    setWatcher(watchdog);
     const files = dir.writeAll(secrets);
-    return await fn(files, session);
+    return await fn(files, new Session(dir));
   } finally {
-    session?.stopTimers();
     cleanup();
-    for (const s of FORWARDED) process.off(s, onSignal);
     process.off('exit', cleanup);
   }
 }

@@ -2,20 +2,26 @@
  * The watchdog: a tiny `sh` started with the run, in its own session (so a
  * process-group kill of secbuild does not reach it), reading a pipe from
  * secbuild. secbuild writes `pid N` when docker starts and `done` when it has
- * cleaned up itself. If the pipe closes without `done` — secbuild was killed
+ * cleaned up itself, and `exit N` when a child ends (so a recycled pid is never
+ * signalled). If the pipe closes without `done` — secbuild was killed
  * with SIGKILL, by the OOM killer, by a runner's hard cancel — the watchdog
  * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
  * the build's session so BuildKit cancels the build, and removes the run
  * directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
+import { minimalEnv } from './env.js';
+import { spawnDetached, type Watcher } from './exec.js';
 
 const SCRIPT = `
 dir=$1; pids=
 while IFS= read -r line; do
   case $line in
     "pid "*) pids="$pids \${line#pid }" ;;
+    "exit "*) gone=\${line#exit }; kept=
+      for p in $pids; do [ "$p" = "$gone" ] || kept="$kept $p"; done
+      pids=$kept ;;
     done) exit 0 ;;
   esac
 done
@@ -32,7 +38,7 @@ for p in $pids; do kill -KILL "$p" 2>/dev/null; done
 exit 0
 `;
 
-export class Watchdog {
+export class Watchdog implements Watcher {
   private constructor(
     private readonly child: ChildProcess,
     private readonly pipe: Writable,
@@ -41,15 +47,11 @@ export class Watchdog {
   static start(dir: string): Watchdog | undefined {
     let child: ChildProcess;
     try {
-      child = spawn('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir], {
-        detached: true,
-        stdio: ['pipe', 'ignore', 'ignore'],
-      });
+      // PATH only: the watchdog needs rm, sleep and kill, and no variable a secret came from.
+      child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir], { env: minimalEnv(process.env) });
     } catch {
       return undefined;
     }
-    child.on('error', () => {});
-    child.unref();
     const pipe = child.stdin!;
     pipe.on('error', () => {});
     // The open pipe must not keep secbuild's event loop alive.
@@ -61,8 +63,12 @@ export class Watchdog {
     return this.child.pid;
   }
 
-  watch(pid: number | undefined): void {
-    if (pid !== undefined) this.pipe.write(`pid ${pid}\n`);
+  started(pid: number): void {
+    if (this.pipe.writable) this.pipe.write(`pid ${pid}\n`);
+  }
+
+  exited(pid: number): void {
+    if (this.pipe.writable) this.pipe.write(`exit ${pid}\n`);
   }
 
   /** secbuild cleaned up itself: the watchdog exits without touching anything. */

@@ -3,7 +3,8 @@
  * the environment for children computed. Shared by build, secrets and doctor.
  */
 import { loadConfig } from './config.js';
-import { childEnvironment, mergeSpecs, sensitiveEnvVars } from './resolve.js';
+import { scrubEnv, type ChildEnv } from '../run/env.js';
+import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
 
 export interface SecretFlags {
@@ -18,7 +19,7 @@ export interface SpecPlan {
   configPath?: string;
   env: NodeJS.ProcessEnv;
   /** The environment children get: every variable a secret is read from removed. */
-  childEnv: NodeJS.ProcessEnv;
+  childEnv: ChildEnv;
   sensitive: Set<string>;
 }
 
@@ -31,5 +32,5 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
   ];
   const specs = mergeSpecs(config?.specs ?? [], cli);
   const sensitive = sensitiveEnvVars(specs);
-  return { specs, configPath: config?.path, env, childEnv: childEnvironment(env, sensitive), sensitive };
+  return { specs, configPath: config?.path, env, childEnv: scrubEnv(env, sensitive), sensitive };
 }

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers/index.js';
+import type { ChildEnv } from '../run/env.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
 import { MAX_SECRET_BYTES } from './limits.js';
@@ -55,12 +56,6 @@ export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
   return vars;
 }
 
-export function childEnvironment(env: NodeJS.ProcessEnv, sensitive: ReadonlySet<string>): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(env)) if (!sensitive.has(k)) out[k] = v;
-  return out;
-}
-
 type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string };
 
 function refKey(ref: Ref): string {
@@ -75,7 +70,7 @@ function reasonOf(err: unknown): { missing: boolean; reason: string } {
 
 export async function resolveSpecs(
   specs: readonly SecretSpec[],
-  base: { env: NodeJS.ProcessEnv; childEnv: NodeJS.ProcessEnv },
+  base: { env: NodeJS.ProcessEnv; childEnv: ChildEnv },
   opts: { keepGoing?: boolean } = {},
 ): Promise<Resolution> {
   const byId = new Map(specs.map((s) => [s.id, s]));

@@ -1,11 +1,16 @@
 /**
- * Typed errors. Commands throw these; `src/main.ts` is the only place that
- * turns them into an exit code and a message. Messages are built from ids,
- * references, file names and flags — never from a secret's bytes.
+ * Typed errors and the one exit map. Commands throw these; `exitCodeOf()`
+ * below is the only function that turns an outcome into an exit code, and
+ * src/cli/exit.ts the only place that prints it and ends the process.
+ * Messages are built from ids, references, file names and flags — never from
+ * a secret's bytes.
  */
+import { constants as osConstants } from 'node:os';
 
 export const ExitCode = {
   ok: 0,
+  /** doctor: a build cannot run here; or an internal error (a bug). */
+  failure: 1,
   usage: 2,
   resolve: 3,
   leak: 4,
@@ -16,20 +21,28 @@ export const ExitCode = {
  * its own copy of this module, so `instanceof` cannot compare class identity.
  * Every error carries the kinds of its class chain under a registered symbol,
  * and `instanceof` checks that brand instead: a LeakError thrown by the verify
- * bundle is a SecbuildError to src/main.ts.
+ * bundle is a SecbuildError to src/cli/main.ts.
  */
 const KINDS = Symbol.for('secbuild.error.kinds');
+
+export interface ErrorOptions {
+  cause?: unknown;
+  /** The command already printed what went wrong (a table, findings, a verify report): print nothing more. */
+  reported?: boolean;
+}
 
 export class SecbuildError extends Error {
   static readonly kind: string = 'SecbuildError';
   readonly [KINDS]: readonly string[];
+  readonly reported: boolean;
 
   constructor(
     message: string,
     readonly exitCode: number,
-    options?: { cause?: unknown },
+    options: ErrorOptions = {},
   ) {
-    super(message, options);
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.reported = options.reported ?? false;
     const kinds: string[] = [];
     for (let c = new.target as unknown as { kind?: string } | null; c && Object.hasOwn(c, 'kind'); c = Object.getPrototypeOf(c)) kinds.push(c.kind!);
     this[KINDS] = kinds;
@@ -45,7 +58,7 @@ export class SecbuildError extends Error {
 /** Bad flags, config, template or preflight finding: docker was not run. */
 export class UsageError extends SecbuildError {
   static override readonly kind: string = 'UsageError';
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: ErrorOptions) {
     super(message, ExitCode.usage, options);
   }
 }
@@ -59,11 +72,13 @@ export interface SecretFailure {
   reason: string;
 }
 
-/** One or more secrets could not be resolved: docker was not run. */
+/** One or more secrets could not be resolved (or a keychain item is missing): docker was not run. */
 export class ResolveError extends SecbuildError {
   static override readonly kind: string = 'ResolveError';
-  constructor(readonly failures: SecretFailure[]) {
-    super(ResolveError.format(failures), ExitCode.resolve);
+  readonly failures: SecretFailure[];
+  constructor(failures: SecretFailure[] | string, options?: ErrorOptions) {
+    super(typeof failures === 'string' ? failures : ResolveError.format(failures), ExitCode.resolve, options);
+    this.failures = typeof failures === 'string' ? [] : failures;
   }
 
   static format(failures: SecretFailure[]): string {
@@ -78,26 +93,69 @@ export class ResolveError extends SecbuildError {
   }
 }
 
-/** A secret would reach the image, the argv or the log. */
+/** A secret would reach (or reached) the image, the argv or the log. */
 export class LeakError extends SecbuildError {
   static override readonly kind: string = 'LeakError';
-  constructor(message: string) {
-    super(message, ExitCode.leak);
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.leak, options);
   }
 }
 
-/** docker exited non-zero: pass its code through, print nothing more. */
+/** The machine cannot do what was asked (doctor's verdict). */
+export class NotReadyError extends SecbuildError {
+  static override readonly kind: string = 'NotReadyError';
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, ExitCode.failure, options);
+  }
+}
+
+/** docker exited non-zero, or was ended by a signal: pass its code through, print nothing more. */
 export class DockerExit extends SecbuildError {
   static override readonly kind: string = 'DockerExit';
   constructor(readonly code: number) {
-    super(`docker exited with code ${code}`, code);
+    super(`docker exited with code ${code}`, code, { reported: true });
+  }
+
+  /** The code a child's end stands for: its exit code, 128+N for signal N, 1 when neither is known. */
+  static codeOf(result: { code: number | null; signal: NodeJS.Signals | null }): number {
+    return result.signal ? signalExitCode(result.signal) : (result.code ?? 1);
   }
 }
 
 /** secbuild was ended by a signal: exit 128+N after cleanup. */
 export class SignalExit extends SecbuildError {
   static override readonly kind: string = 'SignalExit';
-  constructor(readonly signal: NodeJS.Signals, signalNumber: number) {
-    super(`interrupted by ${signal}`, 128 + signalNumber);
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`, signalExitCode(signal), { reported: true });
   }
+}
+
+/** 128 + the signal's number, as shells report a process ended by it. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  return 128 + (osConstants.signals[signal] ?? 0);
+}
+
+/** Commander's own errors (unknown option, missing argument), duck-typed so commander need not load. */
+function commanderCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; exitCode?: unknown } | null;
+  if (typeof e?.code !== 'string' || !e.code.startsWith('commander.')) return undefined;
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.help' || e.code === 'commander.version' || e.exitCode === 0) return ExitCode.ok;
+  return ExitCode.usage;
+}
+
+/**
+ * The exit map: the one function that decides secbuild's exit code. `undefined`
+ * (the command returned) is success; a typed error maps to its code (usage 2,
+ * resolve 3, leak 4, docker's own, 128+N); commander's errors are usage errors;
+ * anything else is an internal error (1).
+ */
+export function exitCodeOf(outcome: unknown): number {
+  if (outcome === undefined) return ExitCode.ok;
+  if (outcome instanceof SecbuildError) return outcome.exitCode;
+  return commanderCode(outcome) ?? ExitCode.failure;
+}
+
+/** Whether exitCodeOf() files this outcome as a bug rather than a typed outcome. */
+export function isInternal(outcome: unknown): boolean {
+  return outcome !== undefined && !(outcome instanceof SecbuildError) && commanderCode(outcome) === undefined;
 }

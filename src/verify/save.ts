@@ -9,7 +9,8 @@
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../util/errors.js';
-import { spawnInherit, waitForExit } from '../run/exec.js';
+import type { ChildEnv } from '../run/env.js';
+import { start, waitForExit } from '../run/exec.js';
 import { newStats, scanBlob, type ScanContext, type ScanStats } from './layers.js';
 import { readLayout, type Layout } from './layout.js';
 import type { Search } from './search.js';
@@ -66,11 +67,11 @@ function tail(stream: Readable, max = 8192): () => string {
 }
 
 /** Runs `docker save IMAGE` and searches its output as it streams. */
-export async function scanSavedImage(docker: string, image: string, env: NodeJS.ProcessEnv, search: Search): Promise<ArchiveScan> {
-  const child = spawnInherit(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // docker save must not outlive secbuild (it would go on writing a temporary copy of the image).
+export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search): Promise<ArchiveScan> {
+  // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
+  // the exec seam kills it on exit and on a signal.
+  const child = start(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
   const stop = () => child.kill('SIGTERM');
-  process.once('exit', stop);
   const stderr = tail(child.stderr!);
   const exited = waitForExit(child);
   let scan: ArchiveScan;
@@ -86,8 +87,6 @@ export async function scanSavedImage(docker: string, image: string, env: NodeJS.
       throw new UsageError(`the archive \`${docker} save ${image}\` printed could not be read: ${err.message}.`, { cause: err });
     }
     throw err;
-  } finally {
-    process.off('exit', stop);
   }
   const result = await exited;
   if (result.error) throw new UsageError(`${docker} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);

@@ -10,6 +10,7 @@
  */
 import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { UsageError } from '../util/errors.js';
+import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
@@ -64,7 +65,7 @@ export interface VerifyOptions {
   docker: string;
   image: string;
   /** Environment for docker (secret variables removed). */
-  env: NodeJS.ProcessEnv;
+  env: ChildEnv;
   patterns: readonly Pattern[];
   /** Secret id → printable source. */
   sources: ReadonlyMap<string, string>;
@@ -100,7 +101,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   };
 }
 
-async function imageId(docker: string, image: string, env: NodeJS.ProcessEnv): Promise<string> {
+async function imageId(docker: string, image: string, env: ChildEnv): Promise<string> {
   const r = await capture(docker, ['image', 'inspect', '--format', '{{.Id}}', image], { env, timeoutMs: 60_000 });
   if (r.failedToStart) throw new UsageError(`${docker} could not be started (${r.failedToStart}); check --docker / SECBUILD_DOCKER.`);
   const id = r.stdout.toString('utf8').trim().split('\n')[0] ?? '';
@@ -112,7 +113,7 @@ async function imageId(docker: string, image: string, env: NodeJS.ProcessEnv): P
 }
 
 /** Searches each field of each `docker history --no-trunc` entry; returns how many entries there were. */
-async function searchHistory(docker: string, id: string, env: NodeJS.ProcessEnv, search: Search): Promise<number> {
+async function searchHistory(docker: string, id: string, env: ChildEnv, search: Search): Promise<number> {
   const r = await capture(docker, ['history', '--no-trunc', '--format', '{{json .}}', id], { env, timeoutMs: 120_000 });
   if (r.exitCode !== 0) {
     const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;

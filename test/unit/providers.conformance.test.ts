@@ -14,12 +14,13 @@ import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { providers } from '../../providers/index.js';
 import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, type KeychainItem } from '../../providers/keychain.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
+import { minimalEnv, scrubEnv } from '../../src/run/env.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
 const ctx = (extra: Record<string, string> = {}): ResolveContext => {
   const env = { ...process.env, ...vars, ...extra };
-  return { env, childEnv: env, cwd: dir };
+  return { env, childEnv: scrubEnv(env, new Set()), cwd: dir };
 };
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'secbuild-conformance-'));
@@ -105,16 +106,16 @@ const fixtures: Record<string, Fixture> = {
   },
   keychain: {
     skip: keychainSkip,
-    binary: async () => (await keychainBackend(process.env)).kind === 'cli',
+    binary: async () => (await keychainBackend(scrubEnv(process.env, new Set()))).kind === 'cli',
     async create(value) {
       const item = { service: `secbuild-conformance-${unique()}`, account: 'ci' };
-      await keychainSet(item, value, process.env);
+      await keychainSet(item, value, scrubEnv(process.env, new Set()));
       keychainItems.push(item);
       return `${item.service}/${item.account}`;
     },
     missing: () => ({ key: `secbuild-conformance-absent-${unique()}/nobody`, mentions: 'secbuild-conformance-absent-' }),
     async cleanup() {
-      for (const item of keychainItems) await keychainDelete(item, process.env);
+      for (const item of keychainItems) await keychainDelete(item, scrubEnv(process.env, new Set()));
       resetKeychainBackend();
     },
   },
@@ -221,7 +222,7 @@ describe('cmd provider specifics', () => {
   });
 
   test('runs in ctx.cwd with ctx.childEnv', async () => {
-    const c = { env: { ...process.env, ONLY_PARENT: 'p' }, childEnv: { PATH: process.env.PATH }, cwd: dir };
+    const c = { env: { ...process.env, ONLY_PARENT: 'p' }, childEnv: minimalEnv(process.env), cwd: dir };
     expect((await cmd.resolve("sh -c 'printf %s:%s \"$PWD\" \"${ONLY_PARENT-none}\"'", c)).toString()).toBe(`${dir}:none`);
   });
 

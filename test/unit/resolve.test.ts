@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ResolveError, UsageError } from '../../src/util/errors.js';
 import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
-import { childEnvironment, mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
+import { scrubEnv as childEnvironment } from '../../src/run/env.js';
+import { mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
 import type { FieldValue, SecretSpec } from '../../src/secrets/spec.js';
 
 let dir: string;

@@ -10,42 +10,19 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { parseBuildArgs } from '../../args/build.js';
+import { splitFormat } from '../../args/check.js';
 import { checkDockerfile, displayPath, RULES, type CheckFinding } from '../../check/index.js';
-import { ExitCode, UsageError } from '../../util/errors.js';
+import { LeakError, UsageError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { buildArgValues, isRemoteContext } from '../../pipeline/preflight.js';
 
-type Format = 'text' | 'json';
-
-/** `--format VALUE` / `--format=VALUE` taken out of argv; the rest is a build command line. */
-export function splitFormat(argv: readonly string[]): { format: Format; rest: string[] } {
-  const rest: string[] = [];
-  let format: string | undefined;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') {
-      rest.push(...argv.slice(i));
-      break;
-    }
-    if (a !== '--format' && !a.startsWith('--format=')) {
-      rest.push(a);
-      continue;
-    }
-    if (format !== undefined) throw new UsageError('--format is given twice; give it once.');
-    format = a === '--format' ? argv[++i] : a.slice('--format='.length);
-    if (format === undefined) throw new UsageError('--format needs a value: text or json.');
-  }
-  if (format !== undefined && format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}".`);
-  return { format: (format as Format | undefined) ?? 'text', rest };
-}
-
-export async function checkCommand(argv: readonly string[]): Promise<number> {
+export async function checkCommand(argv: readonly string[]): Promise<void> {
   const { format, rest } = splitFormat(argv);
   const args = parseBuildArgs(rest);
   if (args.help) {
     process.stdout.write(checkHelp());
-    return 0;
+    return;
   }
   const env = process.env;
   const cwd = process.cwd();
@@ -86,7 +63,7 @@ export async function checkCommand(argv: readonly string[]): Promise<number> {
     const counts = [plural(errors, 'error'), plural(warnings, 'warning')].join(', ');
     process.stdout.write(findings.length ? `${counts}\n` : `${displayPath(path, cwd)}: no findings\n`);
   }
-  return errors > 0 ? ExitCode.leak : 0;
+  if (errors > 0) throw new LeakError(`${plural(errors, 'error')} found in ${displayPath(path, cwd)} (listed above).`, { reported: true });
 }
 
 function textFinding(f: CheckFinding): string {

@@ -2,9 +2,8 @@
 import { info } from '../../util/log.js';
 import { chooseRoot, sweepStale } from '../../run/rundir.js';
 
-export async function cleanCommand(opts: { tmpdir?: string }): Promise<number> {
+export async function cleanCommand(opts: { tmpdir?: string }): Promise<void> {
   const root = chooseRoot({ tmpdir: opts.tmpdir, env: process.env, requireTmpfs: false });
   const removed = sweepStale(root.root);
   info(removed.length === 0 ? `nothing to clean in ${root.root}` : `removed ${removed.length} stale run director${removed.length === 1 ? 'y' : 'ies'} from ${root.root}: ${removed.join(', ')}`);
-  return 0;
 }

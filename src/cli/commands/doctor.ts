@@ -7,7 +7,19 @@ import { keychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
 import { findDocker, probeEngine } from '../../engines/docker/detect.js';
 import { capture } from '../../run/exec.js';
+import { scrubEnv, type ChildEnv } from '../../run/env.js';
 import { chooseRoot } from '../../run/rundir.js';
+import { planSpecs } from '../../secrets/plan.js';
+import { NotReadyError } from '../../util/errors.js';
+
+/** The probes' environment: without the variables ./secbuild.yml reads secrets from (if it can be read). */
+async function probeEnv(env: NodeJS.ProcessEnv): Promise<ChildEnv> {
+  try {
+    return (await planSpecs({ secrets: [], netrc: [], npmrc: [] }, env, process.cwd())).childEnv;
+  } catch {
+    return scrubEnv(env, new Set());
+  }
+}
 
 type Status = 'ok' | 'warn' | 'fail';
 
@@ -16,8 +28,9 @@ function line(status: Status, what: string, detail: string): void {
   process.stdout.write(`${mark}  ${what}: ${detail}\n`);
 }
 
-export async function doctorCommand(opts: { docker?: string; tmpdir?: string }): Promise<number> {
+export async function doctorCommand(opts: { docker?: string; tmpdir?: string }): Promise<void> {
   const env = process.env;
+  const childEnv = await probeEnv(env);
   let canBuild = true;
   let docker: string | undefined;
   try {
@@ -27,17 +40,17 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
     canBuild = false;
   }
   if (docker) {
-    const v = await capture(docker, ['version', '--format', '{{.Client.Version}}'], { env, timeoutMs: 15_000 });
+    const v = await capture(docker, ['version', '--format', '{{.Client.Version}}'], { env: childEnv, timeoutMs: 15_000 });
     const client = v.stdout.toString().trim().split('\n')[0] || 'unknown version';
     line('ok', 'docker CLI', `${docker} (client ${client})`);
     try {
-      const engine = await probeEngine(docker, env);
+      const engine = await probeEngine(docker, childEnv);
       line('ok', 'BuildKit', engine.buildkit === 'buildx' ? `buildx plugin ${engine.buildxVersion ?? ''} present`.trim() : `CLI ${engine.clientVersion} is older than 23: builds with DOCKER_BUILDKIT=1`);
     } catch (err) {
       line('fail', 'BuildKit', (err as Error).message);
       canBuild = false;
     }
-    const server = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env, timeoutMs: 15_000 });
+    const server = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env: childEnv, timeoutMs: 15_000 });
     if (server.exitCode === 0) line('ok', 'daemon', `reachable, engine ${server.stdout.toString().trim()}`);
     else {
       const why = server.stderr.trim().split('\n').pop() ?? '';
@@ -45,7 +58,7 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       canBuild = false;
     }
     // Which engine `secbuild compose build` would use, and why (src/compose/detect.ts decides the same way).
-    const [compose, legacy] = await Promise.all([probeCompose(docker, env), legacyCompose(env)]);
+    const [compose, legacy] = await Promise.all([probeCompose(docker, childEnv), legacyCompose(childEnv)]);
     const v1 = legacy ? `; docker-compose 1.x at ${legacy} is never used (it has no build secrets)` : '';
     if (compose.version) {
       const old = supportsOverrideTag(compose.version) ? '' : '; it is older than 2.24.4 (no !override tag), so a project whose compose secrets must be replaced (environment:, external:) or whose build.secrets must be rewritten needs --engine direct';
@@ -61,10 +74,10 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
     line('fail', 'secret root', (err as Error).message);
     canBuild = false;
   }
-  const kc = await keychainBackend(env);
+  const kc = await keychainBackend(childEnv);
   if (kc.kind === 'keytar') line('ok', 'keychain', 'keytar loaded');
   else if (kc.kind === 'cli') line('ok', 'keychain', `keytar not available; using ${kc.tool}`);
   else line('warn', 'keychain', `${kc.why}; only needed for keychain: references`);
   process.stdout.write(canBuild ? 'a build can run here.\n' : 'a build cannot run here: fix the FAIL lines above.\n');
-  return canBuild ? 0 : 1;
+  if (!canBuild) throw new NotReadyError('a build cannot run here.', { reported: true });
 }

@@ -5,7 +5,8 @@
  */
 import { keychainDelete, keychainSet, parseKeychainKey } from '../../../providers/keychain.js';
 import { ProviderError } from '../../../providers/types.js';
-import { ExitCode, SecbuildError, UsageError } from '../../util/errors.js';
+import { scrubEnv } from '../../run/env.js';
+import { ResolveError, UsageError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 
 function item(key: string) {
@@ -47,25 +48,26 @@ function promptHidden(question: string): Promise<Buffer> {
   });
 }
 
+/** secret-tool needs the session (D-Bus address, HOME); no secret is read from the environment here. */
+const keychainEnv = () => scrubEnv(process.env, new Set());
+
 function wrap(err: unknown): never {
-  if (err instanceof ProviderError) throw new SecbuildError(`keychain: ${err.message}`, ExitCode.resolve);
+  if (err instanceof ProviderError) throw new ResolveError(`keychain: ${err.message}`);
   throw err;
 }
 
-export async function secretSetCommand(key: string): Promise<number> {
+export async function secretSetCommand(key: string): Promise<void> {
   const it = item(key);
   const value = process.stdin.isTTY ? await promptHidden(`value for ${key}: `) : await readStdin();
   if (value.length === 0) throw new UsageError(`no value given for ${key}; pipe it on stdin (for example: gh auth token | secbuild secret set ${key}).`);
-  await keychainSet(it, value, process.env).catch(wrap);
+  await keychainSet(it, value, keychainEnv()).catch(wrap);
   info(`stored ${value.length} bytes as keychain item service="${it.service}" account="${it.account}"`);
   if (value[value.length - 1] === 0x0a) info('the value ends with a newline and was stored byte-exact; pipe it with printf %s to leave it out.');
-  return 0;
 }
 
-export async function secretRmCommand(key: string): Promise<number> {
+export async function secretRmCommand(key: string): Promise<void> {
   const it = item(key);
-  const removed = await keychainDelete(it, process.env).catch(wrap);
-  if (!removed) throw new SecbuildError(`no keychain item with service "${it.service}" and account "${it.account}"; nothing was removed.`, ExitCode.resolve);
+  const removed = await keychainDelete(it, keychainEnv()).catch(wrap);
+  if (!removed) throw new ResolveError(`no keychain item with service "${it.service}" and account "${it.account}"; nothing was removed.`);
   info(`removed keychain item service="${it.service}" account="${it.account}"`);
-  return 0;
 }

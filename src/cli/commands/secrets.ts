@@ -2,7 +2,7 @@
  * `secbuild secrets`: every secret a build would provide — id, source,
  * whether it resolves, byte length. Never a value. Exit 3 when any fails.
  */
-import { ExitCode } from '../../util/errors.js';
+import { ResolveError } from '../../util/errors.js';
 import { planSpecs, type SecretFlags } from '../../secrets/plan.js';
 import { tooShortToMask } from '../../secrets/forms.js';
 import { resolveSpecs } from '../../secrets/resolve.js';
@@ -12,11 +12,11 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export async function secretsCommand(flags: SecretFlags): Promise<number> {
+export async function secretsCommand(flags: SecretFlags): Promise<void> {
   const plan = await planSpecs(flags, process.env, process.cwd());
   if (plan.specs.length === 0) {
     process.stdout.write('no secrets declared (use --secret, --netrc, --npmrc or secbuild.yml)\n');
-    return 0;
+    return;
   }
   const res = await resolveSpecs(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
   const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'NOTE']];
@@ -33,5 +33,5 @@ export async function secretsCommand(flags: SecretFlags): Promise<number> {
   }
   process.stdout.write(table(rows));
   if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);
-  return res.failures.length > 0 ? ExitCode.resolve : 0;
+  if (res.failures.length > 0) throw new ResolveError(res.failures, { reported: true });
 }

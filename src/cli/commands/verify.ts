@@ -5,7 +5,7 @@
  * 4 when a secret is found, 2 when the image cannot be read or searched whole.
  */
 import { findDocker } from '../../engines/docker/detect.js';
-import { ExitCode, UsageError } from '../../util/errors.js';
+import { LeakError, UsageError } from '../../util/errors.js';
 import { info, warn } from '../../util/log.js';
 import { patternsFor, tooShortToMask } from '../../secrets/forms.js';
 import { planSpecs } from '../../secrets/plan.js';
@@ -14,11 +14,11 @@ import { parseVerifyArgs, verifyHelp } from '../../args/verify.js';
 import { jsonReport, textReport } from '../../verify/format.js';
 import { sourcesOf, verifyImage } from '../../verify/scan.js';
 
-export async function verifyCommand(argv: readonly string[]): Promise<number> {
+export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const args = parseVerifyArgs(argv);
   if (args.help) {
     process.stdout.write(verifyHelp());
-    return 0;
+    return;
   }
   if (!args.image) throw new UsageError('secbuild verify needs an image: secbuild verify [--secret SPEC …] IMAGE (a tag or an image id).');
   const env = process.env;
@@ -35,6 +35,6 @@ export async function verifyCommand(argv: readonly string[]): Promise<number> {
   }
   const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, patterns, sources: sourcesOf(resolution.values) });
   process.stdout.write(args.format === 'json' ? jsonReport(result) : textReport(result));
-  if (!result.clean) return ExitCode.leak;
-  return result.unreadable.length > 0 ? ExitCode.usage : 0;
+  if (!result.clean) throw new LeakError(`${args.image} holds secret values (listed above).`, { reported: true });
+  if (result.unreadable.length > 0) throw new UsageError(`${args.image} could not be searched whole (listed above).`, { reported: true });
 }

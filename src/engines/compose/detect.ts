@@ -14,6 +14,7 @@ import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { majorOf } from '../docker/detect.js';
 import { UsageError } from '../../util/errors.js';
+import type { ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
 
 export interface ComposeEngineChoice {
@@ -28,7 +29,7 @@ export interface ComposeEngineChoice {
  * v2.29.1"), or why there is none. (Not `--short`: a CLI without the plugin then
  * complains about the flag instead of the missing command.)
  */
-export async function probeCompose(docker: string, env: NodeJS.ProcessEnv): Promise<{ version?: string; problem?: string }> {
+export async function probeCompose(docker: string, env: ChildEnv): Promise<{ version?: string; problem?: string }> {
   const r = await capture(docker, ['compose', 'version'], { env, timeoutMs: 15_000 });
   if (r.failedToStart) return { problem: `${docker} could not be started (${r.failedToStart})` };
   const out = r.stdout.toString('utf8').trim().split('\n')[0] ?? '';
@@ -41,7 +42,7 @@ export async function probeCompose(docker: string, env: NodeJS.ProcessEnv): Prom
   return { version };
 }
 
-export async function chooseComposeEngine(docker: string, env: NodeJS.ProcessEnv, forced?: 'compose' | 'direct'): Promise<ComposeEngineChoice> {
+export async function chooseComposeEngine(docker: string, env: ChildEnv, forced?: 'compose' | 'direct'): Promise<ComposeEngineChoice> {
   if (forced === 'direct') return { engine: 'direct', why: '--engine direct' };
   const probe = await probeCompose(docker, env);
   if (probe.version) return { engine: 'compose', version: probe.version, why: `${forced ? '--engine compose; ' : ''}Compose v${probe.version} answers \`docker compose\`` };
@@ -60,7 +61,7 @@ export function supportsOverrideTag(version: string | undefined): boolean {
 }
 
 /** The standalone `docker-compose` 1.x on PATH, if any: never used, but worth a word in doctor. */
-export async function legacyCompose(env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function legacyCompose(env: ChildEnv): Promise<string | undefined> {
   const path = (env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'docker-compose')).find((p) => {
     try {
       return statSync(p).isFile();

@@ -1,6 +1,6 @@
 /**
  * The direct engine: no Compose v2 here, so each service is one BuildKit
- * `docker build` through core's session and masked runner (the same secret
+ * `docker build` through the pipeline's docker runner (the same secret
  * files, signal forwarding, watchdog, cleanup and output masking as
  * `secbuild build`).
  *
@@ -9,15 +9,8 @@
  * finish; services that were not built are listed; secbuild exits with the
  * failed build's code. Images built before the failure stay tagged.
  */
-import { constants as osConstants } from 'node:os';
-import { buildEnv, type Engine } from '../docker/detect.js';
 import { DockerExit } from '../../util/errors.js';
 import { info } from '../../util/log.js';
-import type { Pattern } from '../../secrets/forms.js';
-import type { SecretFile } from '../../run/rundir.js';
-import { runMasked } from '../../pipeline/masked-run.js';
-import type { Report } from '../../pipeline/report.js';
-import type { Session } from '../../run/session.js';
 import type { ServiceBuild } from './plan.js';
 
 export type Outcome = { service: string; code: number };
@@ -62,32 +55,18 @@ export async function schedule(builds: readonly ServiceBuild[], parallel: number
 }
 
 export async function runDirect(o: {
-  engine: Engine;
   builds: readonly ServiceBuild[];
-  argvFor: (b: ServiceBuild, files: SecretFile[]) => string[];
-  filesFor: (b: ServiceBuild, files: readonly SecretFile[]) => SecretFile[];
-  files: readonly SecretFile[];
-  session: Session;
-  childEnv: NodeJS.ProcessEnv;
+  argvFor: (b: ServiceBuild) => string[];
   parallel: number;
-  /** Mask these in docker's output (core's redactor); undefined: output inherited. */
-  patterns?: readonly Pattern[];
-  /** --report: each docker run's argv and exit code, masked counts. */
-  report?: Report;
-}): Promise<number> {
-  const env = buildEnv(o.childEnv);
+  /** Runs docker for a service; resolves to its exit code. */
+  docker: (argv: readonly string[], service: string) => Promise<number>;
+}): Promise<void> {
   const { done, notBuilt } = await schedule(o.builds, o.parallel, async (b) => {
     info(`building service "${b.service}" (${b.image})`);
-    const argv = o.argvFor(b, o.filesFor(b, o.files));
-    const run = { service: b.service, argv: [o.engine.docker, ...argv], exitCode: undefined as number | undefined };
-    o.report?.runs?.push(run);
-    if (o.report) o.report.dockerArgv = run.argv;
-    const r = await runMasked(o.session, o.engine.docker, argv, env, o.patterns, o.report);
-    run.exitCode = r.signal ? 128 + (osConstants.signals[r.signal] ?? 0) : (r.code ?? 1);
-    return run.exitCode;
+    return o.docker(o.argvFor(b), b.service);
   });
   const failed = done.filter((d) => d.code !== 0);
-  if (failed.length === 0) return 0;
+  if (failed.length === 0) return;
   const built = done.filter((d) => d.code === 0).map((d) => d.service);
   info(
     `service ${failed.map((f) => `"${f.service}" failed (docker exit ${f.code})`).join(', ')}; ` +

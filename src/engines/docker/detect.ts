@@ -13,6 +13,7 @@ import { realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import { readCache, writeCache } from '../../util/cache.js';
 import { UsageError } from '../../util/errors.js';
+import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
 
 export interface Engine {
@@ -58,8 +59,8 @@ export function majorOf(version: string): number {
 }
 
 /** Probes the binary (no cache). Throws UsageError when it cannot build with BuildKit. */
-export async function probeEngine(docker: string, env: NodeJS.ProcessEnv): Promise<Engine> {
-  const probeEnv = { ...env, DOCKER_BUILDKIT: '1' };
+export async function probeEngine(docker: string, env: ChildEnv): Promise<Engine> {
+  const probeEnv = buildEnv(env);
   const [buildx, version] = await Promise.all([
     capture(docker, ['buildx', 'version'], { env: probeEnv, timeoutMs: 15_000 }),
     capture(docker, ['version', '--format', '{{.Client.Version}}'], { env: probeEnv, timeoutMs: 15_000 }),
@@ -79,7 +80,7 @@ export async function probeEngine(docker: string, env: NodeJS.ProcessEnv): Promi
 }
 
 /** The engine for this binary, from the cache when the binary has not changed. */
-export async function detectEngine(docker: string, env: NodeJS.ProcessEnv): Promise<Engine> {
+export async function detectEngine(docker: string, env: ChildEnv): Promise<Engine> {
   const key = fingerprint(docker);
   const cache = readCache<EngineCache>(env, 'engine.json') ?? {};
   const hit = cache[key];
@@ -92,6 +93,6 @@ export async function detectEngine(docker: string, env: NodeJS.ProcessEnv): Prom
 }
 
 /** Environment for the build: secret sources removed, BuildKit switched on. */
-export function buildEnv(childEnv: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return { ...childEnv, DOCKER_BUILDKIT: '1' };
+export function buildEnv(childEnv: ChildEnv): ChildEnv {
+  return withVars(childEnv, { DOCKER_BUILDKIT: '1' });
 }

@@ -1,0 +1,51 @@
+/**
+ * `secbuild build` as a pipeline job: one `docker build --secret id=…,src=…
+ * <the user's arguments verbatim>` with the Dockerfile preflighted, and, with
+ * --verify, the image id docker writes to an --iidfile.
+ */
+import type { BuildArgs } from '../args/build.js';
+import { dockerBuildArgv, shellQuote } from '../engines/docker/argv.js';
+import { detectEngine, findDocker } from '../engines/docker/detect.js';
+import { parseBuildArgFlags, wantsProvenanceMax } from '../guards/build-args.js';
+import { planSpecs } from '../secrets/plan.js';
+import { DockerExit } from '../util/errors.js';
+import { runPreflight } from './preflight.js';
+import type { Job } from './run.js';
+
+export async function buildJob(args: BuildArgs): Promise<Job> {
+  const env = process.env;
+  const cwd = process.cwd();
+  const plan = await planSpecs(args, env, cwd);
+  const docker = findDocker(args.docker, env);
+  let userArgs = args.dockerArgs;
+  return {
+    options: args,
+    childEnv: plan.childEnv,
+    specs: plan.specs,
+    docker,
+    async preflight() {
+      const { checked, findings } = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      return { checked, findings };
+    },
+    async detect(report) {
+      const engine = await detectEngine(docker, plan.childEnv);
+      report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+    },
+    buildArgs: () => [{ args: parseBuildArgFlags(args.buildArgs, env) }],
+    provenanceMax: wantsProvenanceMax(args.dockerArgs),
+    plainProgress() {
+      // On a terminal docker draws its own progress; through the redactor it must print plain lines.
+      if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
+    },
+    // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
+    dryRun: (files) => [`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    async run(ctx) {
+      // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
+      const verify = args.verify ? await import('./verify-step.js') : undefined;
+      const iid = verify?.iidFileFor(args.dockerArgs, ctx.dir, cwd);
+      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs));
+      if (code !== 0) throw new DockerExit(code);
+      return iid && verify?.readIid(iid.path);
+    },
+  };
+}

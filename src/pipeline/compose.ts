@@ -1,0 +1,140 @@
+/**
+ * `secbuild compose build` as a pipeline job: read the compose files, work out
+ * which services build with which secrets, preflight each service's
+ * Dockerfile, and build — through Compose v2 with a one-off override file, or,
+ * where Compose v2 is missing, with one `docker build` per service.
+ */
+import type { ComposeArgs } from '../args/compose.js';
+import { composeArgv, composeOverride, directBuildArgv, serviceFiles } from '../engines/compose/argv.js';
+import { chooseComposeEngine, supportsOverrideTag, type ComposeEngineChoice } from '../engines/compose/detect.js';
+import { overrideId, runCompose } from '../engines/compose/engine-compose.js';
+import { runDirect } from '../engines/compose/engine-direct.js';
+import { loadProject, type Project } from '../engines/compose/files.js';
+import { effectiveArgs, selectBuilds, type ServiceBuild } from '../engines/compose/plan.js';
+import { checkSecretVariables, composeSecrets } from '../engines/compose/secrets.js';
+import { shellQuote } from '../engines/docker/argv.js';
+import { detectEngine, findDocker } from '../engines/docker/detect.js';
+import { wantsProvenanceMax } from '../guards/build-args.js';
+import { scrubEnv } from '../run/env.js';
+import type { SecretFile } from '../run/rundir.js';
+import { planSpecs } from '../secrets/plan.js';
+import { sensitiveEnvVars } from '../secrets/resolve.js';
+import { UsageError } from '../util/errors.js';
+import { info, warn } from '../util/log.js';
+import { preflightServices } from './compose-preflight.js';
+import type { Job } from './run.js';
+
+/** The compose job, or undefined when there is nothing to build (said in one line). */
+export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
+  const env = process.env;
+  const cwd = process.cwd();
+  const plan = await planSpecs(args, env, cwd);
+  const project = await loadProject(args, cwd, env);
+  const profiles = args.profiles.length > 0 ? args.profiles : (project.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  const { builds, withoutBuild } = selectBuilds(project, { services: args.services, profiles, withDependencies: args.withDependencies, separator: args.compatibility ? '_' : '-' });
+  for (const s of withoutBuild) if (args.services.includes(s)) info(`service "${s}" has no build: section; there is nothing to build for it.`);
+  if (builds.length === 0) {
+    info(`no service to build in ${project.shownFiles.join(' + ')}${profiles.length ? ` with profiles ${profiles.join(', ')}` : ''}.`);
+    return undefined;
+  }
+  for (const b of builds) for (const n of b.notes) warn(n);
+
+  const docker = findDocker(args.docker, env);
+  const secrets = composeSecrets(project, builds, plan.specs);
+  const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
+  const childEnv = scrubEnv(env, sensitive);
+  const choice = await chooseComposeEngine(docker, childEnv, args.engine);
+  info(`compose engine: ${choice.engine} (${choice.why})`);
+  if (choice.engine === 'direct') refuseForDirect(args, builds);
+  for (const n of secrets.notes) info(n);
+  if (secrets.ungranted.length > 0) {
+    const many = secrets.ungranted.length > 1;
+    warn(`secret${many ? 's' : ''} ${secrets.ungranted.map((s) => `"${s}"`).join(', ')} ${many ? 'are' : 'is'} provided but no service grants ${many ? 'them' : 'it'} under build.secrets; not handed to docker.`);
+  }
+  checkSecretVariables(project, builds, sensitive);
+  for (const [k, v] of args.cliBuildArgs) {
+    if (v === null && sensitive.has(k)) throw new UsageError(`--build-arg ${k} takes its value from $${k}, which secbuild reads a secret from; a build-arg is recorded in the image. Mount it as a secret instead.`);
+  }
+
+  const argsOf = (b: ServiceBuild) => effectiveArgs(b, args.cliBuildArgs, project.env);
+  const pathsOf = (files: readonly SecretFile[]) => new Map(files.map((f) => [f.id, f.path]));
+  const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) =>
+    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh });
+  const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs });
+  const composeFor = (override: string) =>
+    composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });
+
+  return {
+    options: args,
+    childEnv,
+    specs: secrets.specs,
+    docker,
+    async preflight() {
+      await preflightServices(builds, args.cliBuildArgs, project.env);
+      return { checked: true, findings: [] };
+    },
+    async detect(report) {
+      report.engine = { docker, compose: choice.engine };
+      if (choice.engine !== 'direct') return;
+      const engine = await detectEngine(docker, childEnv);
+      Object.assign(report.engine, { clientVersion: engine.clientVersion, buildkit: engine.buildkit });
+    },
+    buildArgs: () => builds.map((b) => ({ scope: `service "${b.service}"`, args: argsOf(b).map(([name, value]) => ({ name, value, fromEnv: false })) })),
+    provenanceMax: wantsProvenanceMax(args.buildArgs),
+    plainProgress() {
+      // On a terminal docker draws its own progress; through the redactor it must print plain lines.
+      if (args.progress) return;
+      args.progress = 'plain';
+      args.globalArgs.push('--progress', 'plain');
+    },
+    beforeRun(resolution) {
+      if (choice.engine !== 'compose') return;
+      const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })));
+      if (tagged.length > 0 && !supportsOverrideTag(choice.version)) {
+        throw new UsageError(
+          `Compose v${choice.version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose, or run with --engine direct.`,
+        );
+      }
+    },
+    dryRun(files, dir) {
+      const out = [...planLines(project, choice, builds, pathsOf(files))];
+      if (choice.engine === 'compose') {
+        const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
+        out.push(`override file ${override}:`, overrideFor(files).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
+      } else {
+        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files)])}`);
+      }
+      return out;
+    },
+    async run(ctx) {
+      if (choice.engine === 'compose') {
+        const ids = ctx.files.map((f) => f.id);
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv) });
+      } else {
+        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files), docker: ctx.docker });
+      }
+      return undefined;
+    },
+  };
+}
+
+/** The direct engine refuses what it cannot build the way Compose would, naming the key and the way out. */
+function refuseForDirect(args: ComposeArgs, builds: readonly ServiceBuild[]): void {
+  const lines: string[] = [];
+  for (const b of builds) {
+    for (const key of b.unsupported) lines.push(`${b.files.join(' + ')}: ${key} is not supported by the direct engine (it runs docker build per service).`);
+  }
+  for (const opt of new Set(args.directUnsupported)) lines.push(`build option ${opt} is not supported by the direct engine.`);
+  if (lines.length === 0) return;
+  lines.push('Remove it, or build with Compose v2: install the docker compose plugin (Compose 2.x) and run with --engine compose.');
+  throw new UsageError(lines.join('\n'));
+}
+
+function* planLines(project: Project, choice: ComposeEngineChoice, builds: readonly ServiceBuild[], pathOf: ReadonlyMap<string, string>): Generator<string> {
+  yield `project "${project.name}" (${project.shownFiles.join(' + ')}), engine ${choice.engine}: ${choice.why}`;
+  for (const b of builds) {
+    const ids = b.grants.filter((g) => pathOf.has(g.source)).map((g) => (g.id === g.source ? g.id : `${g.id} (from ${g.source})`));
+    const parts = [`context ${b.context}`, `Dockerfile ${b.dockerfile ?? '(default)'}`, ...(b.target ? [`target ${b.target}`] : []), `tag ${b.image}`, `secrets ${ids.length ? ids.join(', ') : 'none'}`];
+    yield `  service ${b.service}: ${parts.join(', ')}`;
+  }
+}

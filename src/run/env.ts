@@ -1,0 +1,41 @@
+/**
+ * The environment a child process gets. `ChildEnv` is a branded type that only
+ * the functions in this file can make, and the exec seam (./exec.ts) takes
+ * nothing else: passing `process.env` to a child does not type-check, so no
+ * child can receive a variable a secret was read from by accident.
+ *
+ * - `scrubEnv(env, sensitive)`: the environment minus every variable a secret is read from;
+ * - `minimalEnv(env)`: PATH only (the watchdog needs nothing else);
+ * - `withVars(child, vars)`: a ChildEnv plus named variables — the one way to
+ *   add to it (DOCKER_BUILDKIT=1; a build-arg the user let through by name).
+ */
+
+declare const scrubbed: unique symbol;
+
+export type ChildEnv = Readonly<Record<string, string>> & { readonly [scrubbed]: true };
+
+function brand(vars: Record<string, string>): ChildEnv {
+  return Object.freeze(vars) as ChildEnv;
+}
+
+/** `env` without the variables secrets are read from (and without unset entries). */
+export function scrubEnv(env: NodeJS.ProcessEnv, sensitive: ReadonlySet<string>): ChildEnv {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !sensitive.has(k)) out[k] = v;
+  return brand(out);
+}
+
+/** PATH alone, for helpers that run only standard tools. */
+export function minimalEnv(env: NodeJS.ProcessEnv): ChildEnv {
+  return brand({ PATH: env.PATH || '/usr/local/bin:/usr/bin:/bin' });
+}
+
+/** A ChildEnv with `vars` set (an undefined value removes the variable). */
+export function withVars(base: ChildEnv, vars: Readonly<Record<string, string | undefined>>): ChildEnv {
+  const out: Record<string, string> = { ...base };
+  for (const [k, v] of Object.entries(vars)) {
+    if (v === undefined) delete out[k];
+    else out[k] = v;
+  }
+  return brand(out);
+}
