@@ -33,14 +33,25 @@ export function jsonArguments(text: string): string[] | null {
   }
 }
 
-/** A COPY/ADD's sources; `json` is its exec form, else its shell-form words are dockerfile-ast's, quotes removed. */
+/** A COPY/ADD's sources; `json` is its exec form, else the shell-form words are read by `shellWords`. */
 export function copySources(ins: Instruction, json: string[] | null, flags: readonly Flag[]): CopySources {
   const fromFlag = flags.find((f) => f.name === 'from');
   const from = fromFlag ? (fromFlag.value ?? '') : null;
   const excludes = flags.filter((f) => f.name === 'exclude').map((f) => f.value ?? '');
-  const words = json ?? ins.getArguments().map((a) => a.getValue().replace(/^(["'])(.*)\1$/s, '$2'));
+  const words = json ?? shellWords(ins);
   const sources = words.slice(0, -1);
   const inline = from !== null || words.some((w) => w.startsWith('<<'));
   const context = inline ? [] : sources.filter((w) => !/^[a-z][a-z0-9+.-]*:\/\//i.test(w) && !w.startsWith('git@'));
   return { from, sources, context, excludes };
+}
+
+/**
+ * Shell-form words split at whitespace as BuildKit's parser does (a quote does
+ * not join words), a quoted word unquoted; a heredoc's body is not words.
+ */
+function shellWords(ins: Instruction): string[] {
+  const args = ins.getArguments();
+  const heredoc = args.find((a) => a.getValue().startsWith('<<'));
+  const last = heredoc ? heredoc.getRange().start.line : Infinity;
+  return args.filter((a) => a.getRange().start.line <= last).map((a) => a.getValue().replace(/^(["'])(.*)\1$/s, '$2'));
 }
