@@ -8,7 +8,7 @@
  */
 import { LeakError } from '../util/errors.js';
 import { looksLikeSecretName } from './wordlist.js';
-import { MIN_MASK_LENGTH } from '../secrets/forms.js';
+import { carries } from '../secrets/forms.js';
 import type { Secret } from '../secrets/secret.js';
 
 export interface BuildArg {
@@ -26,28 +26,14 @@ export function parseBuildArgFlags(values: readonly string[], env: NodeJS.Proces
   });
 }
 
-/** The encodings of a value that count as "carrying" it: raw, base64, URL-encoded. */
-function forms(value: Buffer): Buffer[] {
-  const out = [value, Buffer.from(value.toString('base64'))];
-  try {
-    const url = Buffer.from(encodeURIComponent(value.toString('utf8')));
-    if (!url.equals(value)) out.push(url);
-  } catch {
-    // not valid UTF-8: no URL form
-  }
-  return out;
-}
-
-/** Which secret a build-arg value carries: equal to it (any length), or containing it (4 bytes and longer). */
+/**
+ * Which secret a build-arg value carries: equal to it or to one of its forms
+ * (any length), or containing a form of 4 bytes or more — the forms masking
+ * and verify know (src/secrets/forms.ts), so the three never disagree.
+ */
 export function carriedSecret(value: string, secrets: readonly Secret[]): Secret | undefined {
   const v = Buffer.from(value, 'utf8');
-  for (const s of secrets) {
-    if (s.value.length === 0) continue;
-    for (const f of forms(s.value)) {
-      if (v.equals(f) || (f.length >= MIN_MASK_LENGTH && v.includes(f))) return s;
-    }
-  }
-  return undefined;
+  return secrets.find((s) => carries(v, s.value));
 }
 
 export interface GuardResult {

@@ -1,75 +1,118 @@
 /**
- * What the leak guard looks for: the byte patterns derived from each secret.
+ * A secret's encoded forms: the one definition that masking (src/guards/
+ * redact.ts), verify (src/verify/search.ts), the build-arg and label guard
+ * (src/guards/build-args.ts) and `::add-mask::` (src/guards/github.ts) share.
  *
- * For every value of at least MIN_MASK_LENGTH (4) bytes:
- * - `raw`: the value itself.
+ * A value as tools read it: a token file written with `echo`, `gh auth token
+ * > f` or `secret-tool store` ends in a newline that shells (`$(cat f)`) and
+ * secbuild's own templates drop. So every form is made from the value with
+ * its trailing CR/LF removed ("trimmed") and, where that differs, from the
+ * value as it is:
+ * - `raw`: the trimmed value (never the trailing newline itself, so masking
+ *   `TOKEN\n` leaves the line end and two output lines stay two lines);
  * - `line`: for a multi-line value, each line (split on \n, a trailing \r
- *   dropped) with at least 4 visible (non-whitespace) bytes, and the same line
- *   with surrounding whitespace trimmed (programs re-indent what they print).
- * - `base64`: `Buffer#toString('base64')` with and without `=` padding, and
- *   the aligned cores described below; each also in the URL-safe alphabet
- *   (`-_`, unpadded) when that differs (JWTs, URL-safe tokens).
- * - `url`: percent-encoded as by `encodeURIComponent` (bytes, so invalid UTF-8
- *   works too), by RFC 3986 (curl, Python `quote`, PHP `rawurlencode`: also
- *   escapes `!'()*`), each with `%20` → `+` (form encoding, Go
- *   `QueryEscape`), and as WHATWG `URLSearchParams` writes it.
- * Shorter values are not masked at all (masking `abc` everywhere would shred
- * the log and still hide nothing); `tooShortToMask` lets `secbuild secrets`
- * say so. Patterns are deduplicated by bytes; the first secret keeps them.
+ *   dropped) with at least 4 visible bytes, and the line with surrounding
+ *   whitespace trimmed (programs re-indent what they print);
+ * - `base64`: standard base64, padded and unpadded, and the cores that stand
+ *   for the value inside a larger base64 blob at each of the 3 alignments
+ *   (below); each also in the URL-safe alphabet (`-_`), padded and unpadded;
+ * - `url`: percent-encoded as `encodeURIComponent` does (bytes, so invalid
+ *   UTF-8 works too), as RFC 3986 does (curl, Python `quote`: also `!'()*`),
+ *   each with `%20` → `+`, and as WHATWG `URLSearchParams` writes it;
+ * - `escaped`: a JSON string's escapes (`\"`, `\\`, `\n`, `\u0001`…) and XML's
+ *   entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`), for UTF-8 values.
+ * Forms shorter than MIN_MASK_LENGTH (4) bytes are left out (masking `abc`
+ * everywhere would shred the log and still hide nothing); `tooShortToMask`
+ * lets `secbuild secrets` say so. The guard also refuses a build-arg equal to
+ * any form, whatever its length.
  *
  * Base64 alignment. A value inside a larger base64 blob — docker's
- * config.json `auth` = base64("user:token"), a Basic auth header, a
- * base64'd .npmrc — encodes differently depending on its offset mod 3 and on
- * the byte that follows it. gitleaks handles this on the decode side (finds
- * base64 runs and decodes them, `--max-decode-depth`, v8.20); the GitHub
- * Actions runner encodes: base64 of the value and of the value without its
- * first 1 and 2 bytes, with `=` and the last, suffix-dependent character
- * trimmed (actions/runner src/Sdk/DTLogging/Logging/ValueEncoders.cs,
- * docs/adrs/0297-base64-masking-trailing-characters.md). A multi-pattern DFA
- * makes extra patterns cost table memory, not scan time, so we do the exact
- * version of that: for an offset k in {0, 1, 2}, the core is the base64 of
- * (k unknown bytes + value) minus the characters that mix in unknown bits —
- * the first 0, 2 or 3 characters and, unless (k + length) % 3 === 0, the last
- * one. Such a core matches wherever the value occurs inside any base64
+ * config.json `auth` = base64("user:token"), npm's `_auth`, a Basic auth
+ * header — encodes differently depending on its offset mod 3 and on the byte
+ * that follows it. As the GitHub Actions runner does (actions/runner
+ * src/Sdk/DTLogging/Logging/ValueEncoders.cs, docs/adrs/0297-base64-masking-
+ * trailing-characters.md), but exactly: for an offset k in {0, 1, 2} the core
+ * is base64(k unknown bytes + value) without the characters that mix in
+ * unknown bits — the first 0, 2 or 3 and, unless (k + length) % 3 === 0, the
+ * last one. A core matches wherever the value occurs inside any base64
  * stream; a masked blob may still show 1–2 characters (≤ 12 bits) around it.
- * Not covered: MIME base64 wrapped at 76 columns, hex, JSON/XML escaping.
+ * Not covered: MIME base64 wrapped at 76 columns, hex, other transformations.
  */
 
 export const MIN_MASK_LENGTH = 4;
 
-export type PatternForm = 'raw' | 'line' | 'base64' | 'url';
+export type PatternForm = 'raw' | 'line' | 'base64' | 'url' | 'escaped';
 
-export interface Pattern {
+export interface Form {
   readonly bytes: Buffer;
-  /** The secret it derives from. */
-  readonly id: string;
   readonly form: PatternForm;
 }
 
-/** Whether `value` is below the length the leak guard masks (and so is never masked). */
-export function tooShortToMask(value: Buffer): boolean {
-  return value.length < MIN_MASK_LENGTH;
+export interface Pattern extends Form {
+  /** The secret it derives from. */
+  readonly id: string;
 }
 
-/** The patterns that mask `secrets`, deduplicated by bytes, in secret order. */
-export function patternsFor(secrets: readonly { id: string; value: Buffer }[]): Pattern[] {
-  const out: Pattern[] = [];
+/** The value without its trailing CR/LF (what `$(cat file)` and templates use). */
+export function trimNewlines(value: Buffer): Buffer {
+  let end = value.length;
+  while (end > 0 && (value[end - 1] === 0x0a || value[end - 1] === 0x0d)) end--;
+  return value.subarray(0, end);
+}
+
+/** Whether `value` is below the length the leak guards mask (and so is never masked). */
+export function tooShortToMask(value: Buffer): boolean {
+  return trimNewlines(value).length < MIN_MASK_LENGTH;
+}
+
+const cache = new WeakMap<Buffer, Form[]>();
+
+/** Every form of `value` of at least MIN_MASK_LENGTH bytes, deduplicated by bytes, in the order above. */
+export function formsOf(value: Buffer): Form[] {
+  const hit = cache.get(value);
+  if (hit) return hit;
+  const out: Form[] = [];
   const seen = new Set<string>();
-  const add = (bytes: Buffer, id: string, form: PatternForm): void => {
+  const add = (bytes: Buffer, form: PatternForm): void => {
     if (bytes.length < MIN_MASK_LENGTH) return;
     const key = bytes.toString('latin1'); // one char per byte: an exact key
     if (seen.has(key)) return;
     seen.add(key);
-    out.push(new MaskPattern(bytes, id, form));
+    out.push({ bytes, form });
   };
+  const trimmed = trimNewlines(value);
+  if (trimmed.length >= MIN_MASK_LENGTH) {
+    const bases = trimmed.length === value.length ? [trimmed] : [trimmed, value];
+    add(Buffer.from(trimmed), 'raw');
+    for (const line of linesOf(value)) add(line, 'line');
+    for (const v of bases) for (const text of base64Forms(v)) add(Buffer.from(text, 'latin1'), 'base64');
+    for (const v of bases) for (const bytes of urlForms(v)) add(bytes, 'url');
+    for (const v of bases) for (const bytes of escapedForms(v)) add(bytes, 'escaped');
+  }
+  cache.set(value, out);
+  return out;
+}
+
+/** The patterns that mask `secrets`, deduplicated by bytes across secrets (the first keeps a shared one). */
+export function patternsFor(secrets: readonly { id: string; value: Buffer }[]): Pattern[] {
+  const out: Pattern[] = [];
+  const seen = new Set<string>();
   for (const { id, value } of secrets) {
-    if (tooShortToMask(value)) continue;
-    add(Buffer.from(value), id, 'raw');
-    for (const line of linesOf(value)) add(line, id, 'line');
-    for (const text of base64Forms(value)) add(Buffer.from(text, 'latin1'), id, 'base64');
-    for (const bytes of urlForms(value)) add(bytes, id, 'url');
+    for (const f of formsOf(value)) {
+      const key = f.bytes.toString('latin1');
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(new MaskPattern(f.bytes, id, f.form));
+    }
   }
   return out;
+}
+
+/** Whether `text` carries `value`: equal to it or to one of its forms (any length), or containing a form. */
+export function carries(text: Buffer, value: Buffer): boolean {
+  if (value.length === 0) return false;
+  if (text.equals(value) || text.equals(trimNewlines(value))) return true;
+  return formsOf(value).some((f) => text.includes(f.bytes));
 }
 
 /** A Pattern that, like Secret, never prints its bytes. */
@@ -102,7 +145,7 @@ function visibleBytes(bytes: Buffer): number {
 }
 
 function linesOf(value: Buffer): Buffer[] {
-  if (!value.includes(0x0a)) return [];
+  if (!trimNewlines(value).includes(0x0a)) return [];
   const lines: Buffer[] = [];
   let start = 0;
   while (start <= value.length) {
@@ -132,8 +175,8 @@ function base64Forms(value: Buffer): string[] {
     const tail = (k + value.length) % 3 === 0 ? 0 : 1;
     forms.push(encoded.slice(head, encoded.length - tail));
   }
-  const urlSafe = forms.filter((f) => /[+/]/.test(f)).map((f) => f.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, ''));
-  return [...forms, ...urlSafe];
+  const urlSafe = forms.filter((f) => /[+/]/.test(f)).map((f) => f.replace(/\+/g, '-').replace(/\//g, '_'));
+  return [...forms, ...urlSafe, ...urlSafe.map((f) => f.replace(/=+$/, ''))];
 }
 
 // Bytes each encoder leaves alone (besides A-Z a-z 0-9).
@@ -148,6 +191,11 @@ function urlForms(value: Buffer): Buffer[] {
   return [component, component.replace(/%20/g, '+'), strict, strict.replace(/%20/g, '+'), form].map((s) => Buffer.from(s, 'latin1'));
 }
 
+/** `encodeURIComponent` byte by byte (so any value works): what `${name|url}` in a template writes. */
+export function uriComponent(value: Buffer): Buffer {
+  return Buffer.from(percentEncode(value, URI_COMPONENT), 'latin1');
+}
+
 function percentEncode(value: Buffer, keep: string): string {
   let out = '';
   for (const b of value) {
@@ -156,4 +204,15 @@ function percentEncode(value: Buffer, keep: string): string {
     out += alnum || keep.includes(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
   }
   return out;
+}
+
+const XML: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+function escapedForms(value: Buffer): Buffer[] {
+  const text = value.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(value)) return []; // not UTF-8: no string escapes
+  const json = JSON.stringify(text).slice(1, -1);
+  const slash = json.replace(/\//g, '\\/'); // PHP's json_encode, some Java writers
+  const xml = text.replace(/[&<>"']/g, (c) => XML[c]!);
+  return [json, slash, xml].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
 }

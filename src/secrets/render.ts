@@ -6,16 +6,10 @@
  */
 import type { NetrcEntry, NpmrcEntry } from './spec.js';
 import { registryKey } from './spec.js';
+import { trimNewlines, uriComponent } from './forms.js';
 
 export class FieldError extends Error {
   override name = 'FieldError';
-}
-
-/** A token read from a file usually ends with a newline: drop trailing CR/LF only. */
-export function dropTrailingNewline(value: Buffer): Buffer {
-  let end = value.length;
-  while (end > 0 && (value[end - 1] === 0x0a || value[end - 1] === 0x0d)) end--;
-  return value.subarray(0, end);
 }
 
 const WHITESPACE = new Set([0x20, 0x09, 0x0a, 0x0b, 0x0c, 0x0d]);
@@ -29,7 +23,7 @@ const NEWLINES = new Set([0x0a, 0x0d]);
 
 /** Field value for a netrc token: no whitespace at all (netrc separates tokens by whitespace). */
 export function netrcToken(field: string, value: Buffer): Buffer {
-  const v = dropTrailingNewline(value);
+  const v = trimNewlines(value);
   if (v.length === 0) throw new FieldError(`${field} is empty`);
   if (hasByte(v, WHITESPACE)) throw new FieldError(`${field} contains whitespace, which would split the .netrc entry; check the value's source`);
   return v;
@@ -37,7 +31,7 @@ export function netrcToken(field: string, value: Buffer): Buffer {
 
 /** Field value for an .npmrc line: no line breaks, no surrounding spaces (npm's ini parser trims them). */
 export function npmrcValue(field: string, value: Buffer): Buffer {
-  const v = dropTrailingNewline(value);
+  const v = trimNewlines(value);
   if (v.length === 0) throw new FieldError(`${field} is empty`);
   if (hasByte(v, NEWLINES)) throw new FieldError(`${field} contains a line break, which would break the .npmrc line; check the value's source`);
   if (WHITESPACE.has(v[0]!) || WHITESPACE.has(v[v.length - 1]!)) throw new FieldError(`${field} starts or ends with whitespace, which npm would trim`);
@@ -46,7 +40,7 @@ export function npmrcValue(field: string, value: Buffer): Buffer {
 
 /** Field value for a generic template: no line breaks inside (trailing ones dropped). */
 export function templateValue(field: string, value: Buffer): Buffer {
-  const v = dropTrailingNewline(value);
+  const v = trimNewlines(value);
   if (hasByte(v, NEWLINES)) throw new FieldError(`${field} contains a line break, which a one-line placeholder cannot hold; check the value's source`);
   return v;
 }
@@ -90,17 +84,6 @@ function parsePlaceholder(inner: string): { name: string; filter?: Filter } {
   return { name: inner.slice(0, bar).trim(), filter: filter as Filter };
 }
 
-/** Bytes outside encodeURIComponent's unreserved set become %XX (byte-wise, so any value works). */
-const UNRESERVED = /[A-Za-z0-9\-_.!~*'()]/;
-export function percentEncode(value: Buffer): Buffer {
-  let out = '';
-  for (const b of value) {
-    const c = String.fromCharCode(b);
-    out += b < 0x80 && UNRESERVED.test(c) ? c : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return Buffer.from(out, 'ascii');
-}
-
 /**
  * Names used by a `${name}` template (also `${name|url}`), with the line each
  * first appears on. `$$` is a literal `$`. Throws FieldError for an unknown filter.
@@ -130,7 +113,7 @@ export function renderTemplate(text: string, value: (name: string) => Buffer): B
     else {
       const { name, filter } = parsePlaceholder(m[1]!);
       const v = templateValue(`placeholder \${${m[1]}}`, value(name));
-      parts.push(filter === 'url' ? percentEncode(v) : v);
+      parts.push(filter === 'url' ? uriComponent(v) : v);
     }
     last = m.index! + m[0].length;
   }

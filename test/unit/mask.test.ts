@@ -216,8 +216,9 @@ describe('Redactor', () => {
       const patterns = patternsOf(Object.fromEntries(list.map((v, i) => [`s${i}`, v])));
       const { text: out, maxHeld } = redact(patterns, chunked(b(text), next), (i) => seed % 2 === 1 && next(3) === 0);
       if (seed % 2 === 0) expect(out, `seed ${seed}`).toBe(reference(patterns.map((p) => p.bytes), b(text)));
-      for (const v of list) expect(out.includes(v), `seed ${seed}`).toBe(false);
-      expect(maxHeld).toBeLessThan(Math.max(...patterns.map((p) => p.bytes.length)));
+      // A value is masked as tools read it: without its trailing newline, and not at all below 4 bytes.
+      for (const v of list) if (!tooShortToMask(b(v))) expect(out.includes(v.replace(/[\r\n]+$/, '')), `seed ${seed}`).toBe(false);
+      expect(maxHeld).toBeLessThan(Math.max(1, ...patterns.map((p) => p.bytes.length)));
     }
   });
 });

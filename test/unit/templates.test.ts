@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { NetrcEntry, NpmrcEntry } from '../../src/secrets/spec.js';
-import { FieldError, dropTrailingNewline, renderNetrc, renderNpmrc, renderTemplate, templateNames, type FieldLookup } from '../../src/secrets/render.js';
+import { trimNewlines as dropTrailingNewline } from '../../src/secrets/forms.js';
+import { FieldError, renderNetrc, renderNpmrc, renderTemplate, templateNames, type FieldLookup } from '../../src/secrets/render.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const lit = (text: string) => ({ kind: 'literal', text }) as const;

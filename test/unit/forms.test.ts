@@ -1,0 +1,92 @@
+/**
+ * The secret-forms module (src/secrets/forms.ts) is the one definition of a
+ * value's encoded forms. These tests hold masking (the redactor), verify (the
+ * image search), the build-arg guard and `::add-mask::` to it: whatever form
+ * one of them knows, all of them know.
+ */
+import { describe, expect, test } from 'vitest';
+import { carriedSecret } from '../../src/guards/build-args.js';
+import { addMaskCommands } from '../../src/guards/github.js';
+import { Redactor } from '../../src/guards/redact.js';
+import { formsOf, patternsFor } from '../../src/secrets/forms.js';
+import { Secret } from '../../src/secrets/secret.js';
+import { Search } from '../../src/verify/search.js';
+import { rng } from './rng.js';
+
+const b = (s: string) => Buffer.from(s, 'utf8');
+
+function redact(secrets: Secret[], text: Buffer): Buffer {
+  const out: Buffer[] = [];
+  const r = new Redactor(patternsFor(secrets), (chunk) => out.push(Buffer.from(chunk)), { idleMs: 0 });
+  r.write(text);
+  r.end();
+  return Buffer.concat(out);
+}
+
+function found(secrets: Secret[], text: Buffer): boolean {
+  const search = new Search(patternsFor(secrets));
+  search.bytes(text, () => ({ kind: 'blob', blob: 'x' }));
+  return search.hits.length > 0;
+}
+
+const b64 = (s: string | Buffer) => Buffer.from(s).toString('base64');
+const b64url = (s: string | Buffer) => Buffer.from(s).toString('base64url');
+
+// A token file written with `echo`, `gh auth token > f` or `secret-tool store` from echo ends in "\n".
+const pw = new Secret('pw', 'file:pw.txt', b('p@ss/w0rd+Secret!\n'));
+const tok = new Secret('tok', 'file:tok.txt', b('ghp_R4nd0mT0k3nValue\n'));
+
+describe('a newline-terminated secret: every encoded form is of the value as tools read it', () => {
+  // What shells ($(cat f)) and secbuild's own templates make of the value: the trailing newline dropped.
+  const cases: Array<[string, Secret, string]> = [
+    ['${pw|url} in a pip.conf index URL', pw, `index-url = https://ci:${encodeURIComponent('p@ss/w0rd+Secret!')}@pypi.example/simple`],
+    ['npm _auth = base64("user:" + token)', tok, `_auth=${b64('user:ghp_R4nd0mT0k3nValue')}`],
+    ['docker config.json auth at another alignment', tok, `"auth":"${b64('ab:ghp_R4nd0mT0k3nValue')}"`],
+    ['base64("user:TOKEN\\n") inside a blob', tok, b64('x-access-token:ghp_R4nd0mT0k3nValue\n')],
+    ['URL-safe base64, unpadded', tok, b64url('ghp_R4nd0mT0k3nValue')],
+    ['JSON-escaped', pw, JSON.stringify({ p: 'p@ss/w0rd+Secret!' })],
+    ['the trimmed value itself', tok, 'token is ghp_R4nd0mT0k3nValue.'],
+  ];
+  test.each(cases)('%s is masked, found by verify and refused as a build-arg', (_name, secret, text) => {
+    const masked = redact([secret], b(text)).toString('latin1');
+    expect(masked).toContain('***');
+    expect(found([secret], b(text))).toBe(true);
+    expect(carriedSecret(text, [secret])?.id).toBe(secret.id);
+  });
+
+  test('--build-arg GH_PAT="$(cat tok.txt)" carries the secret', () => {
+    expect(carriedSecret('ghp_R4nd0mT0k3nValue', [tok])?.id).toBe('tok');
+  });
+
+  test('masking a value that ends in \\n keeps the line end: two docker lines stay two lines', () => {
+    expect(redact([tok], b('#5 token ghp_R4nd0mT0k3nValue\n#6 next line\n')).toString()).toBe('#5 token ***\n#6 next line\n');
+  });
+
+  test('::add-mask:: registers the trimmed value, escaped as the runner requires', () => {
+    const multi = new Secret('m', 'env:M', b('line-one%\r\nline-two\n'));
+    const lines = addMaskCommands(patternsFor([tok, multi])).split('\n');
+    expect(lines).toContain('::add-mask::ghp_R4nd0mT0k3nValue');
+    expect(lines).toContain('::add-mask::line-one%25%0D%0Aline-two');
+    expect(lines.every((l) => l === '' || l.startsWith('::add-mask::'))).toBe(true);
+  });
+});
+
+describe('property: every form is masked by the redactor, found by verify and refused by the guard', () => {
+  const alphabet = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+/=_-@:%"\\<>&\' ';
+  test.each(Array.from({ length: 40 }, (_, i) => i + 1))('seed %i', (seed) => {
+    const next = rng(seed);
+    const n = 6 + next(30);
+    let text = Array.from({ length: n }, () => alphabet[next(alphabet.length)]).join('');
+    if (next(2)) text += next(2) ? '\n' : '\r\n';
+    const secret = new Secret('s', 'env:S', b(text));
+    for (const form of formsOf(secret.value)) {
+      if (form.bytes.length < 4) continue;
+      const pad = (k: number) => Buffer.from(Array.from({ length: k }, () => 0x21 + next(90)).filter((c) => c !== 0x5c && c !== 0x22));
+      const blob = Buffer.concat([b('<<'), pad(next(4)), form.bytes, pad(next(4)), b('>>')]);
+      const where = `${form.form} ${JSON.stringify(form.bytes.toString('latin1'))}`;
+      expect(redact([secret], blob).includes(form.bytes), `masked: ${where}`).toBe(false);
+      expect(found([secret], blob), `verify: ${where}`).toBe(true);
+      expect(carriedSecret(blob.toString('latin1'), [secret])?.id, `guard: ${where}`).toBe('s');
+    }
+  });
+});
