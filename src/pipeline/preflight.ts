@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
+import { isRemoteContext } from '../engines/docker/context.js';
 import { readCache, writeCache } from '../util/cache.js';
 import { checkSecretIds, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { LeakError, UsageError } from '../util/errors.js';
@@ -16,10 +17,6 @@ const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
 const VERSION_KEY = 'preflight-2';
-
-export function isRemoteContext(context: string): boolean {
-  return /^[a-z][a-z0-9+.-]*:\/\//i.test(context) || context.startsWith('git@') || /^github\.com\//.test(context);
-}
 
 /** The Dockerfile path a build reads, or why it cannot be checked. */
 export function dockerfileFor(args: BuildArgs, cwd: string): { path?: string; skip?: string } {

@@ -15,7 +15,8 @@ import { checkDockerfile, displayPath, RULES, type CheckFinding } from '../../ch
 import { LeakError, UsageError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { planSpecs } from '../../secrets/plan.js';
-import { buildArgValues, isRemoteContext } from '../../pipeline/preflight.js';
+import { isRemoteContext } from '../../engines/docker/context.js';
+import { buildArgValues } from '../../pipeline/preflight.js';
 
 export async function checkCommand(argv: readonly string[]): Promise<void> {
   const { format, rest } = splitFormat(argv);

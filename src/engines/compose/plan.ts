@@ -7,7 +7,7 @@
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../../util/errors.js';
-import { isRemoteContext } from '../../pipeline/preflight.js';
+import { isRemoteContext } from '../docker/context.js';
 import type { Project } from './files.js';
 import { isObj, toSequence } from './merge.js';
 
