@@ -44,11 +44,11 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .showHelpAfterError('(see secbuild --help)');
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
-  // Routed by src/main.ts straight to src/commands/compose.ts; declared here for the help listing.
+  // Routed by src/cli/main.ts straight to src/cli/commands/compose.ts; declared here for the help listing.
   program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
-  // Listed for help only: src/main.ts routes `check` to src/commands/check.ts, which parses a build's command line.
+  // Listed for help only: src/cli/main.ts routes `check` to src/cli/commands/check.ts, which parses a build's command line.
   program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
-  // Listed for help only: src/main.ts routes `verify` to src/commands/verify.ts.
+  // Listed for help only: src/cli/main.ts routes `verify` to src/cli/commands/verify.ts.
   program.command('verify').description('search a built image (layers, config, history) for secret values; exit 4 on a hit (see secbuild verify --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 
   secretOptions(Option, program.command('secrets'))
@@ -59,22 +59,20 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     });
 
   const secret = program.command('secret').description('manage OS keychain items (keytar schema: service + account)');
-  secret
-    .command('set')
-    .argument('<service/account>')
-    .description('store a keychain item; the value is read from stdin, or from a hidden prompt on a terminal')
-    .action(async (key: string) => {
-      const { secretSetCommand } = await import('./commands/secret.js');
-      await secretSetCommand(key);
-    });
-  secret
-    .command('rm')
-    .argument('<service/account>')
-    .description('delete a keychain item')
-    .action(async (key: string) => {
-      const { secretRmCommand } = await import('./commands/secret.js');
-      await secretRmCommand(key);
-    });
+  const keychainVerbs = [
+    ['set', 'store a keychain item; the value is read from stdin, or from a hidden prompt on a terminal'],
+    ['rm', 'delete a keychain item'],
+  ] as const;
+  for (const [verb, description] of keychainVerbs) {
+    secret
+      .command(verb)
+      .argument('<service/account>')
+      .description(description)
+      .action(async (key: string) => {
+        const commands = await import('./commands/secret.js');
+        await (verb === 'set' ? commands.secretSetCommand : commands.secretRmCommand)(key);
+      });
+  }
 
   program
     .command('doctor')

@@ -6,17 +6,8 @@
  */
 import { buildHelp, parseBuildArgs } from '../../args/build.js';
 import { buildJob } from '../../pipeline/build.js';
-import { newReport, withReport } from '../../pipeline/report.js';
-import { runPipeline } from '../../pipeline/run.js';
-import { mark } from '../../util/timing.js';
-import { VERSION } from '../../util/version.js';
+import { jobCommand } from '../job.js';
 
-export async function buildCommand(argv: readonly string[]): Promise<void> {
-  mark('start');
-  const args = parseBuildArgs(argv);
-  if (args.help) {
-    process.stdout.write(buildHelp());
-    return;
-  }
-  await withReport(newReport('build', VERSION), args.report, (report) => runPipeline(() => buildJob(args), report));
+export function buildCommand(argv: readonly string[]): Promise<void> {
+  return jobCommand({ command: 'build', argv, parse: parseBuildArgs, help: buildHelp, job: buildJob });
 }

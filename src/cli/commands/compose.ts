@@ -6,19 +6,8 @@
  */
 import { composeHelp, parseComposeArgs } from '../../args/compose.js';
 import { composeJob } from '../../pipeline/compose.js';
-import { newReport, withReport } from '../../pipeline/report.js';
-import { runPipeline } from '../../pipeline/run.js';
-import { mark } from '../../util/timing.js';
-import { VERSION } from '../../util/version.js';
+import { jobCommand } from '../job.js';
 
-export async function composeCommand(argv: readonly string[]): Promise<void> {
-  mark('start');
-  const args = parseComposeArgs(argv);
-  if (args.help) {
-    process.stdout.write(composeHelp());
-    return;
-  }
-  const report = newReport('compose', VERSION);
-  report.runs = [];
-  await withReport(report, args.report, (r) => runPipeline(() => composeJob(args), r));
+export function composeCommand(argv: readonly string[]): Promise<void> {
+  return jobCommand({ command: 'compose', argv, parse: parseComposeArgs, help: composeHelp, job: composeJob });
 }
