@@ -8,7 +8,8 @@
  * through verbatim and in order; the direct engine refuses build options it
  * cannot honour instead of ignoring them.
  */
-import { OWN_OPTIONS, optionLines, type SecretRunOptions } from './build.js';
+import { parseOptions, takesNoValue, type OptionHit, type OptionSpec } from './options.js';
+import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type OwnKey, type OwnOption, type SecretRunOptions } from './own.js';
 import { UsageError } from '../util/errors.js';
 
 export interface ComposeArgs extends SecretRunOptions {
@@ -39,12 +40,6 @@ export interface ComposeArgs extends SecretRunOptions {
   directUnsupported: string[];
 }
 
-interface Own {
-  name: string;
-  value?: string;
-  help: string;
-}
-
 /** Compose's wording where it differs from build's, for options shared with it. */
 const COMPOSE_HELP: Record<string, string> = {
   '--secret': 'a secret (repeatable), as for secbuild build; build.secrets entries name it by id',
@@ -52,129 +47,117 @@ const COMPOSE_HELP: Record<string, string> = {
 };
 
 /** secbuild's options for compose: build's own (but --verify), plus the engine choice and parallelism. */
-export const OWN: readonly Own[] = [
-  ...OWN_OPTIONS.filter((o) => o.name !== '--verify').map((o) => ({ name: o.name, value: o.value, help: COMPOSE_HELP[o.name] ?? o.help })),
-  { name: '--engine', value: 'compose|direct', help: 'force an engine (default: compose when `docker compose` is v2, else direct)' },
-  { name: '--parallel', value: 'N', help: 'build at most N services at once (-1: no limit; direct engine default 1)' },
+export const OWN: readonly OwnOption<OwnKey | 'engine' | 'parallel'>[] = [
+  ...OWN_OPTIONS.filter((o) => o.name !== '--verify').map((o) => ({ ...o, help: COMPOSE_HELP[o.name] ?? o.help })),
+  { name: '--engine', key: 'engine', value: 'compose|direct', help: 'force an engine (default: compose when `docker compose` is v2, else direct)' },
+  { name: '--parallel', key: 'parallel', value: 'N', help: 'build at most N services at once (-1: no limit; direct engine default 1)' },
 ];
 
-const GLOBAL_VALUE = new Set(['-f', '--file', '-p', '--project-name', '--project-directory', '--env-file', '--profile', '--progress', '--ansi']);
+/** A Compose option that takes a value: the key is the field it fills, or `pass` (only kept in order). Any may repeat. */
+const option = <K extends string>(name: string, key: K, short?: string): OptionSpec<K> => ({ name, ...(short ? { short } : {}), key, value: 'VALUE', repeatable: true });
+
+/** Global options before `build`; -f is not passed on, secbuild hands compose its own file list. */
+const GLOBAL_VALUE = [
+  option('--file', 'files', '-f'), option('--project-name', 'projectName', '-p'), option('--project-directory', 'projectDirectory'),
+  option('--env-file', 'envFiles'), option('--profile', 'profiles'), option('--progress', 'progress'), option('--ansi', 'pass'),
+];
 const GLOBAL_SWITCH = new Set(['--compatibility', '--verbose', '--all-resources']);
-const BUILD_VALUE = new Set(['--build-arg', '--builder', '-m', '--memory', '--provenance', '--sbom', '--ssh', '--progress']);
+/** Build options after `build`. */
+const BUILD_VALUE = [
+  option('--build-arg', 'cliBuildArgs'), option('--builder', 'pass'), option('--memory', 'pass', '-m'),
+  option('--provenance', 'pass'), option('--sbom', 'pass'), option('--ssh', 'ssh'), option('--progress', 'progress'),
+];
 /** Build options the direct engine reads; every other one is compose-engine only. */
 const DIRECT_BUILD = new Set(['--build-arg', '--ssh', '--progress', '--no-cache', '--pull', '-q', '--quiet', '--with-dependencies']);
+const BUILD_SWITCH: Record<string, 'noCache' | 'pull' | 'quiet' | 'withDependencies'> = {
+  '--no-cache': 'noCache', '--pull': 'pull', '-q': 'quiet', '--quiet': 'quiet', '--with-dependencies': 'withDependencies',
+};
+
+const OWN_SPECS: ReadonlySet<OptionSpec> = new Set(OWN);
+const BEFORE_BUILD: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...GLOBAL_VALUE];
+const AFTER_BUILD: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...BUILD_VALUE];
 
 export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
   const out: ComposeArgs = {
-    secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [], help: false,
+    ...secretRunDefaults(), help: false,
     files: [], envFiles: [], profiles: [], compatibility: false, globalArgs: [], buildArgs: [], services: [],
     cliBuildArgs: [], noCache: false, pull: false, quiet: false, ssh: [], withDependencies: false, directUnsupported: [],
   };
-  let phase: 'global' | 'build' = 'global';
-  let onlyServices = false;
-  const seen = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (onlyServices || (!arg.startsWith('-') || arg === '-')) {
-      if (phase === 'build') out.services.push(arg);
-      else if (arg === 'build') phase = 'build';
-      else throw new UsageError(`secbuild compose runs only the build command, got "${arg}"; write: secbuild compose [-f FILE…] build [SERVICE…].`);
-      continue;
-    }
-    if (arg === '--') {
-      if (phase !== 'build') throw new UsageError('secbuild compose: "--" comes after build; write: secbuild compose [-f FILE…] build [--] [SERVICE…].');
-      onlyServices = true;
-      continue;
-    }
-    if (arg === '-h' || arg === '--help') {
-      out.help = true;
-      continue;
-    }
-    const long = arg.startsWith('--');
-    const eq = long ? arg.indexOf('=') : -1;
-    const name = long ? (eq < 0 ? arg : arg.slice(0, eq)) : arg.slice(0, 2);
-    const attached = long ? (eq < 0 ? undefined : arg.slice(eq + 1)) : arg.length > 2 ? arg.slice(arg[2] === '=' ? 3 : 2) : undefined;
-    const value = (): string => {
-      if (attached !== undefined) return attached;
-      if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value; see secbuild compose --help.`);
-      return argv[++i]!;
-    };
-    const own = OWN.find((o) => o.name === name);
-    if (own) {
-      if (!own.value) {
-        if (attached !== undefined) throw new UsageError(`${name} takes no value.`);
-        if (name === '--dry-run') out.dryRun = true;
-        else if (name === '--mask') out.mask = true;
-        else if (name === '--no-mask') out.noMask = true;
-        else out.requireTmpfs = true;
-        continue;
-      }
-      const v = value();
-      if (name === '--secret') out.secrets.push(v);
-      else if (name === '--netrc') out.netrc.push(v);
-      else if (name === '--npmrc') out.npmrc.push(v);
-      else if (name === '--allow-secret-build-arg') out.allowSecretBuildArg.push(v);
-      else {
-        if (seen.has(name)) throw new UsageError(`${name} is given twice; give it once.`);
-        seen.add(name);
-        if (name === '--config') out.config = v;
-        else if (name === '--tmpdir') out.tmpdir = v;
-        else if (name === '--docker') out.docker = v;
-        else if (name === '--report') out.report = v;
-        else if (name === '--engine') {
-          if (v !== 'compose' && v !== 'direct') throw new UsageError(`--engine ${v}: expected compose or direct.`);
-          out.engine = v;
-        } else {
-          if (!/^(-1|[1-9]\d*)$/.test(v)) throw new UsageError(`--parallel ${v}: expected a positive number, or -1 for no limit.`);
-          out.parallel = Number(v);
+  // Widened: the positional callback moves it to 'build', which narrowing cannot see.
+  let phase = 'global' as 'global' | 'build';
+  parseOptions(argv, {
+    command: 'secbuild compose',
+    options: () => (phase === 'global' ? BEFORE_BUILD : AFTER_BUILD),
+    option: (hit) => {
+      if (hit.spec.key === 'help') out.help = true;
+      else if (OWN_SPECS.has(hit.spec)) ownOption(out, hit);
+      else if (phase === 'global') globalOption(out, hit);
+      else buildOption(out, hit);
+    },
+    unknown: (word, name, inline) => {
+      if (phase === 'global') {
+        if (!GLOBAL_SWITCH.has(name) || inline !== undefined) {
+          throw new UsageError(`secbuild compose: unknown option ${name} before build; Compose's global options here are -f, -p, --project-directory, --env-file, --profile, --parallel, --progress, --ansi, --compatibility.`);
         }
-      }
-      continue;
-    }
-    if (phase === 'global') {
-      if (GLOBAL_SWITCH.has(name) && attached === undefined) {
         if (name === '--compatibility') out.compatibility = true;
-        out.globalArgs.push(arg);
-        continue;
+        out.globalArgs.push(word);
+        return;
       }
-      if (!GLOBAL_VALUE.has(name)) {
-        throw new UsageError(`secbuild compose: unknown option ${name} before build; Compose's global options here are -f, -p, --project-directory, --env-file, --profile, --parallel, --progress, --ansi, --compatibility.`);
-      }
-      const v = value();
-      if (name === '-f' || name === '--file') {
-        out.files.push(v);
-        continue;
-      }
-      out.globalArgs.push(name, v);
-      if (name === '-p' || name === '--project-name') out.projectName = v;
-      else if (name === '--project-directory') out.projectDirectory = v;
-      else if (name === '--env-file') out.envFiles.push(v);
-      else if (name === '--profile') out.profiles.push(v);
-      else if (name === '--progress') out.progress = v;
-      continue;
-    }
-    // build options
-    if (!DIRECT_BUILD.has(name)) out.directUnsupported.push(name);
-    if (!BUILD_VALUE.has(name)) {
-      if (attached !== undefined && long) throw new UsageError(`${name} takes no value.`);
-      out.buildArgs.push(arg);
-      if (name === '--no-cache') out.noCache = true;
-      else if (name === '--pull') out.pull = true;
-      else if (name === '-q' || name === '--quiet') out.quiet = true;
-      else if (name === '--with-dependencies') out.withDependencies = true;
-      continue;
-    }
-    const v = value();
-    out.buildArgs.push(name, v);
-    if (name === '--build-arg') {
-      const e = v.indexOf('=');
-      out.cliBuildArgs.push(e < 0 ? [v, null] : [v.slice(0, e), v.slice(e + 1)]);
-    } else if (name === '--ssh') out.ssh.push(v);
-    else if (name === '--progress') out.progress = v;
-  }
-  if (out.mask && out.noMask) throw new UsageError('--mask and --no-mask contradict each other; give one.');
+      // Any other build option is a switch; compose-engine only unless the direct engine reads it.
+      if (!DIRECT_BUILD.has(name)) out.directUnsupported.push(name);
+      if (inline !== undefined && word.startsWith('--')) throw takesNoValue(name);
+      out.buildArgs.push(word);
+      const key = BUILD_SWITCH[name];
+      if (key) out[key] = true;
+    },
+    positional: (word) => {
+      if (phase === 'build') out.services.push(word);
+      else if (word === 'build') phase = 'build';
+      else throw new UsageError(`secbuild compose runs only the build command, got "${word}"; write: secbuild compose [-f FILE…] build [SERVICE…].`);
+    },
+    rest: (words) => {
+      if (phase !== 'build') throw new UsageError('secbuild compose: "--" comes after build; write: secbuild compose [-f FILE…] build [--] [SERVICE…].');
+      out.services.push(...words);
+    },
+  });
+  checkOwn(out);
   if (phase !== 'build' && !out.help) throw new UsageError('secbuild compose needs the build command: secbuild compose [-f FILE…] build [SERVICE…].');
   return out;
+}
+
+function ownOption(out: ComposeArgs, { spec, value }: OptionHit): void {
+  if (spec.key === 'engine') {
+    if (value !== 'compose' && value !== 'direct') throw new UsageError(`--engine ${value}: expected compose or direct.`);
+    out.engine = value;
+  } else if (spec.key === 'parallel') {
+    if (!/^(-1|[1-9]\d*)$/.test(value!)) throw new UsageError(`--parallel ${value}: expected a positive number, or -1 for no limit.`);
+    out.parallel = Number(value);
+  } else applyOwn(out, spec, value);
+}
+
+function globalOption(out: ComposeArgs, { spec, flag, value }: OptionHit): void {
+  const v = value!;
+  if (spec.key === 'files') {
+    out.files.push(v);
+    return;
+  }
+  out.globalArgs.push(flag, v);
+  if (spec.key === 'projectName') out.projectName = v;
+  else if (spec.key === 'projectDirectory') out.projectDirectory = v;
+  else if (spec.key === 'envFiles') out.envFiles.push(v);
+  else if (spec.key === 'profiles') out.profiles.push(v);
+  else if (spec.key === 'progress') out.progress = v;
+}
+
+function buildOption(out: ComposeArgs, { spec, flag, value }: OptionHit): void {
+  const v = value!;
+  if (!DIRECT_BUILD.has(flag)) out.directUnsupported.push(flag);
+  out.buildArgs.push(flag, v);
+  if (spec.key === 'cliBuildArgs') {
+    const e = v.indexOf('=');
+    out.cliBuildArgs.push(e < 0 ? [v, null] : [v.slice(0, e), v.slice(e + 1)]);
+  } else if (spec.key === 'ssh') out.ssh.push(v);
+  else if (spec.key === 'progress') out.progress = v;
 }
 
 export function composeHelp(): string {

@@ -98,6 +98,7 @@ describe('parseBuildArgs: usage errors', () => {
     ['a value whose flag is missing', ['-t', 'app', 'latest', '.'], /one build context, got "latest", "\."/],
     ['a switch given a value', ['--dry-run=yes', '.'], /--dry-run takes no value/],
     ['--require-tmpfs given a value', ['--require-tmpfs=1', '.'], /--require-tmpfs takes no value/],
+    ['--help given a value', ['--help=1', '.'], /--help takes no value/],
     ['non-repeatable --config twice', ['--config', 'a.yml', '--config=b.yml', '.'], /--config is given twice/],
     ['non-repeatable --tmpdir twice', ['--tmpdir=a', '--tmpdir', 'b', '.'], /--tmpdir is given twice/],
   ])('%s', (_name, argv, message) => {
