@@ -35,36 +35,47 @@ const STOP_GRACE_MS = 10_000;
 /** Default bound on what `capture()` keeps of a child's stdout and of its stderr. */
 const CAPTURE_MAX_BYTES = 4 << 20;
 
-const children = new Map<ChildProcess, Policy>();
-let watcher: Watcher | undefined;
-let caught: NodeJS.Signals | undefined;
-let exitHook = false;
+/**
+ * The process's children and run state. Rarely used commands ship as separate
+ * bundles, each with its own copy of this module (scripts/build.mjs), so the
+ * state lives once per process under a registered symbol: the signal path in
+ * the entry bundle sees the children the compose bundle started.
+ */
+interface Lifecycle {
+  children: Map<ChildProcess, Policy>;
+  watcher: Watcher | undefined;
+  caught: NodeJS.Signals | undefined;
+  exitHook: boolean;
+}
+const LIFECYCLE = Symbol.for('secbuild.exec.lifecycle');
+const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), watcher: undefined, caught: undefined, exitHook: false });
+const children = life.children;
 
 function register(child: ChildProcess, policy: Policy): void {
-  if (!exitHook) {
-    exitHook = true;
+  if (!life.exitHook) {
+    life.exitHook = true;
     // A child must not outlive secbuild (the watchdog is not registered).
     process.on('exit', () => children.forEach((_, c) => c.kill('SIGTERM')));
   }
   children.set(child, policy);
   const pid = child.pid;
-  if (pid !== undefined) watcher?.started(pid);
+  if (pid !== undefined) life.watcher?.started(pid);
   const done = () => {
     if (!children.delete(child)) return;
-    if (pid !== undefined) watcher?.exited(pid);
+    if (pid !== undefined) life.watcher?.exited(pid);
   };
   child.once('exit', done);
   child.once('error', done);
 }
 
 export function setWatcher(w: Watcher | undefined): void {
-  watcher = w;
+  life.watcher = w;
   if (w) for (const c of children.keys()) if (c.pid !== undefined) w.started(c.pid);
 }
 
 /** The signal that interrupted this run, if one did. */
 export function interrupted(): NodeJS.Signals | undefined {
-  return caught;
+  return life.caught;
 }
 
 /**
@@ -74,8 +85,8 @@ export function interrupted(): NodeJS.Signals | undefined {
  * A second signal kills every child at once.
  */
 export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
-  const again = caught !== undefined;
-  caught ??= signal;
+  const again = life.caught !== undefined;
+  life.caught ??= signal;
   let waiting = 0;
   for (const [child, policy] of children) {
     if (policy === 'kill' || again) child.kill(again ? 'SIGKILL' : 'SIGTERM');

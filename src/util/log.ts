@@ -4,19 +4,21 @@
  * grouped (`::group::secbuild` … `::endgroup::`, on stdout where the runner
  * reads workflow commands) until docker starts.
  */
-let group: 'off' | 'open' = 'off';
+// Once per process, not per bundle (each cold bundle has its own copy of this module).
+const GROUP = Symbol.for('secbuild.log.group');
+const state: { open: boolean } = ((globalThis as { [GROUP]?: { open: boolean } })[GROUP] ??= { open: false });
 
 /** Opens a GitHub Actions log group for secbuild's own lines. */
 export function openGroup(): void {
-  if (group === 'open') return;
+  if (state.open) return;
   process.stdout.write('::group::secbuild\n');
-  group = 'open';
+  state.open = true;
 }
 
 /** Closes the group before docker's own output. */
 export function endGroup(): void {
-  if (group === 'open') process.stdout.write('::endgroup::\n');
-  group = 'off';
+  if (state.open) process.stdout.write('::endgroup::\n');
+  state.open = false;
 }
 
 function line(text: string): void {
