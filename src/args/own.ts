@@ -35,11 +35,15 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
 export const HELP_OPTION = { name: '--help', short: '-h', key: 'help' } as const satisfies OptionSpec<'help'>;
 
 /** The options `build` and `compose build` share: where secrets come from, where files go, the leak guards. */
-export interface SecretRunOptions {
+/** Where secrets come from: the flags build, compose, check, verify and `secrets` share. */
+export interface SecretFlags {
   secrets: string[];
   netrc: string[];
   npmrc: string[];
   config?: string;
+}
+
+export interface SecretRunOptions extends SecretFlags {
   dryRun: boolean;
   tmpdir?: string;
   requireTmpfs: boolean;

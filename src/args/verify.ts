@@ -5,9 +5,8 @@
  * verify with the flags it built with. Pure: argv in, a plain object out.
  */
 import { parseOptions } from './options.js';
-import { applyOwn, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption } from './own.js';
+import { applyOwn, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption, type SecretFlags } from './own.js';
 import { UsageError } from '../util/errors.js';
-import type { SecretFlags } from '../secrets/plan.js';
 
 export type VerifyFormat = 'text' | 'json';
 

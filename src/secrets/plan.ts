@@ -2,17 +2,11 @@
  * From parsed flags to specs: the config file and the command line merged,
  * the environment for children computed. Shared by build, secrets and doctor.
  */
+import type { SecretFlags } from '../args/own.js';
 import { loadConfig } from './config.js';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
-
-export interface SecretFlags {
-  secrets: string[];
-  netrc: string[];
-  npmrc: string[];
-  config?: string;
-}
 
 export interface SpecPlan {
   specs: SecretSpec[];

@@ -57,7 +57,7 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       line('fail', 'daemon', `not reachable${why ? ` (${why})` : ''}; start dockerd or set DOCKER_HOST`);
       canBuild = false;
     }
-    // Which engine `secbuild compose build` would use, and why (src/compose/detect.ts decides the same way).
+    // Which engine `secbuild compose build` would use, and why (src/engines/compose/detect.ts decides the same way).
     const [compose, legacy] = await Promise.all([probeCompose(docker, childEnv), legacyCompose(childEnv)]);
     const v1 = legacy ? `; docker-compose 1.x at ${legacy} is never used (it has no build secrets)` : '';
     if (compose.version) {

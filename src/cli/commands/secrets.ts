@@ -3,7 +3,8 @@
  * whether it resolves, byte length. Never a value. Exit 3 when any fails.
  */
 import { ResolveError } from '../../util/errors.js';
-import { planSpecs, type SecretFlags } from '../../secrets/plan.js';
+import type { SecretFlags } from '../../args/own.js';
+import { planSpecs } from '../../secrets/plan.js';
 import { tooShortToMask } from '../../secrets/forms.js';
 import { resolveSpecs } from '../../secrets/resolve.js';
 
