@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { baseEnv, containsBytes, context, docker, e2e, listDir, nonce, runCli, sandbox } from './helpers.js';
+import { containsBytes, context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 

@@ -1,16 +1,17 @@
 /**
  * Decides once whether the end-to-end tier can run: a Docker daemon that
  * builds with BuildKit through SECBUILD_E2E_DOCKER (default: Debian's
- * /usr/bin/docker 20.10 client) and the local base image. In CI a missing
- * daemon is a failure; elsewhere the tier is skipped with one visible line.
+ * /usr/bin/docker 20.10 client), the local base image and a Secret Service.
+ * In CI a missing daemon or Secret Service is a failure; elsewhere the tier
+ * (or its keychain file) is skipped with one visible line.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-
-export const BASE_IMAGE = 'secbuild-test/busybox:local';
+import { BASE as BASE_IMAGE } from '../helpers/cli.js';
+import { secretServiceProblem } from '../helpers/keyring.js';
 
 function check(docker: string): string | undefined {
   if (!existsSync(docker)) return `${docker} does not exist (install docker.io, or set SECBUILD_E2E_DOCKER)`;
@@ -33,7 +34,7 @@ function check(docker: string): string | undefined {
  * (a skipped describe block runs its body, creating them, but not its afterAll).
  */
 function sweepLeftovers(since: number): void {
-  for (const [dir, prefix] of [['/dev/shm', 'secbuild-e2e-'], [tmpdir(), 'secbuild-ctx-']] as const) {
+  for (const [dir, prefix] of [['/dev/shm', 'secbuild-e2e-'], [tmpdir(), 'secbuild-e2e-ctx-']] as const) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -59,14 +60,14 @@ export default function setup(project: TestProject): () => void {
   const ci = process.env.CI === 'true' || process.env.CI === '1';
   if (problem && ci) throw new Error(`e2e tests cannot run in CI: ${problem}`);
   if (problem) process.stdout.write(`\n[e2e] SKIPPED: ${problem}. Outside CI the end-to-end tier is skipped; run .ci/provision.sh to enable it.\n\n`);
-  const keyring = Boolean(process.env.DBUS_SESSION_BUS_ADDRESS);
-  if (!keyring && ci) throw new Error('e2e tests cannot run in CI: no D-Bus session for the Secret Service (run under dbus-run-session as .ci/run does)');
-  project.provide('e2e', { skip: problem ?? '', docker, keyring });
+  const keyring = secretServiceProblem();
+  if (keyring && ci) throw new Error(`e2e tests cannot run in CI: no Secret Service: ${keyring}`);
+  project.provide('e2e', { skip: problem ?? '', docker });
   return () => sweepLeftovers(started);
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    e2e: { skip: string; docker: string; keyring: boolean };
+    e2e: { skip: string; docker: string };
   }
 }

@@ -1,34 +1,36 @@
 /**
  * The keychain provider against a real Secret Service (gnome-keyring under
- * dbus-run-session, as .ci/run starts it): items stored with the platform's
- * own `secret-tool` are read through keytar and through the CLI fallback, and
- * `secbuild secret set|rm` manage items that `secret-tool` then sees.
+ * dbus-run-session, as .ci/run starts it): an item stored with the platform's
+ * own `secret-tool` (in beforeAll) is read through keytar and through the CLI
+ * fallback, and `secbuild secret set|rm` manage items that `secret-tool` then
+ * sees.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, test } from 'vitest';
-import { baseEnv, context, docker, e2e, listDir, nonce, runCli, sandbox, sh } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
-const skip = e2e.skip || (!e2e.keyring ? 'no D-Bus session with a Secret Service' : '');
-if (!e2e.skip && !e2e.keyring) process.stdout.write('[e2e] keychain tests SKIPPED: no D-Bus session (run them under dbus-run-session as .ci/run does)\n');
+const keyring = secretServiceProblem();
+if (!e2e.skip && keyring) process.stdout.write(`[e2e] keychain tests SKIPPED: ${keyring}\n`);
 
-describe.skipIf(skip)('keychain (real Secret Service)', () => {
+describe.skipIf(e2e.skip || keyring)('keychain (real Secret Service)', () => {
   const box = sandbox();
   const service = `secbuild-e2e-${nonce()}`;
   const value = `kc-${nonce()}-välue`;
   const ctx = context('FROM $BASE\nARG N\nRUN --mount=type=secret,id=kc echo $N >/dev/null && sha256sum /run/secrets/kc > /h\n');
   const tags: string[] = [];
+  beforeAll(async () => {
+    const stored = await secretTool.store(service, 'ci', value);
+    expect(stored.code, `secret-tool store failed: ${stored.stderr}`).toBe(0);
+  });
   afterAll(async () => {
-    await sh('secret-tool', ['clear', 'service', service, 'account', 'ci']);
-    await sh('secret-tool', ['clear', 'service', service, 'account', 'set']);
+    await secretTool.clear(service, 'ci');
+    await secretTool.clear(service, 'set');
     if (tags.length) await docker(['rmi', '-f', ...tags]);
     ctx.cleanup();
     box.cleanup();
-  });
-
-  test('secret-tool stores an item', async () => {
-    const r = await sh('secret-tool', ['store', '--label=e2e', 'service', service, 'account', 'ci'], { input: value });
-    expect(r.code).toBe(0);
   });
 
   test.each(['keytar', 'cli'])('a build reads it through %s', async (backend) => {
@@ -66,13 +68,13 @@ describe.skipIf(skip)('keychain (real Secret Service)', () => {
     const set = await runCli(['secret', 'set', `${service}/set`], { env, input: v });
     expect(set.stderr).not.toContain(v);
     expect(set.code).toBe(0);
-    const look = await sh('secret-tool', ['lookup', 'service', service, 'account', 'set']);
+    const look = await secretTool.lookup(service, 'set');
     expect(look.stdout.toString()).toBe(v);
     const listed = await runCli(['secrets', '--secret', `id=x,from=keychain:${service}/set`], { env });
     expect(listed.stdout).toMatch(new RegExp(`x\\s+keychain:${service}/set\\s+ok\\s+${v.length}`));
     const rm = await runCli(['secret', 'rm', `${service}/set`], { env });
     expect(rm.code).toBe(0);
-    const gone = await sh('secret-tool', ['lookup', 'service', service, 'account', 'set']);
+    const gone = await secretTool.lookup(service, 'set');
     expect(gone.stdout.length).toBe(0);
   });
 });

@@ -14,7 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { VerifyResult } from '../../src/verify/scan.js';
-import { baseEnv, context, docker, e2e, listDir, nonce, runCli, sandbox, type RunResult } from './helpers.js';
+import { context, listDir, nonce, runCli, sandbox, type RunResult } from '../helpers/cli.js';
+import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 
 describe.skipIf(e2e.skip)('verify', () => {
   const box = sandbox();

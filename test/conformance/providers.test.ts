@@ -5,16 +5,16 @@
  * the registry without a fixture fails the first test of its block.
  */
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { providers } from '../../providers/index.js';
 import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, type KeychainItem } from '../../providers/keychain.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
 import { minimalEnv, scrubEnv } from '../../src/run/env.js';
+import { secretServiceProblem } from '../helpers/keyring.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -38,8 +38,10 @@ const BINARY = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x0d, 0x80]),
 interface Fixture {
   /** Why the fixture cannot run here; the provider is then covered by e2e tests. */
   skip?: string;
-  /** Whether any bytes round-trip (false: valid UTF-8 only). */
-  binary: boolean | (() => Promise<boolean>);
+  /** Whether any bytes round-trip (false: valid UTF-8 only); setup() may decide it. */
+  binary: boolean;
+  /** Runs once before the provider's tests (beforeAll), so a store that is not usable fails there, clearly. */
+  setup?(): Promise<void>;
   /** Stores the value, returns a key that resolves to it. */
   create(value: Buffer): Promise<string>;
   /** A key that names nothing, and a word its MissingSecret message must contain. */
@@ -49,21 +51,9 @@ interface Fixture {
   cleanup?(): Promise<void>;
 }
 
-function onPath(tool: string): boolean {
-  return (process.env.PATH ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-const keychainSkip = !process.env.DBUS_SESSION_BUS_ADDRESS
-  ? 'DBUS_SESSION_BUS_ADDRESS is not set (no Secret Service session)'
-  : !onPath('secret-tool') ? 'secret-tool is not on PATH' : undefined;
+const keychainSkip = secretServiceProblem();
 if (keychainSkip) console.log(`conformance: keychain fixture skipped: ${keychainSkip}; the e2e tier covers it.`);
+const keychainEnv = scrubEnv(process.env, new Set());
 const keychainItems: KeychainItem[] = [];
 
 const fixtures: Record<string, Fixture> = {
@@ -106,16 +96,22 @@ const fixtures: Record<string, Fixture> = {
   },
   keychain: {
     skip: keychainSkip,
-    binary: async () => (await keychainBackend(scrubEnv(process.env, new Set()))).kind === 'cli',
+    binary: false,
+    async setup() {
+      // keytar stores strings (valid UTF-8 only); secret-tool stores bytes.
+      const backend = await keychainBackend(keychainEnv);
+      expect(backend.kind, backend.kind === 'none' ? backend.why : '').not.toBe('none');
+      this.binary = backend.kind === 'cli';
+    },
     async create(value) {
       const item = { service: `secbuild-conformance-${unique()}`, account: 'ci' };
-      await keychainSet(item, value, scrubEnv(process.env, new Set()));
+      await keychainSet(item, value, keychainEnv);
       keychainItems.push(item);
       return `${item.service}/${item.account}`;
     },
     missing: () => ({ key: `secbuild-conformance-absent-${unique()}/nobody`, mentions: 'secbuild-conformance-absent-' }),
     async cleanup() {
-      for (const item of keychainItems) await keychainDelete(item, scrubEnv(process.env, new Set()));
+      for (const item of keychainItems) await keychainDelete(item, keychainEnv);
       resetKeychainBackend();
     },
   },
@@ -134,13 +130,15 @@ describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (sche
   });
   if (!fixture) return;
   const it = test.skipIf(fixture.skip !== undefined);
+  beforeAll(async () => {
+    if (!fixture.skip) await fixture.setup?.();
+  });
   afterAll(async () => {
     if (!fixture.skip) await fixture.cleanup?.();
   });
 
   it('resolves a stored value byte-exact', async () => {
-    const binary = typeof fixture.binary === 'function' ? await fixture.binary() : fixture.binary;
-    for (const value of binary ? [TEXT, BINARY] : [TEXT]) {
+    for (const value of fixture.binary ? [TEXT, BINARY] : [TEXT]) {
       const key = await fixture.create(value);
       expect(provider.check?.(key)).toBeUndefined();
       const out = await provider.resolve(key, ctx());

@@ -1,0 +1,31 @@
+/**
+ * Usage errors through the built CLI: exit 2 and a message that names the
+ * flag or command, what was wrong and how to write it, from the build's own
+ * option loop, the compose and verify parsers and commander alike. None of
+ * these reaches docker (the environment names none) or writes a file.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { listDir, noDockerEnv, runCli, sandbox } from '../helpers/cli.js';
+
+describe('usage errors exit 2', () => {
+  const box = sandbox();
+  afterAll(() => box.cleanup());
+
+  test.each<[string, RegExp]>([
+    ['--secret', /^secbuild: --secret needs a value; see secbuild build --help\.$/m],
+    ['--secret id=x,from=nope:y .', /^secbuild: --secret id=x: "nope:y" is not a secret reference; write SCHEME:KEY with one of env:, file:, keychain:, cmd: /m],
+    ['--netrc machine=x .', /^secbuild: --netrc: needs login=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN\.$/m],
+    ['compose', /^secbuild: secbuild compose needs the build command: secbuild compose \[-f FILE…\] build \[SERVICE…\]\.$/m],
+    ['compose up', /^secbuild: secbuild compose runs only the build command, got "up"/m],
+    ['verify', /^secbuild: secbuild verify needs an image: /m],
+    ['secret set', /missing required argument 'service\/account'/],
+    ['secrets --bogus', /unknown option '--bogus'/],
+    ['doctor extra', /too many arguments for 'doctor'/],
+  ])('secbuild %s', async (line, message) => {
+    const r = await runCli(line.split(' '), { env: noDockerEnv(box) });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stdout).toBe('');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+});

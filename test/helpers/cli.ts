@@ -1,0 +1,160 @@
+/**
+ * Shared helpers for the tiers that run the built CLI (cli and e2e): run it,
+ * make private sandboxes and build contexts, watch processes. Nothing here
+ * needs Docker; the daemon's helpers are in ./e2e.ts, the docker stand-in in
+ * ./fake-docker.ts.
+ *
+ * Sandboxes and contexts are named after the tier (`secbuild-cli-…`,
+ * `secbuild-e2e-…`, from the project's `provide: { tier }` in vitest.config.ts)
+ * so that the e2e teardown's sweep never touches another tier's directories.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { expect, inject } from 'vitest';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const CLI = join(ROOT, 'bin', 'secbuild.js');
+/** The local base image the e2e tier builds FROM (.ci/provision.sh imports it); only a name to the cli tier. */
+export const BASE = 'secbuild-test/busybox:local';
+
+export type Tier = 'cli' | 'e2e';
+const tier = (): string => inject('tier') ?? 'test';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Sandbox {
+  /** The sandbox itself, for files a test needs next to the secret root. */
+  dir: string;
+  /** The private secret root (SECBUILD_TMPDIR): it must be empty after every run. */
+  tmp: string;
+  /** XDG_CACHE_HOME, so engine detection is cached per test file. */
+  cache: string;
+  cleanup: () => void;
+}
+
+/** A private, empty secret root (0700 on /dev/shm) and a cache dir for one test file. */
+export function sandbox(): Sandbox {
+  const dir = mkdtempSync(join('/dev/shm', `secbuild-${tier()}-`));
+  const tmp = join(dir, 'root');
+  const cache = join(dir, 'cache');
+  mkdirSync(tmp, { mode: 0o700 });
+  mkdirSync(cache, { mode: 0o700 });
+  chmodSync(tmp, 0o700);
+  return { dir, tmp, cache, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The environment of one CLI run: the caller's, with the sandbox's secret root and cache and the given docker. */
+export function envFor(box: Pick<Sandbox, 'tmp' | 'cache'>, docker: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, SECBUILD_DOCKER: docker, SECBUILD_TMPDIR: box.tmp, XDG_CACHE_HOME: box.cache, ...extra };
+}
+
+/**
+ * For commands that must not touch docker at all (check, secrets, usage
+ * errors): SECBUILD_DOCKER names nothing and DOCKER_HOST no daemon, so a run
+ * that reached for docker would fail loudly instead of using the machine's.
+ */
+export function noDockerEnv(box: Pick<Sandbox, 'dir' | 'tmp' | 'cache'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return envFor(box, join(box.dir, 'no-docker-here'), { DOCKER_HOST: `unix://${join(box.dir, 'no-daemon.sock')}`, ...extra });
+}
+
+export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; input?: string }): { child: ChildProcess; done: Promise<RunResult> } {
+  const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d) => (stdout += d));
+  child.stderr!.on('data', (d) => (stderr += d));
+  if (opts.input !== undefined) child.stdin!.end(opts.input);
+  else child.stdin!.end();
+  const done = new Promise<RunResult>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<RunResult> {
+  return startCli(args, opts).done;
+}
+
+export function sh(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string | Buffer } = {}): Promise<{ code: number; stdout: Buffer; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(file, args, { env: opts.env ?? process.env, encoding: 'buffer', maxBuffer: 1 << 30 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr: stderr.toString() });
+    });
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
+  });
+}
+
+/** A directory of files (nested paths allowed), removed by `cleanup`. */
+export function tree(files: Record<string, string | Buffer>): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), `secbuild-${tier()}-ctx-`));
+  for (const [name, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), content);
+  }
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A build context with a Dockerfile (`$BASE` is the local busybox image) and extra files. */
+export function context(dockerfile: string, files: Record<string, string | Buffer> = {}): { dir: string; cleanup: () => void } {
+  return tree({ Dockerfile: dockerfile.replaceAll('$BASE', BASE), ...files });
+}
+
+export function listDir(path: string): string[] {
+  try {
+    return readdirSync(path);
+  } catch {
+    return [];
+  }
+}
+
+export async function waitFor(what: string, fn: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 50): Promise<number> {
+  const start = Date.now();
+  for (;;) {
+    if (await fn()) return Date.now() - start;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
+
+/** PIDs of host processes whose command line contains `needle` (the build's RUN runs on the host kernel). */
+export function pidsMatching(needle: string): number[] {
+  const out: number[] = [];
+  for (const name of listDir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      if (cmd.includes(needle)) out.push(Number(name));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+/** Does `haystack` contain `needle` anywhere (byte-exact)? */
+export function containsBytes(haystack: Buffer, needle: Buffer): boolean {
+  return haystack.indexOf(needle) !== -1;
+}
+
+/** Fails when `text` holds any of `values`, raw or base64 (unpadded). */
+export function expectNoSecret(text: string, values: readonly string[]): void {
+  for (const v of values) {
+    expect(text.includes(v), `output contains secret ${v.slice(0, 6)}…`).toBe(false);
+    expect(text.includes(Buffer.from(v).toString('base64').replace(/=+$/, ''))).toBe(false);
+  }
+}
+
+export const nonce = () => `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Which tier a test file runs in (vitest.config.ts); names sandboxes and contexts. */
+    tier: Tier;
+  }
+}

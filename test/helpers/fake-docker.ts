@@ -1,0 +1,100 @@
+/**
+ * A `docker` stand-in for tests that need no daemon. It answers the version
+ * probes secbuild's engine detection makes (a 20.10 client without buildx,
+ * so builds use DOCKER_BUILDKIT=1; Compose v2.29.1 unless told otherwise) and,
+ * for `build` and `compose`, records argv, environment and a copy of every
+ * file it is pointed at, at the moment it runs. It builds nothing.
+ *
+ * So a test that uses it may only check argv and files (and secbuild's own
+ * output and decisions), and its name says "(argv and files only)". Masking
+ * of docker's output, docker's exit codes and signals belong to the e2e tier.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Sandbox } from './cli.js';
+import { envFor, listDir } from './cli.js';
+
+const SCRIPT = `#!/bin/sh
+# secbuild's docker stand-in (test/helpers/fake-docker.ts): answers the version
+# probes, records argv, environment and files; builds nothing.
+rec=\${FAKE_RECORD:?FAKE_RECORD is not set}
+mkdir -p "$rec/files"
+printf '%s\\n' "$*" >> "$rec/calls"
+case $1 in
+  version)
+    case "$*" in *Server*) echo "Cannot connect to the Docker daemon: this is secbuild's fake docker" >&2; exit 1 ;; esac
+    echo "\${FAKE_CLIENT_VERSION:-20.10.24}"; exit 0 ;;
+  buildx) echo "docker: 'buildx' is not a docker command." >&2; exit 1 ;;
+  compose)
+    if [ "$2" = version ]; then
+      v=\${FAKE_COMPOSE_VERSION:-2.29.1}
+      [ "$v" = none ] && { echo "docker: 'compose' is not a docker command." >&2; exit 1; }
+      echo "Docker Compose version v$v"; exit 0
+    fi ;;
+  build) ;;
+  *) echo "fake docker: '$1' is not faked" >&2; exit 1 ;;
+esac
+printf '%s\\n' "$@" > "$rec/argv"
+env > "$rec/env"
+if [ "$1" = compose ]; then
+  prev=; override=
+  for a in "$@"; do [ "$prev" = -f ] && override=$a; prev=$a; done
+  cp "$override" "$rec/override"
+  ls -l "$override" > "$rec/override.ls"
+  grep -o '"file": "[^"]*"' "$override" | sed 's/^"file": "//; s/"$//' | while read -r p; do cp "$p" "$rec/files/$(basename "$p")"; done
+else
+  for a in "$@"; do
+    case $a in id=*,src=*) p=\${a#*,src=}; cp "$p" "$rec/files/$(basename "$p")"; ls -l "$p" > "$rec/files/$(basename "$p").ls" ;; esac
+  done
+fi
+case $FAKE_MODE in
+  fail) exit 17 ;;
+  print) for f in "$rec"/files/*; do case $f in *.ls) ;; *) echo "$1 saw $(cat "$f")" ;; esac; done ;;
+  sleep) trap 'kill $! 2>/dev/null; echo INT > "$rec/signal"; exit 130' INT; trap 'kill $! 2>/dev/null; exit 143' TERM; sleep "$FAKE_SLEEP" & wait $! ;;
+esac
+exit 0
+`;
+
+/** What one CLI run did to the stand-in. */
+export interface Recording {
+  /** The record directory: argv, env, override, override.ls, files/, calls, signal. */
+  rec: string;
+  /** The run's environment: SECBUILD_DOCKER is the stand-in, which is also first on PATH. */
+  env: NodeJS.ProcessEnv;
+  read(file: string): string;
+  /** Every invocation, probes included, one line of space-joined argv each. */
+  calls(): string[];
+  /** The invocations that were not version probes (a build or `compose build`). */
+  runs(): string[];
+}
+
+export interface FakeDocker {
+  path: string;
+  /** A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_COMPOSE_VERSION (or "none"). */
+  record(extra?: NodeJS.ProcessEnv): Recording;
+}
+
+/** Installs the stand-in as `<box.dir>/bin/docker`. */
+export function fakeDocker(box: Sandbox): FakeDocker {
+  const bin = join(box.dir, 'bin');
+  const path = join(bin, 'docker');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(path, SCRIPT);
+  chmodSync(path, 0o755);
+  let n = 0;
+  return {
+    path,
+    record(extra = {}) {
+      const rec = join(box.dir, `rec-${n++}`);
+      const env = envFor(box, path, { FAKE_RECORD: rec, PATH: `${bin}:${process.env.PATH}`, ...extra });
+      const calls = () => (listDir(rec).includes('calls') ? readFileSync(join(rec, 'calls'), 'utf8').trimEnd().split('\n') : []);
+      return {
+        rec,
+        env,
+        read: (file) => readFileSync(join(rec, file), 'utf8'),
+        calls,
+        runs: () => calls().filter((c) => !/^(version|buildx|compose version)( |$)/.test(c)),
+      };
+    },
+  };
+}
