@@ -1,0 +1,297 @@
+/**
+ * The run directory's guarantees (src/run/rundir.ts), each against the real
+ * file system: which roots are refused, the modes of what is created,
+ * exclusive creation that never follows a symlink, zeros written over every
+ * file before it is unlinked, and the sweep that removes only run directories
+ * of dead processes that are ours. The tests run as root (as CI does); the
+ * other-owner cases use a directory chowned to uid 65534 and are skipped,
+ * visibly, for anyone else.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { checkRoot, chooseRoot, isMemoryBacked, RunDir, secretFileName, sweepStale, type FileContent } from '../../src/run/rundir.js';
+import { UsageError } from '../../src/util/errors.js';
+
+const asRoot = process.getuid?.() === 0;
+const NOBODY = 65534;
+if (!asRoot) console.log('rundir: the other-owner cases are SKIPPED: they chown to uid 65534, which needs root');
+
+let base: string;
+beforeAll(() => {
+  base = mkdtempSync(join('/dev/shm', 'secbuild-unit-rundir-'));
+});
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+let n = 0;
+/** A fresh directory under the tmpfs test base, with the given mode. */
+function dir(mode = 0o700, parent = base): string {
+  const path = join(parent, `d${n++}`);
+  mkdirSync(path);
+  chmodSync(path, mode);
+  return path;
+}
+
+const secret = (id: string, text: string): FileContent => ({ id, value: Buffer.from(text) });
+
+/** A pid that no process has: a child that has exited and been reaped. */
+function deadPid(): number {
+  for (;;) {
+    const { pid } = spawnSync('true');
+    try {
+      process.kill(pid!, 0);
+    } catch {
+      return pid!;
+    }
+  }
+}
+
+describe('the secret root', () => {
+  test.each<[string, () => string, RegExp]>([
+    ['a symlink to a private directory', () => {
+      const link = join(base, `link${n++}`);
+      symlinkSync(dir(0o700), link);
+      return link;
+    }, /is a symbolic link; give its real path with --tmpdir/],
+    ['world-writable without the sticky bit', () => dir(0o777), /is writable by other users and has no sticky bit/],
+    ['group-writable without the sticky bit', () => dir(0o770), /is writable by other users and has no sticky bit/],
+    ['a regular file', () => {
+      const file = join(base, `file${n++}`);
+      writeFileSync(file, '');
+      return file;
+    }, /is not a directory/],
+    ['missing', () => join(base, 'no-such-dir'), /cannot be used \(ENOENT\); create it or choose another with --tmpdir/],
+  ])('refused: %s', (_name, make, message) => {
+    const root = make();
+    expect(() => checkRoot(root)).toThrow(message);
+    expect(() => chooseRoot({ tmpdir: root, env: {}, requireTmpfs: false })).toThrow(UsageError);
+  });
+
+  test.skipIf(!asRoot)('refused: owned by another user (uid 65534)', () => {
+    const root = dir(0o700);
+    chownSync(root, NOBODY, NOBODY);
+    expect(() => checkRoot(root)).toThrow(/belongs to another user \(uid 65534\); choose a directory of your own with --tmpdir/);
+    expect(() => chooseRoot({ tmpdir: root, env: {}, requireTmpfs: false })).toThrow(UsageError);
+  });
+
+  test.each<[string, number]>([
+    ['private (0700)', 0o700],
+    ['world-writable with the sticky bit, like /tmp (1777)', 0o1777],
+    ['read-only for others (0755)', 0o755],
+  ])('accepted: %s', (_name, mode) => {
+    const root = dir(mode);
+    expect(() => checkRoot(root)).not.toThrow();
+    expect(chooseRoot({ tmpdir: root, env: {}, requireTmpfs: true })).toEqual({ root, memoryBacked: true, why: '--tmpdir (tmpfs)' });
+  });
+
+  test('SECBUILD_TMPDIR is used when there is no --tmpdir, and says so', () => {
+    const root = dir(0o700);
+    expect(chooseRoot({ env: { SECBUILD_TMPDIR: root }, requireTmpfs: false })).toEqual({ root, memoryBacked: true, why: 'SECBUILD_TMPDIR (tmpfs)' });
+  });
+
+  describe('--require-tmpfs', () => {
+    // The OS temp dir is on disk here (ext4); where it is a tmpfs the case cannot be made.
+    const disk = isMemoryBacked(tmpdir()) ? undefined : tmpdir();
+    if (!disk) console.log(`rundir: the --require-tmpfs refusal is SKIPPED: ${tmpdir()} is memory-backed here`);
+    let root: string;
+    beforeAll(() => {
+      if (disk) root = mkdtempSync(join(disk, 'secbuild-unit-disk-'));
+    });
+    afterAll(() => {
+      if (root) rmSync(root, { recursive: true, force: true });
+    });
+
+    test.skipIf(!disk)('a root that is not tmpfs is refused with the fix', () => {
+      expect(() => chooseRoot({ tmpdir: root, env: {}, requireTmpfs: true })).toThrow(
+        new RegExp(`^--require-tmpfs: ${root} is not a memory-backed file system \\(tmpfs\\); point --tmpdir or SECBUILD_TMPDIR at a tmpfs such as /dev/shm\\.$`),
+      );
+    });
+
+    test.skipIf(!disk)('without it, the same root is accepted and marked as not memory-backed', () => {
+      expect(chooseRoot({ tmpdir: root, env: {}, requireTmpfs: false })).toEqual({ root, memoryBacked: false, why: '--tmpdir (not tmpfs)' });
+    });
+  });
+});
+
+describe('RunDir', () => {
+  test('is created as <root>/secbuild-<pid>-XXXXXX, a directory of ours with mode 0700', () => {
+    const root = dir(0o1777);
+    const run = RunDir.create(root);
+    try {
+      expect(run.path).toMatch(new RegExp(`^${root}/secbuild-${process.pid}-[A-Za-z0-9]{6}$`));
+      const st = lstatSync(run.path);
+      expect(st.isDirectory()).toBe(true);
+      expect(st.mode & 0o7777).toBe(0o700);
+      expect(st.uid).toBe(process.getuid!());
+    } finally {
+      run.remove();
+    }
+  });
+
+  test('each secret gets its own file, NN-id, mode 0600, byte-exact', () => {
+    const run = RunDir.create(dir());
+    try {
+      const binary = Buffer.from([0x00, 0xff, 0x0a, 0x0d, 0x80]);
+      const files = run.writeAll([secret('tok', 'value one'), { id: 'bin', value: binary }, secret('odd id/..', 'x'), secret('empty', '')]);
+      expect(files).toEqual([
+        { id: 'tok', path: join(run.path, '00-tok') },
+        { id: 'bin', path: join(run.path, '01-bin') },
+        { id: 'odd id/..', path: join(run.path, '02-odd_id_..') },
+        { id: 'empty', path: join(run.path, '03-empty') },
+      ]);
+      for (const f of files) expect(statSync(f.path).mode & 0o7777).toBe(0o600);
+      expect(readFileSync(files[0]!.path, 'utf8')).toBe('value one');
+      expect(readFileSync(files[1]!.path).equals(binary)).toBe(true);
+      expect(readFileSync(files[3]!.path).length).toBe(0);
+    } finally {
+      run.remove();
+    }
+  });
+
+  test.each<[string, number, string]>([
+    ['tok', 0, '00-tok'],
+    ['tok', 7, '07-tok'],
+    ['tok', 123, '123-tok'],
+    ['a b,c"d', 1, '01-a_b_c_d'],
+    ['../../etc/passwd', 2, '02-.._.._etc_passwd'],
+    ['ünï', 3, '03-_n_'],
+  ])('secretFileName(%j, %i) is %j: no separator or unusual byte reaches the path', (id, index, name) => {
+    expect(secretFileName(id, index)).toBe(name);
+  });
+
+  test('exclusive creation: a second file with the same name is refused and the first is left as it was', () => {
+    const run = RunDir.create(dir());
+    try {
+      const [first] = run.writeAll([secret('tok', 'first')]);
+      expect(() => run.writeAll([secret('tok', 'second')])).toThrow(/EEXIST/);
+      expect(readFileSync(first!.path, 'utf8')).toBe('first');
+    } finally {
+      run.remove();
+    }
+  });
+
+  test.each<[string, boolean]>([
+    ['an existing file', true],
+    ['a path that does not exist yet', false],
+  ])('a symlink planted at the file\'s path, pointing at %s, is not followed', (_name, targetExists) => {
+    const outside = dir();
+    const victim = join(outside, 'victim');
+    if (targetExists) writeFileSync(victim, 'untouched');
+    const run = RunDir.create(dir());
+    try {
+      symlinkSync(victim, join(run.path, secretFileName('tok', 0)));
+      expect(() => run.writeAll([secret('tok', 'secret bytes')])).toThrow(/EEXIST|ELOOP/);
+      if (targetExists) expect(readFileSync(victim, 'utf8')).toBe('untouched');
+      else expect(() => lstatSync(victim)).toThrow(/ENOENT/);
+    } finally {
+      run.remove();
+    }
+    if (targetExists) expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+
+  test('remove() writes zeros over every file before unlinking it (seen through a hard link and an open fd)', () => {
+    const root = dir();
+    const run = RunDir.create(root);
+    const [file] = run.writeAll([secret('tok', 'secret value to be zeroed')]);
+    const link = join(root, 'hard-link');
+    linkSync(file!.path, link);
+    const fd = openSync(file!.path, 'r');
+    try {
+      run.remove();
+      expect(() => lstatSync(run.path)).toThrow(/ENOENT/);
+      expect(readFileSync(link)).toEqual(Buffer.alloc('secret value to be zeroed'.length));
+      const viaFd = Buffer.alloc(64);
+      const got = readSync(fd, viaFd, 0, viaFd.length, 0);
+      expect(viaFd.subarray(0, got)).toEqual(Buffer.alloc('secret value to be zeroed'.length));
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  test('remove() is synchronous and idempotent, and removes whatever else is inside without following symlinks', () => {
+    const outside = dir();
+    const victim = join(outside, 'victim');
+    writeFileSync(victim, 'untouched');
+    const run = RunDir.create(dir());
+    run.writeAll([secret('tok', 'v')]);
+    symlinkSync(victim, join(run.path, 'planted-link'));
+    mkdirSync(join(run.path, 'planted-dir'));
+    writeFileSync(join(run.path, 'planted-dir', 'f'), 'x');
+    expect(run.remove()).toBeUndefined();
+    expect(() => lstatSync(run.path)).toThrow(/ENOENT/);
+    expect(() => run.remove()).not.toThrow();
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+  });
+});
+
+describe('sweepStale', () => {
+  let live: ReturnType<typeof spawn>;
+  let dead: number;
+  beforeAll(() => {
+    live = spawn('sleep', ['60'], { stdio: 'ignore' });
+    dead = deadPid();
+  });
+  afterAll(() => {
+    live.kill();
+  });
+
+  type Make = (root: string, name: string) => void;
+  const privateDir: Make = (root, name) => {
+    mkdirSync(join(root, name), { mode: 0o700 });
+    writeFileSync(join(root, name, '00-tok'), 'left behind');
+  };
+  const notOurs: Make = (root, name) => {
+    privateDir(root, name);
+    chownSync(join(root, name), NOBODY, NOBODY);
+  };
+  const file: Make = (root, name) => writeFileSync(join(root, name), 'a file');
+  const linkToDir: Make = (root, name) => symlinkSync(dir(), join(root, name));
+
+  test.each<[string, (pids: { dead: number; live: number }) => string, Make, boolean]>([
+    ['ours, of a dead pid', ({ dead }) => `secbuild-${dead}-AbC123`, privateDir, true],
+    ['ours, of a live pid', ({ live }) => `secbuild-${live}-AbC123`, privateDir, false],
+    ['ours, of this very process', () => `secbuild-${process.pid}-AbC123`, privateDir, false],
+    ['a suffix of 5 characters', ({ dead }) => `secbuild-${dead}-AbC12`, privateDir, false],
+    ['a suffix of 7 characters', ({ dead }) => `secbuild-${dead}-AbC1234`, privateDir, false],
+    ['a suffix with a dot', ({ dead }) => `secbuild-${dead}-AbC.23`, privateDir, false],
+    ['a name with a tail', ({ dead }) => `secbuild-${dead}-AbC123.bak`, privateDir, false],
+    ['no pid', () => 'secbuild-x-AbC123', privateDir, false],
+    ['another prefix', ({ dead }) => `secbuilder-${dead}-AbC123`, privateDir, false],
+    ['secbuild\'s test sandboxes', () => 'secbuild-e2e-AbC123', privateDir, false],
+    ['a regular file with the name', ({ dead }) => `secbuild-${dead}-AbC123`, file, false],
+    ['a symlink to a directory with the name', ({ dead }) => `secbuild-${dead}-AbC123`, linkToDir, false],
+  ])('%s: removed=%s', (_name, name, make, removed) => {
+    const root = dir();
+    const entry = name({ dead, live: live.pid! });
+    make(root, entry);
+    expect(sweepStale(root)).toEqual(removed ? [entry] : []);
+    if (removed) expect(() => lstatSync(join(root, entry))).toThrow(/ENOENT/);
+    else expect(lstatSync(join(root, entry))).toBeDefined();
+  });
+
+  test.skipIf(!asRoot)('another user\'s run directory of a dead pid is left alone', () => {
+    const root = dir();
+    const entry = `secbuild-${dead}-NoB0dy`;
+    notOurs(root, entry);
+    expect(sweepStale(root)).toEqual([]);
+    expect(readFileSync(join(root, entry, '00-tok'), 'utf8')).toBe('left behind');
+  });
+
+  test('what it removes is zeroed first, like a run\'s own removal', () => {
+    const root = dir();
+    const entry = `secbuild-${dead}-ZeR0ed`;
+    privateDir(root, entry);
+    const link = join(root, 'hard-link');
+    linkSync(join(root, entry, '00-tok'), link);
+    expect(sweepStale(root)).toEqual([entry]);
+    expect(readFileSync(link)).toEqual(Buffer.alloc('left behind'.length));
+  });
+
+  test('a root that cannot be read sweeps nothing and does not throw', () => {
+    expect(sweepStale(join(base, 'no-such-root'))).toEqual([]);
+  });
+});
