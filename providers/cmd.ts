@@ -93,7 +93,8 @@ export const cmdProvider = {
     if (result.exitCode !== 0) {
       const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
       const err = tail(result.stderr);
-      throw new ProviderError(`command "${file}" ${how}${err ? `; its stderr:\n${err}` : ''}`);
+      // Its stdout goes along (never shown): a command that echoes its value to stderr gets it masked there.
+      throw new ProviderError(`command "${file}" ${how}${err ? `; its stderr:\n${err}` : ''}`, { output: result.stdout });
     }
     return stripTrailingNewlines(result.stdout);
   },

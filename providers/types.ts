@@ -39,6 +39,16 @@ export class MissingSecret extends Error {
 }
 
 /** The provider could not produce a value for another reason. */
+/**
+ * The provider could not produce a value for another reason. `output` is what
+ * it produced before failing (a command's stdout): never shown, only used to
+ * mask the message — a failing command may echo its own value to stderr.
+ */
 export class ProviderError extends Error {
   override name = 'ProviderError';
+  readonly output: Buffer | undefined;
+  constructor(message: string, options: { output?: Buffer } = {}) {
+    super(message);
+    this.output = options.output;
+  }
 }

@@ -20,7 +20,7 @@ export interface CheckOptions extends PreflightInput {
   /** The build context directory; without it only sources named in COPY/ADD are checked. */
   context?: string;
   /** Declared secret ids (the build's `provided`/`optional` sets); without them the secret-id rules do not run. */
-  secrets?: { provided: ReadonlySet<string>; optional: ReadonlySet<string> };
+  secrets?: { provided: ReadonlySet<string>; optional: ReadonlySet<string>; inputs?: ReadonlySet<string> };
   /** Run only the error-level rules. */
   errorsOnly?: boolean;
   /** Show file paths relative to this directory when they are inside it (else absolute, as given). */
@@ -33,7 +33,7 @@ export async function checkDockerfile(opts: CheckOptions): Promise<CheckResult> 
   const drafts: Draft[] = [];
 
   if (opts.secrets) {
-    for (const f of secretIdFindings(model.mounts, opts.path, opts.secrets.provided, opts.secrets.optional, opts.target)) {
+    for (const f of secretIdFindings(model.mounts, opts.path, opts.secrets.provided, opts.secrets.optional, opts.target, opts.secrets.inputs)) {
       if (opts.errorsOnly && f.level !== 'error') continue;
       drafts.push({ rule: f.rule, line: f.line ?? null, at: f.line === undefined ? null : startOf(model, f.line), message: f.explanation, fix: f.fix });
     }

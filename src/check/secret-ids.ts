@@ -25,11 +25,22 @@ export interface SecretIdFinding extends Finding {
 }
 
 /** The preflight's findings as the build prints them (`buildTarget` only names the target in warnings). */
-export function checkSecretIds(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string): Finding[] {
-  return secretIdFindings(mounts, path, provided, optional, buildTarget).map(({ level, message }) => ({ level, message }));
+export function checkSecretIds(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string, inputs?: ReadonlySet<string>): Finding[] {
+  return secretIdFindings(mounts, path, provided, optional, buildTarget, inputs).map(({ level, message }) => ({ level, message }));
 }
 
-export function secretIdFindings(mounts: SecretMount[], path: string, provided: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string): SecretIdFinding[] {
+/**
+ * `provided`: the ids handed to docker; `inputs`: declared secrets that only
+ * feed a template or netrc/npmrc file (secbuild.yml, no `mount: true`) — one
+ * that a RUN mounts is handed to docker too (mountedInputs), and one that no
+ * RUN mounts is not "unused".
+ */
+export function mountedInputs(mounts: readonly SecretMount[], inputs: ReadonlySet<string>): Set<string> {
+  return new Set(mounts.filter((m) => inputs.has(m.id)).map((m) => m.id));
+}
+
+export function secretIdFindings(mounts: SecretMount[], path: string, providedIds: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string, inputs: ReadonlySet<string> = new Set()): SecretIdFinding[] {
+  const provided = new Set([...providedIds, ...mountedInputs(mounts, inputs)]);
   const findings: SecretIdFinding[] = [];
   const seen = new Set<string>();
   for (const m of mounts) {

@@ -15,7 +15,7 @@
  */
 import { interrupt } from '../run/exec.js';
 import { exitCodeOf, isInternal, SecbuildError, signalExitCode } from '../util/errors.js';
-import { endGroup } from '../util/log.js';
+import { endGroup, masked } from '../util/log.js';
 
 const HANDLED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
@@ -24,7 +24,7 @@ export function outcome(err: unknown): number {
   endGroup();
   const debug = process.env.SECBUILD_DEBUG === '1';
   if (err instanceof SecbuildError) {
-    if (!err.reported) process.stderr.write(`secbuild: ${err.message}\n`);
+    if (!err.reported) process.stderr.write(masked(`secbuild: ${err.message}\n`));
     if (debug && err.cause) console.error(err.cause);
   } else if (isInternal(err)) {
     const e = err as Error;

@@ -12,6 +12,8 @@ import { carries } from '../secrets/forms.js';
 import type { Secret } from '../secrets/secret.js';
 
 export interface BuildArg {
+  /** `--build-arg` (the default) or `--label`: both are recorded in the image. */
+  flag?: '--build-arg' | '--label';
   name: string;
   /** The value docker would record: inline, or from secbuild's environment for a bare NAME. */
   value: string | undefined;
@@ -24,6 +26,19 @@ export function parseBuildArgFlags(values: readonly string[], env: NodeJS.Proces
     const eq = a.indexOf('=');
     return eq === -1 ? { name: a, value: env[a], fromEnv: true } : { name: a.slice(0, eq), value: a.slice(eq + 1), fromEnv: false };
   });
+}
+
+/** `--label K=V` / `--label=K=V` among docker's arguments (a label is recorded in the image config). */
+export function parseLabelFlags(dockerArgs: readonly string[]): BuildArg[] {
+  const out: BuildArg[] = [];
+  for (let i = 0; i < dockerArgs.length; i++) {
+    const a = dockerArgs[i]!;
+    const value = a === '--label' ? dockerArgs[++i] : a.startsWith('--label=') ? a.slice('--label='.length) : undefined;
+    if (value === undefined) continue;
+    const eq = value.indexOf('=');
+    out.push({ flag: '--label', name: eq < 0 ? value : value.slice(0, eq), value: eq < 0 ? '' : value.slice(eq + 1), fromEnv: false });
+  }
+  return out;
 }
 
 /**
@@ -51,27 +66,29 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
   const allowedEnvNames: string[] = [];
   const refused: string[] = [];
   for (const a of args) {
+    const flag = a.flag ?? '--build-arg';
     const carried = a.value === undefined ? undefined : carriedSecret(a.value, secrets);
     if (carried) {
+      const recorded = flag === '--label' ? 'labels are recorded in the image config' : 'build-args are recorded in the image history and the build cache';
       if (allowed.has(a.name)) {
-        warnings.push(`--build-arg ${a.name} carries secret "${carried.id}" and is let through by --allow-secret-build-arg: its value will be in the image history and the build cache.`);
+        warnings.push(`${flag} ${a.name} carries secret "${carried.id}" and is let through by --allow-secret-build-arg: its value will be in the image (${recorded}).`);
         if (a.fromEnv) allowedEnvNames.push(a.name);
       } else {
         refused.push(
-          `--build-arg ${a.name} carries secret "${carried.id}" (${carried.source}); build-args are recorded in the image history and the build cache. ` +
+          `${flag} ${a.name} carries secret "${carried.id}" (${carried.source}); ${recorded}. ` +
             `Mount it instead: --secret id=${carried.id},from=${carried.source} and in the Dockerfile RUN --mount=type=secret,id=${carried.id} … $(cat /run/secrets/${carried.id}); ` +
             `to pass it anyway, add --allow-secret-build-arg ${a.name}.`,
         );
       }
       continue;
     }
-    if (looksLikeSecretName(a.name)) {
+    if (flag === '--build-arg' && looksLikeSecretName(a.name)) {
       warnings.push(`--build-arg ${a.name} looks like a credential; build-args are recorded in the image history. Pass secrets with --secret and RUN --mount=type=secret.`);
     }
   }
   if (provenanceMax) {
     for (const a of args) {
-      if (looksLikeSecretName(a.name)) warnings.push(`provenance mode=max records build-arg values in the attestation, including --build-arg ${a.name}.`);
+      if ((a.flag ?? '--build-arg') === '--build-arg' && looksLikeSecretName(a.name)) warnings.push(`provenance mode=max records build-arg values in the attestation, including --build-arg ${a.name}.`);
     }
   }
   if (refused.length > 0) throw new LeakError(refused.join('\n'));

@@ -6,7 +6,7 @@
 import type { BuildArgs } from '../args/build.js';
 import { dockerBuildArgv, shellQuote } from '../engines/docker/argv.js';
 import { detectEngine, findDocker } from '../engines/docker/detect.js';
-import { parseBuildArgFlags, wantsProvenanceMax } from '../guards/build-args.js';
+import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
 import { runPreflight } from './preflight.js';
@@ -24,14 +24,14 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     specs: plan.specs,
     docker,
     async preflight() {
-      const { checked, findings } = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
-      return { checked, findings };
+      const { checked, findings, mount } = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      return { checked, findings, mount };
     },
     async detect(report) {
       const engine = await detectEngine(docker, plan.childEnv);
       report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
     },
-    buildArgs: () => [{ args: parseBuildArgFlags(args.buildArgs, env) }],
+    buildArgs: () => [{ args: [...parseBuildArgFlags(args.buildArgs, env), ...parseLabelFlags(args.dockerArgs)] }],
     provenanceMax: wantsProvenanceMax(args.dockerArgs),
     plainProgress() {
       // On a terminal docker draws its own progress; through the redactor it must print plain lines.

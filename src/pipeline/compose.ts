@@ -52,9 +52,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     warn(`secret${many ? 's' : ''} ${secrets.ungranted.map((s) => `"${s}"`).join(', ')} ${many ? 'are' : 'is'} provided but no service grants ${many ? 'them' : 'it'} under build.secrets; not handed to docker.`);
   }
   checkSecretVariables(project, builds, sensitive);
-  for (const [k, v] of args.cliBuildArgs) {
-    if (v === null && sensitive.has(k)) throw new UsageError(`--build-arg ${k} takes its value from $${k}, which secbuild reads a secret from; a build-arg is recorded in the image. Mount it as a secret instead.`);
-  }
+  // A bare --build-arg VAR reads $VAR (a secret's source, perhaps): the guard sees the value and refuses it (exit 4).
+  const fromEnv = new Set(args.cliBuildArgs.filter(([, v]) => v === null).map(([k]) => k));
 
   const argsOf = (b: ServiceBuild) => effectiveArgs(b, args.cliBuildArgs, project.env);
   const pathsOf = (files: readonly SecretFile[]) => new Map(files.map((f) => [f.id, f.path]));
@@ -79,7 +78,14 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       const engine = await detectEngine(docker, childEnv);
       Object.assign(report.engine, { clientVersion: engine.clientVersion, buildkit: engine.buildkit });
     },
-    buildArgs: () => builds.map((b) => ({ scope: `service "${b.service}"`, args: argsOf(b).map(([name, value]) => ({ name, value, fromEnv: false })) })),
+    buildArgs: () =>
+      builds.map((b) => ({
+        scope: `service "${b.service}"`,
+        args: [
+          ...argsOf(b).map(([name, value]) => ({ name, value, fromEnv: fromEnv.has(name) })),
+          ...[...b.labels].map(([name, value]) => ({ flag: '--label' as const, name, value, fromEnv: false })),
+        ],
+      })),
     provenanceMax: wantsProvenanceMax(args.buildArgs),
     plainProgress() {
       // On a terminal docker draws its own progress; through the redactor it must print plain lines.

@@ -8,7 +8,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
 import { readCache, writeCache } from '../util/cache.js';
-import { checkSecretIds, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
+import { checkSecretIds, mountedInputs, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import type { SecretSpec } from '../secrets/spec.js';
@@ -94,6 +94,8 @@ function unusedConfigBesideContext(args: BuildArgs, cwd: string, configPath: str
 export interface PreflightResult {
   checked: boolean;
   mountedIds: string[];
+  /** Declared template inputs that a reached RUN mounts: handed to docker too. */
+  mount: string[];
   /** Warnings that did not stop the build (errors are thrown). */
   findings: Finding[];
 }
@@ -102,7 +104,7 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
   const where = dockerfileFor(args, cwd);
   if (!where.path) {
     info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
-    return { checked: false, mountedIds: [], findings: [] };
+    return { checked: false, mountedIds: [], mount: [], findings: [] };
   }
   let text: string;
   try {
@@ -118,8 +120,9 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
   const { mounts, notes } = await cachedMounts(input, env);
   for (const n of notes) info(n);
   const provided = new Set(specs.filter((s) => s.mount).map((s) => s.id));
+  const inputs = new Set(specs.filter((s) => !s.mount).map((s) => s.id));
   const optional = new Set(specs.filter((s) => s.mount && s.optional).map((s) => s.id));
-  const findings = checkSecretIds(mounts, where.path, provided, optional, args.target);
+  const findings = checkSecretIds(mounts, where.path, provided, optional, args.target, inputs);
   const errors = findings.filter((f) => f.level === 'error');
   for (const f of findings) if (f.level === 'warning') warn(f.message);
   if (errors.length > 0) {
@@ -135,5 +138,5 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
     if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
   }
-  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], findings };
+  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], mount: [...mountedInputs(mounts, inputs)], findings };
 }

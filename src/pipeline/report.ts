@@ -3,9 +3,11 @@
  * that gets that far. Built from ids, sources, lengths, paths and counts —
  * never from a value. Field reference: README "Report".
  */
-import { writeFileSync } from 'node:fs';
-import { DockerExit, exitCodeOf, SecbuildError } from '../util/errors.js';
+import { accessSync, chmodSync, constants, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DockerExit, exitCodeOf, SecbuildError, UsageError } from '../util/errors.js';
 import type { Secret } from '../secrets/secret.js';
+import { masked, warn } from '../util/log.js';
 import { phases } from '../util/timing.js';
 import type { VerifyResult } from '../verify/scan.js';
 
@@ -51,25 +53,58 @@ export function reportSecrets(report: Report, values: readonly Secret[], mounted
   }
 }
 
+/** Written 0600 (it names the secrets and their sources), through the output filter like every other text. */
 export function writeReport(path: string, report: Report): void {
   report.timings = phases();
-  writeFileSync(path, `${JSON.stringify(report, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(path, masked(`${JSON.stringify(report, null, 2)}\n`), { mode: 0o600 });
+  chmodSync(path, 0o600);
+}
+
+/** Refuses a --report path that cannot be written, before anything runs. */
+export function checkReportPath(path: string): void {
+  const dir = dirname(resolve(path));
+  try {
+    if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
+    accessSync(dir, constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`--report ${path}: the directory ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path in a writable directory.`);
+  }
 }
 
 /**
  * Runs a command with a report: its exit code (from the exit map) and
  * secbuild's error message are recorded, and the file is written on every
- * exit path.
+ * exit path — also when a signal ends secbuild before docker runs (the exit
+ * hook). A report that cannot be written is a warning: the run's own outcome
+ * stands.
  */
 export async function withReport(report: Report, file: string | undefined, run: (report: Report) => Promise<void>): Promise<void> {
+  if (!file) return run(report);
+  checkReportPath(file);
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
+    try {
+      writeReport(file, report);
+    } catch (err) {
+      warn(`--report ${file} could not be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); the run's outcome is unchanged.`);
+    }
+  };
+  const onExit = (code: number) => {
+    report.exitCode ??= code;
+    write();
+  };
+  process.on('exit', onExit);
   try {
     await run(report);
     report.exitCode = exitCodeOf(undefined);
   } catch (err) {
     report.exitCode = exitCodeOf(err);
-    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? err.message : undefined;
+    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? masked(err.message) : undefined;
     throw err;
   } finally {
-    if (file) writeReport(file, report);
+    process.off('exit', onExit);
+    write();
   }
 }

@@ -18,14 +18,15 @@ import { withVars, type ChildEnv } from '../run/env.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
 import { tooShortToMask } from '../secrets/forms.js';
-import { resolveSpecs, type Resolution } from '../secrets/resolve.js';
+import type { Resolution } from '../secrets/resolve.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { DockerExit } from '../util/errors.js';
-import { endGroup, info, openGroup, warn } from '../util/log.js';
+import { endGroup, info, masked, openGroup, warn } from '../util/log.js';
 import { mark } from '../util/timing.js';
 import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
+import { resolveMasked } from './resolve-step.js';
 
 export interface RunContext {
   files: readonly SecretFile[];
@@ -45,8 +46,12 @@ export interface Job {
   readonly specs: readonly SecretSpec[];
   /** The docker binary every run uses. */
   readonly docker: string;
-  /** Checks the Dockerfile(s) against the secrets; throws on an error, returns what goes into the report. */
-  preflight(): Promise<Report['preflight']>;
+  /**
+   * Checks the Dockerfile(s) against the secrets; throws on an error. Returns
+   * what goes into the report, and the template inputs a RUN mounts under
+   * their own id (`mount`): those are handed to docker as well.
+   */
+  preflight(): Promise<Report['preflight'] & { mount?: string[] }>;
   /** Engine detection, run while secrets resolve; fills `report.engine`. */
   detect(report: Report): Promise<void>;
   /** What docker will record as build-args, per build (`scope` prefixes the warnings). */
@@ -73,10 +78,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const { options } = job;
   const root = chooseRoot({ tmpdir: options.tmpdir, env, requireTmpfs: options.requireTmpfs });
   mark('root');
-  report.preflight = await job.preflight();
+  const { checked, findings, mount = [] } = await job.preflight();
+  report.preflight = { checked, findings };
   mark('preflight');
 
-  const [resolution] = await Promise.all([resolveSpecs(job.specs, { env, childEnv: job.childEnv }), job.detect(report)]);
+  const specs = job.specs.map((s) => (!s.mount && mount.includes(s.id) ? { ...s, mount: true } : s));
+  const [resolution] = await Promise.all([resolveMasked(specs, { env, childEnv: job.childEnv }), job.detect(report)]);
   mark('resolve');
   report.skipped = resolution.skipped;
   const { masking, patterns } = prepareOutput(resolution, root, options, gha);
@@ -100,7 +107,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   endGroup();
   if (options.dryRun) {
     const { dir, files } = plannedFiles(root.root, resolution.secrets);
-    process.stdout.write(`${job.dryRun(files, dir).join('\n')}\n`);
+    process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
     return;
   }

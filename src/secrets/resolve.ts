@@ -25,6 +25,8 @@ export interface Resolution {
   skipped: SkippedSecret[];
   /** Every value resolved, template inputs included (for masking and leak checks later). */
   values: Secret[];
+  /** What failing providers printed before they failed (never shown; masked in their messages). */
+  failedOutputs: Buffer[];
   /** Filled instead of throwing when resolveSpecs is called with keepGoing. */
   failures: SecretFailure[];
 }
@@ -56,15 +58,15 @@ export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
   return vars;
 }
 
-type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string };
+type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string; output?: Buffer };
 
 function refKey(ref: Ref): string {
   return `${ref.scheme}\0${ref.key}\0${ref.baseDir}`;
 }
 
-function reasonOf(err: unknown): { missing: boolean; reason: string } {
+function reasonOf(err: unknown): { missing: boolean; reason: string; output?: Buffer } {
   if (err instanceof MissingSecret) return { missing: true, reason: `${err.message}.` };
-  if (err instanceof ProviderError) return { missing: false, reason: `${err.message}.`.replace(/\.\.$/, '.') };
+  if (err instanceof ProviderError) return { missing: false, reason: `${err.message}.`.replace(/\.\.$/, '.'), output: err.output };
   return { missing: false, reason: `the provider failed unexpectedly (${(err as Error)?.name ?? 'error'}); rerun with SECBUILD_DEBUG=1 for details.` };
 }
 
@@ -192,6 +194,7 @@ export async function resolveSpecs(
       failures.push({ id: s.id, source: s.source, reason: `the value is ${s.bytes} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret.` });
     }
   }
+  const failedOutputs = [...outcomes.values()].flatMap((o) => (!o.ok && o.output?.length ? [o.output] : []));
   if (failures.length > 0 && !opts.keepGoing) throw new ResolveError(failures);
-  return { secrets, skipped, values, failures };
+  return { secrets, skipped, values, failures, failedOutputs };
 }

@@ -1,12 +1,30 @@
 /**
- * Secbuild's own lines on stderr. Nothing here ever receives a secret value:
- * callers pass ids, references and paths. On GitHub Actions the lines are
- * grouped (`::group::secbuild` … `::endgroup::`, on stdout where the runner
- * reads workflow commands) until docker starts.
+ * Secbuild's own lines on stderr. Callers pass ids, references and paths, but
+ * a line can still carry foreign text (a provider's stderr, docker's words),
+ * so every line — and every error, report and --dry-run text, through
+ * `masked()` — passes the output filter: once secrets are resolved, the
+ * pipeline installs the redactor of their forms (`setOutputFilter`). On
+ * GitHub Actions the lines are grouped (`::group::secbuild` … `::endgroup::`,
+ * on stdout where the runner reads workflow commands) until docker starts.
  */
+type Filter = (text: string) => string;
+interface LogState {
+  open: boolean;
+  filter: Filter | undefined;
+}
 // Once per process, not per bundle (each cold bundle has its own copy of this module).
-const GROUP = Symbol.for('secbuild.log.group');
-const state: { open: boolean } = ((globalThis as { [GROUP]?: { open: boolean } })[GROUP] ??= { open: false });
+const STATE = Symbol.for('secbuild.log.state');
+const state: LogState = ((globalThis as { [STATE]?: LogState })[STATE] ??= { open: false, filter: undefined });
+
+/** Installs the redactor every line of secbuild's own output passes from now on. */
+export function setOutputFilter(filter: Filter): void {
+  state.filter = filter;
+}
+
+/** `text` with every known secret form replaced by `***` (as it is, before any secret resolved). */
+export function masked(text: string): string {
+  return state.filter ? state.filter(text) : text;
+}
 
 /** Opens a GitHub Actions log group for secbuild's own lines. */
 export function openGroup(): void {
@@ -22,7 +40,7 @@ export function endGroup(): void {
 }
 
 function line(text: string): void {
-  process.stderr.write(text);
+  process.stderr.write(masked(text));
 }
 
 export function info(text: string): void {

@@ -43,13 +43,14 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   const plan = await planSpecs(args, env, cwd);
   const provided = new Set(plan.specs.filter((s) => s.mount).map((s) => s.id));
   const optional = new Set(plan.specs.filter((s) => s.mount && s.optional).map((s) => s.id));
+  const inputs = new Set(plan.specs.filter((s) => !s.mount).map((s) => s.id));
   const { findings, notes } = await checkDockerfile({
     dockerfile,
     path,
     target: args.target,
     buildArgs: buildArgValues(args, env),
     context,
-    secrets: { provided, optional },
+    secrets: { provided, optional, inputs },
     cwd,
   });
 

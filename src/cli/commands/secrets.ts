@@ -6,7 +6,8 @@ import { ResolveError } from '../../util/errors.js';
 import type { SecretFlags } from '../../args/own.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { tooShortToMask } from '../../secrets/forms.js';
-import { resolveSpecs } from '../../secrets/resolve.js';
+import { resolveMasked } from '../../pipeline/resolve-step.js';
+import { masked } from '../../util/log.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -19,7 +20,7 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     process.stdout.write('no secrets declared (use --secret, --netrc, --npmrc or secbuild.yml)\n');
     return;
   }
-  const res = await resolveSpecs(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
+  const res = await resolveMasked(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
   const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'NOTE']];
   for (const spec of plan.specs) {
     const ok = res.secrets.find((s) => s.id === spec.id) ?? res.values.find((s) => s.id === spec.id);
@@ -32,7 +33,7 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', skipped.reason]);
     else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), note]);
   }
-  process.stdout.write(table(rows));
+  process.stdout.write(masked(table(rows)));
   if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);
   if (res.failures.length > 0) throw new ResolveError(res.failures, { reported: true });
 }

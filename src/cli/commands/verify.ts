@@ -6,10 +6,10 @@
  */
 import { findDocker } from '../../engines/docker/detect.js';
 import { LeakError, UsageError } from '../../util/errors.js';
-import { info, warn } from '../../util/log.js';
+import { info, warn, masked } from '../../util/log.js';
 import { patternsFor, tooShortToMask } from '../../secrets/forms.js';
 import { planSpecs } from '../../secrets/plan.js';
-import { resolveSpecs } from '../../secrets/resolve.js';
+import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { parseVerifyArgs, verifyHelp } from '../../args/verify.js';
 import { jsonReport, textReport } from '../../verify/format.js';
 import { sourcesOf, verifyImage } from '../../verify/scan.js';
@@ -24,7 +24,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
   const docker = findDocker(args.docker, env);
-  const resolution = await resolveSpecs(plan.specs, { env, childEnv: plan.childEnv });
+  const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
   for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided, so it is not searched for: ${s.reason}`);
   for (const s of resolution.values) {
     if (tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not searched for.`);
@@ -34,7 +34,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
     throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
   }
   const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, patterns, sources: sourcesOf(resolution.values) });
-  process.stdout.write(args.format === 'json' ? jsonReport(result) : textReport(result));
+  process.stdout.write(masked(args.format === 'json' ? jsonReport(result) : textReport(result)));
   if (!result.clean) throw new LeakError(`${args.image} holds secret values (listed above).`, { reported: true });
   if (result.unreadable.length > 0) throw new UsageError(`${args.image} could not be searched whole (listed above).`, { reported: true });
 }
