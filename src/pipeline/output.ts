@@ -12,23 +12,32 @@ import type { Resolution } from '../secrets/resolve.js';
 import { RUN_PREFIX, secretFileName, type RootChoice, type SecretFile } from '../run/rundir.js';
 import type { Secret } from '../secrets/secret.js';
 
-/** Masking is on when output goes to a log (not a terminal), or when forced. */
-export function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): boolean {
+/**
+ * Masking is on when output goes to a log (not a terminal), in CI even on a
+ * terminal (Buildkite, CircleCI, Jenkins with a pty, `docker run -t` jobs keep
+ * their logs; `ci-info` knows the CI systems, loaded only in that case), or
+ * when forced. On a person's terminal it is off, and one line says so.
+ */
+export async function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): Promise<boolean> {
   if (args.noMask) return false;
-  return args.mask || !(process.stdout.isTTY && process.stderr.isTTY);
+  if (args.mask || !(process.stdout.isTTY && process.stderr.isTTY)) return true;
+  const ci = (await import('ci-info')) as unknown as { default?: { isCI: boolean }; isCI?: boolean };
+  if (ci.default?.isCI ?? ci.isCI) return true;
+  info('masking is off: output goes to this terminal (--mask turns it on).');
+  return false;
 }
 
-export function prepareOutput(
+export async function prepareOutput(
   resolution: Resolution,
   root: RootChoice,
   args: Pick<BuildArgs, 'mask' | 'noMask'>,
   gha: boolean,
-): { masking: boolean; patterns: Pattern[] } {
+): Promise<{ masking: boolean; patterns: Pattern[] }> {
   for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
   if (!root.memoryBacked) {
     warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
   }
-  const masking = maskingWanted(args);
+  const masking = await maskingWanted(args);
   const patterns = masking || gha ? patternsFor(resolution.values) : [];
   // The runner hides these lines and masks the values in every later line of the job.
   if (gha) process.stdout.write(addMaskCommands(patterns));

@@ -86,7 +86,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const [resolution] = await Promise.all([resolveMasked(specs, { env, childEnv: job.childEnv }), job.detect(report)]);
   mark('resolve');
   report.skipped = resolution.skipped;
-  const { masking, patterns } = prepareOutput(resolution, root, options, gha);
+  const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
   reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
   report.masking.enabled = masking;
 
