@@ -95,3 +95,30 @@ describe('declared secrets that feed a template are mounted when a RUN mounts th
     expectNoSecret(r.stdout + r.stderr, [OTHER]);
   });
 });
+
+describe('compose: a bare --build-arg VAR whose variable is a secret source is a leak (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const proj = tree({
+    'compose.yaml': 'services:\n  api:\n    build:\n      context: ./api\n      secrets: [tok]\n',
+    'api/Dockerfile': 'FROM $BASE\nARG TOK_SRC\nRUN --mount=type=secret,id=tok true\n',
+  });
+  afterAll(() => {
+    proj.cleanup();
+    box.cleanup();
+  });
+  const flags = ['compose', 'build', '--secret', 'id=tok,from=env:TOK_SRC', '--build-arg', 'TOK_SRC', 'api'];
+
+  test('refused with exit 4 like a build, naming the service; --allow-secret-build-arg lets it through', async () => {
+    const refused = fake.record({ TOK_SRC: TOKEN, FAKE_COMPOSE_VERSION: 'none' });
+    const r = await runCli(flags, { env: refused.env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/--build-arg TOK_SRC carries secret "tok"/);
+    expectNoSecret(r.stderr, [TOKEN]);
+    expect(refused.runs()).toEqual([]);
+    const allowed = fake.record({ TOK_SRC: TOKEN, FAKE_COMPOSE_VERSION: 'none' });
+    const ok = await runCli([...flags, '--allow-secret-build-arg', 'TOK_SRC'], { env: allowed.env, cwd: proj.dir });
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(ok.stderr).toMatch(/warning: service "api": --build-arg TOK_SRC carries secret "tok" and is let through/);
+  });
+});
