@@ -226,3 +226,20 @@ describe('Search.redact', () => {
     expect(newSearch().redact(text)).toBe(shown);
   });
 });
+
+describe('a secret with " or \\ in a config key (leak-paths item 3)', () => {
+  test('the printed field path shows *** where the JSON-escaped value stood, never the value', async () => {
+    const QUOTED = 'q"uo\\te-s3cr3t';
+    const search = newSearch({ q: QUOTED });
+    const { archive } = await imageArchive({ layout: 'docker', layers: [{ entries: [{ name: 'x', data: 'x' }] }], config: { architecture: 'amd64', os: 'linux', config: { Labels: { [`k-${QUOTED}`]: 'v' } }, history: [{ created_by: 'ADD x /' }] } });
+    const { layout } = await scanArchive(chunks(archive, 65536), search);
+    const hits = describeHits(search, layout, new Map([['q', 'env:Q']]));
+    expect(hits.length).toBeGreaterThan(0);
+    for (const h of hits) {
+      const printed = JSON.stringify(h);
+      expect(printed.includes(JSON.stringify(QUOTED).slice(1, -1)), printed).toBe(false);
+      expect(h.where.includes(QUOTED)).toBe(false);
+      expect(h.where).toContain('***');
+    }
+  });
+});
