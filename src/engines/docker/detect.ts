@@ -6,7 +6,7 @@
  * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
  *
  * What detection learns is cached per binary, keyed by its real path, size and
- * mtime, in the cache (src/cache.ts), so a cached build does not
+ * mtime, in the cache (src/util/cache.ts), so a cached build does not
  * pay for two extra docker processes on every run.
  */
 import { realpathSync, statSync } from 'node:fs';
