@@ -21,7 +21,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { looksLikeRef, parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
 import { templateNames } from './render.js';
-import { checkId, checkScope, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
+import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
   path: string;
@@ -131,7 +131,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   list('netrc').forEach((e, i) => {
     const at = `netrc[${i}]`;
     for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id (unknown key)');
-    if (typeof e.machine !== 'string' || !e.machine || /[\s#]/.test(e.machine)) bad(`${at}.machine`, 'a host name');
+    if (typeof e.machine !== 'string' || !isMachineName(e.machine)) bad(`${at}.machine`, 'a host name (no spaces, "#", \'"\' or "\\")');
     const id = fileId(`${at}.id`, e.id, 'netrc');
     const entry: NetrcEntry = {
       machine: e.machine as string,

@@ -143,8 +143,16 @@ function cliField(flag: string, key: string, text: string, cwd: string, literalU
   fail(flag, `${key}= must be a reference such as env:TOKEN or the id of another secret; the value given is neither (not shown, as it may be the credential itself).`);
 }
 
+/**
+ * A .netrc `machine` value: one token that every reader takes as it is (no
+ * whitespace or control character, no `#`, `"` or `\`; see render.ts).
+ */
+export function isMachineName(host: string): boolean {
+  return /^[^\s\x00-\x1f\x7f#"\\]+$/.test(host);
+}
+
 function machineName(flag: string, host: string): string {
-  if (!host || /[\s#]/.test(host)) fail(flag, `machine="${host}" must be a host name without spaces.`);
+  if (!isMachineName(host)) fail(flag, `machine=${JSON.stringify(host)} must be a host name without spaces, "#", '"' or "\\".`);
   return host;
 }
 
@@ -165,7 +173,20 @@ export function parseNetrcFlag(value: string, cwd: string): { id: string; entry:
   };
 }
 
+/** Whitespace or a control character (C0, DEL, C1): nothing in an .npmrc key or a one-line field may hold one. */
+const CONTROL_OR_SPACE = /[\s\x00-\x1f\x7f-\x9f]/;
+
+/**
+ * The `.npmrc` key for a registry: `//host/path/`. The URL must be one line
+ * with no spaces: WHATWG URL parsing silently drops tabs and line breaks, but
+ * the registry is also written as the value of the `@scope:registry=` line,
+ * where a line break would start a line of the writer's choosing.
+ */
 export function registryKey(flag: string, registry: string): string {
+  if (CONTROL_OR_SPACE.test(registry)) {
+    // Not echoed: what follows a line break may be anything, a token included.
+    fail(flag, `the registry URL contains a line break, a space or another control character; write it on one line, such as registry=https://npm.example.com/.`);
+  }
   // A URL with userinfo (`https://user:TOKEN@host/`) is never echoed.
   const shown = registry.includes('@') ? 'the registry URL' : `registry="${registry}"`;
   let url: URL;
@@ -177,11 +198,19 @@ export function registryKey(flag: string, registry: string): string {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(flag, `${shown} must be an http(s) URL.`);
   if (url.username || url.password) fail(flag, `the registry URL for ${url.host} must not contain credentials; pass the token with token=.`);
   const path = url.pathname.endsWith('/') ? url.pathname : `${url.pathname}/`;
-  return `//${url.host}${path}`;
+  const key = `//${url.host}${path}`;
+  // npm's ini parser ends a key at "=" and cuts it at ";" or "#"; npm replaces
+  // "${VAR}" in keys with the environment (@npmcli/config lib/env-replace.js).
+  const bad = ['=', ';', '#', '\\', '"', '${'].find((c) => key.includes(c));
+  if (bad) fail(flag, `${shown} has "${bad}" in its host or path, which an .npmrc key cannot hold; use the registry's plain URL.`);
+  return key;
 }
 
 export function checkScope(flag: string, scope: string | undefined): string | undefined {
   if (scope === undefined) return undefined;
+  if (typeof scope === 'string' && CONTROL_OR_SPACE.test(scope)) {
+    fail(flag, `the scope contains a line break, a space or another control character; write it as scope=@my-org.`);
+  }
   if (!/^@[a-z0-9][a-z0-9._-]*$/i.test(scope)) fail(flag, `scope="${scope}" must look like @my-org.`);
   return scope;
 }

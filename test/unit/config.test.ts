@@ -117,6 +117,8 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['netrc unknown key', 'netrc: [{ machine: h, login: l, password: env:P, port: 1 }]\n', 'netrc[0].port', /one of machine, login, password, id/],
     ['netrc no machine', 'netrc: [{ login: l, password: env:P }]\n', 'netrc[0].machine', /a host name/],
     ['netrc machine with space', 'netrc: [{ machine: "a b", login: l, password: env:P }]\n', 'netrc[0].machine', /a host name/],
+    ['netrc machine with a line break', 'netrc: [{ machine: "h\\n  login x", login: l, password: env:P }]\n', 'netrc[0].machine', /a host name/],
+    ['netrc machine with a quote', 'netrc: [{ machine: \'"h"\', login: l, password: env:P }]\n', 'netrc[0].machine', /a host name \(no spaces/],
     ['netrc no login', 'netrc: [{ machine: h, password: env:P }]\n', 'netrc[0].login', /a string/],
     ['netrc login a number', 'netrc: [{ machine: h, login: 7, password: env:P }]\n', 'netrc[0].login', /a string/],
     ['netrc password undeclared', 'netrc: [{ machine: h, login: l, password: gh }]\n', 'netrc[0].password', /no secret "gh" is declared/],
@@ -142,5 +144,23 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     const err = configError('npmrc: [{ registry: "https://ci:S3CR3T@r.example/", token: env:T }]\n');
     expect(err.message).toContain('npmrc[0].registry');
     expect(err.message).not.toContain('S3CR3T');
+  });
+});
+
+describe('parseConfig: a line break cannot inject .npmrc lines (leak-paths item 6)', () => {
+  test.each<[string, string, string]>([
+    ['LF in the registry', 'npmrc: [{ registry: "https://r.example/\\nnode-options=--require /tmp/INJECTED.js", token: env:T, scope: "@acme" }]\n', 'npmrc[0].registry'],
+    ['CR in the registry', 'npmrc: [{ registry: "https://r.example/\\r//INJECTED/:_authToken=x", token: env:T }]\n', 'npmrc[0].registry'],
+    ['LF in the scope', 'npmrc: [{ registry: "https://r.example/", token: env:T, scope: "@acme\\nregistry=https://INJECTED/" }]\n', 'npmrc[0].scope'],
+  ])('%s is refused, naming the key path and echoing nothing', (_name, text, keyPath) => {
+    const err = configError(text);
+    expect(err.message).toContain(`${PATH} ${keyPath}`);
+    expect(err.message).toMatch(/contains a line break/);
+    expect(err.message).not.toContain('INJECTED');
+    expect(err.message).not.toMatch(/[\r\n]/);
+  });
+
+  test('a scope that is not a string is refused', () => {
+    expect(configError('npmrc: [{ registry: "https://r/", token: env:T, scope: 7 }]\n').message).toMatch(/npmrc\[0\]\.scope.*must look like @my-org/);
   });
 });

@@ -136,6 +136,9 @@ describe('parseNetrcFlag', () => {
     ['empty password', 'machine=h,login=l,password=', /needs password=/],
     ['machine with a space', 'machine=a b,login=l,password=env:P', /machine="a b" must be a host name/],
     ['machine with #', 'machine=a#b,login=l,password=env:P', /must be a host name/],
+    ['machine with a line break', '"machine=h\nmachine evil",login=l,password=env:P', /machine="h\\nmachine evil" must be a host name/],
+    ['machine starting with a quote', '"machine=""h""",login=l,password=env:P', /must be a host name without spaces, "#", '"' or "\\"/],
+    ['machine with a backslash', 'machine=a\\b,login=l,password=env:P', /must be a host name/],
     ['unknown key', 'machine=h,login=l,password=env:P,port=22', /unknown key "port"/],
     ['bad id', 'machine=h,login=l,password=env:P,id=.x', /secret id ".x"/],
     ['bad env name in password', 'machine=h,login=l,password=env:A-B', /"A-B" is not a valid environment variable name/],
@@ -212,5 +215,34 @@ describe('groupEntries', () => {
   test('npmrc kind and origin; nothing in, nothing out', () => {
     expect(groupEntries('npmrc', [{ id: 'npmrc', entry: 1 }])).toMatchObject([{ kind: 'npmrc', origin: '--npmrc', entries: [1] }]);
     expect(groupEntries('npmrc', [])).toEqual([]);
+  });
+});
+
+describe('parseNpmrcFlag: a line break cannot inject .npmrc lines (leak-paths item 6)', () => {
+  test.each<[string, string, RegExp]>([
+    ['LF in the registry', '"registry=https://r.example/\nnode-options=--require /tmp/INJECTED.js",token=env:T,scope=@acme', /the registry URL contains a line break/],
+    ['CR in the registry', '"registry=https://r.example/\rregistry=https://INJECTED.example/",token=env:T,scope=@acme', /the registry URL contains a line break/],
+    ['CRLF in the registry, no scope', '"registry=https://r.example/\r\n//INJECTED.example/:_authToken=x",token=env:T', /the registry URL contains a line break/],
+    ['a tab in the registry', '"registry=https://r.example/\tINJECTED",token=env:T', /the registry URL contains a line break, a space or another control character/],
+    ['NUL in the registry', '"registry=https://r.example/\0INJECTED",token=env:T', /control character/],
+    ['a space in the registry', 'registry=https://r.example/ INJECTED,token=env:T', /a space/],
+    ['LF in the scope', '"registry=https://r.example/",token=env:T,"scope=@acme\nregistry=https://INJECTED.example/"', /scope contains a line break/],
+    ['CR in the scope', 'registry=https://r.example/,token=env:T,"scope=@acme\r//INJECTED/:_authToken=x"', /scope contains a line break/],
+  ])('%s is refused, naming the field and echoing nothing', (_name, value, message) => {
+    const err = usageError(() => parseNpmrcFlag(value, cwd));
+    expect(err.message).toMatch(/^--npmrc: /);
+    expect(err.message).toMatch(message);
+    expect(err.message).not.toContain('INJECTED');
+    expect(err.message).not.toMatch(/[\r\n\t\0]/);
+  });
+
+  test.each([
+    ['";" in the host', 'registry=https://r;x.example/,token=env:T', '";"'],
+    ['"=" in the path', 'registry=https://r.example/a=b/,token=env:T', '"="'],
+    ['"${" in the host', 'registry=https://r${X}.example/,token=env:T', '"${"'],
+  ])('a registry whose .npmrc key npm would misread is refused: %s', (_name, value, char) => {
+    const err = usageError(() => parseNpmrcFlag(value, cwd));
+    expect(err.message).toContain(char);
+    expect(err.message).toMatch(/cannot hold/);
   });
 });
