@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import type { NetrcEntry, NpmrcEntry } from '../../src/secrets/spec.js';
 import { trimNewlines as dropTrailingNewline } from '../../src/secrets/forms.js';
-import { FieldError, renderNetrc, renderNpmrc, renderTemplate, templateNames, type FieldLookup } from '../../src/secrets/render.js';
+import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames, type FieldLookup } from '../../src/secrets/render.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const lit = (text: string) => ({ kind: 'literal', text }) as const;
@@ -72,10 +72,10 @@ describe('renderNpmrc', () => {
   ];
 
   test('byte-exact: scope line, //host/path/:_authToken=, trailing slash added', () => {
-    const out = renderNpmrc(entries, lookup({ token0: b('ghp_1\n'), token1: RAW, token2: b('npm_x') }));
+    const out = renderNpmrc(entries, lookup({ token0: b('ghp_1\n'), token1: Buffer.from('npm_ä+/=', 'utf8'), token2: b('npm_x') }));
     const want = Buffer.concat([
       b('@acme:registry=https://npm.pkg.github.com/\n//npm.pkg.github.com/:_authToken=ghp_1\n'),
-      b('//localhost:4873/sub/:_authToken='), RAW, b('\n'),
+      b('//localhost:4873/sub/:_authToken='), Buffer.from('npm_ä+/=', 'utf8'), b('\n'),
       b('//registry.npmjs.org/:_authToken=npm_x\n'),
     ]);
     expect(out.equals(want)).toBe(true);
@@ -91,8 +91,14 @@ describe('renderNpmrc', () => {
     ['a leading space', ' NPM3', /token starts or ends with whitespace/],
     ['a trailing tab', 'NPM4\t', /token starts or ends with whitespace/],
     ['nothing but a newline', '\n', /token is empty/],
+    ['an inner tab', 'ab\tNPM5', /token contains a control character/],
+    ['a NUL', 'ab\0NPM6', /token contains a control character/],
+    ['a leading byte-order mark', '\ufeffNPM7', /token starts or ends with whitespace/],
+    ['the word true', 'true', /one of the words true, false, null or undefined/],
+    ['the word null', 'null', /one of the words/],
+    ['the word undefined', 'undefined', /one of the words/],
   ])('a token with %s is refused, naming the field and not the value', (_name, value, message) => {
-    const err = fieldError(() => renderNpmrc(entries.slice(0, 1), lookup({ token0: b(value) })));
+    const err = fieldError(() => renderNpmrc(entries.slice(0, 1), lookup({ token0: Buffer.from(value, 'utf8') })));
     expect(err.message).toMatch(message);
     expect(err.message).not.toMatch(/NPM\d|ab/);
   });
@@ -135,7 +141,7 @@ describe('templates', () => {
   });
 
   test('templateNames: none in plain text', () => {
-    expect(templateNames('$HOME ${ \n $$ $').size).toBe(0);
+    expect(templateNames('$HOME $ {x} \n $$ $ $${').size).toBe(0);
   });
 });
 
@@ -156,5 +162,112 @@ describe('placeholder filters', () => {
   test('templateNames strips the filter and refuses an unknown one with its line', () => {
     expect([...templateNames('a\n${x|url}\n${y}').entries()]).toEqual([['x', 2], ['y', 3]]);
     expect(() => templateNames('a\nb ${x|base64}')).toThrow(/line 2: .*unknown filter "base64"; the filters are: url/);
+  });
+});
+
+describe('renderNpmrc: registry and scope are checked again at render time (leak-paths item 6)', () => {
+  test.each<[string, NpmrcEntry]>([
+    ['a registry with LF', { registry: 'https://r.example/\nnode-options=--require /tmp/INJECTED.js', token: lit('x'), scope: '@acme' }],
+    ['a registry with CR', { registry: 'https://r.example/\r//INJECTED/:_authToken=x', token: lit('x') }],
+    ['a scope with LF', { registry: 'https://r.example/', token: lit('x'), scope: '@acme\nregistry=https://INJECTED/' }],
+  ])('%s is refused before anything is written', (_name, entry) => {
+    let out: Buffer | undefined;
+    let error: unknown;
+    try {
+      out = renderNpmrc([entry], () => b('tok'));
+    } catch (err) {
+      error = err;
+    }
+    expect(out).toBeUndefined();
+    expect((error as Error).message).toMatch(/contains a line break/);
+    expect((error as Error).message).not.toContain('INJECTED');
+  });
+});
+
+describe('.netrc fields as curl, git and Python read them (leak-paths item 7)', () => {
+  const entry: NetrcEntry[] = [{ machine: 'h.example', login: lit('x'), password: lit('x') }];
+  const render = (which: 'login' | 'password', v: Buffer) => renderNetrc(entry, lookup({ login0: b('l'), password0: b('p'), [`${which}0`]: v }));
+
+  test.each(['a"b', 'a#b', ';x', 'a=b', '%41', '@at', '/sl', '+p', 'x\'y', 'välue', 'macdef', 'machine'])('%j is written as it is', (value) => {
+    for (const which of ['login', 'password'] as const) {
+      const v = Buffer.from(value, 'utf8');
+      const want = which === 'login'
+        ? Buffer.concat([b('machine h.example\n  login '), v, b('\n  password p\n')])
+        : Buffer.concat([b('machine h.example\n  login l\n  password '), v, b('\n')]);
+      expect(render(which, v).equals(want)).toBe(true);
+    }
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['a leading double quote', '"PW1"', /password starts with '"', which curl 7\.84 and later read as a quoted string/],
+    ['a lone leading double quote', '"PW2', /starts with '"'/],
+    ['a leading #', '#PW3', /password starts with "#", which curl 7\.84 and later read as the start of a comment/],
+    ['a backslash', 'PW4\\x', /password contains a backslash, which Python's netrc module/],
+    ['a NUL', 'PW5\0x', /password contains a control character/],
+    ['DEL', 'PW6\x7fx', /password contains a control character/],
+  ])('%s is refused, naming the field and the character, not the value', (_name, value, message) => {
+    const err = fieldError(() => render('password', b(value)));
+    expect(err.message).toMatch(message);
+    expect(err.message).toMatch(/use a value without it, or write the file with a template: secret|check the value's source/);
+    expect(err.message).not.toMatch(/PW\d/);
+    expect(fieldError(() => render('login', b(value))).message).toMatch(/login /);
+  });
+});
+
+describe('.npmrc values as npm reads them (leak-paths item 7)', () => {
+  const entry: NpmrcEntry[] = [{ registry: 'https://r.example/', token: lit('x') }];
+  const line = (token: string) => renderNpmrc(entry, () => Buffer.from(token, 'utf8')).toString('utf8');
+
+  // The encoded forms the consumer tests (consumers.test.ts) feed to the real npm.
+  test.each<[string, string]>([
+    ['npm_Plain-Token.1', 'npm_Plain-Token.1'],
+    ['a=b', 'a=b'],
+    ['a b', 'a b'],
+    ['[x]', '[x]'],
+    ['välue%41@/+', 'välue%41@/+'],
+    ['a;b', '"a;b"'],
+    ['a #b', '"a #b"'],
+    ['"q"', '"\\"q\\""'],
+    ["'sq'", `"'sq'"`],
+    ['a\\b', '"a\\\\b"'],
+    ['$x', '"$x"'],
+    ['${HOME}', '"\\\\${HOME}"'],
+    ['\\${HOME?}', '"\\\\\\\\\\\\${HOME?}"'],
+    ['${}', '"${}"'],
+    ['a\u2028b', '"a\\u2028b"'],
+  ])('%j → %s', (token, encoded) => {
+    expect(line(token)).toBe(`//r.example/:_authToken=${encoded}\n`);
+  });
+
+  test('bytes that are not UTF-8 are refused (npm reads .npmrc as UTF-8)', () => {
+    const err = fieldError(() => renderNpmrc(entry, () => RAW));
+    expect(err.message).toMatch(/token is not valid UTF-8, which npm .* cannot read back/);
+  });
+
+  test('the scope line quotes a registry URL that npm would cut at "#"', () => {
+    const out = renderNpmrc([{ registry: 'https://r.example/x/#y', token: lit('x'), scope: '@acme' }], () => b('tok'));
+    expect(out.toString()).toBe('@acme:registry="https://r.example/x/#y"\n//r.example/x/:_authToken=tok\n');
+  });
+});
+
+describe('templates: a "${" left open is refused with its line (faults item 11)', () => {
+  test.each<[string, number]>([
+    ['user=${user\n', 1],
+    ['a\nb\nurl=http://${user:${pass}@h/\n', 3],
+    ['x=${user|url\n', 1],
+    ['multi=${a\nb}\n', 1],
+    ['trailing ${', 1],
+    ['$$ ok\n$$${ still open', 2],
+  ])('%j → line %d', (text, line) => {
+    for (const fn of [() => templateNames(text), () => renderTemplate(text, () => b('v'))]) {
+      const err = fieldError(fn);
+      expect(err).toBeInstanceOf(TemplateError);
+      expect((err as TemplateError).line).toBe(line);
+      expect(err.message).toBe(`line ${line}: "\${" is not closed by "}" on the same line; close the placeholder, or write $\${ for a literal "\${"`);
+    }
+  });
+
+  test('$${ is a literal "${" and needs no "}"', () => {
+    expect(renderTemplate('a $${ b', () => b('v')).toString()).toBe('a ${ b');
   });
 });
