@@ -1,15 +1,27 @@
 /**
  * `cmd:COMMAND` — the standard output of a command, run without a shell.
  * Trailing newlines are removed, as shell command substitution does.
- * The command line is split on whitespace; single and double quotes group
- * words. For pipes or variables use a shell explicitly: `cmd:sh -c '...'`.
+ * The command line is split into words on whitespace; quotes group: `'…'` is
+ * literal, `"…"` takes `\"` and `\\` escapes, a backslash outside quotes
+ * escapes the next character. For pipes or variables use a shell explicitly:
+ * `cmd:sh -c '...'`.
  *
- *   secbuild --secret id=gh,from='cmd:gh auth token' -t app .
+ *   secbuild --secret 'id=gh,from=cmd:gh auth token' -t app .
+ *   secbuild --secret 'id=tok,from=cmd:sh -c "vault kv get -field=token secret/ci"' .
+ *   secbuild --secret 'id=tok,from=cmd:sh -c "printf a,b"' .      # a comma inside "…" is fine
+ *   secbuild --secret "id=tok,\"from=cmd:sh -c 'printf a,b'\"" .   # inside '…', quote the field
  *
- *   # secbuild.yml
+ *   # secbuild.yml: no CSV here, the command is the string as written
  *   secrets:
  *     ecr: { from: "cmd:aws ecr get-login-password" }
- *     token: { from: "cmd:op read op://vault/item/token" }
+ *     token: { from: 'cmd:op read "op://vault/my item/token"' }
+ *
+ * On the command line, `--secret` is first split as docker's CSV
+ * (src/secrets/csv.ts). A double quote inside a field is kept for the command
+ * (docker itself refuses one there), so `from=cmd:sh -c "printf x"` runs `sh`,
+ * `-c`, `printf x`, as docker's own quoting `"from=cmd:sh -c ""printf x"""`
+ * does. A single quote is ordinary to CSV, so a comma inside single quotes
+ * needs the whole field quoted.
  *
  * A non-zero exit fails the secret and shows the command's stderr (last lines).
  * A command that is not found counts as a missing key (`MissingSecret`, as for an

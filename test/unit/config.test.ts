@@ -164,3 +164,14 @@ describe('parseConfig: a line break cannot inject .npmrc lines (leak-paths item 
     expect(configError('npmrc: [{ registry: "https://r/", token: env:T, scope: 7 }]\n').message).toMatch(/npmrc\[0\]\.scope.*must look like @my-org/);
   });
 });
+
+describe('parseConfig: quotes inside a cmd: command group (leak-paths item 12)', () => {
+  test.each<[string, string]>([
+    [`'cmd:sh -c "printf a,b"'`, 'sh -c "printf a,b"'],
+    [`"cmd:sh -c 'printf x'"`, "sh -c 'printf x'"],
+    [`'cmd:printf "%s" "a b"'`, 'printf "%s" "a b"'],
+  ])('from: %s keeps the command as written', (yamlValue, key) => {
+    const { specs } = load(`secrets:\n  x: { from: ${yamlValue} }\n`);
+    expect(specs[0]).toMatchObject({ kind: 'ref', ref: { scheme: 'cmd', key } });
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
+import { splitCommand } from '../../providers/cmd.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type NetrcEntry } from '../../src/secrets/spec.js';
 
 const cwd = '/work/ctx';
@@ -244,5 +245,47 @@ describe('parseNpmrcFlag: a line break cannot inject .npmrc lines (leak-paths it
     const err = usageError(() => parseNpmrcFlag(value, cwd));
     expect(err.message).toContain(char);
     expect(err.message).toMatch(/cannot hold/);
+  });
+});
+
+describe('--secret: quotes inside a cmd: command group, as the README says (leak-paths item 12)', () => {
+  test.each<[string, string, string[], boolean]>([
+    // What a user types: double quotes inside the command are kept for cmd:'s own word splitting.
+    ['id=x,from=cmd:sh -c "printf x"', 'sh -c "printf x"', ['sh', '-c', 'printf x'], false],
+    ['id=x,from=cmd:sh -c "printf a,b"', 'sh -c "printf a,b"', ['sh', '-c', 'printf a,b'], false],
+    ['id=x,from=cmd:printf "%s|%s" "a b" c,optional', 'printf "%s|%s" "a b" c', ['printf', '%s|%s', 'a b', 'c'], true],
+    ["id=x,from=cmd:sh -c 'printf x'", "sh -c 'printf x'", ['sh', '-c', 'printf x'], false],
+    ['id=x,from=cmd:op read "op://vault/my item/token"', 'op read "op://vault/my item/token"', ['op', 'read', 'op://vault/my item/token'], false],
+    // docker's CSV forms: a quoted field, "" for a quote inside it.
+    ['id=x,"from=cmd:sh -c ""printf x"""', 'sh -c "printf x"', ['sh', '-c', 'printf x'], false],
+    ['id=x,"from=cmd:sh -c \'printf a,b\'"', "sh -c 'printf a,b'", ['sh', '-c', 'printf a,b'], false],
+    // A value quoted right after key=: the same rules as a quoted field.
+    ['id=x,from="cmd:printf ""%s"" x,y"', 'printf "%s" x,y', ['printf', '%s', 'x,y'], false],
+  ])('%s', (value, key, argv, optional) => {
+    const spec = parseSecretFlag(value, {}, cwd);
+    expect(spec).toMatchObject({ kind: 'ref', id: 'x', optional, ref: ref('cmd', key) });
+    expect(splitCommand(key)).toEqual(argv);
+  });
+
+  test.each<[string, string]>([
+    ['id=a,src=it\'s,env=X', 'either src= or env=, not both'],
+    ['id=a,src=a"b', 'unterminated double quote'],
+  ])('docker forms keep their meaning: %s', (value, message) => {
+    expect(usageError(() => parseSecretFlag(value, {}, cwd)).message).toContain(message);
+  });
+
+  test('an apostrophe in a docker src= path is an ordinary character', () => {
+    expect(parseSecretFlag("id=a,src=it's.txt", {}, cwd)).toMatchObject({ ref: ref('file', "it's.txt") });
+  });
+
+  test.each<[string, RegExp]>([
+    ['id=x,from=cmd:sh -c "printf x', /unterminated double quote/],
+    ['id=x,"from=cmd:x"y', /text after a closing double quote/],
+    ['id=x,from="cmd:x"y', /text after a closing double quote/],
+    ["id=x,from=cmd:sh -c 'printf a,b'", /"b'" is not a key=value pair \(to keep a comma in a value, quote the whole field/],
+  ])('%s is refused with the fix', (value, message) => {
+    const err = usageError(() => parseSecretFlag(value, {}, cwd));
+    expect(err.message).toMatch(/^--secret: /);
+    expect(err.message).toMatch(message);
   });
 });
