@@ -15,6 +15,7 @@ import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, typ
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
 import { minimalEnv, scrubEnv } from '../../src/run/env.js';
 import { secretServiceProblem } from '../helpers/keyring.js';
+import { parseSecretFlag } from '../../src/secrets/spec.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -217,6 +218,17 @@ describe('cmd provider specifics', () => {
   test('SECBUILD_CMD_TIMEOUT bounds the command', async () => {
     const err = await failure(cmd, 'sleep 5', ctx({ SECBUILD_CMD_TIMEOUT: '0.3' }));
     expect(err.message).toBe('command "sleep" did not finish within 0.3s (SECBUILD_CMD_TIMEOUT)');
+  });
+
+  test.each<[string, string]>([
+    ['id=x,from=cmd:sh -c "printf x"', 'x'],
+    ['id=x,from=cmd:sh -c "printf %s a,b"', 'a,b'],
+    [`id=x,"from=cmd:sh -c ""printf '%s|%s' a b"""`, 'a|b'],
+    [`id=x,"from=cmd:sh -c 'printf a,b'"`, 'a,b'],
+  ])('--secret %s runs the command as grouped (leak-paths item 12)', async (flag, want) => {
+    const spec = parseSecretFlag(flag, {}, dir);
+    expect(spec.kind === 'ref' && spec.ref.scheme).toBe('cmd');
+    expect(await out(spec.kind === 'ref' ? spec.ref.key : '')).toBe(want);
   });
 
   test('runs in ctx.cwd with ctx.childEnv', async () => {
