@@ -10,6 +10,7 @@
 // Everything else (commander, execa, yaml, the Dockerfile parser, keytar) is
 // imported where it is used.
 import { buildCommand } from './commands/build.js';
+import { abandonChildren } from '../run/exec.js';
 import { installExitPaths, outcome } from './exit.js';
 import { VERSION } from '../util/version.js';
 
@@ -38,6 +39,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     await route(argv);
     return outcome(undefined);
   } catch (err) {
+    abandonChildren();
     return outcome(err);
   }
 }

@@ -4,11 +4,12 @@
  * --verify, the image id docker writes to an --iidfile.
  */
 import type { BuildArgs } from '../args/build.js';
-import { dockerBuildArgv, shellQuote } from '../engines/docker/argv.js';
+import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
 import { detectEngine, findDocker } from '../engines/docker/detect.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
+import { info } from '../util/log.js';
 import { runPreflight } from './preflight.js';
 import type { Job } from './run.js';
 
@@ -43,7 +44,10 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;
       const iid = verify?.iidFileFor(args.dockerArgs, ctx.dir, cwd);
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs));
+      const rawStdout = outputToStdout(args.dockerArgs);
+      // The artifact on stdout is binary and must arrive byte-exact: never rewritten by the redactor.
+      if (rawStdout && ctx.masking) info("docker's stdout carries the build output (-o -): it is passed through not masked; stderr is masked.");
+      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs), undefined, { rawStdout });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

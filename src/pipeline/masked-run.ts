@@ -1,7 +1,9 @@
 /**
  * Runs one docker process in a session, with its stdout and stderr passed
  * through the streaming redactor when patterns are given (else inherited).
- * Waits until both masked streams are fully written before returning.
+ * `rawStdout`: docker's stdout is the build's artifact (`-o -`), a binary
+ * that must arrive byte-exact: it is inherited, only stderr is masked.
+ * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
 import type { ChildEnv } from '../run/env.js';
@@ -16,17 +18,18 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
+  rawStdout = false,
 ): Promise<ChildResult> {
   if (!patterns) {
     const child = session.spawn(file, argv, { env });
     return session.wait(child, file);
   }
   const { RedactStream } = await import('../guards/redact.js');
-  const child = session.spawn(file, argv, { env, stdio: ['inherit', 'pipe', 'pipe'] });
+  const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'] });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
   const flows = Promise.all([
-    pipeline(child.stdout!, out, process.stdout, { end: false }),
+    rawStdout ? undefined : pipeline(child.stdout!, out, process.stdout, { end: false }),
     pipeline(child.stderr!, err, process.stderr, { end: false }),
   ]);
   flows.catch(() => {});

@@ -32,10 +32,12 @@ export interface RunContext {
   files: readonly SecretFile[];
   /** The run directory (secret files, the compose override, the --verify iid file). */
   dir: string;
+  /** Whether docker's output goes through the redactor. */
+  masking: boolean;
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
   /** Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
-  docker(argv: readonly string[], service?: string): Promise<number>;
+  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean }): Promise<number>;
 }
 
 export interface Job {
@@ -118,12 +120,13 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
     return job.run({
       files,
       dir: session.dir.path,
+      masking,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
-      async docker(argv, service) {
+      async docker(argv, service, opts = {}) {
         const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
         report.runs?.push(entry);
         report.dockerArgv = entry.argv;
-        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report);
+        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout);
         entry.exitCode = DockerExit.codeOf(result);
         return entry.exitCode;
       },

@@ -101,6 +101,15 @@ export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
   return waiting > 0 && !again ? 'waiting' : 'idle';
 }
 
+/**
+ * The command failed: stop what it still runs (a `cmd:` provider still
+ * resolving when engine detection failed, a probe), so secbuild exits now
+ * instead of waiting for them.
+ */
+export function abandonChildren(): void {
+  for (const child of children.keys()) child.kill('SIGTERM');
+}
+
 export interface CaptureResult {
   exitCode: number | undefined;
   signal: string | undefined;

@@ -12,7 +12,11 @@ import { SignalExit, UsageError } from '../util/errors.js';
 import type { ChildEnv } from './env.js';
 import { interrupted, setWatcher, start, waitForExit } from './exec.js';
 import { RunDir, sweepStale, type FileContent, type SecretFile } from './rundir.js';
+import { warn } from '../util/log.js';
 import { Watchdog } from './watchdog.js';
+
+/** A watchdog killed again and again is not restarted forever. */
+const MAX_WATCHDOG_RESTARTS = 5;
 
 export interface ChildResult {
   code: number | null;
@@ -63,10 +67,19 @@ export async function withSecretFiles<T>(
   };
   // Registered before the first byte is written; 'exit' is the backstop for every path that skips `finally`.
   process.on('exit', cleanup);
+  let restarts = 0;
+  const guard = (path: string): void => {
+    const started = Watchdog.start(path, (pid) => {
+      if (watchdog !== started || restarts++ >= MAX_WATCHDOG_RESTARTS) return;
+      warn(`the watchdog (pid ${pid}) that removes the secret files if secbuild is killed ended unexpectedly; started another.`);
+      guard(path);
+    });
+    watchdog = started;
+    setWatcher(started);
+  };
   try {
     dir = RunDir.create(root);
-    watchdog = Watchdog.start(dir.path);
-    setWatcher(watchdog);
+    guard(dir.path);
     const files = dir.writeAll(secrets);
     return await fn(files, new Session(dir));
   } finally {

@@ -8,6 +8,8 @@
  * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
  * the build's session so BuildKit cancels the build, and removes the run
  * directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
+ * If the watchdog itself dies first (a process-tree kill, a stray `kill`),
+ * `onDeath` is called at once: the session starts another.
  */
 import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
@@ -39,12 +41,14 @@ exit 0
 `;
 
 export class Watchdog implements Watcher {
+  private released = false;
+
   private constructor(
     private readonly child: ChildProcess,
     private readonly pipe: Writable,
   ) {}
 
-  static start(dir: string): Watchdog | undefined {
+  static start(dir: string, onDeath?: (pid: number | undefined) => void): Watchdog | undefined {
     let child: ChildProcess;
     try {
       // PATH only: the watchdog needs rm, sleep and kill, and no variable a secret came from.
@@ -56,7 +60,11 @@ export class Watchdog implements Watcher {
     pipe.on('error', () => {});
     // The open pipe must not keep secbuild's event loop alive.
     (pipe as unknown as { unref?: () => void }).unref?.();
-    return new Watchdog(child, pipe);
+    const watchdog = new Watchdog(child, pipe);
+    child.once('exit', () => {
+      if (!watchdog.released) onDeath?.(child.pid);
+    });
+    return watchdog;
   }
 
   get pid(): number | undefined {
@@ -73,6 +81,7 @@ export class Watchdog implements Watcher {
 
   /** secbuild cleaned up itself: the watchdog exits without touching anything. */
   release(): void {
+    this.released = true;
     if (this.pipe.writable) this.pipe.end('done\n');
   }
 }

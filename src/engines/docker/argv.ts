@@ -14,6 +14,23 @@ export function dockerBuildArgv(files: readonly SecretFile[], userArgs: readonly
   return ['build', ...secretFlags(files), ...userArgs];
 }
 
+/**
+ * Whether docker writes the build's result to its stdout: `-o -`, `--output=-`
+ * or an output whose `dest=-` (buildx util/buildflags/export.go: `-` alone is
+ * a tar to stdout).
+ */
+export function outputToStdout(dockerArgs: readonly string[]): boolean {
+  for (let i = 0; i < dockerArgs.length; i++) {
+    const a = dockerArgs[i]!;
+    let value: string | undefined;
+    if (a === '-o' || a === '--output') value = dockerArgs[i + 1];
+    else if (a.startsWith('--output=')) value = a.slice('--output='.length);
+    else if (a.startsWith('-o')) value = a.slice(a[2] === '=' ? 3 : 2);
+    if (value !== undefined && (value === '-' || value.split(',').some((f) => f.trim() === 'dest=-'))) return true;
+  }
+  return false;
+}
+
 /** A shell-quoted rendering for --dry-run and logs (paths only, never values). */
 export function shellQuote(args: readonly string[]): string {
   return args.map((a) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)).join(' ');

@@ -1,0 +1,101 @@
+/**
+ * Fault injection against the real daemon (faults issue): each case asserts
+ * that the private secret root is empty afterwards, no orphaned docker or
+ * build process is left, and the exit code.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
+import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+
+const SECRET = `faults-${nonce()}-secret`;
+
+/** The watchdog of the run whose files are under `root` (its argv names the run directory). */
+function watchdogOf(root: string): number[] {
+  return pidsMatching('secbuild-watchdog').filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(root);
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe.skipIf(e2e.skip)('faults', () => {
+  const box = sandbox();
+  const env = baseEnv(box, { E2E_TOKEN: SECRET });
+  const secretArgs = ['--secret', 'id=tok,from=env:E2E_TOKEN'];
+  const tags: string[] = [];
+  afterAll(async () => {
+    for (const t of tags) await docker(['rmi', '-f', t]);
+    box.cleanup();
+  });
+
+  test('the watchdog is killed first: another starts within a second, and a later SIGKILL of secbuild still cleans up within 5 s', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const slow = context(`FROM $BASE\nRUN --mount=type=secret,id=tok sleep 5${marker}\n`);
+    try {
+      const run = startCli([...secretArgs, '--no-cache', slow.dir], { env });
+      await waitFor('the RUN to start', () => pidsMatching(`sleep 5${marker}`).length > 0, 60_000);
+      const [first] = watchdogOf(box.tmp);
+      expect(first).toBeDefined();
+      process.kill(first!, 'SIGKILL');
+      await waitFor('another watchdog', () => watchdogOf(box.tmp).some((p) => p !== first), 1_000);
+      run.child.kill('SIGKILL');
+      await run.done;
+      const tookFiles = await waitFor('the run directory to go', () => listDir(box.tmp).length === 0, 5_000);
+      await waitFor('the orphaned build to stop', () => pidsMatching(`sleep 5${marker}`).length === 0, 5_000 - tookFiles);
+    } finally {
+      slow.cleanup();
+    }
+  });
+
+  test('verify of an image: a SIGTERM while docker save streams stops it and exits 143', async () => {
+    const tag = `secbuild-e2e-faults:big-${nonce()}`;
+    tags.push(tag);
+    const big = context('FROM $BASE\nRUN dd if=/dev/zero of=/big bs=1M count=384 2>/dev/null\n');
+    try {
+      const built = await runCli(['-t', tag, big.dir], { env });
+      expect(built.code, built.stderr).toBe(0);
+      const run = startCli(['verify', ...secretArgs, tag], { env });
+      await waitFor('docker save to start', () => pidsMatching(`save sha256:`).length > 0 || run.child.exitCode !== null, 30_000);
+      run.child.kill('SIGTERM');
+      const r = await run.done;
+      expect(r.code).toBe(143);
+      await waitFor('docker save to stop', () => pidsMatching('save sha256:').length === 0, 5_000);
+    } finally {
+      big.cleanup();
+    }
+  });
+
+  test('a build whose stdout is the artifact (-o -): the tar comes out byte-exact, only stderr is masked', async () => {
+    const ctx = context('FROM $BASE AS out\nRUN --mount=type=secret,id=tok printf "root\\n" > /root.txt && cat /run/secrets/tok >&2\nFROM scratch\nCOPY --from=out /root.txt /\n');
+    try {
+      const r = await runCli([...secretArgs, '--secret', 'id=word,from=env:WORD', '--progress=plain', '--no-cache', '-o', '-', ctx.dir], { env: { ...env, WORD: 'root' } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/stdout .* not masked/);
+      expect(r.stderr.includes(SECRET)).toBe(false);
+      const { execFileSync } = await import('node:child_process');
+      const listing = execFileSync('tar', ['-tv'], { input: Buffer.from(r.stdout, 'latin1') }).toString();
+      expect(listing).toContain('root.txt');
+    } finally {
+      ctx.cleanup();
+    }
+  });
+
+  test('engine detection fails while a slow cmd: provider runs: secbuild exits at once and the command is stopped', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+    try {
+      const started = Date.now();
+      const r = await runCli(['--secret', `id=tok,from=cmd:sleep 6${marker}`, '--docker', '/bin/false', ctx.dir], { env: { ...env, XDG_CACHE_HOME: join(box.dir, `cache-${nonce()}`) } });
+      expect(r.code).toBe(2);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await waitFor('the cmd: provider to stop', () => pidsMatching(`sleep 6${marker}`).length === 0, 2_000);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      ctx.cleanup();
+    }
+  });
+});
