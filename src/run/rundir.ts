@@ -9,7 +9,7 @@
  */
 import { constants, closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -164,41 +164,4 @@ export function removeRunDir(path: string): void {
   } catch {
     rmSync(path, { recursive: true, force: true });
   }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Removes run directories under `root` whose owning process is gone. Returns what it removed. */
-export function sweepStale(root: string): string[] {
-  const removed: string[] = [];
-  let names: string[];
-  try {
-    names = readdirSync(root);
-  } catch {
-    return removed;
-  }
-  const uid = process.getuid?.();
-  for (const name of names) {
-    const m = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/.exec(name);
-    if (!m) continue;
-    const pid = Number(m[1]);
-    if (pid === process.pid || processAlive(pid)) continue;
-    const path = join(root, name);
-    try {
-      const st = lstatSync(path);
-      if (!st.isDirectory() || (uid !== undefined && st.uid !== uid)) continue;
-    } catch {
-      continue;
-    }
-    removeRunDir(path);
-    removed.push(basename(path));
-  }
-  return removed;
 }

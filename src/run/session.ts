@@ -11,7 +11,8 @@ import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { SignalExit, UsageError } from '../util/errors.js';
 import type { ChildEnv } from './env.js';
 import { interrupted, setWatcher, start, waitForExit } from './exec.js';
-import { RunDir, sweepStale, type FileContent, type SecretFile } from './rundir.js';
+import { listenAlive, sweepStale } from './liveness.js';
+import { RunDir, type FileContent, type SecretFile } from './rundir.js';
 import { warn } from '../util/log.js';
 import { Watchdog } from './watchdog.js';
 
@@ -57,11 +58,13 @@ export async function withSecretFiles<T>(
   secrets: readonly FileContent[],
   fn: (files: SecretFile[], session: Session) => Promise<T>,
 ): Promise<T> {
-  sweepStale(root);
+  await sweepStale(root);
   let dir: RunDir | undefined;
   let watchdog: Watchdog | undefined;
+  let stopAnswering = () => {};
   const cleanup = () => {
     setWatcher(undefined);
+    stopAnswering();
     dir?.remove();
     watchdog?.release();
   };
@@ -79,6 +82,8 @@ export async function withSecretFiles<T>(
   };
   try {
     dir = RunDir.create(root);
+    // Liveness other runs' sweeps can prove, across PID namespaces (./liveness.ts).
+    stopAnswering = await listenAlive(dir.path);
     guard(dir.path);
     const files = dir.writeAll(secrets);
     return await fn(files, new Session(dir));

@@ -90,11 +90,16 @@ describe.skipIf(e2e.skip)('cleanup matrix', () => {
     const { mkdirSync } = await import('node:fs');
     mkdirSync(stale, { mode: 0o700 });
     writeFileSync(join(stale, '00-tok'), 'left behind');
+    // A dead run's directory is not brand new: the sweep leaves one younger than 2 s alone (src/run/liveness.ts).
+    const { utimesSync } = await import('node:fs');
+    const past = new Date(Date.now() - 60_000);
+    utimesSync(stale, past, past);
     const r = await runCli(['clean'], { env });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('secbuild-999999-AbCdEf');
     expect(listDir(box.tmp)).toEqual([]);
     mkdirSync(stale, { mode: 0o700 });
+    utimesSync(stale, past, past);
     const b = await runCli([...secretArgs, ok.dir], { env });
     expect(b.code).toBe(0);
     expect(listDir(box.tmp)).toEqual([]);

@@ -3,6 +3,7 @@
  * that the private secret root is empty afterwards, no orphaned docker or
  * build process is left, and the exit code.
  */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -98,4 +99,37 @@ describe.skipIf(e2e.skip)('faults', () => {
       ctx.cleanup();
     }
   });
+
+  test('a live build in another PID namespace sharing the root is never swept: its files stay and it succeeds', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const slow = context(`FROM $BASE\nARG N\nRUN --mount=type=secret,id=tok sleep 3 && test "$(cat /run/secrets/tok)" = "${SECRET}" && echo ${marker}\n`);
+    try {
+      // In its own PID namespace secbuild's pid is 99991, which no process here has (pid_max is lower): the old,
+      // pid-based sweep took its directory for a dead run's.
+      const inner = [process.execPath, join(process.cwd(), 'bin', 'secbuild.js'), ...secretArgs, '--no-cache', '--build-arg', `N=${nonce()}`, slow.dir]
+        .map((a) => `'${a.replaceAll("'", `'\\''`)}'`)
+        .join(' ');
+      const run = startCliRaw('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', `echo 99990 > /proc/sys/kernel/ns_last_pid; ${inner}`], env);
+      const entryOf = () => listDir(box.tmp).find((n) => n.startsWith('secbuild-99991-'));
+      await waitFor('the namespaced run to write its files', () => entryOf() !== undefined && listDir(join(box.tmp, entryOf()!)).includes('00-tok'), 30_000);
+      const entry = entryOf();
+      const files = listDir(join(box.tmp, entry!));
+      const clean = await runCli(['clean'], { env });
+      expect(clean.code, clean.stderr).toBe(0);
+      expect(listDir(join(box.tmp, entry!))).toEqual(files);
+      const r = await run;
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout + r.stderr).toContain(marker);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      slow.cleanup();
+    }
+  });
 });
+
+/** Runs a command (not the CLI) to its end, with its output. */
+function startCliRaw(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+}

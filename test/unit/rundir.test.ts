@@ -7,14 +7,14 @@
  * other-owner cases use a directory chowned to uid 65534 and are skipped,
  * visibly, for anyone else.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import {
-  chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
+  chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkRoot, chooseRoot, isMemoryBacked, RunDir, secretFileName, sweepStale, type FileContent } from '../../src/run/rundir.js';
+import { checkRoot, chooseRoot, isMemoryBacked, RunDir, secretFileName, type FileContent } from '../../src/run/rundir.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const asRoot = process.getuid?.() === 0;
@@ -69,6 +69,40 @@ describe('the secret root', () => {
     const root = make();
     expect(() => checkRoot(root)).toThrow(message);
     expect(() => chooseRoot({ tmpdir: root, env: {}, requireTmpfs: false })).toThrow(UsageError);
+  });
+
+  test.each<[string, string]>([
+    ['a trailing slash', '/'],
+    ['a trailing /.', '/.'],
+    ['a trailing //./', '//./'],
+  ])('refused: a symlink given with %s (lstat would follow it), and nothing is created on its target', (_name, tail) => {
+    const target = dir(0o700);
+    const link = join(base, `link${n++}`);
+    symlinkSync(target, link);
+    expect(() => checkRoot(link + tail)).toThrow(new RegExp(`^secret root ${link} is a symbolic link; give its real path with --tmpdir\\.$`));
+    expect(() => chooseRoot({ tmpdir: link + tail, env: {}, requireTmpfs: false })).toThrow(UsageError);
+    expect(() => chooseRoot({ env: { SECBUILD_TMPDIR: link + tail }, requireTmpfs: false })).toThrow(/is a symbolic link/);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  test('an accepted root is returned normalised: no trailing slash or /., relative made absolute', () => {
+    const root = dir(0o700);
+    expect(chooseRoot({ tmpdir: `${root}/./`, env: {}, requireTmpfs: false }).root).toBe(root);
+    expect(chooseRoot({ tmpdir: relative(process.cwd(), root), env: {}, requireTmpfs: false }).root).toBe(root);
+  });
+
+  test('the tmpfs decision is made on the real path: a root under a symlinked directory on disk is not memory-backed', () => {
+    const disk = mkdtempSync(join(tmpdir(), 'secbuild-unit-disk-'));
+    try {
+      if (isMemoryBacked(disk)) return;
+      const via = join(base, `via${n++}`);
+      symlinkSync(disk, via);
+      mkdirSync(join(disk, 'root'), { mode: 0o700 });
+      expect(chooseRoot({ tmpdir: join(via, 'root'), env: {}, requireTmpfs: false }).memoryBacked).toBe(false);
+      expect(() => chooseRoot({ tmpdir: join(via, 'root'), env: {}, requireTmpfs: true })).toThrow(/is not a memory-backed file system/);
+    } finally {
+      rmSync(disk, { recursive: true, force: true });
+    }
   });
 
   test.skipIf(!asRoot)('refused: owned by another user (uid 65534)', () => {
@@ -228,70 +262,3 @@ describe('RunDir', () => {
   });
 });
 
-describe('sweepStale', () => {
-  let live: ReturnType<typeof spawn>;
-  let dead: number;
-  beforeAll(() => {
-    live = spawn('sleep', ['60'], { stdio: 'ignore' });
-    dead = deadPid();
-  });
-  afterAll(() => {
-    live.kill();
-  });
-
-  type Make = (root: string, name: string) => void;
-  const privateDir: Make = (root, name) => {
-    mkdirSync(join(root, name), { mode: 0o700 });
-    writeFileSync(join(root, name, '00-tok'), 'left behind');
-  };
-  const notOurs: Make = (root, name) => {
-    privateDir(root, name);
-    chownSync(join(root, name), NOBODY, NOBODY);
-  };
-  const file: Make = (root, name) => writeFileSync(join(root, name), 'a file');
-  const linkToDir: Make = (root, name) => symlinkSync(dir(), join(root, name));
-
-  test.each<[string, (pids: { dead: number; live: number }) => string, Make, boolean]>([
-    ['ours, of a dead pid', ({ dead }) => `secbuild-${dead}-AbC123`, privateDir, true],
-    ['ours, of a live pid', ({ live }) => `secbuild-${live}-AbC123`, privateDir, false],
-    ['ours, of this very process', () => `secbuild-${process.pid}-AbC123`, privateDir, false],
-    ['a suffix of 5 characters', ({ dead }) => `secbuild-${dead}-AbC12`, privateDir, false],
-    ['a suffix of 7 characters', ({ dead }) => `secbuild-${dead}-AbC1234`, privateDir, false],
-    ['a suffix with a dot', ({ dead }) => `secbuild-${dead}-AbC.23`, privateDir, false],
-    ['a name with a tail', ({ dead }) => `secbuild-${dead}-AbC123.bak`, privateDir, false],
-    ['no pid', () => 'secbuild-x-AbC123', privateDir, false],
-    ['another prefix', ({ dead }) => `secbuilder-${dead}-AbC123`, privateDir, false],
-    ['secbuild\'s test sandboxes', () => 'secbuild-e2e-AbC123', privateDir, false],
-    ['a regular file with the name', ({ dead }) => `secbuild-${dead}-AbC123`, file, false],
-    ['a symlink to a directory with the name', ({ dead }) => `secbuild-${dead}-AbC123`, linkToDir, false],
-  ])('%s: removed=%s', (_name, name, make, removed) => {
-    const root = dir();
-    const entry = name({ dead, live: live.pid! });
-    make(root, entry);
-    expect(sweepStale(root)).toEqual(removed ? [entry] : []);
-    if (removed) expect(() => lstatSync(join(root, entry))).toThrow(/ENOENT/);
-    else expect(lstatSync(join(root, entry))).toBeDefined();
-  });
-
-  test.skipIf(!asRoot)('another user\'s run directory of a dead pid is left alone', () => {
-    const root = dir();
-    const entry = `secbuild-${dead}-NoB0dy`;
-    notOurs(root, entry);
-    expect(sweepStale(root)).toEqual([]);
-    expect(readFileSync(join(root, entry, '00-tok'), 'utf8')).toBe('left behind');
-  });
-
-  test('what it removes is zeroed first, like a run\'s own removal', () => {
-    const root = dir();
-    const entry = `secbuild-${dead}-ZeR0ed`;
-    privateDir(root, entry);
-    const link = join(root, 'hard-link');
-    linkSync(join(root, entry, '00-tok'), link);
-    expect(sweepStale(root)).toEqual([entry]);
-    expect(readFileSync(link)).toEqual(Buffer.alloc('left behind'.length));
-  });
-
-  test('a root that cannot be read sweeps nothing and does not throw', () => {
-    expect(sweepStale(join(base, 'no-such-root'))).toEqual([]);
-  });
-});
