@@ -27,9 +27,11 @@
  * A command that is not found counts as a missing key (`MissingSecret`, as for an
  * absent file), so an optional secret is skipped when its tool is not installed.
  * The command gets secbuild's environment minus every variable a secret is read from;
- * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it.
+ * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it,
+ * and its output is kept up to 500 KiB + 1 byte: past that it is killed and refused.
  */
 import { capture } from '../src/run/exec.js';
+import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
 export function splitCommand(line: string): string[] {
@@ -94,6 +96,8 @@ export const cmdProvider = {
       cwd: ctx.cwd,
       timeoutMs: timeoutSec * 1000,
       inheritStdin: process.stdin.isTTY === true,
+      // One byte past BuildKit's limit: enough to know the value is too large.
+      maxBytes: MAX_SECRET_BYTES + 1,
     });
     if (result.failedToStart === 'ENOENT') {
       throw new MissingSecret(`command "${file}" was not found; check that it is installed and on PATH`);
@@ -102,6 +106,11 @@ export const cmdProvider = {
       throw new ProviderError(`command "${file}" could not be started (${result.failedToStart}); check that it is installed and on PATH`);
     }
     if (result.timedOut) throw new ProviderError(`command "${file}" did not finish within ${timeoutSec}s (SECBUILD_CMD_TIMEOUT)`);
+    if (result.overflowed) {
+      // The seam killed the command and cut both streams at maxBytes.
+      if (result.stdout.length > MAX_SECRET_BYTES) throw new ProviderError(`command "${file}" printed more than 500 KiB; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
+      throw new ProviderError(`command "${file}" wrote more than 500 KiB to its stderr and was stopped; run it by hand to see why`);
+    }
     if (result.exitCode !== 0) {
       const how = result.signal ? `was ended by ${result.signal}` : `exited with code ${result.exitCode}`;
       const err = tail(result.stderr);

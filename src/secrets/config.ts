@@ -15,12 +15,15 @@
  * docker on its own; every other secret is (and `mount: true` forces it).
  * Relative paths (file: references, template files) are relative to the config
  * file's directory. Errors name the file, the key path and what was expected.
+ * The config file and each template are read up to 1 MiB (MAX_CONFIG_BYTES,
+ * MAX_TEMPLATE_BYTES in ./limits.ts); a larger one, or a device such as
+ * /dev/zero, is refused.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { looksLikeRef, parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
-import { templateNames } from './render.js';
+import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
+import { TemplateError, templateNames } from './render.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -172,22 +175,41 @@ function unmountTemplateInputs(specs: SecretSpec[], inputs: ReadonlySet<string>,
 }
 
 /**
+ * Reads a file of foreign text with a stated limit (`what` names it in the
+ * error): at most `max` + 1 bytes are read. undefined when it does not exist;
+ * any other failure, or a file over the limit, is a UsageError (exit 2).
+ */
+async function readLimited(path: string, max: number, what: string, where: string, fix: string): Promise<string | undefined> {
+  let read;
+  try {
+    read = await readAtMost(path, max);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    if (code === 'ENOENT') return undefined;
+    throw new UsageError(`${where}cannot read ${path} (${code}); ${fix}.`);
+  }
+  if (read.over) throw new UsageError(`${where}${path} is larger than ${sizeText(max)}, the limit for ${what}; check the path.`);
+  return read.bytes.toString('utf8');
+}
+
+/**
  * Reads every `template:` file once (kept on the spec) and applies the
  * template-input rule to the names its `${name}` placeholders use.
  */
-function readTemplates(config: LoadedConfig, defs: Obj): void {
+async function readTemplates(config: LoadedConfig, defs: Obj): Promise<void> {
   const inputs = new Set<string>();
   for (const spec of config.specs) {
     if (spec.kind !== 'template') continue;
-    try {
-      spec.text = readFileSync(spec.path, 'utf8');
-    } catch (err) {
-      throw new UsageError(`${config.path}: secrets.${spec.id}.template: cannot read ${spec.path} (${(err as NodeJS.ErrnoException).code}); check the path (relative to the config file).`);
-    }
+    const where = `${config.path}: secrets.${spec.id}.template: `;
+    const fix = 'check the path (relative to the config file)';
+    const text = await readLimited(spec.path, MAX_TEMPLATE_BYTES, 'a template', where, fix);
+    if (text === undefined) throw new UsageError(`${where}cannot read ${spec.path} (ENOENT); ${fix}.`);
+    spec.text = text;
     let names: Map<string, number>;
     try {
-      names = templateNames(spec.text);
+      names = templateNames(text);
     } catch (err) {
+      if (err instanceof TemplateError) throw new UsageError(`${spec.path}:${err.line}: ${err.reason}.`);
       throw new UsageError(`${spec.path}: ${(err as Error).message}.`);
     }
     for (const name of names.keys()) inputs.add(name);
@@ -199,14 +221,10 @@ function readTemplates(config: LoadedConfig, defs: Obj): void {
 export async function loadConfig(explicit: string | undefined, cwd: string): Promise<LoadedConfig | undefined> {
   const candidates = explicit ? [resolvePath(cwd, explicit)] : ['secbuild.yml', 'secbuild.yaml'].map((n) => resolvePath(cwd, n));
   for (const path of candidates) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !explicit) continue;
-      const flag = explicit ? `--config ${explicit}: ` : '';
-      throw new UsageError(`${flag}cannot read ${path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
-    }
+    const flag = explicit ? `--config ${explicit}: ` : '';
+    const text = await readLimited(path, MAX_CONFIG_BYTES, 'a config file', flag, 'check the path');
+    if (text === undefined && !explicit) continue;
+    if (text === undefined) throw new UsageError(`${flag}cannot read ${path} (ENOENT); check the path.`);
     // CommonJS module: named exports under Node, `default` once bundled by esbuild.
     const yaml = (await import('yaml')) as typeof import('yaml') & { default?: typeof import('yaml') };
     const parse = yaml.parse ?? yaml.default!.parse;
@@ -216,7 +234,7 @@ export async function loadConfig(explicit: string | undefined, cwd: string): Pro
       if (isObj(doc) && isObj(doc.secrets)) defs = doc.secrets;
       return doc;
     });
-    readTemplates(config, defs);
+    await readTemplates(config, defs);
     return config;
   }
   return undefined;

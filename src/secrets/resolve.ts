@@ -2,15 +2,14 @@
  * Turns specs into Secrets: every reference resolved once, in parallel; every
  * failure collected into one ResolveError; credential templates rendered.
  */
-import { readFileSync } from 'node:fs';
 import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers/index.js';
 import type { ChildEnv } from '../run/env.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
-import { MAX_SECRET_BYTES } from './limits.js';
+import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
 import type { FieldValue, SecretSpec } from './spec.js';
-import { FieldError, renderNetrc, renderNpmrc, renderTemplate, templateNames } from './render.js';
+import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames } from './render.js';
 
 export interface SkippedSecret {
   id: string;
@@ -58,6 +57,18 @@ export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
   return vars;
 }
 
+/** A template not read with the config (secbuild.yml reads its own): bounded like every foreign file. */
+async function readTemplate(origin: string, path: string): Promise<string> {
+  let read;
+  try {
+    read = await readAtMost(path, MAX_TEMPLATE_BYTES);
+  } catch (err) {
+    throw new UsageError(`${origin}: cannot read template ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'}); check the path.`);
+  }
+  if (read.over) throw new UsageError(`${origin}: template ${path} is larger than ${sizeText(MAX_TEMPLATE_BYTES)}, the limit for a template; check the path.`);
+  return read.bytes.toString('utf8');
+}
+
 type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string; output?: Buffer };
 
 function refKey(ref: Ref): string {
@@ -82,13 +93,15 @@ export async function resolveSpecs(
   const templateText = new Map<string, string>();
   for (const s of specs) {
     if (s.kind !== 'template') continue;
-    let text: string;
+    const text = s.text ?? (await readTemplate(s.origin, s.path));
+    let names: Map<string, number>;
     try {
-      text = s.text ?? readFileSync(s.path, 'utf8');
+      names = templateNames(text);
     } catch (err) {
-      throw new UsageError(`${s.origin}: cannot read template ${s.path} (${(err as NodeJS.ErrnoException).code}); check the path.`);
+      if (err instanceof TemplateError) throw new UsageError(`${s.path}:${err.line}: ${err.reason}.`);
+      throw err;
     }
-    for (const [name, line] of templateNames(text)) {
+    for (const [name, line] of names) {
       const target = byId.get(name);
       if (!target || target.kind !== 'ref') {
         throw new UsageError(`${s.path}:${line}: placeholder \${${name}} names no secret declared with from:; declare it under secrets: in secbuild.yml or with --secret id=${name},from=REF.`);

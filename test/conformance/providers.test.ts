@@ -4,6 +4,7 @@
  * value and get a key for it, and a key that names nothing. A provider added to
  * the registry without a fixture fails the first test of its block.
  */
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -49,6 +50,12 @@ interface Fixture {
   missing(): { key: string; mentions: string };
   /** A key that fails for another reason while `value` is close by (its message must not show it). */
   failing?(value: Buffer): Promise<string>;
+  /**
+   * A key whose failure text would hold the value (a command echoing it to its
+   * stderr), and what the message must name. Only where the provider shows
+   * foreign text in its errors.
+   */
+  leaky?(value: Buffer): Promise<{ key: string; names: string }>;
   cleanup?(): Promise<void>;
 }
 
@@ -93,6 +100,11 @@ const fixtures: Record<string, Fixture> = {
       const name = `value-${unique()}`;
       await writeFile(join(dir, name), value);
       return `sh -c 'cat ${name}; echo "it went wrong" >&2; exit 7'`;
+    },
+    async leaky(value) {
+      const name = `value-${unique()}`;
+      await writeFile(join(dir, name), value);
+      return { key: `sh -c 'cat ${name} >&2; exit 1'`, names: 'command "sh"' };
     },
   },
   keychain: {
@@ -173,6 +185,30 @@ describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (sche
     }
   });
 
+  if (fixture.leaky) {
+    const leaky = fixture.leaky.bind(fixture);
+    it('a failure whose text would hold the value names the provider in one or two sentences', async () => {
+      const { key, names } = await leaky(TEXT);
+      const err = await failure(provider, key);
+      expect(err).toBeInstanceOf(ProviderError);
+      expect(err.message).toContain(names);
+      // secbuild's own words: the first line (what follows is the tool's quoted stderr).
+      const own = err.message.split('\n')[0]!;
+      expect(own.split(/[.!?](?:\s|$)/).filter((t) => t.trim()).length).toBeLessThanOrEqual(2);
+      expect(own.length).toBeLessThan(300);
+    });
+
+    // leak-paths item 3: the provider quotes the command's stderr as it is, so
+    // the value it echoed is in the message. Redaction of provider stderr
+    // through the exec/pipeline layer is being added; when it lands this
+    // assertion passes, test.fails turns it red, and `.fails` should go.
+    test.skipIf(fixture.skip !== undefined).fails('a failure whose text would hold the value does not contain it (leak-paths item 3)', async () => {
+      const { key } = await leaky(TEXT);
+      const err = await failure(provider, key);
+      expect(err.message).not.toContain('välue');
+    });
+  }
+
   it('describe() names the source and never contains the value', async () => {
     const key = await fixture.create(TEXT);
     const text = provider.describe(key, ctx());
@@ -231,6 +267,20 @@ describe('cmd provider specifics', () => {
     expect(await out(spec.kind === 'ref' ? spec.ref.key : '')).toBe(want);
   });
 
+  test.each<[string, string]>([
+    ['just over the limit', `head -c ${MAX_SECRET_BYTES + 2} /dev/zero`],
+    ['8 MiB', 'head -c 8388608 /dev/zero'],
+    ['without end', 'cat /dev/zero'],
+  ])('a command printing %s is stopped at 500 KiB and refused (faults item 4)', async (_name, line) => {
+    const err = await failure(cmd, line);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(`command "${line.split(' ')[0]}" printed more than 500 KiB; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
+  });
+
+  test('a command printing exactly the limit (and a newline) is accepted', async () => {
+    expect((await cmd.resolve(`sh -c 'head -c ${MAX_SECRET_BYTES} /dev/zero; echo'`, ctx())).length).toBe(MAX_SECRET_BYTES);
+  });
+
   test('runs in ctx.cwd with ctx.childEnv', async () => {
     const c = { env: { ...process.env, ONLY_PARENT: 'p' }, childEnv: minimalEnv(process.env), cwd: dir };
     expect((await cmd.resolve("sh -c 'printf %s:%s \"$PWD\" \"${ONLY_PARENT-none}\"'", c)).toString()).toBe(`${dir}:none`);
@@ -258,6 +308,31 @@ describe('file provider specifics', () => {
     const err = await failure(file, 'huge');
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.message).toContain(`is ${MAX_SECRET_BYTES + 1} bytes; BuildKit accepts at most ${MAX_SECRET_BYTES}`);
+  });
+
+  test('a device without end (/dev/zero) is read up to the limit and refused (faults item 4)', async () => {
+    const err = await failure(file, '/dev/zero');
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(`file /dev/zero holds more than 500 KiB; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
+  });
+
+  test.each<[string, number, boolean]>([
+    ['a small value', 5, true],
+    ['exactly the limit', MAX_SECRET_BYTES, true],
+    ['one byte over the limit', MAX_SECRET_BYTES + 1, false],
+  ])('a FIFO with %s: read without blocking secbuild, bounded', async (_name, size, ok) => {
+    const fifo = join(dir, `fifo-${unique()}`);
+    execFileSync('mkfifo', [fifo]);
+    const writer = execFile('sh', ['-c', `head -c ${size} /dev/zero | tr '\\0' 'f' > '${fifo}'`]);
+    // The event loop keeps running while the provider waits for the writer.
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 5);
+    const result = await file.resolve(fifo, ctx()).then((v) => v, (e: Error) => e);
+    clearInterval(timer);
+    writer.kill();
+    expect(ticks).toBeGreaterThan(0);
+    if (ok) expect(result).toEqual(Buffer.alloc(size, 'f'));
+    else expect((result as Error).message).toContain('holds more than 500 KiB');
   });
 });
 

@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
-import { describe, expect, test } from 'vitest';
-import { parseConfig } from '../../src/secrets/config.js';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { loadConfig, parseConfig } from '../../src/secrets/config.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const PATH = '/repo/ci/secbuild.yml';
@@ -173,5 +176,53 @@ describe('parseConfig: quotes inside a cmd: command group (leak-paths item 12)',
   ])('from: %s keeps the command as written', (yamlValue, key) => {
     const { specs } = load(`secrets:\n  x: { from: ${yamlValue} }\n`);
     expect(specs[0]).toMatchObject({ kind: 'ref', ref: { scheme: 'cmd', key } });
+  });
+});
+
+describe('loadConfig: config and template files are read with a stated limit (faults item 4)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'secbuild-config-'));
+    writeFileSync(join(dir, 'big.yml'), `# ${'x'.repeat(2 * 1024 * 1024)}\n`);
+    writeFileSync(join(dir, 'big.tmpl'), 'y'.repeat(2 * 1024 * 1024));
+    writeFileSync(join(dir, 'open.tmpl'), '[global]\nindex-url = http://u:${pass|url}@h/\nextra = ${user\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  async function loadError(explicit: string, files: Record<string, string> = {}): Promise<UsageError> {
+    for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const err = await loadConfig(explicit, dir).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    return err as UsageError;
+  }
+
+  test('a config file over 1 MiB is refused in one sentence', async () => {
+    const err = await loadError('big.yml');
+    expect(err.message).toBe(`--config big.yml: ${join(dir, 'big.yml')} is larger than 1 MiB, the limit for a config file; check the path.`);
+  });
+
+  test('a template over 1 MiB is refused, naming the key path', async () => {
+    const err = await loadError('t.yml', { 't.yml': 'secrets:\n  p: { from: env:P }\n  conf: { template: big.tmpl }\n' });
+    expect(err.message).toBe(`${join(dir, 't.yml')}: secrets.conf.template: ${join(dir, 'big.tmpl')} is larger than 1 MiB, the limit for a template; check the path.`);
+  });
+
+  test('--config /dev/zero and template: /dev/zero stop at the limit', async () => {
+    expect((await loadError('/dev/zero')).message).toBe('--config /dev/zero: /dev/zero is larger than 1 MiB, the limit for a config file; check the path.');
+    const err = await loadError('z.yml', { 'z.yml': 'secrets:\n  conf: { template: /dev/zero }\n' });
+    expect(err.message).toBe(`${join(dir, 'z.yml')}: secrets.conf.template: /dev/zero is larger than 1 MiB, the limit for a template; check the path.`);
+  });
+
+  test('a config file and a template of exactly 1 MiB are read', async () => {
+    writeFileSync(join(dir, 'edge.tmpl'), 'z'.repeat(1024 * 1024));
+    const head = 'secrets:\n  conf: { template: edge.tmpl }\n#';
+    writeFileSync(join(dir, 'edge.yml'), head + 'x'.repeat(1024 * 1024 - head.length));
+    const config = await loadConfig('edge.yml', dir);
+    expect(config!.specs[0]).toMatchObject({ kind: 'template', text: 'z'.repeat(1024 * 1024) });
+  });
+
+  test('a "${" left open in a template is refused with the file and line (faults item 11)', async () => {
+    const err = await loadError('o.yml', { 'o.yml': 'secrets:\n  pass: { from: env:P }\n  conf: { template: open.tmpl }\n' });
+    expect(err.message).toBe(`${join(dir, 'open.tmpl')}:3: "\${" is not closed by "}" on the same line; close the placeholder, or write $\${ for a literal "\${".`);
   });
 });

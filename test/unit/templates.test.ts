@@ -1,5 +1,11 @@
-import { describe, expect, test } from 'vitest';
-import type { NetrcEntry, NpmrcEntry } from '../../src/secrets/spec.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { scrubEnv } from '../../src/run/env.js';
+import { resolveSpecs } from '../../src/secrets/resolve.js';
+import type { NetrcEntry, NpmrcEntry, SecretSpec } from '../../src/secrets/spec.js';
+import { UsageError } from '../../src/util/errors.js';
 import { trimNewlines as dropTrailingNewline } from '../../src/secrets/forms.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames, type FieldLookup } from '../../src/secrets/render.js';
 
@@ -269,5 +275,35 @@ describe('templates: a "${" left open is refused with its line (faults item 11)'
 
   test('$${ is a literal "${" and needs no "}"', () => {
     expect(renderTemplate('a $${ b', () => b('v')).toString()).toBe('a ${ b');
+  });
+});
+
+describe('resolveSpecs reads a template that was not read yet with the same limit (faults item 4)', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'secbuild-templates-'));
+    writeFileSync(join(dir, 'big.tmpl'), 'y'.repeat(2 * 1024 * 1024));
+    writeFileSync(join(dir, 'open.tmpl'), 'a\nb = ${pass\n');
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const resolveTemplate = async (path: string): Promise<UsageError> => {
+    const spec: SecretSpec = { kind: 'template', id: 'conf', optional: false, mount: true, origin: 'test secrets.conf', path };
+    const err = await resolveSpecs([spec], { env: {}, childEnv: scrubEnv({}, new Set()) }).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    return err as UsageError;
+  };
+
+  test.each([
+    ['a file over 1 MiB', 'big.tmpl'],
+    ['/dev/zero', '/dev/zero'],
+  ])('%s is refused in one sentence', async (_name, file) => {
+    const path = file.startsWith('/') ? file : join(dir, file);
+    expect((await resolveTemplate(path)).message).toBe(`test secrets.conf: template ${path} is larger than 1 MiB, the limit for a template; check the path.`);
+  });
+
+  test('a "${" left open is refused with the file and line', async () => {
+    const path = join(dir, 'open.tmpl');
+    expect((await resolveTemplate(path)).message).toBe(`${path}:2: "\${" is not closed by "}" on the same line; close the placeholder, or write $\${ for a literal "\${".`);
   });
 });
