@@ -56,6 +56,21 @@ export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Sea
   return { stats: ctx.stats, layout: readLayout(ctx.json, links) };
 }
 
+/**
+ * Why a scan cannot vouch for the image, or undefined when it read a whole
+ * one: it read no bytes (docker printed nothing, or nothing was read), found
+ * no image config, or fewer layer blobs than the manifest lists (a truncated
+ * archive). Such a scan is an error, never "clean".
+ */
+export function incompleteScan(scan: ArchiveScan): string | undefined {
+  if (scan.stats.archiveBytes === 0) return 'docker save printed nothing';
+  if (scan.layout.configs.size === 0) return 'the archive holds no image config (no manifest.json or index.json naming one)';
+  const searched = new Set(scan.stats.layers);
+  const missing = [...scan.layout.layers.keys()].filter((p) => !searched.has(p)).length;
+  if (missing > 0) return `the archive lacks ${missing} of the ${scan.layout.layers.size} layer blobs its manifest lists (it was cut short)`;
+  return undefined;
+}
+
 /** Keeps the last `max` bytes of a stream (docker's error message, without growing). */
 function tail(stream: Readable, max = 8192): () => string {
   let kept = Buffer.alloc(0);
@@ -68,6 +83,8 @@ function tail(stream: Readable, max = 8192): () => string {
 
 /** Runs `docker save IMAGE` and searches its output as it streams. */
 export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search): Promise<ArchiveScan> {
+  // The parser is loaded first, so reading starts the moment docker does.
+  await loadTar();
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
   const child = start(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
@@ -89,6 +106,8 @@ export async function scanSavedImage(docker: string, image: string, env: ChildEn
     throw err;
   }
   const result = await exited;
+  const problem = result.code === 0 ? incompleteScan(scan) : undefined;
+  if (problem) throw new UsageError(`\`${docker} save ${image}\` could not be searched: ${problem}; the image is not verified. Run it again; if it repeats, check the daemon's log.`);
   if (result.error) throw new UsageError(`${docker} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
   if (result.code !== 0) throw saveFailed(docker, image, result.code ?? 128, stderr());
   return scan;

@@ -6,7 +6,7 @@
 import * as zlib from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { patternsFor } from '../../src/secrets/forms.js';
-import { scanArchive } from '../../src/verify/save.js';
+import { incompleteScan, scanArchive } from '../../src/verify/save.js';
 import { describeHits, type VerifyHit } from '../../src/verify/scan.js';
 import { Search } from '../../src/verify/search.js';
 import { chunks, gzip, imageArchive, tarOf, ustarHeader, type ImageSpec } from './verify-helpers.js';
@@ -243,3 +243,41 @@ describe('a secret with " or \\ in a config key (leak-paths item 3)', () => {
     }
   });
 });
+
+describe('a scan that read nothing is never "clean" (faults item 3)', () => {
+  test.each<[string, () => Promise<Buffer>, RegExp]>([
+    ['an empty stream (docker save printed nothing, or it was not read)', async () => Buffer.alloc(0), /printed nothing/],
+    ['an archive without a manifest or config', async () => tarOf([{ name: 'x/layer.tar', data: await tarOf([{ name: 'f', data: 'x' }]) }]), /no image config/],
+    ['a manifest naming a layer the archive does not hold', async () => {
+      const { archive } = await imageArchive({ layout: 'docker', layers: [{ entries: [{ name: 'f', data: 'x' }] }, { entries: [{ name: 'g', data: 'y' }] }], config: { architecture: 'amd64', os: 'linux', history: [] } });
+      return cutLayer(archive);
+    }, /layer/],
+  ])('%s', async (_name, make, message) => {
+    const search = newSearch();
+    const scan = await scanArchive(chunks(await make(), 65536), search).catch((err: Error) => err);
+    const problem = scan instanceof Error ? scan.message : incompleteScan(scan);
+    expect(problem).toMatch(message);
+  });
+
+  test('a whole image is complete', async () => {
+    const { archive } = await imageArchive(leaky('docker'));
+    expect(incompleteScan(await scanArchive(chunks(archive, 65536), newSearch()))).toBeUndefined();
+  });
+});
+
+/** The same archive without the tar entry of its first layer blob. */
+function cutLayer(archive: Buffer): Buffer {
+  const entries: Buffer[] = [];
+  let dropped = false;
+  for (let off = 0; off + 512 <= archive.length; ) {
+    const header = archive.subarray(off, off + 512);
+    if (header.every((b) => b === 0)) break;
+    const name = header.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
+    const size = parseInt(header.subarray(124, 136).toString('latin1').replace(/\0.*$/s, '').trim() || '0', 8);
+    const span = 512 + Math.ceil(size / 512) * 512;
+    if (!dropped && name.endsWith('layer.tar')) dropped = true;
+    else entries.push(archive.subarray(off, off + span));
+    off += span;
+  }
+  return Buffer.concat([...entries, Buffer.alloc(1024)]);
+}
