@@ -68,6 +68,11 @@ function register(child: ChildProcess, policy: Policy): void {
   child.once('error', done);
 }
 
+/** The watcher told of children now, if any. */
+export function currentWatcher(): Watcher | undefined {
+  return life.watcher;
+}
+
 export function setWatcher(w: Watcher | undefined): void {
   life.watcher = w;
   if (w) for (const c of children.keys()) if (c.pid !== undefined) w.started(c.pid);

@@ -10,7 +10,7 @@
 import type { ChildProcess, StdioOptions } from 'node:child_process';
 import { SignalExit, UsageError } from '../util/errors.js';
 import type { ChildEnv } from './env.js';
-import { interrupted, setWatcher, start, waitForExit } from './exec.js';
+import { currentWatcher, interrupted, setWatcher, start, waitForExit } from './exec.js';
 import { listenAlive, sweepStale } from './liveness.js';
 import { RunDir, type FileContent, type SecretFile } from './rundir.js';
 import { warn } from '../util/log.js';
@@ -46,6 +46,24 @@ export class Session {
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
     return { code: result.code, signal: result.signal };
+  }
+}
+
+/**
+ * Runs `fn` with a watchdog that has no directory to remove — a lifeline that
+ * stops the children `fn` starts if secbuild is killed (docker save during
+ * verify, which would otherwise wait on the daemon long after secbuild is
+ * gone). Inside a session, the session's watchdog does this already.
+ */
+export async function withLifeline<T>(fn: () => Promise<T>): Promise<T> {
+  if (currentWatcher()) return fn();
+  const lifeline = Watchdog.start('');
+  setWatcher(lifeline);
+  try {
+    return await fn();
+  } finally {
+    setWatcher(undefined);
+    lifeline?.release();
   }
 }
 

@@ -28,7 +28,7 @@ while IFS= read -r line; do
   esac
 done
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-rm -rf -- "$dir"
+[ -n "$dir" ] && rm -rf -- "$dir"
 n=0
 while [ $n -lt 20 ]; do
   alive=
@@ -48,6 +48,7 @@ export class Watchdog implements Watcher {
     private readonly pipe: Writable,
   ) {}
 
+  /** `dir` empty: a lifeline that only stops the children (docker save after the files are gone). */
   static start(dir: string, onDeath?: (pid: number | undefined) => void): Watchdog | undefined {
     let child: ChildProcess;
     try {

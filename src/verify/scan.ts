@@ -12,6 +12,7 @@ import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { UsageError } from '../util/errors.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
+import { withLifeline } from '../run/session.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
 import { scanSavedImage } from './save.js';
@@ -76,10 +77,9 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const search = new Search(opts.patterns);
   const id = await imageId(opts.docker, opts.image, opts.env);
   // Both run to the end before an error of either is reported: no docker process is left behind.
-  const [saved, history] = await Promise.allSettled([
-    scanSavedImage(opts.docker, id, opts.env, search),
-    searchHistory(opts.docker, id, opts.env, search),
-  ]);
+  const [saved, history] = await withLifeline(() =>
+    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search), searchHistory(opts.docker, id, opts.env, search)]),
+  );
   if (saved.status === 'rejected') throw saved.reason;
   if (history.status === 'rejected') throw history.reason;
   const archive = saved.value;

@@ -3,11 +3,11 @@
  * that the private secret root is empty afterwards, no orphaned docker or
  * build process is left, and the exit code.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
+import { CLI, context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
 import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 
 const SECRET = `faults-${nonce()}-secret`;
@@ -97,6 +97,58 @@ describe.skipIf(e2e.skip)('faults', () => {
       expect(listDir(box.tmp)).toEqual([]);
     } finally {
       ctx.cleanup();
+    }
+  });
+
+  test.each(['SIGKILL of the whole process group', 'SIGSTOP, then SIGKILL'] as const)('%s during a build: the watchdog removes the files and stops the build within 5 s', async (how) => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const slow = context(`FROM $BASE\nRUN --mount=type=secret,id=tok sleep 6${marker}\n`);
+    try {
+      const child = spawn(process.execPath, [CLI, ...secretArgs, '--no-cache', slow.dir], { env, stdio: 'ignore', detached: true });
+      await waitFor('the RUN to start', () => pidsMatching(`sleep 6${marker}`).length > 0, 60_000);
+      if (how === 'SIGKILL of the whole process group') process.kill(-child.pid!, 'SIGKILL');
+      else {
+        child.kill('SIGSTOP');
+        await new Promise((r) => setTimeout(r, 300));
+        expect(listDir(box.tmp).length).toBe(1); // stopped, not dead: nothing is removed yet
+        child.kill('SIGKILL');
+      }
+      const tookFiles = await waitFor('the run directory to go', () => listDir(box.tmp).length === 0, 5_000);
+      await waitFor('the build to stop', () => pidsMatching(`sleep 6${marker}`).length === 0 && pidsMatching(`src=${box.tmp}`).length === 0, 5_000 - tookFiles);
+    } finally {
+      slow.cleanup();
+    }
+  });
+
+  test('SIGKILL during a slow cmd: provider: nothing was written, nothing is left', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+    try {
+      const run = startCli(['--secret', `id=tok,from=cmd:sleep 7${marker}`, ctx.dir], { env });
+      await waitFor('the provider to run', () => pidsMatching(`sleep 7${marker}`).length > 0, 30_000);
+      run.child.kill('SIGKILL');
+      await run.done;
+      expect(listDir(box.tmp)).toEqual([]);
+      expect(pidsMatching(`src=${box.tmp}`)).toEqual([]);
+      for (const pid of pidsMatching(`sleep 7${marker}`)) process.kill(pid, 'SIGKILL'); // the README names this limit: an orphaned cmd: runs on
+    } finally {
+      ctx.cleanup();
+    }
+  });
+
+  test('SIGKILL during build --verify: the files are gone already and docker save does not outlive secbuild', async () => {
+    const tag = `secbuild-e2e-faults:verify-${nonce()}`;
+    tags.push(tag);
+    const big = context('FROM $BASE\nRUN --mount=type=secret,id=tok dd if=/dev/zero of=/big bs=1M count=384 2>/dev/null\n');
+    try {
+      const run = startCli([...secretArgs, '--verify', '-t', tag, big.dir], { env });
+      await waitFor('docker save to start', () => pidsMatching('save sha256:').length > 0 || run.child.exitCode !== null, 120_000);
+      expect(listDir(box.tmp)).toEqual([]);
+      run.child.kill('SIGKILL');
+      await run.done;
+      await waitFor('docker save to stop', () => pidsMatching('save sha256:').length === 0, 5_000);
+    } finally {
+      big.cleanup();
     }
   });
 
