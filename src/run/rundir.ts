@@ -5,11 +5,19 @@
  *
  * Root choice (Linux): --tmpdir / SECBUILD_TMPDIR, else $XDG_RUNTIME_DIR when it
  * is tmpfs, else /dev/shm when it is tmpfs, else the OS temp dir with a warning
- * (an error with --require-tmpfs). The file-system type comes from statfs(2).
+ * (an error with --require-tmpfs). The file-system type comes from statfs(2)
+ * of the root's real path.
+ *
+ * A root is normalised (path.resolve) before it is checked, so `link/` or
+ * `link/.` is the symlink `link` — which is refused — and not its target.
+ * Whatever the umask, the run directory is 0700 and each file 0600: both are
+ * ours, and set with fchmod right after they are created.
  */
-import { constants, closeSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync } from 'node:fs';
+import {
+  constants, closeSync, fchmodSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, realpathSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
 
 const TMPFS_MAGIC = 0x01021994;
@@ -23,9 +31,10 @@ export interface RootChoice {
   why: string;
 }
 
+/** Whether the file system holding `path` (its real path) is tmpfs or ramfs. */
 export function isMemoryBacked(path: string): boolean {
   try {
-    const type = statfsSync(path).type;
+    const type = statfsSync(realpathSync(path)).type;
     return type === TMPFS_MAGIC || type === RAMFS_MAGIC;
   } catch {
     return false;
@@ -34,13 +43,15 @@ export function isMemoryBacked(path: string): boolean {
 
 export function chooseRoot(opts: { tmpdir?: string; env: NodeJS.ProcessEnv; requireTmpfs: boolean; platform?: NodeJS.Platform }): RootChoice {
   const platform = opts.platform ?? process.platform;
-  const explicit = opts.tmpdir ?? opts.env.SECBUILD_TMPDIR;
+  const given = opts.tmpdir ?? opts.env.SECBUILD_TMPDIR;
   let choice: RootChoice;
-  if (explicit) {
+  if (given) {
+    // resolve() drops a trailing `/` or `/.`: lstat of "link/" would follow the link.
+    const explicit = resolve(given);
     const mem = isMemoryBacked(explicit);
     choice = { root: explicit, memoryBacked: mem, why: `${opts.tmpdir ? '--tmpdir' : 'SECBUILD_TMPDIR'} (${mem ? 'tmpfs' : 'not tmpfs'})` };
   } else {
-    const xdg = opts.env.XDG_RUNTIME_DIR;
+    const xdg = opts.env.XDG_RUNTIME_DIR ? resolve(opts.env.XDG_RUNTIME_DIR) : undefined;
     if (platform === 'linux' && xdg && isMemoryBacked(xdg)) choice = { root: xdg, memoryBacked: true, why: 'XDG_RUNTIME_DIR (tmpfs)' };
     else if (platform === 'linux' && isMemoryBacked('/dev/shm')) choice = { root: '/dev/shm', memoryBacked: true, why: '/dev/shm (tmpfs)' };
     else choice = { root: tmpdir(), memoryBacked: isMemoryBacked(tmpdir()), why: 'the OS temp dir' };
@@ -52,8 +63,12 @@ export function chooseRoot(opts: { tmpdir?: string; env: NodeJS.ProcessEnv; requ
   return choice;
 }
 
-/** Refuses a root that is a symlink, not a directory, or writable by others without the sticky bit. */
-export function checkRoot(root: string): void {
+/**
+ * Refuses a root that is a symlink, not a directory, or writable by others
+ * without the sticky bit. `given` is normalised first (see the header).
+ */
+export function checkRoot(given: string): void {
+  const root = resolve(given);
   let st;
   try {
     st = lstatSync(root);
@@ -93,25 +108,61 @@ export class RunDir {
   private removed = false;
   private constructor(readonly path: string) {}
 
-  /** Creates `<root>/secbuild-<pid>-XXXXXX` with mode 0700 and checks what was created. */
+  /**
+   * Creates `<root>/secbuild-<pid>-XXXXXX` and makes it exactly 0700: mkdtemp
+   * asks for 0700 but the umask may take bits away, and the directory is ours.
+   * It is opened without following a symlink and checked through that fd; only
+   * a result that is not our own private directory is refused.
+   */
   static create(root: string): RunDir {
-    const path = mkdtempSync(join(root, `${RUN_PREFIX}${process.pid}-`));
-    const st = lstatSync(path);
-    if (!st.isDirectory() || (st.mode & 0o777) !== 0o700 || (process.getuid && st.uid !== process.getuid())) {
+    let path: string;
+    try {
+      path = mkdtempSync(join(root, `${RUN_PREFIX}${process.pid}-`));
+    } catch (err) {
+      throw fileSystemProblem(err, root);
+    }
+    let st;
+    try {
+      const fd = openSync(path, constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW);
+      try {
+        fchmodSync(fd, 0o700);
+        st = fstatSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (err) {
       rmSync(path, { recursive: true, force: true });
-      throw new UsageError(`run directory ${path} was not created private (mode ${(st.mode & 0o777).toString(8)}); check the secret root's permissions.`);
+      throw new UsageError(`run directory ${path} was replaced as soon as it was created (${(err as NodeJS.ErrnoException).code}); choose a secret root only you can write to with --tmpdir.`, { cause: err });
+    }
+    if (!st.isDirectory() || (st.mode & 0o7777) !== 0o700 || (process.getuid && st.uid !== process.getuid())) {
+      rmSync(path, { recursive: true, force: true });
+      throw new UsageError(`run directory ${path} is not a private directory of this user (mode ${(st.mode & 0o7777).toString(8)}, uid ${st.uid}); choose a secret root only you can write to with --tmpdir.`);
     }
     return new RunDir(path);
   }
 
-  /** Writes each secret to its own file: created exclusively, 0600, never through a symlink. */
+  /**
+   * Writes each secret to its own file: created exclusively, never through a
+   * symlink, then fchmod'ed to exactly 0600 whatever the umask. A file-system
+   * error (full, read-only, name too long) is a UsageError naming the secret;
+   * what was written so far goes with the directory (the owner's `remove()`).
+   */
   writeAll(secrets: readonly FileContent[]): SecretFile[] {
     return secrets.map((s, i) => {
       const path = join(this.path, secretFileName(s.id, i));
-      const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      const problem = (err: unknown) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) });
+      let fd: number;
       try {
+        fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+      } catch (err) {
+        throw problem(err);
+      }
+      try {
+        fchmodSync(fd, 0o600);
         let off = 0;
         while (off < s.value.length) off += writeSync(fd, s.value, off, s.value.length - off);
+      } catch (err) {
+        throw problem(err);
       } finally {
         closeSync(fd);
       }
@@ -128,6 +179,44 @@ export class RunDir {
     this.removed = true;
     removeRunDir(this.path);
   }
+}
+
+/** Longest name a Linux file system takes for one path element (NAME_MAX). */
+const NAME_MAX = 255;
+
+/** A long id shown in a message: its first 40 characters. */
+const shown = (id: string) => (id.length > 40 ? `${id.slice(0, 40)}…` : id);
+
+/**
+ * The one sentence for a file-system error under the secret root: creating the
+ * run directory, or writing `secret` into it. Always a UsageError (the user's
+ * root, disk or id, not a bug), with the errno in brackets and the original
+ * error as `cause`.
+ */
+export function fileSystemProblem(err: unknown, root: string, secret?: { id: string; bytes: number; name?: string }): UsageError {
+  const code = (err as NodeJS.ErrnoException | null)?.code ?? 'unknown error';
+  const fix = 'with --tmpdir or SECBUILD_TMPDIR';
+  const say = (message: string) => new UsageError(message, { cause: err });
+  switch (code) {
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return secret
+        ? say(`secret root ${root} has no room for secret "${shown(secret.id)}" (${secret.bytes} bytes, ${code}); free space there or point --tmpdir or SECBUILD_TMPDIR at a larger tmpfs.`)
+        : say(`secret root ${root} is full (${code}); free space there or point --tmpdir or SECBUILD_TMPDIR at another directory.`);
+    case 'EACCES':
+    case 'EPERM':
+      return say(`secret root ${root} is not writable by this user (${code}); choose a directory of your own ${fix}.`);
+    case 'EROFS':
+      return say(`secret root ${root} is on a read-only file system (${code}); choose a writable directory ${fix}.`);
+    case 'ENAMETOOLONG':
+      return secret && Buffer.byteLength(secret.name ?? '') > NAME_MAX
+        ? say(`secret "${shown(secret.id)}" cannot be written under ${root}: its file name is too long (${code}); use a shorter secret id.`)
+        : say(`secret root ${root} is too long a path (${code}); choose a shorter one ${fix}.`);
+    case 'EEXIST':
+    case 'ELOOP':
+      if (secret) return say(`run directory under ${root} already holds ${secret.name} (${code}), which this run did not create; secret "${shown(secret.id)}" was not written through it. Run again, and check what else writes under ${root}.`);
+  }
+  return say(`secret root ${root} cannot be written (${code}); choose another directory ${fix}.`);
 }
 
 export function removeRunDir(path: string): void {

@@ -1,25 +1,26 @@
 /**
  * The run directory's guarantees (src/run/rundir.ts), each against the real
  * file system: which roots are refused, the modes of what is created,
- * exclusive creation that never follows a symlink, zeros written over every
- * file before it is unlinked, and the sweep that removes only run directories
- * of dead processes that are ours. The tests run as root (as CI does); the
- * other-owner cases use a directory chowned to uid 65534 and are skipped,
+ * whatever the umask, exclusive creation that never follows a symlink, zeros
+ * written over every file before it is unlinked, and the one-sentence usage
+ * errors for a full, read-only or unwritable root and a name too long (the
+ * sweep is in liveness.test.ts). The tests run as root (as CI does); the
+ * other-owner and real-tmpfs cases (chown to uid 65534, mount) are skipped,
  * visibly, for anyone else.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import {
   chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { checkRoot, chooseRoot, isMemoryBacked, RunDir, secretFileName, type FileContent } from '../../src/run/rundir.js';
+import { checkRoot, chooseRoot, fileSystemProblem, isMemoryBacked, RunDir, secretFileName, type FileContent } from '../../src/run/rundir.js';
 import { UsageError } from '../../src/util/errors.js';
 
 const asRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
-if (!asRoot) console.log('rundir: the other-owner cases are SKIPPED: they chown to uid 65534, which needs root');
+if (!asRoot) console.log('rundir: the other-owner and real-tmpfs cases are SKIPPED: chown to uid 65534 and mount need root');
 
 let base: string;
 beforeAll(() => {
@@ -37,18 +38,6 @@ function dir(mode = 0o700, parent = base): string {
 }
 
 const secret = (id: string, text: string): FileContent => ({ id, value: Buffer.from(text) });
-
-/** A pid that no process has: a child that has exited and been reaped. */
-function deadPid(): number {
-  for (;;) {
-    const { pid } = spawnSync('true');
-    try {
-      process.kill(pid!, 0);
-    } catch {
-      return pid!;
-    }
-  }
-}
 
 describe('the secret root', () => {
   test.each<[string, () => string, RegExp]>([
@@ -184,6 +173,102 @@ describe('RunDir', () => {
     } finally {
       run.remove();
     }
+  });
+
+  test.each<[string, number]>([
+    ['0277 (owner read-only)', 0o277],
+    ['0377', 0o377],
+    ['0777 (nothing at all)', 0o777],
+    ['0022 (the usual)', 0o022],
+    ['0000', 0o000],
+  ])('whatever the umask (%s), the directory is exactly 0700 and each file exactly 0600, and removal still zeroes', (_name, mask) => {
+    const root = dir(0o700);
+    const old = process.umask(mask);
+    let run: RunDir | undefined;
+    try {
+      run = RunDir.create(root);
+      const [file] = run.writeAll([secret('tok', 'value')]);
+      expect(lstatSync(run.path).mode & 0o7777).toBe(0o700);
+      expect(lstatSync(file!.path).mode & 0o7777).toBe(0o600);
+      expect(readFileSync(file!.path, 'utf8')).toBe('value');
+    } finally {
+      process.umask(old);
+      run?.remove();
+    }
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  test('a secret id too long for a file name (ENAMETOOLONG) is a usage error naming the secret and the fix', () => {
+    const root = dir(0o700);
+    const run = RunDir.create(root);
+    try {
+      const id = 'a'.repeat(300);
+      expect(() => run.writeAll([secret(id, 'value')])).toThrow(UsageError);
+      expect(() => run.writeAll([secret(id, 'value')])).toThrow(
+        new RegExp(`^secret "a{40}…" cannot be written under ${root}: its file name is too long \\(ENAMETOOLONG\\); use a shorter secret id\\.$`),
+      );
+    } finally {
+      run.remove();
+    }
+    expect(readdirSync(root)).toEqual([]);
+  });
+
+  describe.skipIf(!asRoot)('on a real small tmpfs (mount needs root)', () => {
+    const mounted: string[] = [];
+    const mountTmpfs = (options: string): string => {
+      const at = dir(0o700);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', options, 'tmpfs', at]);
+      mounted.push(at);
+      return at;
+    };
+    afterAll(() => {
+      for (const at of mounted) spawnSync('umount', [at]);
+    });
+
+    test('a full tmpfs (ENOSPC while writing a secret) is a usage error naming the root and the secret; the partial file is zeroed and removed with the directory', () => {
+      const root = mountTmpfs('size=64k,mode=0700');
+      const run = RunDir.create(root);
+      try {
+        const big = { id: 'big', value: Buffer.alloc(200 * 1024, 0x61) };
+        let thrown: unknown;
+        try {
+          run.writeAll([secret('small', 'fits'), big]);
+        } catch (err) {
+          thrown = err;
+        }
+        expect(thrown).toBeInstanceOf(UsageError);
+        expect((thrown as Error).message).toBe(
+          `secret root ${root} has no room for secret "big" (204800 bytes, ENOSPC); free space there or point --tmpdir or SECBUILD_TMPDIR at a larger tmpfs.`,
+        );
+      } finally {
+        run.remove();
+      }
+      expect(readdirSync(root)).toEqual([]);
+    });
+
+    test('a read-only root (EROFS creating the run directory) is a usage error naming the root and the fix', () => {
+      const root = mountTmpfs('ro,size=64k,mode=0700');
+      expect(() => RunDir.create(root)).toThrow(UsageError);
+      expect(() => RunDir.create(root)).toThrow(
+        new RegExp(`^secret root ${root} is on a read-only file system \\(EROFS\\); choose a writable directory with --tmpdir or SECBUILD_TMPDIR\\.$`),
+      );
+    });
+  });
+
+  const errno = (code: string) => Object.assign(new Error(`${code}: from the kernel`), { code });
+  test.each<[string, string, { id: string; bytes: number } | undefined, string]>([
+    ['EACCES', 'EACCES', undefined, 'secret root /r is not writable by this user (EACCES); choose a directory of your own with --tmpdir or SECBUILD_TMPDIR.'],
+    ['EPERM', 'EPERM', undefined, 'secret root /r is not writable by this user (EPERM); choose a directory of your own with --tmpdir or SECBUILD_TMPDIR.'],
+    ['EROFS', 'EROFS', undefined, 'secret root /r is on a read-only file system (EROFS); choose a writable directory with --tmpdir or SECBUILD_TMPDIR.'],
+    ['ENOSPC creating the directory', 'ENOSPC', undefined, 'secret root /r is full (ENOSPC); free space there or point --tmpdir or SECBUILD_TMPDIR at another directory.'],
+    ['EDQUOT writing a secret', 'EDQUOT', { id: 'tok', bytes: 5 }, 'secret root /r has no room for secret "tok" (5 bytes, EDQUOT); free space there or point --tmpdir or SECBUILD_TMPDIR at a larger tmpfs.'],
+    ['ENAMETOOLONG of the root', 'ENAMETOOLONG', undefined, 'secret root /r is too long a path (ENAMETOOLONG); choose a shorter one with --tmpdir or SECBUILD_TMPDIR.'],
+    ['an unusual code', 'EIO', undefined, 'secret root /r cannot be written (EIO); choose another directory with --tmpdir or SECBUILD_TMPDIR.'],
+  ])('fileSystemProblem: %s is one plain sentence with the fix', (_name, code, s, message) => {
+    const err = fileSystemProblem(errno(code), '/r', s);
+    expect(err).toBeInstanceOf(UsageError);
+    expect(err.message).toBe(message);
+    expect((err as Error & { cause?: unknown }).cause).toMatchObject({ code });
   });
 
   test.each<[string, number, string]>([
