@@ -23,6 +23,17 @@ function watchdogOf(root: string): number[] {
   });
 }
 
+/** PIDs of `sleep` processes with this argument: a cmd: provider, not the secbuild whose argv names it. */
+function sleeping(arg: string): number[] {
+  return pidsMatching(arg).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('sleep\0');
+    } catch {
+      return false;
+    }
+  });
+}
+
 describe.skipIf(e2e.skip)('faults', () => {
   const box = sandbox();
   const env = baseEnv(box, { E2E_TOKEN: SECRET });
@@ -93,7 +104,7 @@ describe.skipIf(e2e.skip)('faults', () => {
       const r = await runCli(['--secret', `id=tok,from=cmd:sleep 6${marker}`, '--docker', '/bin/false', ctx.dir], { env: { ...env, XDG_CACHE_HOME: join(box.dir, `cache-${nonce()}`) } });
       expect(r.code).toBe(2);
       expect(Date.now() - started).toBeLessThan(5_000);
-      await waitFor('the cmd: provider to stop', () => pidsMatching(`sleep 6${marker}`).length === 0, 2_000);
+      await waitFor('the cmd: provider to stop', () => sleeping(`6${marker}`).length === 0, 2_000);
       expect(listDir(box.tmp)).toEqual([]);
     } finally {
       ctx.cleanup();
@@ -125,12 +136,30 @@ describe.skipIf(e2e.skip)('faults', () => {
     const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
     try {
       const run = startCli(['--secret', `id=tok,from=cmd:sleep 7${marker}`, ctx.dir], { env });
-      await waitFor('the provider to run', () => pidsMatching(`sleep 7${marker}`).length > 0, 30_000);
+      await waitFor('the provider to run', () => sleeping(`7${marker}`).length > 0, 30_000);
       run.child.kill('SIGKILL');
       await run.done;
       expect(listDir(box.tmp)).toEqual([]);
       expect(pidsMatching(`src=${box.tmp}`)).toEqual([]);
-      for (const pid of pidsMatching(`sleep 7${marker}`)) process.kill(pid, 'SIGKILL'); // the README names this limit: an orphaned cmd: runs on
+      for (const pid of sleeping(`7${marker}`)) process.kill(pid, 'SIGKILL'); // the README names this limit: an orphaned cmd: runs on
+    } finally {
+      ctx.cleanup();
+    }
+  });
+
+  test('SIGTERM during a slow cmd: provider, before docker starts: exit 143, the report is written, nothing left', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+    const report = join(box.dir, `sigterm-report-${nonce()}.json`);
+    try {
+      const run = startCli(['--secret', `id=tok,from=cmd:sleep 8${marker}`, '--report', report, ctx.dir], { env });
+      await waitFor('the provider to run', () => sleeping(`8${marker}`).length > 0, 30_000);
+      run.child.kill('SIGTERM');
+      const r = await run.done;
+      expect(r.code).toBe(143);
+      expect(JSON.parse(readFileSync(report, 'utf8')).exitCode).toBe(143);
+      await waitFor('the provider to stop', () => sleeping(`8${marker}`).length === 0, 2_000);
+      expect(listDir(box.tmp)).toEqual([]);
     } finally {
       ctx.cleanup();
     }
