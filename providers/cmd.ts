@@ -30,7 +30,7 @@
  * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it,
  * and its output is kept up to 500 KiB + 1 byte: past that it is killed and refused.
  */
-import { capture } from '../src/run/exec.js';
+import { capture, type CaptureResult } from '../src/run/exec.js';
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
@@ -76,6 +76,15 @@ function tail(text: string, lines = 5): string {
   return all.slice(-lines).join('\n');
 }
 
+let terminalTurn: Promise<unknown> = Promise.resolve();
+
+/** Runs `run` after every earlier command that had the terminal has finished. */
+function oneAtATheTerminal<T>(run: () => Promise<T>): Promise<T> {
+  const turn = terminalTurn.then(run, run);
+  terminalTurn = turn.catch(() => {});
+  return turn;
+}
+
 export const cmdProvider = {
   scheme: 'cmd',
   usage: 'cmd:COMMAND           standard output of a command (no shell; trailing newlines removed)',
@@ -91,14 +100,16 @@ export const cmdProvider = {
     const [file, ...args] = splitCommand(key);
     const asked = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
     const timeoutSec = Number.isFinite(asked) && asked > 0 ? asked : 120;
-    const result = await capture(file!, args, {
+    const interactive = process.stdin.isTTY === true;
+    // Commands that may prompt on the terminal take turns: two prompts at once would garble both.
+    const result = await (interactive ? oneAtATheTerminal : (run: () => Promise<CaptureResult>) => run())(() => capture(file!, args, {
       env: ctx.childEnv,
       cwd: ctx.cwd,
       timeoutMs: timeoutSec * 1000,
-      inheritStdin: process.stdin.isTTY === true,
+      inheritStdin: interactive,
       // One byte past BuildKit's limit: enough to know the value is too large.
       maxBytes: MAX_SECRET_BYTES + 1,
-    });
+    }));
     if (result.failedToStart === 'ENOENT') {
       throw new MissingSecret(`command "${file}" was not found; check that it is installed and on PATH`);
     }
