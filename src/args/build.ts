@@ -7,7 +7,8 @@
  * table so that `-t app .` is read as a flag with a value and a context, not
  * two contexts; every other flag goes to docker as it is.
  */
-import { DOCKER_VALUE_OPTIONS } from './docker-flags.js';
+import { DOCKER_BUILD_FLAGS, DOCKER_VALUE_OPTIONS } from './docker-flags.js';
+import { unknownOption, type KnownFlag } from './suggest.js';
 import { parseOptions } from './options.js';
 import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type SecretRunOptions } from './own.js';
 import { UsageError } from '../util/errors.js';
@@ -30,6 +31,13 @@ export interface BuildArgs extends SecretRunOptions {
 /** secbuild's own options first: --secret is docker's too, and secbuild takes it. */
 const OPTIONS = [HELP_OPTION, ...OWN_OPTIONS, ...DOCKER_VALUE_OPTIONS.filter((d) => !OWN_OPTIONS.some((o) => o.name === d.name))];
 
+/** Every flag a build line may carry, for "did you mean": secbuild's, docker build's, and -V at the front. */
+const KNOWN_FLAGS: readonly KnownFlag[] = [
+  ...OPTIONS,
+  ...[...DOCKER_BUILD_FLAGS].filter((f) => f.startsWith('--') && !OPTIONS.some((o) => o.name === f)).map((name) => ({ name })),
+  { name: '--version', short: '-V' },
+];
+
 export function parseBuildArgs(argv: readonly string[]): BuildArgs {
   const out: BuildArgs = { ...secretRunDefaults(), verify: false, help: false, dockerArgs: [], contextIndex: -1, buildArgs: [] };
   const positionals: number[] = [];
@@ -50,8 +58,11 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
         else if (spec.name === '--build-arg') out.buildArgs.push(value!);
       }
     },
-    // docker's switches and any flag secbuild does not know: docker's business.
-    unknown: (word) => out.dockerArgs.push(word),
+    // docker's switches go to docker; a flag neither knows is a typo (issue 11), never a build.
+    unknown: (word, name) => {
+      if (!DOCKER_BUILD_FLAGS.has(name)) throw unknownOption(name, KNOWN_FLAGS, 'secbuild build');
+      out.dockerArgs.push(word);
+    },
     positional,
   });
   checkOwn(out);

@@ -9,12 +9,27 @@
 // The build is the hot path: bundled into the entry so a build loads one file.
 // Everything else (commander, execa, yaml, the Dockerfile parser, keytar) is
 // imported where it is used.
+import { existsSync } from 'node:fs';
 import { buildCommand } from './commands/build.js';
+import { closest } from '../args/suggest.js';
+import { UsageError } from '../util/errors.js';
 import { abandonChildren } from '../run/exec.js';
 import { installExitPaths, outcome } from './exit.js';
 import { VERSION } from '../util/version.js';
 
 const SUBCOMMANDS = new Set(['secrets', 'secret', 'doctor', 'clean', 'help']);
+const COMMANDS = ['build', 'compose', 'check', 'verify', ...SUBCOMMANDS];
+
+/**
+ * A first word two edits from a command, and no such path here, is a typo
+ * (`docter`), not a build context: stop before docker is asked to build a
+ * directory that does not exist. An existing directory named so still builds.
+ */
+function typo(first: string): UsageError | undefined {
+  if (first.startsWith('-') || COMMANDS.includes(first)) return undefined;
+  const near = closest(first, COMMANDS);
+  return near !== undefined && !existsSync(first) ? new UsageError(`unknown command '${first}'; did you mean '${near}'?`) : undefined;
+}
 
 async function route(argv: readonly string[]): Promise<void> {
   const [first] = argv;
@@ -30,6 +45,8 @@ async function route(argv: readonly string[]): Promise<void> {
     const { runCli } = await import('./router.js');
     return runCli(first === undefined ? ['--help'] : argv, VERSION);
   }
+  const mistake = typo(first);
+  if (mistake) throw mistake;
   return buildCommand(argv);
 }
 

@@ -21,6 +21,13 @@ describe('usage errors exit 2', () => {
     ['secret set', /missing required argument 'service\/account'/],
     ['secrets --bogus', /unknown option '--bogus'/],
     ['doctor extra', /too many arguments for 'doctor'/],
+    // Typos stop before a build of a directory that does not exist (issue 11).
+    ['docter', /^secbuild: unknown command 'docter'; did you mean 'doctor'\?$/m],
+    ['verfy myimage', /^secbuild: unknown command 'verfy'; did you mean 'verify'\?$/m],
+    ['chek .', /^secbuild: unknown command 'chek'; did you mean 'check'\?$/m],
+    ['--secrt id=x,from=env:X .', /^secbuild: unknown option --secrt; did you mean --secret\?$/m],
+    ['-v', /^secbuild: unknown option -v; did you mean -V \(--version\)\?$/m],
+    ['--made-up-flag .', /^secbuild: unknown option --made-up-flag: not a secbuild option nor a docker build flag; see secbuild build --help\.$/m],
   ])('secbuild %s', async (line, message) => {
     const r = await runCli(line.split(' '), { env: noDockerEnv(box) });
     expect(r.code, r.stderr).toBe(2);
