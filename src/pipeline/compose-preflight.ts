@@ -7,8 +7,8 @@
  * mount nothing (or stop, for required=true). A grant no RUN mounts is a warning.
  * Then `secbuild check`'s error-level rules, as for a build (exit 4).
  */
-import { readFileSync } from 'node:fs';
 import { cachedMounts } from './preflight.js';
+import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { effectiveArgs, type ServiceBuild } from '../engines/compose/plan.js';
@@ -29,9 +29,10 @@ export async function preflightServices(
     }
     let text: string;
     try {
-      text = readFileSync(b.dockerfile, 'utf8');
+      text = (await readBounded(b.dockerfile, MAX_DOCKERFILE_BYTES)).toString('utf8');
     } catch (err) {
-      errors.push(`${label}: cannot read the Dockerfile ${b.dockerfile} (${(err as NodeJS.ErrnoException).code}); check services.${b.service}.build.context and .dockerfile in ${file}.`);
+      const fix = `check services.${b.service}.build.context and .dockerfile in ${file}`;
+      errors.push(`${label}: ${isTooLarge(err) ? dockerfileTooLarge(b.dockerfile, fix) : `cannot read the Dockerfile ${b.dockerfile} (${(err as NodeJS.ErrnoException).code}); ${fix}.`}`);
       continue;
     }
     const input = { dockerfile: text, path: b.dockerfile, target: b.target, buildArgs: Object.fromEntries(effectiveArgs(b, cliArgs, env)) };

@@ -3,11 +3,12 @@
  * secret mounts in the reached stages, and compare them with the secrets
  * secbuild provides. Errors stop the build (exit 2); warnings are printed.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
 import { readCache, writeCache } from '../util/cache.js';
+import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { checkSecretIds, mountedInputs, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
@@ -108,8 +109,9 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
   }
   let text: string;
   try {
-    text = readFileSync(where.path, 'utf8');
+    text = (await readBounded(where.path, MAX_DOCKERFILE_BYTES)).toString('utf8');
   } catch (err) {
+    if (isTooLarge(err)) throw new UsageError(dockerfileTooLarge(where.path), { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' && !args.file) {
       throw new UsageError(`no Dockerfile at ${where.path}; add -f PATH or check the build context.`);

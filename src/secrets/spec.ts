@@ -46,6 +46,11 @@ export type SecretSpec =
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function checkId(id: string, where: string): string {
+  // An id names a file of the run directory (`NN-ID`, within NAME_MAX) and /run/secrets/ID in the build.
+  const maxLength = 128;
+  if (id.length > maxLength) {
+    throw new UsageError(`${where}: secret id "${id.slice(0, 40)}…" is ${id.length} characters long; use an id of at most ${maxLength} characters.`);
+  }
   if (!ID.test(id)) {
     throw new UsageError(`${where}: secret id "${id}" must start with a letter or digit and use only letters, digits, ".", "_" and "-".`);
   }

@@ -7,7 +7,6 @@
  * Exit 0 when there is no error-level finding (warnings allowed), 4 when there is.
  * Secrets are not resolved: only their declared ids are used.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { parseBuildArgs } from '../../args/build.js';
 import { splitFormat } from '../../args/check.js';
@@ -17,6 +16,7 @@ import { info } from '../../util/log.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { isRemoteContext } from '../../engines/docker/context.js';
 import { buildArgValues } from '../../pipeline/preflight.js';
+import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../../util/read.js';
 
 export async function checkCommand(argv: readonly string[]): Promise<void> {
   const { format, rest } = splitFormat(argv);
@@ -34,8 +34,9 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : join(context, 'Dockerfile');
   let dockerfile: string;
   try {
-    dockerfile = readFileSync(path, 'utf8');
+    dockerfile = (await readBounded(path, MAX_DOCKERFILE_BYTES)).toString('utf8');
   } catch (err) {
+    if (isTooLarge(err)) throw new UsageError(dockerfileTooLarge(path), { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
     throw new UsageError(code === 'ENOENT' ? `no Dockerfile at ${path}; add -f PATH or check the build context.` : `cannot read Dockerfile ${path} (${code}); check -f.`);
   }

@@ -7,6 +7,7 @@ import { keychainDelete, keychainSet, parseKeychainKey } from '../../../provider
 import { ProviderError } from '../../../providers/types.js';
 import { scrubEnv } from '../../run/env.js';
 import { ResolveError, UsageError } from '../../util/errors.js';
+import { MAX_SECRET_BYTES, sizeText } from '../../secrets/limits.js';
 import { info } from '../../util/log.js';
 
 function item(key: string) {
@@ -15,16 +16,25 @@ function item(key: string) {
   return it;
 }
 
-async function readStdin(): Promise<Buffer> {
+/** stdin up to MAX_SECRET_BYTES + 1 bytes and no further: `yes | secbuild secret set …` stops at once. */
+async function readStdin(key: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks);
+  let total = 0;
+  for await (const c of process.stdin) {
+    chunks.push(c as Buffer);
+    total += (c as Buffer).length;
+    if (total > MAX_SECRET_BYTES) throw tooLarge(key);
+  }
+  return Buffer.concat(chunks, total);
 }
 
-function promptHidden(question: string): Promise<Buffer> {
+const tooLarge = (key: string, how = 'on stdin') =>
+  new UsageError(`the value ${how} for ${key} is larger than ${sizeText(MAX_SECRET_BYTES)}, the most BuildKit mounts as a secret; nothing was stored.`);
+
+function promptHidden(key: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const stdin = process.stdin;
-    process.stderr.write(question);
+    process.stderr.write(`value for ${key}: `);
     stdin.setRawMode(true);
     stdin.resume();
     const bytes: number[] = [];
@@ -41,6 +51,7 @@ function promptHidden(question: string): Promise<Buffer> {
         if (b === 0x0d || b === 0x0a) return done();
         if (b === 0x03) return done(new UsageError('cancelled; nothing was stored.'));
         if (b === 0x7f || b === 0x08) bytes.pop();
+        else if (bytes.length >= MAX_SECRET_BYTES) return done(tooLarge(key, 'typed'));
         else bytes.push(b);
       }
     };
@@ -58,7 +69,7 @@ function wrap(err: unknown): never {
 
 export async function secretSetCommand(key: string): Promise<void> {
   const it = item(key);
-  const value = process.stdin.isTTY ? await promptHidden(`value for ${key}: `) : await readStdin();
+  const value = process.stdin.isTTY ? await promptHidden(key) : await readStdin(key);
   if (value.length === 0) throw new UsageError(`no value given for ${key}; pipe it on stdin (for example: gh auth token | secbuild secret set ${key}).`);
   await keychainSet(it, value, keychainEnv()).catch(wrap);
   info(`stored ${value.length} bytes as keychain item service="${it.service}" account="${it.account}"`);
