@@ -5,7 +5,7 @@
  */
 import type { BuildArgs } from '../args/build.js';
 import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
-import { detectEngine, findDocker } from '../engines/docker/detect.js';
+import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/detect.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
@@ -19,6 +19,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const plan = await planSpecs(args, env, cwd);
   const docker = findDocker(args.docker, env);
   let userArgs = args.dockerArgs;
+  // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
+  let passThrough = false;
   return {
     options: args,
     childEnv: plan.childEnv,
@@ -29,9 +31,16 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       return { checked, findings, mount };
     },
     async detect(report) {
-      const engine = await detectEngine(docker, plan.childEnv);
-      report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+      try {
+        const engine = await detectEngine(docker, plan.childEnv);
+        report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+      } catch (err) {
+        if (!(err instanceof NoBuildKitError) || plan.specs.length > 0) throw err;
+        passThrough = true;
+        info(`no secret is given and ${docker} cannot build with BuildKit: the build goes to docker unchanged (its classic builder).`);
+      }
     },
+    passThrough: () => passThrough,
     buildArgs: () => [{ args: [...parseBuildArgFlags(args.buildArgs, env), ...parseLabelFlags(args.dockerArgs)] }],
     provenanceMax: wantsProvenanceMax(args.dockerArgs),
     plainProgress() {
@@ -39,7 +48,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
     // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
-    dryRun: (files) => [`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    dryRun: (files) => [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;

@@ -56,6 +56,8 @@ export interface Job {
   preflight(): Promise<Report['preflight'] & { mount?: string[] }>;
   /** Engine detection, run while secrets resolve; fills `report.engine`. */
   detect(report: Report): Promise<void>;
+  /** After detect: docker runs as the user would run it, without DOCKER_BUILDKIT=1 (a build with no secret on a CLI without BuildKit). */
+  passThrough?(): boolean;
   /** What docker will record as build-args, per build (`scope` prefixes the warnings). */
   buildArgs(): Array<{ scope?: string; args: BuildArg[] }>;
   readonly provenanceMax: boolean;
@@ -114,7 +116,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
     return;
   }
 
-  const dockerEnv = buildEnv(childEnv);
+  const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => {
     mark('files');
     return job.run({

@@ -58,11 +58,27 @@ describe.skipIf(e2e.skip)('cli', () => {
 
   // This machine kind ships a 28.x client without buildx at /usr/local/bin/docker (the one first on PATH).
   const modern = modernClientWithoutBuildx('/usr/local/bin/docker');
-  test.skipIf(!modern)('engine detection: a 23+ docker CLI without buildx is refused with exit 2 and the fix', async () => {
+  test.skipIf(!modern)('engine detection: a 23+ docker CLI without buildx is refused with exit 2, naming the docker CLI here that can', async () => {
     const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], { env: { ...env, SECBUILD_DOCKER: modern! } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/without the buildx plugin, so it cannot build with BuildKit; install docker-buildx/);
+    expect(r.stderr).toMatch(/without the buildx plugin, so it cannot build with BuildKit\./);
+    // The tier's own docker (Debian's 20.10, DOCKER_BUILDKIT=1) is on PATH or at /usr/bin/docker: discovery names it.
+    expect(r.stderr).toMatch(/\/\S*docker \(\d+\.\d+\) can: rerun with SECBUILD_DOCKER=\/\S*docker/);
+    expect(r.stderr).toContain('Debian 12 has no docker-buildx package');
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test.skipIf(!modern)('a Dockerfile with no secret builds through a 23+ CLI without buildx: passed to docker unchanged, with a note', async () => {
+    const plain = context('FROM $BASE\nRUN echo plain > /plain\n');
+    try {
+      const r = await runCli(['-t', 'secbuild-e2e/cli:plain', plain.dir], { env: { ...env, SECBUILD_DOCKER: modern! } });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/^secbuild: no secret is given and \S+ cannot build with BuildKit: the build goes to docker unchanged/m);
+      expect((await docker(['run', '--rm', 'secbuild-e2e/cli:plain', 'cat', '/plain'])).stdout.toString().trim()).toBe('plain');
+    } finally {
+      plain.cleanup();
+      await docker(['image', 'rm', '-f', 'secbuild-e2e/cli:plain']);
+    }
   });
 
   test('docker\'s environment has no variable a secret was read from', async () => {

@@ -5,7 +5,7 @@
  */
 import { keychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
-import { findDocker, probeEngine } from '../../engines/docker/detect.js';
+import { findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
 import { capture } from '../../run/exec.js';
 import { scrubEnv, type ChildEnv } from '../../run/env.js';
 import { chooseRoot } from '../../run/rundir.js';
@@ -47,7 +47,9 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       const engine = await probeEngine(docker, childEnv);
       line('ok', 'BuildKit', engine.buildkit === 'buildx' ? `buildx plugin ${engine.buildxVersion ?? ''} present`.trim() : `CLI ${engine.clientVersion} is older than 23: builds with DOCKER_BUILDKIT=1`);
     } catch (err) {
-      line('fail', 'BuildKit', (err as Error).message);
+      // The same advice a build gives: the other docker CLI here that can (src/engines/docker/discover.ts).
+      const e = err instanceof NoBuildKitError ? await withAlternatives(err, docker, childEnv) : err;
+      line('fail', 'BuildKit', (e as Error).message);
       canBuild = false;
     }
     const server = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env: childEnv, timeoutMs: 15_000 });

@@ -7,7 +7,10 @@
  *
  * What detection learns is cached per binary, keyed by its real path, size and
  * mtime, in the cache (src/util/cache.ts), so a cached build does not
- * pay for two extra docker processes on every run.
+ * pay for two extra docker processes on every run. A refusal is not cached:
+ * installing the buildx plugin does not change the docker binary. When the
+ * chosen CLI is refused, the others on this machine are probed the same way
+ * (./discover.ts) and the one that works is named in the error.
  */
 import { realpathSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
@@ -15,6 +18,12 @@ import { readCache, writeCache } from '../../util/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
+import { findWorkingDocker, noBuildKitAdvice } from './discover.js';
+
+/** The docker CLI cannot build with BuildKit (a 23+ client without the buildx plugin). */
+export class NoBuildKitError extends UsageError {
+  static override readonly kind: string = 'NoBuildKitError';
+}
 
 export interface Engine {
   /** The binary, as found (real path). */
@@ -74,13 +83,25 @@ export async function probeEngine(docker: string, env: ChildEnv): Promise<Engine
   }
   const major = majorOf(clientVersion);
   if (Number.isFinite(major) && major < 23) return { docker, clientVersion, buildkit: 'legacy-env' };
-  throw new UsageError(
-    `${docker} is docker ${clientVersion || '(unknown version)'} without the buildx plugin, so it cannot build with BuildKit; install docker-buildx (the buildx CLI plugin), or point --docker / SECBUILD_DOCKER at a CLI that has it.`,
-  );
+  throw new NoBuildKitError(`${docker} is docker ${clientVersion || '(unknown version)'} without the buildx plugin, so it cannot build with BuildKit.`);
 }
 
-/** The engine for this binary, from the cache when the binary has not changed. */
+/** `err` with the advice of ./discover.ts appended: the other CLI here that can build, if any. */
+export async function withAlternatives(err: NoBuildKitError, docker: string, env: ChildEnv): Promise<NoBuildKitError> {
+  const other = await findWorkingDocker(docker, env.PATH ?? '', (d) => cachedEngine(d, env));
+  return new NoBuildKitError(`${err.message} ${noBuildKitAdvice(other)}`, { cause: err });
+}
+
+/** The engine for this binary, from the cache when the binary has not changed; a refusal names the CLI that can. */
 export async function detectEngine(docker: string, env: ChildEnv): Promise<Engine> {
+  try {
+    return await cachedEngine(docker, env);
+  } catch (err) {
+    throw err instanceof NoBuildKitError ? await withAlternatives(err, docker, env) : err;
+  }
+}
+
+async function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
   const key = fingerprint(docker);
   const cache = readCache<EngineCache>(env, 'engine.json') ?? {};
   const hit = cache[key];
