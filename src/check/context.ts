@@ -10,9 +10,15 @@
  * - The walk skips an excluded directory unless a `!` pattern starts inside it,
  *   as tonistiigi/fsutil's walker (used by BuildKit to send the context) does;
  *   symlinks are not followed (the builder receives the link, not its target).
+ * - A COPY, though, follows a symlink it names or a glob matches (BuildKit's
+ *   Dockerfile frontend sets FollowSymlinks; tonistiigi/fsutil copy/copy.go
+ *   `rootPath` → containerd/continuity fs.RootPath): `resolveInContext` does
+ *   the same resolution, inside the context root.
  */
-import { readFileSync, readdirSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { join, posix } from 'node:path';
+import { UsageError } from '../util/errors.js';
+import { isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { credentialKind } from './credentials.js';
 
 export interface IgnoreRules {
@@ -41,8 +47,9 @@ export async function loadIgnore(contextDir: string, dockerfile: string | undefi
   for (const file of candidates) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
-    } catch {
+      text = (await readBounded(file, MAX_DOCKERFILE_BYTES)).toString('utf8');
+    } catch (err) {
+      if (isTooLarge(err)) throw new UsageError(`ignore file ${file} is larger than 1 MiB; shorten it (secbuild reads at most 1 MiB of it, as of a Dockerfile).`, { cause: err });
       continue;
     }
     const lines = text.split(/\r?\n/);
@@ -55,9 +62,22 @@ export async function loadIgnore(contextDir: string, dockerfile: string | undefi
   return { ignores: () => false, negations: [] };
 }
 
+/** What the builder receives of the context, as the COPY rule needs it (context-relative paths, sorted). */
+export interface ContextEntries {
+  /** Credential files (regular files only). */
+  files: string[];
+  /** Symlinks, not followed: a COPY follows one it names or a glob matches. */
+  links: string[];
+}
+
 /** Credential files in the context that the builder receives, context-relative, sorted. */
 export function credentialFilesIn(contextDir: string, rules: IgnoreRules): string[] {
+  return contextEntries(contextDir, rules).files;
+}
+
+export function contextEntries(contextDir: string, rules: IgnoreRules): ContextEntries {
   const found: string[] = [];
+  const links: string[] = [];
   const walk = (dir: string, rel: string) => {
     let entries: Dirent[];
     try {
@@ -72,9 +92,49 @@ export function credentialFilesIn(contextDir: string, rules: IgnoreRules): strin
         walk(join(dir, e.name), path);
       } else if (e.isFile() && credentialKind(path) && !rules.ignores(path)) {
         found.push(path);
+      } else if (e.isSymbolicLink() && !rules.ignores(path)) {
+        links.push(path);
       }
     }
   };
   walk(contextDir, '');
-  return found.sort();
+  return { files: found.sort(), links: links.sort() };
+}
+
+/** Linux's SYMLOOP_MAX, as continuity counts: more links than this in one path is a loop. */
+const MAX_LINKS = 255;
+
+/**
+ * The context-relative path `rel` resolves to in the builder, every symlink on
+ * the way followed inside the context root (continuity fs.RootPath): a link's
+ * absolute target starts at the root, `..` stops at it, and a missing element
+ * is kept as it is. Undefined for a loop.
+ */
+export function resolveInContext(contextDir: string, rel: string): string | undefined {
+  let todo = rel.split('/');
+  let done: string[] = [];
+  let hops = 0;
+  while (todo.length > 0) {
+    const name = todo.shift()!;
+    if (name === '' || name === '.') continue;
+    if (name === '..') {
+      done.pop();
+      continue;
+    }
+    const path = join(contextDir, ...done, name);
+    let target: string | undefined;
+    try {
+      if (lstatSync(path).isSymbolicLink()) target = readlinkSync(path);
+    } catch {
+      // missing (or not under a directory): kept as it is, as RootPath does
+    }
+    if (target === undefined) {
+      done.push(name);
+      continue;
+    }
+    if (++hops > MAX_LINKS) return undefined;
+    if (target.startsWith('/')) done = [];
+    todo = [...target.split('/'), ...todo];
+  }
+  return done.join('/');
 }

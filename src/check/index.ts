@@ -8,7 +8,7 @@
  */
 import { basename, isAbsolute, join, relative } from 'node:path';
 import { secretIdFindings, type PreflightInput } from './secret-ids.js';
-import { credentialFilesIn, loadIgnore, type IgnoreRules } from './context.js';
+import { contextEntries, loadIgnore, type ContextEntries, type IgnoreRules } from './context.js';
 import { readDockerfile, silenced, type Draft } from './dockerfile.js';
 import type { DockerfileModel } from '../dockerfile/types.js';
 import { argEnvFindings, copyFindings, runWriteFindings, type ContextView } from './instructions.js';
@@ -41,13 +41,15 @@ export async function checkDockerfile(opts: CheckOptions): Promise<CheckResult> 
   if (!opts.errorsOnly) drafts.push(...argEnvFindings(model), ...runWriteFindings(model));
 
   let ignore: Promise<IgnoreRules> | undefined;
-  let files: Promise<string[]> | undefined;
+  let entries: Promise<ContextEntries> | undefined;
   const dir = opts.context;
   const rules = () => (ignore ??= loadIgnore(dir!, opts.path));
+  const walk = () => (entries ??= rules().then((r) => contextEntries(dir!, r)));
   const context: ContextView | undefined = dir
     ? {
         dir,
-        files: () => (files ??= rules().then((r) => credentialFilesIn(dir, r))),
+        files: () => walk().then((e) => e.files),
+        links: () => walk().then((e) => e.links),
         ignoreName: async () => show((await rules()).file ?? join(dir, '.dockerignore')),
       }
     : undefined;

@@ -6,10 +6,10 @@
 import type { Arg, Env } from 'dockerfile-ast';
 import { statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { contextPath, copiedBy, credentialKind, isGlob } from './credentials.js';
+import { contextPath, copiedBy, credentialKind, globRegExp, isGlob } from './credentials.js';
 import type { Draft } from './dockerfile.js';
 import type { DockerfileModel, Step } from '../dockerfile/types.js';
-import { ignoreMatcher } from './context.js';
+import { ignoreMatcher, resolveInContext } from './context.js';
 import { secretWrites } from './shell.js';
 import { looksLikeSecretName } from '../guards/wordlist.js';
 
@@ -40,11 +40,13 @@ const quoteList = (files: string[]) => {
   return files.length > 5 ? `${shown.join(', ')} and ${files.length - 5} more` : shown.join(', ');
 };
 
-/** The build context as the COPY rule needs it; `files` is read once, and only for a directory or glob copy. */
+/** The build context as the COPY rule needs it; walked once, and only for a directory, glob or symlink copy. */
 export interface ContextView {
   dir: string;
   /** Credential files the builder receives, context-relative. */
   files(): Promise<string[]>;
+  /** Symlinks the builder receives, context-relative (a glob copy follows those it matches). */
+  links(): Promise<string[]>;
   /** The ignore file to name in a fix. */
   ignoreName(): Promise<string>;
 }
@@ -70,13 +72,45 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
         copied.add(src);
         continue;
       }
-      if (!context || !(src === '' || isGlob(src) || isDirectory(join(context.dir, src)))) continue;
-      const files = await context.files();
+      if (!context) continue;
       const excludes = step.copy?.excludes ?? [];
       const excluded = excludes.length ? await ignoreMatcher(excludes) : () => false;
-      for (const f of copiedBy(source, files)) {
-        if (excluded(relativeToSource(src, f))) continue;
-        bulk.push(f);
+      /** A directory (or glob) copy brings the credential files under it. */
+      const take = (from: string, files: readonly string[]) => {
+        for (const f of copiedBy(from, files)) if (!excluded(relativeToSource(contextPath(from), f))) bulk.push(f);
+      };
+      /** A symlink COPY follows, to a credential file the builder receives: the file's bytes land in the image. */
+      const throughLink = (named: string, path: string, files: readonly string[]): boolean => {
+        if (path === named || !files.includes(path)) return false;
+        drafts.push({
+          rule: 'credential-file-copied',
+          line: step.start,
+          at: step.start,
+          message: `${step.keyword} copies "${named}", a symlink to the credential file "${path}", into the image, where anyone who can pull the image can read it.`,
+          fix: credentialKind(path)!.fix,
+        });
+        copied.add(path);
+        return true;
+      };
+      if (!isGlob(src)) {
+        const path = resolveInContext(context.dir, src);
+        if (path === undefined) continue; // a symlink loop: BuildKit fails the COPY
+        if (path !== src && throughLink(src, path, await context.files())) continue;
+        if (path === '' || isDirectory(join(context.dir, path))) take(escapeGlob(path), await context.files());
+        continue;
+      }
+      // A glob: its leading plain elements are followed, then every match is (a symlink inside a matched directory is not).
+      const pattern = globBase(context.dir, src);
+      if (pattern === undefined) continue;
+      const files = await context.files();
+      take(pattern, files);
+      const re = globRegExp(pattern);
+      const depth = pattern.split('/').length;
+      for (const link of await context.links()) {
+        if (!re || link.split('/').length !== depth || !re.test(link)) continue;
+        const path = resolveInContext(context.dir, link);
+        if (path === undefined || throughLink(link, path, files)) continue;
+        if (path === '' || isDirectory(join(context.dir, path))) take(escapeGlob(path), files);
       }
     }
     const files = [...new Set(bulk)].sort();
@@ -92,6 +126,20 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
     });
   }
   return { drafts, copied };
+}
+
+/** `src` (a glob) with its leading plain elements resolved through symlinks, as fsutil's ResolveWildcards does; undefined for a loop. */
+function globBase(contextDir: string, src: string): string | undefined {
+  const parts = src.split('/');
+  const first = parts.findIndex((p) => isGlob(p));
+  const base = resolveInContext(contextDir, parts.slice(0, first).join('/'));
+  if (base === undefined) return undefined;
+  return [...(base ? [escapeGlob(base)] : []), ...parts.slice(first)].join('/');
+}
+
+/** A path as a glob that matches only itself. */
+function escapeGlob(path: string): string {
+  return path.replace(/[*?[\\]/g, '\\$&');
 }
 
 function isDirectory(path: string): boolean {

@@ -1,14 +1,14 @@
 /**
  * File-system faults through the built CLI, the cases that need no daemon
- * (faults issue, items 4, 5 and 11): a secret id too long for a file name,
- * an unwritable secret root, a stdin or a Dockerfile without end, and a umask
- * that takes the owner's write bit.
+ * (faults issue, items 4, 5, 10 and 11): a secret id too long for a file name,
+ * an unwritable secret root, a stdin or a Dockerfile without end, a COPY of a
+ * symlink to a credential file, and a umask that takes the owner's write bit.
  * Each asserts the exit code, the one-line message and that the private
  * secret root is empty afterwards. The real-daemon cases (a full tmpfs among
  * them) are in test/e2e/faults-fs.test.ts.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CLI, context, listDir, noDockerEnv, nonce, runCli, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
@@ -127,7 +127,25 @@ describe('file-system faults without a daemon', () => {
     }
   });
 
+  test('item 10: check: COPY of a symlink to .npmrc is credential-file-copied, an error, exit 4', async () => {
+    const linked = linkedContext();
+    try {
+      const r = await runCli(['check', '.'], { env, cwd: linked.dir });
+      expect(r.code, r.stdout + r.stderr).toBe(4);
+      expect(r.stdout).toMatch(/^Dockerfile:3: error credential-file-copied: COPY copies "config\.txt", a symlink to the credential file "\.npmrc", into the image, where anyone who can pull the image can read it\.$/m);
+      expect(r.stdout + r.stderr).not.toContain(VALUE);
+    } finally {
+      linked.cleanup();
+    }
+  });
 });
+
+/** A context whose config.txt is a symlink to its .npmrc, and a Dockerfile that copies config.txt. */
+function linkedContext(): { dir: string; cleanup: () => void } {
+  const linked = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\nCOPY config.txt /app/\n', { '.npmrc': `//registry.example/:_authToken=${VALUE}\n` });
+  symlinkSync('.npmrc', join(linked.dir, 'config.txt'));
+  return linked;
+}
 
 describe('file-system faults at the docker call (argv and files only)', () => {
   const box = sandbox();
@@ -145,6 +163,21 @@ describe('file-system faults at the docker call (argv and files only)', () => {
     expect(r.stderr).toBe('secbuild: Dockerfile /dev/zero is larger than 1 MiB; check -f (secbuild reads at most 1 MiB of a Dockerfile).\n');
     expect(rec.runs()).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('item 10: the build preflight stops a COPY of a symlink to .npmrc, exit 4, docker not run (argv and files only)', async () => {
+    const linked = linkedContext();
+    try {
+      const rec = fake.record({ E2E_TOKEN: VALUE });
+      const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '.'], { env: rec.env, cwd: linked.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/^secbuild: .*Dockerfile:3: COPY copies "config\.txt", a symlink to the credential file "\.npmrc", into the image, where anyone who can pull the image can read it\. /m);
+      expect(r.stderr).not.toContain(VALUE);
+      expect(rec.runs()).toEqual([]);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      linked.cleanup();
+    }
   });
 
   test('item 11: under umask 0277 the build runs, its secret file is 0600 in a 0700 directory, and the root is empty afterwards (argv and files only)', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { contextPath, copiedBy, credentialKind, globRegExp } from '../../src/check/credentials.js';
-import { credentialFilesIn, loadIgnore } from '../../src/check/context.js';
+import { contextEntries, credentialFilesIn, loadIgnore, resolveInContext } from '../../src/check/context.js';
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -48,11 +48,52 @@ describe('credentialFilesIn: .dockerignore applied with Docker rules', () => {
     expect(credentialFilesIn(dir, await loadIgnore(dir, join(dir, 'Dockerfile')))).toEqual(['.netrc']);
   });
 
+  test('a .dockerignore without end (a symlink to /dev/zero) is read to 1 MiB + 1 byte and refused in one sentence', async () => {
+    const dir = ctx({});
+    symlinkSync('/dev/zero', join(dir, '.dockerignore'));
+    await expect(loadIgnore(dir, undefined)).rejects.toThrow(
+      `ignore file ${join(dir, '.dockerignore')} is larger than 1 MiB; shorten it (secbuild reads at most 1 MiB of it, as of a Dockerfile).`,
+    );
+  });
+
   test('a symlink is sent as a link, not its target: not reported, not followed', async () => {
     const dir = ctx({ 'real/.npmrc': 'x', '.dockerignore': 'real\n' });
     symlinkSync(join(dir, 'real/.npmrc'), join(dir, '.npmrc'));
     symlinkSync(join(dir, 'real'), join(dir, 'linked'));
     expect(credentialFilesIn(dir, await loadIgnore(dir, undefined))).toEqual([]);
+  });
+});
+
+describe('symlinks: listed by the walk, followed by resolveInContext as BuildKit\'s COPY does', () => {
+  test('contextEntries lists the symlinks the builder receives (not followed, .dockerignore applied)', async () => {
+    const dir = ctx({ 'real/.npmrc': 'x', 'skip/x': 'x', '.dockerignore': 'skip\nignored-link\n' });
+    symlinkSync('real/.npmrc', join(dir, 'config.txt'));
+    symlinkSync('real', join(dir, 'linked'));
+    symlinkSync('../.npmrc', join(dir, 'real/up'));
+    symlinkSync('.npmrc', join(dir, 'ignored-link'));
+    symlinkSync('.npmrc', join(dir, 'skip/inside'));
+    expect(contextEntries(dir, await loadIgnore(dir, undefined))).toEqual({ files: ['real/.npmrc'], links: ['config.txt', 'linked', 'real/up'] });
+  });
+
+  test.each<[string, Record<string, string>, string, string | undefined]>([
+    ['no symlink: as given', {}, 'a/b/c', 'a/b/c'],
+    ['a relative link', { l: 'real/.npmrc' }, 'l', 'real/.npmrc'],
+    ['a link in the middle of the path', { d: 'real' }, 'd/.npmrc', 'real/.npmrc'],
+    ['a link relative to its own directory', { 'x/l': '../real/.npmrc' }, 'x/l', 'real/.npmrc'],
+    ['an absolute target starts at the context root', { l: '/real/.npmrc' }, 'l', 'real/.npmrc'],
+    ['.. stops at the context root', { l: '../../../real/.npmrc' }, 'l', 'real/.npmrc'],
+    ['. and .. in the path itself', {}, './real/../real/.npmrc', 'real/.npmrc'],
+    ['a chain', { a: 'b', b: 'c/d', c: 'real' }, 'a', 'real/d'],
+    ['a dangling link: its target, kept as it is', { l: 'gone/x' }, 'l', 'gone/x'],
+    ['a loop', { a: 'b', b: 'a' }, 'a', undefined],
+    ['a link to the root', { l: '/' }, 'l/.npmrc', '.npmrc'],
+  ])('resolveInContext: %s', (_name, links, rel, want) => {
+    const dir = ctx({ 'real/.npmrc': 'x', '.npmrc': 'x' });
+    for (const [path, target] of Object.entries(links)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      symlinkSync(target, join(dir, path));
+    }
+    expect(resolveInContext(dir, rel)).toBe(want);
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -122,6 +122,66 @@ describe('# secbuild-ignore RULE', () => {
     expect(notes).toEqual([
       expect.stringMatching(/Dockerfile:2: secbuild-ignore names unknown rule "secret-in-arg-or-env-typo"; it silences only the rules it names: secret-id-missing, /),
       expect.stringMatching(/Dockerfile:4: secbuild-ignore names no rule;/),
+    ]);
+  });
+});
+
+/**
+ * BuildKit's COPY follows a symlink that is named as a source, or that a glob
+ * matches, or that a source path goes through (the Dockerfile frontend's
+ * FollowSymlinks; tonistiigi/fsutil copy.go rootPath → continuity fs.RootPath,
+ * resolved inside the context: an absolute target starts at the context root,
+ * `..` stops there), and copies a symlink inside a copied directory as a link.
+ * Checked against the daemon by hand: `COPY config.txt /c/` with
+ * config.txt -> .npmrc puts the .npmrc bytes at /c/config.txt.
+ */
+describe('credential-file-copied through symlinks, as BuildKit follows them', () => {
+  /** `links`: path → link target, made after the files. */
+  async function linked(dockerfile: string, files: Record<string, string>, links: Record<string, string>, extra: Partial<CheckOptions> = {}): Promise<string[]> {
+    const { dir, opts } = context(dockerfile, files);
+    for (const [path, target] of Object.entries(links)) {
+      mkdirSync(dirname(join(dir, path)), { recursive: true });
+      symlinkSync(target, join(dir, path));
+    }
+    const { findings } = await checkDockerfile({ ...opts, ...extra });
+    return findings.map((f) => `${f.rule}@${f.line ?? f.file}`);
+  }
+
+  test.each<[string, string, Record<string, string>, Record<string, string>, string[]]>([
+    ['a named source that is a symlink to .npmrc', df('FROM a', 'COPY config.txt /app/'), { '.npmrc': 'x' }, { 'config.txt': '.npmrc' }, ['credential-file-copied@2']],
+    ['the same as ADD, in a subdirectory, target relative to it', df('FROM a', 'ADD conf/settings /app/'), { 'home/.netrc': 'x' }, { 'conf/settings': '../home/.netrc' }, ['credential-file-copied@2']],
+    ['a glob that matches the symlink', df('FROM a', 'COPY conf*.txt /app/'), { '.npmrc': 'x' }, { 'config.txt': '.npmrc' }, ['credential-file-copied@2']],
+    ['a named source that is a symlink to a directory holding one', df('FROM a', 'COPY cfg /app/'), { 'home/.netrc': 'x' }, { cfg: 'home' }, ['credential-file-copied@2']],
+    ['a source path through a symlinked directory, then a glob', df('FROM a', 'COPY cfg/*.txt /app/'), { 'real/a.txt': 'x', '.pypirc': 'x' }, { cfg: 'real', 'real/b.txt': '../.pypirc' }, ['credential-file-copied@2']],
+    ['an absolute target starts at the context root', df('FROM a', 'COPY abs.txt /app/'), { '.npmrc': 'x' }, { 'abs.txt': '/.npmrc' }, ['credential-file-copied@2']],
+    ['.. in a target stops at the context root', df('FROM a', 'COPY up.txt /app/'), { '.npmrc': 'x' }, { 'up.txt': '../../../../.npmrc' }, ['credential-file-copied@2']],
+    ['a chain of symlinks', df('FROM a', 'COPY one /app/'), { 'id_rsa': 'x' }, { one: 'two', two: 'three', three: 'id_rsa' }, ['credential-file-copied@2']],
+    ['a symlink inside a copied directory is copied as a link: not followed', df('FROM a', 'COPY app /app/'), { 'app/main.js': 'x', '.npmrc': 'x' }, { 'app/config.txt': '../.npmrc' }, ['credential-file-in-context@.npmrc']],
+    ['COPY . . copies the link as a link (the target itself is what it reports)', df('FROM a', 'COPY . .'), { '.npmrc': 'x' }, { 'config.txt': '.npmrc' }, ['credential-file-copied@2']],
+    ['a target the .dockerignore excludes is not sent (the COPY fails): no finding', df('FROM a', 'COPY config.txt /app/'), { '.npmrc': 'x', '.dockerignore': '.npmrc\n' }, { 'config.txt': '.npmrc' }, []],
+    ['a symlink to an ordinary file', df('FROM a', 'COPY config.txt /app/'), { 'settings.ini': 'x', '.npmrc': 'x' }, { 'config.txt': 'settings.ini' }, ['credential-file-in-context@.npmrc']],
+    ['a symlink loop is not followed for ever', df('FROM a', 'COPY a /app/'), {}, { a: 'b', b: 'a' }, []],
+    ['a dangling symlink', df('FROM a', 'COPY gone /app/'), {}, { gone: 'nowhere/.npmrc' }, []],
+  ])('%s', async (_name, dockerfile, files, links, want) => {
+    expect(await linked(dockerfile, files, links)).toEqual(want);
+  });
+
+  test('the finding names the link and the credential file it points to, with the fix for that kind', async () => {
+    const { dir, opts } = context(df('FROM a', 'COPY config.txt /app/'), { '.npmrc': 'x' });
+    symlinkSync('.npmrc', join(dir, 'config.txt'));
+    const { findings } = await checkDockerfile(opts);
+    expect(findings).toEqual([
+      {
+        rule: 'credential-file-copied',
+        level: 'error',
+        file: 'Dockerfile',
+        line: 2,
+        message: 'COPY copies "config.txt", a symlink to the credential file ".npmrc", into the image, where anyone who can pull the image can read it.',
+        fix: 'Mount it only where it is used: RUN --mount=type=secret,id=npmrc,target=/root/.npmrc … with secbuild --npmrc registry=URL,token=REF.',
+      },
+    ]);
+    expect(await preflightLeaks(opts, dir)).toEqual([
+      `${join(dir, 'Dockerfile')}:2: COPY copies "config.txt", a symlink to the credential file ".npmrc", into the image, where anyone who can pull the image can read it. Mount it only where it is used: RUN --mount=type=secret,id=npmrc,target=/root/.npmrc … with secbuild --npmrc registry=URL,token=REF.`,
     ]);
   });
 });
