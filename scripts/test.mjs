@@ -30,7 +30,8 @@ const plain = (line) => line.replace(/\x1b\[[0-9;]*m/g, '');
 
 function scan(line) {
   const text = plain(line).trim();
-  const skip = /(\[[a-z0-9-]+\] )?[^|]*?\bSKIPPED:? .*/.exec(text);
+  // "… SKIPPED: why" / "… skipped: why"; vitest's own "3 skipped" counts have no colon.
+  const skip = /^.*?\bskipped: .*/i.exec(text);
   if (skip) skips.set(skip[0].replace(/\s+/g, ' '), true);
   const err = /^Error: (e2e tests cannot run in CI: .*)$/.exec(text);
   if (err) setupErrors.push(err[1]);
