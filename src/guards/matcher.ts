@@ -1,42 +1,68 @@
 /**
- * Multi-pattern byte matcher: Aho-Corasick compiled to a DFA, so scanning
- * costs one table lookup per input byte however many patterns there are.
- * Used by the log redactor (`redact.ts`) and, later, the image-layer scan.
+ * Multi-pattern byte matcher whose memory does not grow with the patterns'
+ * length: Aho-Corasick compiled to a DFA over each pattern's first bytes (its
+ * anchor: 32 bytes, fewer when the DFA would not fit its 8 MiB budget; see
+ * src/guards/anchors.ts), and the rest of each longer pattern compared with
+ * the stream once its anchor has ended (src/guards/long.ts). Used by the log
+ * redactor (`redact.ts`) and by the image scan (src/verify/search.ts, wide.ts).
  *
  *   const m = new Matcher([Buffer.from('hunter22'), Buffer.from('aHVudGVyMjI')]);
  *   const sc = m.createScanner();
  *   sc.feed(chunk1, (i, end) => ...);   // state carries over between chunks
  *   sc.feed(chunk2, (i, end) => ...);   // `end` is an offset in the whole stream
  *
+ * Size. The DFA is (trie nodes of the anchors) x (byte classes) x 4 bytes: it
+ * depends on the number of patterns and their alphabet, never on their
+ * length. A 500 KiB random binary secret (~2,000 patterns, most of them its
+ * "lines"; 256 classes) gets 4-byte anchors and a 7 MiB table; 100 tokens
+ * keep 32. Scanning is one table lookup per byte whatever the anchors are; a
+ * short anchor only ends more often by chance, each time costing a compare of
+ * a few bytes.
+ *
  * Layout. Bytes are first mapped to classes (`classOf`: class 0 = every byte
- * that occurs in no pattern), which shrinks the table from states x 256 to
- * states x classes (base64/token alphabets: ~70 classes). `delta` holds, for
- * state s and class c at `s * stride + c`, the next state already multiplied
- * by the stride — so the hot loop is `s = delta[s + classOf[byte]]` — and
- * stored bitwise-negated (`~x`, < 0) when the next state ends a pattern, so
- * the common no-match step costs one sign test.
+ * in no anchor), which shrinks the table from states x 256 to states x
+ * classes (base64/token alphabets: ~70 classes). `delta` holds, for state s
+ * and class c at `s * stride + c`, the next state already multiplied by the
+ * stride — so the hot loop is `s = delta[s + classOf[byte]]` — and stored
+ * bitwise-negated (`~x`, < 0) when the next state ends a pattern or an
+ * anchor, so the common no-match step costs one sign test.
  *
  * Outputs. For every occurrence of every pattern the handler is called once,
- * longest first for occurrences ending at the same offset (per state the
- * longest pattern that is a suffix of it, then a chain of shorter suffix
- * patterns). Patterns with equal bytes are reported under the first index.
- * `Scanner.partial` is the length of the longest input suffix that is a
- * proper prefix of some pattern: no later match starts before
+ * in stream order, longest first for occurrences ending at the same offset
+ * (per DFA state the longest pattern it ends, then a chain of shorter suffix
+ * patterns, merged with the long patterns that complete there). Patterns with
+ * equal bytes are reported under the first index. `Scanner.partial` is the
+ * length of the longest input suffix that is a proper prefix of some pattern
+ * (the DFA's, or a long pattern's live prefix): no later match starts before
  * `offset - partial`, and it is below `maxLength`.
  */
+import { chooseAnchors } from './anchors.js';
+import { LongPatterns, LongState } from './long.js';
 
 /** Called for each occurrence: pattern index, stream offset just past its last byte. */
 export type MatchHandler = (patternIndex: number, end: number) => void;
 
-const MAX_TABLE = 2 ** 31 - 1;
+export interface MatcherOptions {
+  /** Longest anchor (default 32); lowered further when the DFA would not fit its budget. */
+  anchor?: number;
+  /** Bytes the DFA may take (default 8 MiB); see src/guards/anchors.ts. */
+  budget?: number;
+}
+
+const ANCHOR = 32;
+const DFA_BUDGET = 8 * 2 ** 20;
 
 export class Matcher {
   /** Length of the longest pattern (0 when there are none). */
   readonly maxLength: number;
-  /** Number of DFA states (trie nodes, root included). */
+  /** Number of DFA states (trie nodes of the anchors, root included). */
   readonly stateCount: number;
-  /** Bytes held by the tables; grows with the total length of the patterns. */
+  /** Bytes of tables the matcher allocated (the patterns themselves are referenced, not copied). */
   readonly tableBytes: number;
+  /** The anchor length every pattern gets at least (or all of it, if shorter); see src/guards/anchors.ts. */
+  readonly anchor: number;
+  /** @internal deepest DFA state: the longest anchor. */
+  readonly depth: number;
   /** @internal byte → class. */
   readonly classOf: Uint16Array;
   /** @internal transitions, see the header comment. */
@@ -45,103 +71,110 @@ export class Matcher {
   readonly stride: number;
   /** @internal per state: longest suffix of it that is a proper prefix of a pattern. */
   readonly partialOf: Int32Array;
-  /** @internal per state: longest pattern ending in it, or -1. */
+  /** @internal per state: longest pattern that the DFA holds whole (no longer than its anchor) ending in it, or -1. */
   readonly outOf: Int32Array;
-  /** @internal per pattern: next shorter pattern that is a suffix of it, or -1. */
+  /** @internal per short pattern: next shorter pattern that is a suffix of it, or -1. */
   readonly shorterOut: Int32Array;
+  /** @internal per state: the longest anchor ending in it (a group of long patterns), or -1. */
+  readonly anchorOut: Int32Array;
+  /** @internal per group: the next shorter anchor that is a suffix of its anchor, or -1. */
+  readonly shorterAnchor: Int32Array;
+  /** @internal the patterns longer than their anchor. */
+  readonly long: LongPatterns;
   readonly #lengths: Int32Array;
 
-  constructor(patterns: readonly Uint8Array[]) {
+  constructor(patterns: readonly Uint8Array[], options: MatcherOptions = {}) {
     this.#lengths = Int32Array.from(patterns, (p, i) => {
       if (p.length === 0) throw new RangeError(`Matcher: pattern ${i} is empty`);
       return p.length;
     });
     this.maxLength = this.#lengths.reduce((a, b) => Math.max(a, b), 0);
+    const { k, lengths, nodes } = chooseAnchors(patterns, Math.max(1, options.anchor ?? ANCHOR), options.budget ?? DFA_BUDGET);
+    this.anchor = k;
+    this.depth = lengths.reduce((a, b) => Math.max(a, b), 0);
 
-    // Byte classes, in order of first appearance (class 0: bytes in no pattern).
+    // Byte classes of the anchors, in order of first appearance (class 0: bytes in none).
     const classOf = new Uint16Array(256);
     let stride = 1;
-    for (const p of patterns) for (const b of p) if (classOf[b] === 0) classOf[b] = stride++;
+    patterns.forEach((p, i) => {
+      for (let j = 0; j < lengths[i]!; j++) if (classOf[p[j]!] === 0) classOf[p[j]!] = stride++;
+    });
     this.classOf = classOf;
     this.stride = stride;
 
-    // 1. The trie, in a growable table of child links (-1: none).
-    let cap = 64;
-    let child = new Int32Array(cap * stride).fill(-1);
-    const depth: number[] = [0];
-    const terminal: number[] = [-1];
-    const branches: boolean[] = [false];
+    // 1. The trie of the anchors: child links (0: none; the root is no one's child), in `delta`.
+    const delta = new Int32Array(nodes * stride);
+    const depth = new Int32Array(nodes);
+    const terminal = new Int32Array(nodes).fill(-1);
+    const anchorOf = new Int32Array(nodes).fill(-1);
+    const prefix = new Uint8Array(nodes); // 1: a proper prefix of some pattern
+    const groups: number[][] = [];
+    const groupDepth: number[] = [];
+    let n = 1;
     patterns.forEach((p, index) => {
       let s = 0;
-      for (const b of p) {
-        const at = s * stride + classOf[b]!;
-        let t = child[at]!;
-        if (t < 0) {
-          t = depth.length;
-          if (t === cap) {
-            cap *= 2;
-            const grown = new Int32Array(cap * stride).fill(-1);
-            grown.set(child);
-            child = grown;
-          }
-          child[at] = t;
-          branches[s] = true;
-          depth.push(depth[s]! + 1);
-          terminal.push(-1);
-          branches.push(false);
+      for (let j = 0; j < lengths[index]!; j++) {
+        const at = s * stride + classOf[p[j]!]!;
+        if (delta[at] === 0) {
+          if (n === nodes) throw new Error('Matcher: internal error, trie larger than counted');
+          depth[n] = depth[s]! + 1;
+          delta[at] = n++;
         }
-        s = t;
+        prefix[s] = 1;
+        s = delta[at]!;
       }
-      if (terminal[s] === -1) terminal[s] = index;
+      if (p.length === lengths[index]) {
+        if (terminal[s] === -1) terminal[s] = index;
+      } else {
+        prefix[s] = 1;
+        if (anchorOf[s] === -1) anchorOf[s] = groups.push([]) - 1;
+        groups[anchorOf[s]!]!.push(index);
+        groupDepth[anchorOf[s]!] = depth[s]!;
+      }
     });
-    const n = depth.length;
-    if (n * stride > MAX_TABLE) throw new RangeError(`Matcher: ${n} states x ${stride} classes is too large`);
 
-    // 2. Breadth-first: failure links, complete transitions, outputs.
-    const next = new Int32Array(n * stride);
-    const fail = new Int32Array(n);
-    const outOf = new Int32Array(n).fill(-1);
-    const partialOf = new Int32Array(n);
+    // 2. Breadth-first, rewriting each row in place into final transitions:
+    // pre-multiplied by the stride, negated when the target ends a pattern or
+    // an anchor. A state's failure link, outputs and `partialOf` are set when
+    // it is found: its failure target is shallower, so already complete.
+    const fail = new Int32Array(nodes);
+    const outOf = new Int32Array(nodes).fill(-1);
+    const partialOf = new Int32Array(nodes);
     const shorterOut = new Int32Array(patterns.length).fill(-1);
-    const queue = new Int32Array(n);
-    let head = 0;
+    const anchorOut = new Int32Array(nodes).fill(-1);
+    const shorterAnchor = new Int32Array(groups.length).fill(-1);
+    const queue = new Int32Array(nodes);
     let tail = 0;
-    for (let c = 0; c < stride; c++) {
-      const t = child[c]!;
-      next[c] = t > 0 ? t : 0;
-      if (t > 0) queue[tail++] = t;
-    }
-    while (head < tail) {
-      const s = queue[head++]!;
-      const f = fail[s]!;
-      const own = terminal[s]!;
-      outOf[s] = own >= 0 ? own : outOf[f]!;
-      partialOf[s] = branches[s] ? depth[s]! : partialOf[f]!;
+    const found = (t: number, f: number): number => {
+      const own = terminal[t]!;
+      fail[t] = f;
+      outOf[t] = own >= 0 ? own : outOf[f]!;
+      partialOf[t] = prefix[t] ? depth[t]! : partialOf[f]!;
       if (own >= 0) shorterOut[own] = outOf[f]!;
-      for (let c = 0; c < stride; c++) {
-        const t = child[s * stride + c]!;
-        const viaFail = next[f * stride + c]!;
-        if (t >= 0) {
-          fail[t] = viaFail;
-          next[s * stride + c] = t;
-          queue[tail++] = t;
-        } else {
-          next[s * stride + c] = viaFail;
-        }
+      const group = anchorOf[t]!;
+      anchorOut[t] = group >= 0 ? group : anchorOut[f]!;
+      if (group >= 0) shorterAnchor[group] = anchorOut[f]!;
+      queue[tail++] = t;
+      return outOf[t]! >= 0 || anchorOut[t]! >= 0 ? ~(t * stride) : t * stride;
+    };
+    for (let c = 0; c < stride; c++) if (delta[c]! > 0) delta[c] = found(delta[c]!, 0);
+    for (let head = 0; head < tail; head++) {
+      const s = queue[head]!;
+      for (let c = 0, row = s * stride, frow = fail[s]! * stride; c < stride; c++) {
+        const t = delta[row + c]!;
+        const viaFail = delta[frow + c]!;
+        delta[row + c] = t > 0 ? found(t, (viaFail < 0 ? ~viaFail : viaFail) / stride) : viaFail;
       }
     }
-
-    // 3. Pre-multiply by the stride; negate targets that end a pattern.
-    for (let i = 0; i < next.length; i++) {
-      const t = next[i]!;
-      next[i] = outOf[t]! >= 0 ? ~(t * stride) : t * stride;
-    }
-    this.delta = next;
+    this.delta = delta;
     this.partialOf = partialOf;
     this.outOf = outOf;
     this.shorterOut = shorterOut;
+    this.anchorOut = anchorOut;
+    this.shorterAnchor = shorterAnchor;
     this.stateCount = n;
-    this.tableBytes = next.byteLength + 3 * 4 * n + 4 * patterns.length + 256;
+    this.long = new LongPatterns(groups, groupDepth, patterns);
+    this.tableBytes = delta.byteLength + 3 * 4 * n + 4 * (patterns.length + groups.length) + 512 + this.long.tableBytes;
   }
 
   get patternCount(): number {
@@ -163,10 +196,12 @@ export class Scanner {
   private pos = 0;
   private readonly delta: Int32Array;
   private readonly classOf: Uint16Array;
+  private readonly long: LongState;
 
   constructor(private readonly matcher: Matcher) {
     this.delta = matcher.delta;
     this.classOf = matcher.classOf;
+    this.long = new LongState(matcher);
   }
 
   /** Bytes fed so far. */
@@ -176,7 +211,7 @@ export class Scanner {
 
   /** Length of the partial match in progress: no future match starts before `offset - partial`. */
   get partial(): number {
-    return this.matcher.partialOf[this.state / this.matcher.stride]!;
+    return Math.max(this.matcher.partialOf[this.state / this.matcher.stride]!, this.long.partial(this.pos));
   }
 
   /**
@@ -186,27 +221,31 @@ export class Scanner {
   feed(chunk: Uint8Array, onMatch: MatchHandler): void {
     const delta = this.delta;
     const classOf = this.classOf;
+    const long = this.long;
     const n = chunk.length;
+    const base = this.pos;
     let s = this.state;
     let i = 0;
+    long.begin(chunk, base);
     while (i < n) {
-      // Hot loop: no calls, no allocation; leaves only on a pattern end.
+      // Hot loop: no calls, no allocation; leaves only on a pattern or anchor end,
+      // or where a long pattern has something to report (`long.next`).
+      const stop = long.next < base + n ? (long.next - base) | 0 : n; // an int, for the loop's compare
       do s = delta[s + classOf[chunk[i++]!]!]!;
-      while (s >= 0 && i < n);
-      if (s < 0) {
-        s = ~s;
-        this.state = s;
-        this.pos += i;
-        this.report(s / this.matcher.stride, onMatch);
-        this.pos -= i;
-      }
+      while (s >= 0 && i < stop);
+      if (s < 0 || i === stop) s = this.event(base + i, s, onMatch);
     }
     this.state = s;
-    this.pos += n;
+    this.pos = base + n;
+    long.end();
   }
 
-  private report(state: number, onMatch: MatchHandler): void {
-    const { outOf, shorterOut } = this.matcher;
-    for (let p = outOf[state]!; p >= 0; p = shorterOut[p]!) onMatch(p, this.pos);
+  /** Out of the hot loop: what happens at stream offset `e`, in state `s` (negated if it ends something). */
+  private event(e: number, s: number, onMatch: MatchHandler): number {
+    const ended = s < 0;
+    this.state = ended ? ~s : s;
+    this.pos = e;
+    this.long.at(e, ended ? this.state / this.matcher.stride : -1, onMatch);
+    return this.state;
   }
 }

@@ -1,25 +1,28 @@
 /**
  * A Scanner for bulk data: the same compiled automaton as
- * src/mask/matcher.ts (its `delta`/`classOf`/`outOf`/`shorterOut` tables, in
- * the layout its header describes), walked in four independent lanes.
+ * src/guards/matcher.ts (its `delta`/`classOf` tables, in the layout its
+ * header describes), walked in four independent lanes.
  *
  * A DFA scan is one dependent table load per byte, so a single walk is bound
  * by load latency (~570 MB/s here), not by bandwidth. A large chunk is
  * therefore cut into four segments walked side by side in one loop — four
  * independent chains the CPU overlaps (~1.7x). Lane 0 continues the stream's
- * state; lanes 1–3 start from the root `maxLength - 1` bytes before their
- * segment (any match ending in a segment starts at most that far back, and a
- * root-started walk finds every match that starts inside its window), and
- * matches ending before their segment are left to the lane before. The state
- * carried to the next chunk is lane 3's: its window is at least `maxLength`
- * bytes long, so it equals the state of a walk from the stream's start.
+ * state; lanes 1–3 start from the root `depth - 1` bytes before their
+ * segment (the DFA's deepest state is `depth` bytes, so any pattern or
+ * anchor ending in a segment starts at most that far back, and a root-started
+ * walk finds every one that starts inside its window), and ends before their
+ * segment are left to the lane before. The state carried to the next chunk is
+ * lane 3's: its window is at least `depth` bytes long, so it equals the state
+ * of a walk from the stream's start.
  *
  * Same contract as `Scanner.feed` — every occurrence reported once, in stream
- * order, longest first for one end offset — because matches are collected
- * per lane and reported after the chunk, lane by lane. Small chunks take the
- * plain loop.
+ * order, longest first for one end offset — because the DFA's ends are
+ * collected per lane and handed, after the chunk and lane by lane, to the
+ * stream's LongState (src/guards/long.ts), which interleaves the long
+ * patterns' matches. Small chunks take the plain loop.
  */
 import type { Matcher, MatchHandler } from '../guards/matcher.js';
+import { LongState } from '../guards/long.js';
 
 /** Below this many bytes per lane a chunk is scanned in one walk. */
 const MIN_LANE = 1024;
@@ -27,10 +30,13 @@ const MIN_LANE = 1024;
 export class WideScanner {
   private state = 0; // pre-multiplied by the stride, as in Scanner
   private pos = 0;
-  // Per lane: state (already un-negated) and chunk offset just past each pattern end, flattened.
+  // Per lane: state (already un-negated) and chunk offset just past each end, flattened.
   private readonly found: number[][] = [[], [], [], []];
+  private readonly long: LongState;
 
-  constructor(private readonly matcher: Matcher) {}
+  constructor(private readonly matcher: Matcher) {
+    this.long = new LongState(matcher);
+  }
 
   /** Bytes fed so far. */
   get offset(): number {
@@ -39,11 +45,11 @@ export class WideScanner {
 
   feed(chunk: Uint8Array, onMatch: MatchHandler): void {
     const n = chunk.length;
-    const warm = this.matcher.maxLength - 1;
+    const warm = this.matcher.depth - 1;
     const q = Math.floor(n / 4);
     if (q < MIN_LANE || q <= warm) this.state = this.walk(chunk, 0, n, this.state, this.found[0]!, true);
     else this.lanes(chunk, q, warm);
-    this.report(onMatch);
+    this.report(chunk, onMatch);
     this.pos += n;
   }
 
@@ -72,7 +78,7 @@ export class WideScanner {
     this.state = this.walk(c, 4 * q, c.length, s3, f3, true);
   }
 
-  /** One walk over c[from, to) from state `s`; records matches into `out` when `record`. Returns the state. */
+  /** One walk over c[from, to) from state `s`; records ends into `out` when `record`. Returns the state. */
   private walk(c: Uint8Array, from: number, to: number, s: number, out: number[], record: boolean): number {
     const { delta, classOf } = this.matcher;
     for (let i = from; i < to; i++) {
@@ -85,14 +91,20 @@ export class WideScanner {
     return s;
   }
 
-  private report(onMatch: MatchHandler): void {
-    const { outOf, shorterOut, stride } = this.matcher;
+  private report(chunk: Uint8Array, onMatch: MatchHandler): void {
+    const { stride } = this.matcher;
+    const long = this.long;
+    if (long.idle && this.found.every((f) => f.length === 0)) return;
+    long.begin(chunk, this.pos);
     for (const f of this.found) {
       for (let k = 0; k < f.length; k += 2) {
         const end = this.pos + f[k + 1]!;
-        for (let p = outOf[f[k]! / stride]!; p >= 0; p = shorterOut[p]!) onMatch(p, end);
+        long.until(end, onMatch);
+        long.at(end, f[k]! / stride, onMatch);
       }
       f.length = 0;
     }
+    long.until(this.pos + chunk.length + 1, onMatch);
+    long.end();
   }
 }

@@ -42,6 +42,21 @@ describe('WideScanner = Scanner', () => {
     expect(wide.offset).toBe(input.length);
   });
 
+  // Anchors cut short and of mixed lengths (src/guards/anchors.ts): long patterns' matches cross lanes too.
+  test.each(Array.from({ length: 12 }, (_, seed) => seed))('short anchors, seed %i', (seed) => {
+    const next = rng(seed + 500);
+    const word = (len: number) => Array.from({ length: len }, () => 'abc'[next(3)]).join('');
+    const patterns = Array.from({ length: 2 + next(10) }, () => Buffer.from(word(2 + next(60))));
+    const matcher = new Matcher(patterns, { anchor: 1 + (seed % 6), budget: 4 * 4 * (4 + next(30)) });
+    const input = Buffer.from(Array.from({ length: 100_000 }, () => (next(30) === 0 ? patterns[next(patterns.length)]!.toString() : word(1))).join(''));
+    const chunks = cut(input, next, true);
+    const plain = matcher.createScanner();
+    const expected = matches((c, on) => plain.feed(c, on), chunks);
+    expect(expected.length).toBeGreaterThan(100);
+    const wide = new WideScanner(matcher);
+    expect(matches((c, on) => wide.feed(c, on), chunks)).toEqual(expected);
+  });
+
   test('a match across every lane boundary of one chunk', () => {
     const p = Buffer.from('0123456789abcdef');
     const matcher = new Matcher([p, Buffer.from('cdef'), Buffer.from('zz')]);

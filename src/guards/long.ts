@@ -1,0 +1,281 @@
+/**
+ * Patterns longer than their anchor (src/guards/anchors.ts). The Matcher's
+ * DFA (src/guards/matcher.ts) walks only a pattern's anchor; when it ends
+ * one, each pattern that starts with it goes live, and the rest of the
+ * pattern is compared with the stream as chunks arrive — a memcmp over the
+ * chunk, no table per byte — until it completes (a match) or a byte differs.
+ *
+ * Overlaps. When a live pattern meets a differing byte, a shorter prefix of
+ * it may still end there (a border: the pattern overlaps itself). As in
+ * Knuth–Morris–Pratt, each pattern keeps only its longest live prefix and on
+ * a mismatch, or after a match, falls back along its borders — but only
+ * borders at least as long as its anchor: shorter prefixes are the DFA's job,
+ * and it reports the anchor again when one of them grows into it. Such a
+ * border starts with the anchor, so a pattern in which its anchor does not
+ * recur (any random secret) has none and stores nothing. For the others the
+ * failure function is kept as segments of constant shift: the shift is the
+ * smallest period of the prefix, which never decreases along the pattern, so
+ * a run of zeros, however long, is one segment.
+ *
+ * Memory: the pattern bytes are referenced, not copied; a few numbers per
+ * pattern, 12 bytes per segment. Time: each stream byte is compared once per
+ * live pattern, plus at most as many fallbacks as bytes compared. A stream
+ * that repeats a low-entropy prefix of a secret (a secret starting with 32
+ * zero bytes, scanned over zeros) makes an event of every byte: linear, but
+ * slow (~3-10 MB/s over such a run).
+ */
+import type { Matcher, MatchHandler } from './matcher.js';
+
+const EMPTY = Buffer.alloc(0);
+
+export class LongPatterns {
+  /** Per slot (one per distinct long pattern): its bytes, its pattern index, its anchor's length. */
+  readonly bytes: Buffer[] = [];
+  readonly patternOf: Int32Array;
+  readonly anchorOf: Int32Array;
+  /** Group g (one per anchor) is slots [groupStart[g], groupStart[g + 1]). */
+  readonly groupStart: Int32Array;
+  /** Slot s's segments are [segStart[s], segStart[s + 1]): for ℓ in [from, to], the longest border is ℓ - shift. */
+  readonly segStart: Int32Array;
+  readonly segFrom: Int32Array;
+  readonly segTo: Int32Array;
+  readonly segShift: Int32Array;
+
+  /** `groups`: pattern indices per anchor, in the DFA's group order; `depth`: each anchor's length (shorter than its patterns). */
+  constructor(groups: readonly number[][], depth: readonly number[], patterns: readonly Uint8Array[]) {
+    const index: number[] = [];
+    const starts = [0];
+    for (const group of groups) {
+      for (const i of group) {
+        const p = Buffer.from(patterns[i]!.buffer, patterns[i]!.byteOffset, patterns[i]!.length);
+        // Equal bytes share an anchor: only the first index is reported.
+        if (this.bytes.slice(starts.at(-1)).some((q) => q.equals(p))) continue;
+        this.bytes.push(p);
+        index.push(i);
+      }
+      starts.push(index.length);
+    }
+    this.patternOf = Int32Array.from(index);
+    this.groupStart = Int32Array.from(starts);
+    this.anchorOf = new Int32Array(index.length);
+    groups.forEach((_, g) => this.anchorOf.fill(depth[g]!, starts[g], starts[g + 1]));
+    const seg = { start: [0], from: [] as number[], to: [] as number[], shift: [] as number[] };
+    const scratch = { pi: new Int32Array(0) };
+    for (const [slot, p] of this.bytes.entries()) {
+      segments(p, this.anchorOf[slot]!, scratch, seg);
+      seg.start.push(seg.from.length);
+    }
+    this.segStart = Int32Array.from(seg.start);
+    this.segFrom = Int32Array.from(seg.from);
+    this.segTo = Int32Array.from(seg.to);
+    this.segShift = Int32Array.from(seg.shift);
+  }
+
+  get tableBytes(): number {
+    return 4 * (2 * this.patternOf.length + this.groupStart.length + this.segStart.length + 3 * this.segFrom.length) + 16 * this.bytes.length;
+  }
+
+  /** The longest proper border of slot's first ℓ bytes that is at least its anchor long, or -1. */
+  fail(slot: number, l: number): number {
+    const first = this.segStart[slot]!;
+    let lo = first;
+    let hi = this.segStart[slot + 1]!;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.segFrom[mid]! <= l) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo > first && l <= this.segTo[lo - 1]! ? l - this.segShift[lo - 1]! : -1;
+  }
+}
+
+/**
+ * Appends p's failure segments: KMP's prefix function, truncated to borders of
+ * at least k bytes (its anchor's length). Such a border starts with the
+ * anchor, so the stretches where none is live are skipped with `indexOf` to
+ * the next place the anchor recurs (for a random pattern: at once to the end).
+ */
+function segments(p: Buffer, k: number, scratch: { pi: Int32Array }, out: { from: number[]; to: number[]; shift: number[] }): void {
+  const anchor = p.subarray(0, k);
+  let at = p.indexOf(anchor, 1);
+  if (at < 0) return;
+  if (scratch.pi.length < p.length) scratch.pi = new Int32Array(p.length);
+  const pi = scratch.pi.fill(0, 0, p.length); // pi[i]: longest proper border ≥ k of p[0..i], else 0
+  const first = out.from.length;
+  let b = 0;
+  for (let i = at + k - 1; i < p.length; i++) {
+    if (b === 0) b = k; // at an anchor found by indexOf: its border is exactly k bytes long
+    else {
+      while (b > 0 && p[i] !== p[b]) b = pi[b - 1]!;
+      if (b === 0) {
+        // No longer border ends at i: the next one is the anchor's next occurrence (ending at i or later).
+        at = p.indexOf(anchor, i - k + 1);
+        if (at < 0) break;
+        i = at + k - 2;
+        continue;
+      }
+      b++;
+    }
+    pi[i] = b;
+    const l = i + 1;
+    const last = out.from.length - 1;
+    if (last >= first && out.shift[last] === l - b && out.to[last] === l - 1) out.to[last] = l;
+    else out.from.push(l), out.to.push(l), out.shift.push(l - b);
+  }
+}
+
+const PENDING = 0; // compared up to the chunk's end
+const MISMATCH = 1; // the byte before `next` differs
+const COMPLETE = 2; // the pattern ends at `next`
+
+interface Live {
+  slot: number;
+  /** Stream offset of the live prefix's first byte. */
+  start: number;
+  /** Stream offset of its next event (Infinity while pending). */
+  next: number;
+  kind: number;
+}
+
+/**
+ * One stream's live long patterns, and the one place that reports matches
+ * in order: `at(e, …)` handles everything at end offset e — long patterns'
+ * events, a DFA state ending there — and calls the handler longest first.
+ * Call `begin` before a chunk's events and `end` after them.
+ */
+export class LongState {
+  /** Smallest stream offset at which a live pattern has an event (Infinity: none in this chunk). */
+  next = Infinity;
+  private readonly live: Live[] = [];
+  private readonly done: number[] = [];
+  private readonly long: LongPatterns;
+  private raw: Uint8Array = EMPTY; // the chunk being scanned
+  private view: Buffer | undefined; // the same as a Buffer, made when first compared with
+  private chunkStart = 0;
+
+  constructor(private readonly matcher: Matcher) {
+    this.long = matcher.long;
+  }
+
+  begin(chunk: Uint8Array, start: number): void {
+    this.raw = chunk;
+    this.chunkStart = start;
+    if (this.live.length === 0) return;
+    for (const a of this.live) this.schedule(a, start);
+    this.next = this.earliest();
+  }
+
+  /** Drops the chunk (its owner may reuse it); live patterns wait for the next one. */
+  end(): void {
+    this.raw = EMPTY;
+    this.view = undefined;
+  }
+
+  /** Whether nothing is live: a chunk in which the DFA ended nothing needs no call to `at`. */
+  get idle(): boolean {
+    return this.live.length === 0;
+  }
+
+  /** Length of the longest live prefix at stream offset `pos` (0: none). */
+  partial(pos: number): number {
+    let start = pos;
+    for (const a of this.live) start = Math.min(start, a.start);
+    return pos - start;
+  }
+
+  /** Events of live patterns before `e` (with no DFA state to go with them). */
+  until(e: number, onMatch: MatchHandler): void {
+    while (this.next < e) this.at(this.next, -1, onMatch);
+  }
+
+  /** Everything at end offset `e`; `state`: a DFA state index that ends a pattern or an anchor there, or -1. */
+  at(e: number, state: number, onMatch: MatchHandler): void {
+    const { live, done, long } = this;
+    done.length = 0;
+    if (this.next === e) {
+      for (let j = 0; j < live.length; ) {
+        if (live[j]!.next !== e || this.step(live[j]!, e)) j++;
+        else live[j] = live[live.length - 1]!, live.pop();
+      }
+      this.next = this.earliest();
+    }
+    const { anchorOut, shorterAnchor } = this.matcher;
+    for (let group = state >= 0 ? anchorOut[state]! : -1; group >= 0; group = shorterAnchor[group]!) {
+      for (let slot = long.groupStart[group]!; slot < long.groupStart[group + 1]!; slot++) {
+        if (live.some((a) => a.slot === slot)) continue; // its longest live prefix is longer
+        const a: Live = { slot, start: e - long.anchorOf[slot]!, next: Infinity, kind: PENDING };
+        this.schedule(a, e);
+        live.push(a);
+        this.next = Math.min(this.next, a.next);
+      }
+    }
+    // Report longest first: the long patterns done here, merged into the DFA's chain (longest first too).
+    if (done.length > 1) done.sort((x, y) => long.bytes[y]!.length - long.bytes[x]!.length);
+    const { outOf, shorterOut } = this.matcher;
+    let p = state >= 0 ? outOf[state]! : -1;
+    for (const slot of done) {
+      for (; p >= 0 && this.matcher.lengthOf(p) > long.bytes[slot]!.length; p = shorterOut[p]!) onMatch(p, e);
+      onMatch(long.patternOf[slot]!, e);
+    }
+    for (; p >= 0; p = shorterOut[p]!) onMatch(p, e);
+  }
+
+  /** Handles a's event at e; false when no prefix of it as long as its anchor is live any more. */
+  private step(a: Live, e: number): boolean {
+    const long = this.long;
+    const p = long.bytes[a.slot]!;
+    let l: number;
+    if (a.kind === COMPLETE) {
+      l = p.length;
+    } else {
+      const y = this.raw[e - 1 - this.chunkStart]!;
+      l = e - 1 - a.start;
+      do l = long.fail(a.slot, l);
+      while (l >= 0 && p[l] !== y);
+      if (l < 0) return false;
+      l++;
+    }
+    if (l === p.length) {
+      this.done.push(a.slot);
+      l = long.fail(a.slot, l);
+      if (l < 0) return false;
+    }
+    a.start = e - l;
+    this.schedule(a, e);
+    return true;
+  }
+
+  /** Compares a's pattern with the chunk from stream offset x (all before it matched) to find its next event. */
+  private schedule(a: Live, x: number): void {
+    const p = this.long.bytes[a.slot]!;
+    const l = x - a.start;
+    const need = p.length - l;
+    const avail = this.chunkStart + this.raw.length - x;
+    const chunk = (this.view ??= Buffer.from(this.raw.buffer, this.raw.byteOffset, this.raw.length));
+    const k = commonPrefix(p, l, chunk, x - this.chunkStart, Math.min(need, avail));
+    if (k === need) (a.kind = COMPLETE), (a.next = x + k);
+    else if (k < avail) (a.kind = MISMATCH), (a.next = x + k + 1);
+    else (a.kind = PENDING), (a.next = Infinity);
+  }
+
+  private earliest(): number {
+    let next = Infinity;
+    for (const a of this.live) next = Math.min(next, a.next);
+    return next;
+  }
+}
+
+/** How many bytes a[ai..] and b[bi..] have in common, up to n: a few by hand, then memcmp, halving on a difference. */
+export function commonPrefix(a: Buffer, ai: number, b: Buffer, bi: number, n: number): number {
+  let lo = 0;
+  for (const quick = Math.min(n, 8); lo < quick; lo++) if (a[ai + lo] !== b[bi + lo]) return lo;
+  let hi = n;
+  if (lo === hi || a.compare(b, bi + lo, bi + hi, ai + lo, ai + hi) === 0) return n;
+  while (hi - lo > 32) {
+    const mid = (lo + hi) >>> 1;
+    if (a.compare(b, bi + lo, bi + mid, ai + lo, ai + mid) === 0) lo = mid;
+    else hi = mid;
+  }
+  while (a[ai + lo] === b[bi + lo]) lo++;
+  return lo;
+}
