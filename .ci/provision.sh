@@ -45,3 +45,23 @@ if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   rm -rf "$rootfs"
 fi
 echo "provisioned: $("$DOCKER" --version); image $IMAGE"
+
+# --- Real servers and a real Debian image (issue 12) ---------------------------
+# The e2e tier's registry tests run git, npm and pip for real against local
+# servers (test/helpers/servers.ts): nginx + fcgiwrap serve git smart-HTTP and
+# a PEP 503 index behind basic auth; Verdaccio (a pinned install outside the
+# repo, scripts/verdaccio/) is the private npm registry. The builds run FROM a
+# debootstrapped Debian with git, pip and npm (scripts/debian-image.sh, ~2 min,
+# skipped when the image exists).
+need=()
+for p in nginx-light fcgiwrap debootstrap python3-pip python3-setuptools python3-wheel curl git openssl; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  # policy-rc.d may or may not stop nginx from starting its default site; it is stopped below either way.
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ -f /run/nginx.pid ] && ! command -v systemctl >/dev/null 2>&1; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
+fi
+bash scripts/verdaccio-install.sh
+DOCKER="$DOCKER" bash scripts/debian-image.sh
