@@ -3,11 +3,12 @@
  * to do. Exit 0 only when a build can run (docker found, BuildKit usable,
  * daemon reachable, a usable secret root).
  */
-import { keychainBackend } from '../../../providers/keychain.js';
+import { randomBytes } from 'node:crypto';
+import { keychainBackend, keychainDelete, keychainGet, keychainSet, resetKeychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
 import { findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
 import { capture } from '../../run/exec.js';
-import { scrubEnv, type ChildEnv } from '../../run/env.js';
+import { scrubEnv, withVars, type ChildEnv } from '../../run/env.js';
 import { chooseRoot } from '../../run/rundir.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { NotReadyError } from '../../util/errors.js';
@@ -22,6 +23,48 @@ async function probeEnv(env: NodeJS.ProcessEnv): Promise<ChildEnv> {
 }
 
 type Status = 'ok' | 'warn' | 'fail';
+
+const within = <T>(p: Promise<T>, ms = 10_000): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (a locked keyring waiting for a prompt?)`)), ms).unref())]);
+
+/**
+ * Stores, reads back and deletes a probe item through the backend a build
+ * would use: "keytar loaded" says nothing about a Secret Service answering.
+ * macOS's `security` cannot store without its own prompt, so it is only found.
+ */
+async function roundTrip(env: ChildEnv): Promise<{ backend: string; problem?: string }> {
+  const backend = await keychainBackend(env);
+  if (backend.kind === 'none') return { backend: 'none', problem: backend.why };
+  const name = backend.kind === 'keytar' ? 'keytar' : backend.tool;
+  if (name === 'security') return { backend: name };
+  const item = { service: 'secbuild-doctor-probe', account: `probe-${process.pid}-${randomBytes(4).toString('hex')}` };
+  const value = Buffer.from(randomBytes(12).toString('hex'));
+  try {
+    await within(keychainSet(item, value, env));
+    const back = await within(keychainGet(item, env));
+    return back?.equals(value) ? { backend: name } : { backend: name, problem: 'the probe item read back is not what was stored' };
+  } catch (err) {
+    return { backend: name, problem: (err as Error).message.split('\n')[0] };
+  } finally {
+    await within(keychainDelete(item, env)).catch(() => undefined);
+  }
+}
+
+async function keychainLine(env: ChildEnv): Promise<void> {
+  const first = await roundTrip(env);
+  if (!first.problem) return line('ok', 'keychain', `${first.backend}: stored, read back and deleted a probe item`);
+  let other: Awaited<ReturnType<typeof roundTrip>> | undefined;
+  if (first.backend === 'keytar' && !env.SECBUILD_KEYCHAIN_BACKEND) {
+    resetKeychainBackend();
+    other = await roundTrip(withVars(env, { SECBUILD_KEYCHAIN_BACKEND: 'cli' }));
+    resetKeychainBackend();
+  }
+  const what = first.backend === 'none' ? first.problem : `${first.backend} cannot use the keychain (${first.problem})`;
+  const fix = other && !other.problem
+    ? `; ${other.backend} works: set SECBUILD_KEYCHAIN_BACKEND=cli, else keychain: references will fail`
+    : `${other ? `; ${other.backend} fails too (${other.problem})` : ''}; keychain: references will fail until a Secret Service answers (a D-Bus session with an unlocked keyring: dbus-run-session, gnome-keyring-daemon --unlock, as .ci/run does)`;
+  line('warn', 'keychain', `${what}${fix}`);
+}
 
 function line(status: Status, what: string, detail: string): void {
   const mark = status === 'ok' ? 'ok  ' : status === 'warn' ? 'warn' : 'FAIL';
@@ -76,10 +119,7 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
     line('fail', 'secret root', (err as Error).message);
     canBuild = false;
   }
-  const kc = await keychainBackend(childEnv);
-  if (kc.kind === 'keytar') line('ok', 'keychain', 'keytar loaded');
-  else if (kc.kind === 'cli') line('ok', 'keychain', `keytar not available; using ${kc.tool}`);
-  else line('warn', 'keychain', `${kc.why}; only needed for keychain: references`);
+  await keychainLine(childEnv);
   process.stdout.write(canBuild ? 'a build can run here.\n' : 'a build cannot run here: fix the FAIL lines above.\n');
   if (!canBuild) throw new NotReadyError('a build cannot run here.', { reported: true });
 }
