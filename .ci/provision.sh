@@ -51,17 +51,21 @@ echo "provisioned: $("$DOCKER" --version); image $IMAGE"
 # servers (test/helpers/servers.ts): nginx + fcgiwrap serve git smart-HTTP and
 # a PEP 503 index behind basic auth; Verdaccio (a pinned install outside the
 # repo, scripts/verdaccio/) is the private npm registry. The builds run FROM a
-# debootstrapped Debian with git, pip and npm (scripts/debian-image.sh, ~2 min,
-# skipped when the image exists).
+# debootstrapped Debian with git, pip and npm (scripts/debian-image.sh, a few
+# minutes once per machine, skipped when the image exists).
+repo=$(cd "$(dirname "$0")/.." && pwd)
 need=()
 for p in nginx-light fcgiwrap debootstrap python3-pip python3-setuptools python3-wheel curl git openssl; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
-  # policy-rc.d may or may not stop nginx from starting its default site; it is stopped below either way.
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-  if [ -f /run/nginx.pid ] && ! command -v systemctl >/dev/null 2>&1; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi
+  # Without a policy-rc.d that forbids it, installing nginx starts its default
+  # site on port 80; the tests start their own nginx, so stop that one.
+  case " ${need[*]} " in
+    *" nginx-light "*) if [ -f /run/nginx.pid ] && ! command -v systemctl >/dev/null 2>&1; then kill "$(cat /run/nginx.pid)" 2>/dev/null || true; fi ;;
+  esac
 fi
-bash scripts/verdaccio-install.sh
-DOCKER="$DOCKER" bash scripts/debian-image.sh
+bash "$repo/scripts/verdaccio-install.sh"
+DOCKER="$DOCKER" bash "$repo/scripts/debian-image.sh"
