@@ -176,6 +176,13 @@ async function masking() {
   return lines;
 }
 
+async function maskingMemory() {
+  const { benchMaskingMemory } = await import('./masking-memory.mjs');
+  const lines = [];
+  await benchMaskingMemory({ log: (line) => lines.push(`  ${line}`) });
+  return lines;
+}
+
 async function verifyScan(ctx) {
   const problem = dockerProblem();
   if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
@@ -195,6 +202,7 @@ const SECTIONS = [
   ['startup', startup],
   ['wrapper overhead, fully cached build', cachedBuild],
   ['log masking throughput (streaming redactor)', masking],
+  ['masking memory, 500 KiB binary secret (compile time, RSS)', maskingMemory],
   ['image scan throughput (secbuild verify, docker save streamed)', verifyScan],
 ];
 

@@ -1,4 +1,5 @@
-// Log-masking and image-scan throughput of src/guards/{matcher,redact}.ts and src/secrets/forms.ts.
+// Log-masking and image-scan throughput of src/guards/{matcher,long,redact}.ts and src/secrets/forms.ts.
+// (The matcher's compile time and memory for the largest secret: masking-memory.mjs.)
 //
 //   node test/bench/masking.mjs              # alone; exit 1 on a FAIL line
 //   import { benchMasking } from './masking.mjs'
@@ -22,7 +23,8 @@
 // is reported, so a burst of machine noise does not decide PASS/FAIL):
 //   - Redactor (write/end, output collected as byte counts),
 //   - RedactStream (the Transform, Readable → RedactStream → Writable),
-//   - bare Matcher scan (no redaction; what an image-layer scan will do).
+//   - bare Matcher scan (no redaction, one walk),
+//   - verify's search (src/verify/search.ts: a Search stream, 4-lane walk).
 // Targets: redaction (both forms) >= 200 MB/s, and 1-vs-100 secrets ratio < 2.
 import { build } from 'esbuild';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,10 +42,10 @@ const TARGET_MBPS = 200;
 const TARGET_RATIO = 2;
 const RUNS = 3;
 
-async function loadMask() {
+export async function loadMask() {
   const { outputFiles } = await build({
     stdin: {
-      contents: ['guards/matcher', 'guards/redact', 'secrets/forms'].map((m) => `export * from './src/${m}.ts';`).join('\n'),
+      contents: ['guards/matcher', 'guards/redact', 'secrets/forms', 'verify/search'].map((m) => `export * from './src/${m}.ts';`).join('\n'),
       resolveDir: ROOT,
       loader: 'ts',
     },
@@ -59,7 +61,7 @@ async function loadMask() {
   }
 }
 
-function rng(seed) {
+export function rng(seed) {
   let a = seed >>> 0;
   return (n) => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -72,7 +74,7 @@ function rng(seed) {
 const TOKEN_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-';
 const PRESENT = [0, 17, 42, 99];
 
-function makeSecrets() {
+export function makeSecrets() {
   const next = rng(4242);
   return Array.from({ length: 100 }, (_, i) => ({
     id: `secret_${i}`,
@@ -122,7 +124,7 @@ function makeBlock(seed, secrets) {
   return Buffer.from(lines.join('\n') + '\n');
 }
 
-function makeChunks(secrets) {
+export function makeChunks(secrets) {
   const blocks = Array.from({ length: 16 }, (_, i) => makeBlock(i + 1, secrets));
   const all = Buffer.allocUnsafe(TOTAL);
   for (let at = 0, i = 0; at < TOTAL; i++) at += blocks[i % blocks.length].copy(all, at);
@@ -131,10 +133,10 @@ function makeChunks(secrets) {
   return chunks;
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** MB/s of `run(chunks)`: median of RUNS passes after a warm-up on the first 20 MB. */
-async function time(run, chunks) {
+export async function time(run, chunks) {
   await run(chunks.slice(0, Math.ceil(20e6 / CHUNK)));
   const rates = [];
   let info;
@@ -184,9 +186,20 @@ export async function benchMasking({ log = console.log } = {}) {
     return `output ${(bytes / 1e6).toFixed(1)} MB`;
   };
 
+  const search = ({ patterns }) => {
+    const s = new mask.Search(patterns);
+    return (cs) => {
+      const one = s.stream(() => ({ kind: 'blob', blob: 'bench' }));
+      for (const c of cs) one.feed(c);
+      one.end();
+      return `${s.hits.length} hit(s)`;
+    };
+  };
+
   const results = {};
   let pass = true;
-  for (const [name, make, target] of [['Redactor', redactor, true], ['RedactStream', stream, true], ['bare Matcher scan', scan, false]]) {
+  const variants = [['Redactor', redactor, true], ['RedactStream', stream, true], ['bare Matcher scan', scan, false], ['verify search (4 lanes)', search, false]];
+  for (const [name, make, target] of variants) {
     // Alternate 1 / 100 / 1 / 100 … so drift lands on both.
     const rates = { 1: [], 100: [] };
     const info = {};
