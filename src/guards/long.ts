@@ -18,7 +18,8 @@
  * a run of zeros, however long, is one segment.
  *
  * Memory: the pattern bytes are referenced, not copied; a few numbers per
- * pattern, 12 bytes per segment. Time: each stream byte is compared once per
+ * pattern, and 12 bytes per segment, made the first time the pattern falls
+ * back (so compiling never scans a pattern's bytes). Time: each stream byte is compared once per
  * live pattern, plus at most as many fallbacks as bytes compared. A stream
  * that repeats a low-entropy prefix of a secret (a secret starting with 32
  * zero bytes, scanned over zeros) makes an event of every byte: linear, but
@@ -35,11 +36,14 @@ export class LongPatterns {
   readonly anchorOf: Int32Array;
   /** Group g (one per anchor) is slots [groupStart[g], groupStart[g + 1]). */
   readonly groupStart: Int32Array;
-  /** Slot s's segments are [segStart[s], segStart[s + 1]): for ℓ in [from, to], the longest border is ℓ - shift. */
-  readonly segStart: Int32Array;
-  readonly segFrom: Int32Array;
-  readonly segTo: Int32Array;
-  readonly segShift: Int32Array;
+  /**
+   * Per slot, made the first time it is asked for (the first mismatch after
+   * its anchor): its failure segments, (from, to, shift) triples — for ℓ in
+   * [from, to] the longest border is ℓ - shift — or null when it has none.
+   */
+  readonly #segments: (Int32Array | null | undefined)[];
+  #segmentBytes = 0;
+  #pi = new Int32Array(0);
 
   /** `groups`: pattern indices per anchor, in the DFA's group order; `depth`: each anchor's length (shorter than its patterns). */
   constructor(groups: readonly number[][], depth: readonly number[], patterns: readonly Uint8Array[]) {
@@ -59,33 +63,35 @@ export class LongPatterns {
     this.groupStart = Int32Array.from(starts);
     this.anchorOf = new Int32Array(index.length);
     groups.forEach((_, g) => this.anchorOf.fill(depth[g]!, starts[g], starts[g + 1]));
-    const seg = { start: [0], from: [] as number[], to: [] as number[], shift: [] as number[] };
-    const scratch = { pi: new Int32Array(0) };
-    for (const [slot, p] of this.bytes.entries()) {
-      segments(p, this.anchorOf[slot]!, scratch, seg);
-      seg.start.push(seg.from.length);
-    }
-    this.segStart = Int32Array.from(seg.start);
-    this.segFrom = Int32Array.from(seg.from);
-    this.segTo = Int32Array.from(seg.to);
-    this.segShift = Int32Array.from(seg.shift);
+    this.#segments = this.bytes.map(() => undefined);
   }
 
   get tableBytes(): number {
-    return 4 * (2 * this.patternOf.length + this.groupStart.length + this.segStart.length + 3 * this.segFrom.length) + 16 * this.bytes.length;
+    return 4 * (2 * this.patternOf.length + this.groupStart.length) + 16 * this.bytes.length + this.#segmentBytes;
   }
 
   /** The longest proper border of slot's first ℓ bytes that is at least its anchor long, or -1. */
   fail(slot: number, l: number): number {
-    const first = this.segStart[slot]!;
-    let lo = first;
-    let hi = this.segStart[slot + 1]!;
+    let seg = this.#segments[slot];
+    if (seg === undefined) seg = this.#segmentsOf(slot);
+    if (seg === null) return -1;
+    let lo = 0;
+    let hi = seg.length / 3;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.segFrom[mid]! <= l) lo = mid + 1;
+      if (seg[3 * mid]! <= l) lo = mid + 1;
       else hi = mid;
     }
-    return lo > first && l <= this.segTo[lo - 1]! ? l - this.segShift[lo - 1]! : -1;
+    return lo > 0 && l <= seg[3 * lo - 2]! ? l - seg[3 * lo - 1]! : -1;
+  }
+
+  #segmentsOf(slot: number): Int32Array | null {
+    const scratch = (n: number): Int32Array => (this.#pi.length >= n ? this.#pi : (this.#pi = new Int32Array(n)));
+    const found = segments(this.bytes[slot]!, this.anchorOf[slot]!, scratch);
+    const seg = found.length === 0 ? null : Int32Array.from(found);
+    this.#segments[slot] = seg;
+    this.#segmentBytes += seg?.byteLength ?? 0;
+    return seg;
   }
 }
 
@@ -95,13 +101,12 @@ export class LongPatterns {
  * anchor, so the stretches where none is live are skipped with `indexOf` to
  * the next place the anchor recurs (for a random pattern: at once to the end).
  */
-function segments(p: Buffer, k: number, scratch: { pi: Int32Array }, out: { from: number[]; to: number[]; shift: number[] }): void {
+function segments(p: Buffer, k: number, scratch: (n: number) => Int32Array): number[] {
+  const out: number[] = []; // (from, to, shift) triples
   const anchor = p.subarray(0, k);
   let at = p.indexOf(anchor, 1);
-  if (at < 0) return;
-  if (scratch.pi.length < p.length) scratch.pi = new Int32Array(p.length);
-  const pi = scratch.pi.fill(0, 0, p.length); // pi[i]: longest proper border ≥ k of p[0..i], else 0
-  const first = out.from.length;
+  if (at < 0) return out;
+  const pi = scratch(p.length).fill(0, 0, p.length); // pi[i]: longest proper border ≥ k of p[0..i], else 0
   let b = 0;
   for (let i = at + k - 1; i < p.length; i++) {
     if (b === 0) b = k; // at an anchor found by indexOf: its border is exactly k bytes long
@@ -118,10 +123,11 @@ function segments(p: Buffer, k: number, scratch: { pi: Int32Array }, out: { from
     }
     pi[i] = b;
     const l = i + 1;
-    const last = out.from.length - 1;
-    if (last >= first && out.shift[last] === l - b && out.to[last] === l - 1) out.to[last] = l;
-    else out.from.push(l), out.to.push(l), out.shift.push(l - b);
+    const last = out.length - 3;
+    if (last >= 0 && out[last + 2] === l - b && out[last + 1] === l - 1) out[last + 1] = l;
+    else out.push(l, l, l - b);
   }
+  return out;
 }
 
 const PENDING = 0; // compared up to the chunk's end

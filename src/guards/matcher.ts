@@ -57,8 +57,7 @@ export class Matcher {
   readonly maxLength: number;
   /** Number of DFA states (trie nodes of the anchors, root included). */
   readonly stateCount: number;
-  /** Bytes of tables the matcher allocated (the patterns themselves are referenced, not copied). */
-  readonly tableBytes: number;
+
   /** The anchor length every pattern gets at least (or all of it, if shorter); see src/guards/anchors.ts. */
   readonly anchor: number;
   /** @internal deepest DFA state: the longest anchor. */
@@ -82,6 +81,7 @@ export class Matcher {
   /** @internal the patterns longer than their anchor. */
   readonly long: LongPatterns;
   readonly #lengths: Int32Array;
+  readonly #bytes: number;
 
   constructor(patterns: readonly Uint8Array[], options: MatcherOptions = {}) {
     this.#lengths = Int32Array.from(patterns, (p, i) => {
@@ -102,8 +102,12 @@ export class Matcher {
     this.classOf = classOf;
     this.stride = stride;
 
-    // 1. The trie of the anchors: child links (0: none; the root is no one's child), in `delta`.
+    // 1. The trie of the anchors: child links (0: none; the root is no one's child) in
+    // `delta`, and each node's children as a list (first child, next sibling, its class).
     const delta = new Int32Array(nodes * stride);
+    const firstChild = new Int32Array(nodes);
+    const sibling = new Int32Array(nodes);
+    const edge = new Int32Array(nodes);
     const depth = new Int32Array(nodes);
     const terminal = new Int32Array(nodes).fill(-1);
     const anchorOf = new Int32Array(nodes).fill(-1);
@@ -114,10 +118,14 @@ export class Matcher {
     patterns.forEach((p, index) => {
       let s = 0;
       for (let j = 0; j < lengths[index]!; j++) {
-        const at = s * stride + classOf[p[j]!]!;
+        const c = classOf[p[j]!]!;
+        const at = s * stride + c;
         if (delta[at] === 0) {
           if (n === nodes) throw new Error('Matcher: internal error, trie larger than counted');
           depth[n] = depth[s]! + 1;
+          edge[n] = c;
+          sibling[n] = firstChild[s]!;
+          firstChild[s] = n;
           delta[at] = n++;
         }
         prefix[s] = 1;
@@ -136,7 +144,8 @@ export class Matcher {
     // 2. Breadth-first, rewriting each row in place into final transitions:
     // pre-multiplied by the stride, negated when the target ends a pattern or
     // an anchor. A state's failure link, outputs and `partialOf` are set when
-    // it is found: its failure target is shallower, so already complete.
+    // it is found: its failure target is shallower, so already complete. A
+    // row starts as a copy of its failure state's row; its children go over it.
     const fail = new Int32Array(nodes);
     const outOf = new Int32Array(nodes).fill(-1);
     const partialOf = new Int32Array(nodes);
@@ -157,13 +166,15 @@ export class Matcher {
       queue[tail++] = t;
       return outOf[t]! >= 0 || anchorOut[t]! >= 0 ? ~(t * stride) : t * stride;
     };
-    for (let c = 0; c < stride; c++) if (delta[c]! > 0) delta[c] = found(delta[c]!, 0);
+    for (let t = firstChild[0]!; t > 0; t = sibling[t]!) delta[edge[t]!] = found(t, 0);
     for (let head = 0; head < tail; head++) {
       const s = queue[head]!;
-      for (let c = 0, row = s * stride, frow = fail[s]! * stride; c < stride; c++) {
-        const t = delta[row + c]!;
-        const viaFail = delta[frow + c]!;
-        delta[row + c] = t > 0 ? found(t, (viaFail < 0 ? ~viaFail : viaFail) / stride) : viaFail;
+      const row = s * stride;
+      const frow = fail[s]! * stride;
+      delta.copyWithin(row, frow, frow + stride);
+      for (let t = firstChild[s]!; t > 0; t = sibling[t]!) {
+        const viaFail = delta[row + edge[t]!]!;
+        delta[row + edge[t]!] = found(t, (viaFail < 0 ? ~viaFail : viaFail) / stride);
       }
     }
     this.delta = delta;
@@ -174,7 +185,12 @@ export class Matcher {
     this.shorterAnchor = shorterAnchor;
     this.stateCount = n;
     this.long = new LongPatterns(groups, groupDepth, patterns);
-    this.tableBytes = delta.byteLength + 3 * 4 * n + 4 * (patterns.length + groups.length) + 512 + this.long.tableBytes;
+    this.#bytes = delta.byteLength + 3 * 4 * n + 4 * (patterns.length + groups.length) + 512;
+  }
+
+  /** Bytes of tables the matcher allocated (the patterns themselves are referenced, not copied). */
+  get tableBytes(): number {
+    return this.#bytes + this.long.tableBytes;
   }
 
   get patternCount(): number {
