@@ -4,7 +4,7 @@
  * limit plus one byte and no further, so `/dev/zero`, a FIFO or a huge file
  * cannot make secbuild buffer without bound.
  */
-import { open } from 'node:fs/promises';
+import { isTooLarge, readBounded } from '../util/read.js';
 
 /**
  * BuildKit refuses a secret larger than this (moby/buildkit
@@ -34,31 +34,18 @@ export interface BoundedRead {
 }
 
 /**
- * Reads at most `maxBytes + 1` bytes of `path`. A regular file larger than the
- * limit is refused from its size, before any read. Asynchronous on purpose: a
- * FIFO such as `<(op read …)` (/dev/fd/63) may wait for its writer, and signal
- * handlers must keep running meanwhile. Errors from open and read (ENOENT,
- * EACCES, EISDIR…) are thrown as they are, for the caller to word.
+ * Reads at most `maxBytes + 1` bytes of `path` (src/util/read.ts, the one
+ * bounded reader): a regular file larger than the limit is refused from its
+ * size, before any read; a FIFO such as `<(op read …)` is read asynchronously
+ * so signal handlers keep running. Errors from open and read (ENOENT, EACCES,
+ * EISDIR…) are thrown as they are, for the caller to word.
  */
 export async function readAtMost(path: string, maxBytes: number): Promise<BoundedRead> {
-  const handle = await open(path, 'r');
   try {
-    const st = await handle.stat();
-    if (st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path} is a directory`), { code: 'EISDIR' });
-    if (st.isFile() && st.size > maxBytes) return { bytes: Buffer.alloc(0), over: true, size: st.size };
-    const size = st.isFile() ? { size: st.size } : {};
-    const chunks: Buffer[] = [];
-    let total = 0;
-    while (total <= maxBytes) {
-      const chunk = Buffer.alloc(Math.min(64 * 1024, maxBytes + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-    }
-    if (total > maxBytes) return { bytes: Buffer.alloc(0), over: true, ...size };
-    return { bytes: Buffer.concat(chunks, total), over: false, ...size };
-  } finally {
-    await handle.close();
+    const bytes = await readBounded(path, maxBytes, { refuseDirectory: true });
+    return { bytes, over: false };
+  } catch (err) {
+    if (!isTooLarge(err)) throw err;
+    return { bytes: Buffer.alloc(0), over: true, ...(err.size === undefined ? {} : { size: err.size }) };
   }
 }

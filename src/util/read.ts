@@ -40,10 +40,11 @@ export function isTooLarge(err: unknown): err is TooLarge {
 }
 
 /** The bytes of `path`, at most `limit` of them; more is a `TooLarge`, found by reading at most `limit + 1`. */
-export async function readBounded(path: string, limit: number): Promise<Buffer> {
+export async function readBounded(path: string, limit: number, opts: { refuseDirectory?: boolean } = {}): Promise<Buffer> {
   const handle = await open(path, 'r');
   try {
     const st = await handle.stat();
+    if (opts.refuseDirectory && st.isDirectory()) throw Object.assign(new Error(`EISDIR: ${path} is a directory`), { code: 'EISDIR' });
     if (st.isFile() && st.size > limit) throw new TooLarge(path, limit, st.size);
     const chunks: Buffer[] = [];
     let total = 0;
