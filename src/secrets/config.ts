@@ -67,7 +67,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     try {
       checkId(name, at);
     } catch {
-      bad(at, 'a name of letters, digits, ".", "_" and "-"');
+      bad(at, name.length > 128 ? 'a name of at most 128 characters' : 'a name of letters, digits, ".", "_" and "-"');
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
@@ -121,7 +121,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     try {
       checkId(id, keyPath);
     } catch {
-      bad(keyPath, 'a secret id of letters, digits, ".", "_" and "-"');
+      bad(keyPath, id.length > 128 ? 'a secret id of at most 128 characters' : 'a secret id of letters, digits, ".", "_" and "-"');
     }
     if (names.has(id)) bad(keyPath, `an id not used under secrets: (secrets.${id} is declared; set a different id)`);
     const other = fileIds.get(id);
