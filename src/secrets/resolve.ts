@@ -6,6 +6,7 @@ import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers
 import type { ChildEnv } from '../run/env.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
+import { info } from '../util/log.js';
 import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
 import type { FieldValue, SecretSpec } from './spec.js';
@@ -81,6 +82,23 @@ function reasonOf(err: unknown): { missing: boolean; reason: string; output?: Bu
   return { missing: false, reason: `the provider failed unexpectedly (${(err as Error)?.name ?? 'error'}); rerun with SECBUILD_DEBUG=1 for details.` };
 }
 
+const SLOW_MS = 1000;
+
+/**
+ * What a slow provider is waiting for, printed before its value is known to
+ * the output filter: a cmd: shows its program's name only (the rest of the
+ * line may hold the value), anything else its reference.
+ */
+function waitingFor(ref: Ref): string {
+  return ref.scheme === 'cmd' ? `cmd: ${ref.key.trim().split(/\s+/, 1)[0]} …` : describeRef(ref);
+}
+
+/** The ids a reference resolves, for the "resolving secret …" line. */
+function idsOf(specs: readonly SecretSpec[], key: string): string {
+  const ids = specs.filter((s) => s.kind === 'ref' && refKey(s.ref) === key).map((s) => s.id);
+  return ids.length > 0 ? ids.join(', ') : 'field';
+}
+
 export async function resolveSpecs(
   specs: readonly SecretSpec[],
   base: { env: NodeJS.ProcessEnv; childEnv: ChildEnv },
@@ -132,11 +150,15 @@ export async function resolveSpecs(
     [...refs].map(async ([key, ref]) => {
       const provider = findProvider(ref.scheme)!;
       const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir };
+      // A provider slower than a second (a cmd: prompting, a keychain unlocking) is named once, so a wait is never silent.
+      const slow = setTimeout(() => info(`resolving secret ${idsOf(specs, key)} (${waitingFor(ref)})…`), SLOW_MS);
       try {
         outcomes.set(key, { ok: true, value: await provider.resolve(ref.key, ctx) });
       } catch (err) {
         if (process.env.SECBUILD_DEBUG === '1') console.error(err);
         outcomes.set(key, { ok: false, ...reasonOf(err) });
+      } finally {
+        clearTimeout(slow);
       }
     }),
   );
