@@ -189,6 +189,12 @@ describe('loadProject: files, .env, interpolation, merge, project name', () => {
     await expect(loadProject(opts({ envFiles: ['none.env'] }), dir, {})).rejects.toThrow(/--env-file none.env: cannot read it \(ENOENT\)/);
   });
 
+  test('a compose file or --env-file without end (/dev/zero) is refused at 1 MiB, not read whole (faults item 4)', async () => {
+    const dir = project({ 'compose.yaml': 'services: {}\n' });
+    await expect(loadProject(opts({ files: ['/dev/zero'] }), dir, {})).rejects.toThrow(/compose file \/dev\/zero is larger than 1 MiB/);
+    await expect(loadProject(opts({ envFiles: ['/dev/zero'] }), dir, {})).rejects.toThrow(/--env-file \/dev\/zero is larger than 1 MiB/);
+  });
+
   test('project name: -p, then COMPOSE_PROJECT_NAME, then the last name:, then the directory', async () => {
     const dir = project({ 'a.yml': 'name: First\n', 'b.yml': 'name: Second_One\n' });
     const files = ['a.yml', 'b.yml'];

@@ -18,7 +18,9 @@
  *
  * YAML is parsed with the `yaml` package, loaded lazily.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { MAX_CONFIG_BYTES, sizeText } from '../../secrets/limits.js';
+import { isTooLarge, readBounded } from '../../util/read.js';
 import { basename, dirname, isAbsolute, relative, resolve as resolvePath } from 'node:path';
 import { UsageError } from '../../util/errors.js';
 import { info, warn } from '../../util/log.js';
@@ -78,7 +80,7 @@ export function findDefaultFiles(dir: string, exists: (p: string) => boolean = e
   }
 }
 
-function readEnvFiles(opts: ProjectOptions, cwd: string, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+async function readEnvFiles(opts: ProjectOptions, cwd: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const explicit = opts.envFiles.length > 0;
   const baseDir = opts.projectDirectory ? resolvePath(cwd, opts.projectDirectory) : opts.files[0] ? dirname(resolvePath(cwd, opts.files[0])) : cwd;
   const disabled = /^(1|t|true)$/i.test(env.COMPOSE_DISABLE_ENV_FILE ?? '');
@@ -88,8 +90,9 @@ function readEnvFiles(opts: ProjectOptions, cwd: string, env: NodeJS.ProcessEnv)
     let text: string;
     try {
       if (!explicit && (!existsSync(path) || statSync(path).isDirectory())) continue;
-      text = readFileSync(path, 'utf8');
+      text = (await readBounded(path, MAX_CONFIG_BYTES)).toString('utf8');
     } catch (err) {
+      if (isTooLarge(err)) throw new UsageError(`--env-file ${shown(path, cwd)} is larger than ${sizeText(MAX_CONFIG_BYTES)}; check the path.`);
       throw new UsageError(`--env-file ${shown(path, cwd)}: cannot read it (${(err as NodeJS.ErrnoException).code}); check the path.`);
     }
     try {
@@ -161,7 +164,7 @@ function interpolateTree(
 }
 
 export async function loadProject(opts: ProjectOptions, cwd: string, processEnv: NodeJS.ProcessEnv): Promise<Project> {
-  const env = readEnvFiles(opts, cwd, processEnv);
+  const env = await readEnvFiles(opts, cwd, processEnv);
   let files: string[];
   let filesFrom: string;
   if (opts.files.length > 0) {
@@ -191,8 +194,9 @@ export async function loadProject(opts: ProjectOptions, cwd: string, processEnv:
     const name = shown(file, cwd);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = (await readBounded(file, MAX_CONFIG_BYTES)).toString('utf8');
     } catch (err) {
+      if (isTooLarge(err)) throw new UsageError(`compose file ${name} is larger than ${sizeText(MAX_CONFIG_BYTES)}; check -f / COMPOSE_FILE.`);
       throw new UsageError(`compose file ${name} cannot be read (${(err as NodeJS.ErrnoException).code}); check -f / COMPOSE_FILE.`);
     }
     const parsed = parseFile(Y, text, name);

@@ -10,7 +10,8 @@
  * gets the same checks and cleanup. `external: true` is refused unless secbuild
  * defines the secret: Compose drops external build secrets without a word.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_TEMPLATE_BYTES } from '../../secrets/limits.js';
 import { parseRef } from '../../../providers/index.js';
 import { UsageError } from '../../util/errors.js';
 import { checkId, type FieldValue, type SecretSpec } from '../../secrets/spec.js';
@@ -44,7 +45,10 @@ function inputsOf(spec: SecretSpec): string[] {
   if (spec.kind === 'npmrc') return spec.entries.flatMap((e) => names(e.token));
   if (spec.kind === 'template') {
     try {
-      return [...templateNames(spec.text ?? readFileSync(spec.path, 'utf8')).keys()];
+      if (spec.text !== undefined) return [...templateNames(spec.text).keys()];
+      // Only a regular file within the limit: resolution reads (and refuses) anything else with its bounded reader.
+      const st = statSync(spec.path);
+      return st.isFile() && st.size <= MAX_TEMPLATE_BYTES ? [...templateNames(readFileSync(spec.path, 'utf8')).keys()] : [];
     } catch {
       return []; // resolveSpecs reports an unreadable or broken template
     }
