@@ -107,6 +107,8 @@ export const cmdProvider = {
       cwd: ctx.cwd,
       timeoutMs: timeoutSec * 1000,
       inheritStdin: interactive,
+      // On a terminal a prompt written to stderr (a password manager asking) must be seen; it is still kept for errors.
+      showStderr: interactive && process.stderr.isTTY === true,
       // One byte past BuildKit's limit: enough to know the value is too large.
       maxBytes: MAX_SECRET_BYTES + 1,
     }));

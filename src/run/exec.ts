@@ -134,6 +134,8 @@ export interface CaptureOptions {
   timeoutMs?: number;
   /** Let the child read the terminal (for a command that may prompt). */
   inheritStdin?: boolean;
+  /** Also show the child's stderr on secbuild's (a cmd: provider's prompt on a terminal); it is still captured. */
+  showStderr?: boolean;
   /** Keep at most this many bytes of stdout (and of stderr); default 4 MiB. */
   maxBytes?: number;
 }
@@ -152,6 +154,7 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     maxBuffer: opts.maxBytes ?? CAPTURE_MAX_BYTES,
     timeout: opts.timeoutMs,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.inheritStdin ? 'inherit' : 'ignore' }),
+    ...(opts.showStderr ? { stderr: ['pipe', 'inherit'] as const } : {}),
   });
   register(sub, 'kill');
   const result = await sub;

@@ -47,6 +47,15 @@ describe('cmd: providers and the terminal (argv and files only)', () => {
     expect(overlap(spans(log))).toBe(false);
   });
 
+  test("on a terminal a cmd: provider's stderr prompt is shown (issue 11 item 6)", async () => {
+    const script = join(box.dir, `prompt-${nonce()}.sh`);
+    writeFileSync(script, '#!/bin/sh\necho "Password for demo: " >&2\nprintf prompt-value-1234\n', { mode: 0o755 });
+    const cmd = [process.execPath, CLI, '--secret', `id=a,from=cmd:${script}`, '--secret', 'id=b,from=cmd:echo other-value', '--dry-run', ctx.dir].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
+    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env: fake.record().env });
+    expect(r.code, r.stdout.toString()).toBe(0);
+    expect(r.stdout.toString()).toContain('Password for demo: ');
+  });
+
   test('off a terminal they run at once', async () => {
     const log = join(box.dir, `pipe-${nonce()}.log`);
     const r = await runCli([...twoSlowProviders(log), '--dry-run', ctx.dir], { env: fake.record().env });
