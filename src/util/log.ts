@@ -54,3 +54,13 @@ export function warn(text: string): void {
 export function debug(text: string): void {
   if (process.env.SECBUILD_DEBUG === '1') line(`secbuild: debug: ${text}\n`);
 }
+
+/**
+ * A status line for long work: on a terminal it is redrawn in place (`\r`,
+ * cleared with `progress(undefined)`); elsewhere the caller prints it as an
+ * ordinary `info` line every few seconds.
+ */
+export function progress(text: string | undefined): void {
+  if (!process.stderr.isTTY) return;
+  process.stderr.write(text === undefined ? '\r\x1b[2K' : `\r\x1b[2K${masked(`secbuild: ${text}`)}`);
+}

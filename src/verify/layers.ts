@@ -34,6 +34,8 @@ export interface ScanStats {
   layerBytes: number;
   /** Archive paths of the blobs searched as layers, in archive order. */
   layers: string[];
+  /** Layers searched to their end (for progress lines). */
+  layersDone: number;
   /** Entries (files, directories, links) in those layers. */
   files: number;
   /** JSON documents searched field by field. */
@@ -52,7 +54,7 @@ export interface ScanContext {
 }
 
 export function newStats(): ScanStats {
-  return { archiveBytes: 0, layerBytes: 0, layers: [], files: 0, jsonFiles: 0, unreadable: [] };
+  return { archiveBytes: 0, layerBytes: 0, layers: [], layersDone: 0, files: 0, jsonFiles: 0, unreadable: [] };
 }
 
 type Decoder = () => Transform;
@@ -164,6 +166,7 @@ async function scanLayer(ctx: ScanContext, blob: string, source: AsyncIterable<U
   } catch (err) {
     throw new Error(`${blob}: the layer is not a valid tar archive (${(err as Error).message})`, { cause: err });
   }
+  stats.layersDone++;
 }
 
 /** A tar entry name as a path in the image: `./etc/x` → `/etc/x`. */

@@ -28,9 +28,9 @@ async function drain(source: AsyncIterable<unknown>): Promise<void> {
 }
 
 /** Searches an image archive (`docker save` output, either layout) read from `source`. */
-export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Search): Promise<ArchiveScan> {
+export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
   const tar = await loadTar();
-  const ctx: ScanContext = { search, tar, stats: newStats(), json: new Map(), jsonKept: 0 };
+  const ctx: ScanContext = { search, tar, stats, json: new Map(), jsonKept: 0 };
   const links = new Map<string, string>();
   const outer = tar.extract({ allowUnknownFormat: true });
   const feeding = pump(source, outer, (n) => (ctx.stats.archiveBytes += n));
@@ -82,7 +82,8 @@ function tail(stream: Readable, max = 8192): () => string {
 }
 
 /** Runs `docker save IMAGE` and searches its output as it streams. */
-export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search): Promise<ArchiveScan> {
+/** `stats` fills in as the archive is read (progress lines read it). */
+export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
   // The parser is loaded first, so reading starts the moment docker does.
   await loadTar();
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
@@ -93,7 +94,7 @@ export async function scanSavedImage(docker: string, image: string, env: ChildEn
   const exited = waitForExit(child);
   let scan: ArchiveScan;
   try {
-    scan = await scanArchive(child.stdout!, search);
+    scan = await scanArchive(child.stdout!, search, stats);
   } catch (err) {
     stop();
     const result = await exited;

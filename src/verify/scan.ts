@@ -10,9 +10,11 @@
  */
 import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { UsageError } from '../util/errors.js';
+import { info, progress } from '../util/log.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { withLifeline } from '../run/session.js';
+import { newStats, type ScanStats } from './layers.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
 import { scanSavedImage } from './save.js';
@@ -77,9 +79,11 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const search = new Search(opts.patterns);
   const id = await imageId(opts.docker, opts.image, opts.env);
   // Both run to the end before an error of either is reported: no docker process is left behind.
+  const stats = newStats();
+  const ticker = startProgress(stats, started);
   const [saved, history] = await withLifeline(() =>
-    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search), searchHistory(opts.docker, id, opts.env, search)]),
-  );
+    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search, stats), searchHistory(opts.docker, id, opts.env, search)]),
+  ).finally(ticker);
   if (saved.status === 'rejected') throw saved.reason;
   if (history.status === 'rejected') throw history.reason;
   const archive = saved.value;
@@ -98,6 +102,20 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     historyEntries,
     unreadable: archive.stats.unreadable,
     ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Every PLAIN_MS off a terminal one plain line; on a terminal a line redrawn four times a second. Returns the stop function. */
+// SECBUILD_PROGRESS_MS shortens the interval for tests.
+const PLAIN_MS = Number(process.env.SECBUILD_PROGRESS_MS) || 5000;
+function startProgress(stats: ScanStats, started: number): () => void {
+  const text = () => `verify: ${(stats.layerBytes / 1e6).toFixed(1)} MB of layer data searched, ${stats.layersDone} layer${stats.layersDone === 1 ? '' : 's'} done (${((performance.now() - started) / 1000).toFixed(0)} s)`;
+  const tty = process.stderr.isTTY === true;
+  const timer = setInterval(() => (tty ? progress(text()) : info(text())), tty ? Math.min(250, PLAIN_MS) : PLAIN_MS);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (tty) progress(undefined);
   };
 }
 
