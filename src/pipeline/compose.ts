@@ -4,6 +4,8 @@
  * Dockerfile, and build — through Compose v2 with a one-off override file, or,
  * where Compose v2 is missing, with one `docker build` per service.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ComposeArgs } from '../args/compose.js';
 import { composeArgv, composeOverride, directBuildArgv, serviceFiles } from '../engines/compose/argv.js';
 import { chooseComposeEngine, supportsOverrideTag, type ComposeEngineChoice } from '../engines/compose/detect.js';
@@ -24,6 +26,22 @@ import { info, warn } from '../util/log.js';
 import { preflightServices } from './compose-preflight.js';
 import type { Job } from './run.js';
 
+/**
+ * A secret no one defines, while the project directory holds a secbuild.yml
+ * that was not read (compose run from elsewhere): say so, as build does for
+ * a context (src/pipeline/preflight.ts).
+ */
+function withConfigHint<T>(run: () => T, projectDir: string, configPath: string | undefined): T {
+  try {
+    return run();
+  } catch (err) {
+    if (!(err instanceof UsageError) || !err.message.includes('which neither secbuild')) throw err;
+    const beside = ['secbuild.yml', 'secbuild.yaml'].map((n) => join(projectDir, n)).find((p) => p !== configPath && existsSync(p));
+    if (!beside) throw err;
+    throw new UsageError(`${err.message}\n${beside} sits next to the compose file but was not read (secbuild reads ./secbuild.yml of the working directory); run from that directory or pass --config ${beside}.`, { cause: err });
+  }
+}
+
 /** The compose job, or undefined when there is nothing to build (said in one line). */
 export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const env = process.env;
@@ -40,7 +58,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   for (const b of builds) for (const n of b.notes) warn(n);
 
   const docker = findDocker(args.docker, env);
-  const secrets = composeSecrets(project, builds, plan.specs);
+  const secrets = withConfigHint(() => composeSecrets(project, builds, plan.specs), project.dir, plan.configPath);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   const childEnv = scrubEnv(env, sensitive);
   const choice = await chooseComposeEngine(docker, childEnv, args.engine);
