@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { BASE as BASE_IMAGE } from '../helpers/cli.js';
 import { secretServiceProblem } from '../helpers/keyring.js';
+import { sweepOrphans } from '../helpers/fixture-dirs.js';
 import { startRemoteDaemon, type RemoteDaemonInfo } from '../helpers/remote-daemon.js';
 import { DEBIAN_BASE, startServers, VERDACCIO_DIR, type ServersInfo } from '../helpers/servers.js';
 
@@ -85,6 +86,7 @@ async function startFixtures(docker: string, ci: boolean): Promise<{ servers: Pr
   let remote: ProvidedRemote = { skip: existsSync('/usr/sbin/dockerd') || existsSync('/usr/bin/dockerd') ? '' : 'dockerd is not installed here' };
   try {
     const t = Date.now();
+    await sweepOrphans();
     const [s, r] = await Promise.all([
       servers.skip ? undefined : startServers(docker),
       remote.skip ? undefined : startRemoteDaemon(docker),

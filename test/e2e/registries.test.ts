@@ -13,15 +13,34 @@
  * The commands are the ones the examples' READMEs show. The servers' passwords
  * hold `"`, `#`, `;`, `=`, `%`, `@`, `/`, `+`, `:`, a space (pip) and a
  * non-ASCII letter (git): the server's own auth accepting them proves what
- * test/unit/consumers.test.ts shows against a recording server. Builds run
+ * test/unit/consumers.test.ts shows against a recording server. What only a
+ * real server adds: pip's Latin-1 credentials are refused by an htpasswd
+ * written in UTF-8, while curl's UTF-8 ones pass (last test). Builds run
  * one after another (fileParallelism is off; the tests of a file run in order).
  */
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { listDir, nonce, ROOT, runCli, sandbox, waitFor } from '../helpers/cli.js';
+import { listDir, nonce, ROOT, runCli, sh, waitFor, type Sandbox } from '../helpers/cli.js';
 import { baseEnv, docker, DOCKER, e2e } from '../helpers/e2e.js';
 import { streamHolds } from '../helpers/image-bytes.js';
+import { addHtpasswdUser, cleanEnv } from '../helpers/servers.js';
+import { renderTemplate } from '../../src/secrets/render.js';
+
+/**
+ * sandbox() of helpers/cli.ts, under a name the e2e teardown's sweep does not
+ * take: this file runs for minutes, and on a shared machine another e2e run
+ * ending meanwhile sweeps every `secbuild-e2e-*` directory made since it began.
+ */
+function registriesBox(): Sandbox {
+  const dir = mkdtempSync('/dev/shm/secbuild-registries-');
+  const tmp = join(dir, 'root');
+  const cache = join(dir, 'cache');
+  mkdirSync(tmp, { mode: 0o700 });
+  mkdirSync(cache, { mode: 0o700 });
+  chmodSync(tmp, 0o700);
+  return { dir, tmp, cache, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
 
 const servers = inject('servers');
 const skip = e2e.skip || servers.skip;
@@ -29,7 +48,7 @@ const id = nonce();
 
 describe.skipIf(skip)('the credential examples against real servers', () => {
   const s = servers.info!;
-  const box = sandbox();
+  const box = registriesBox();
   const tags: string[] = [];
   afterAll(async () => {
     if (tags.length) await docker(['rmi', '-f', ...tags]);
@@ -152,5 +171,28 @@ describe.skipIf(skip)('the credential examples against real servers', () => {
     expect(bare.code).not.toBe(0);
     expect(bare.stderr).toMatch(/E401/);
     await expectLogged(s.npm.log, before, /401, user: null\(127\.0\.0\.1\), req: 'GET \/@acme%2fgreeter', error: authorization required/);
+  });
+
+  test('a non-ASCII password: curl sends it as UTF-8 and nginx accepts it; pip sends it as Latin-1 and nginx refuses it', async () => {
+    const user = `latin-${id}`;
+    const password = `välue-${id}`;
+    await addHtpasswdUser(s.dir, user, password);
+    const ca = join(s.dir, 'nginx', 'tls', 'ca.crt');
+    const index = `https://127.0.0.1:${s.https.port}/simple/`;
+    const curl = await sh('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--cacert', ca, '-u', `${user}:${password}`, index]);
+    expect(curl.stdout.toString()).toBe('200');
+    // The pip.conf exactly as the example's `${pip_password|url}` renders it.
+    const home = join(box.dir, 'pip-home');
+    mkdirSync(home, { recursive: true });
+    const conf = renderTemplate(`[global]\nindex-url = https://\${u|url}:\${p|url}@127.0.0.1:${s.https.port}/simple/\n`, (name) => Buffer.from(name === 'u' ? user : password));
+    writeFileSync(join(home, 'pip.conf'), conf, { mode: 0o600 });
+    const before = size(s.https.accessLog);
+    const pip = await sh('/usr/bin/python3', ['-m', 'pip', 'download', '--no-input', '--no-deps', '--no-cache-dir', '--disable-pip-version-check', '--retries', '0', '-d', join(home, 'dl'), s.pip.package], {
+      // requests lets REQUESTS_CA_BUNDLE override pip's own `cert`, and a site pip.conf may set one: the CA goes there.
+      env: cleanEnv({ HOME: home, PIP_CONFIG_FILE: join(home, 'pip.conf'), REQUESTS_CA_BUNDLE: ca }),
+    });
+    expect(pip.code).not.toBe(0);
+    // nginx names the user it was sent and refuses the password.
+    expect(logSince(s.https.accessLog, before)).toMatch(new RegExp(`^${user} "GET /simple/acme-internal-utils/ [^"]*" 401$`, 'm'));
   });
 });

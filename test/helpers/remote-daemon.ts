@@ -11,6 +11,7 @@ import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BASE } from './cli.js';
+import { alive, claim } from './fixture-dirs.js';
 
 export interface RemoteDaemonInfo {
   /** unix://…/docker.sock, for DOCKER_HOST. */
@@ -41,15 +42,6 @@ function answers(docker: string, host: string): Promise<boolean> {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteDaemonInfo; stop: () => Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), 'secbuild-e2e-remote-'));
   const info: RemoteDaemonInfo = { host: `unix://${join(dir, 'docker.sock')}`, dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'), pid: 0 };
@@ -61,6 +53,7 @@ export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteD
   );
   child.unref();
   info.pid = child.pid!;
+  claim(dir, [info.pid]);
   const stop = async () => {
     if (alive(info.pid)) process.kill(info.pid, 'SIGTERM');
     // dockerd stops its containerd and unmounts its layers before it exits; only then is the dir removed.

@@ -22,6 +22,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { claim } from './fixture-dirs.js';
 
 const FIXTURES = fileURLToPath(new URL('./registry-fixtures/', import.meta.url));
 export const DEBIAN_BASE = 'secbuild-test/debian:local';
@@ -188,6 +189,7 @@ async function startNginx(dir: string, info: Pick<ServersInfo, 'https' | 'pip' |
   info.pids.push(daemon('/usr/sbin/fcgiwrap', ['-c', '2', '-s', `unix:${s}/fcgiwrap.sock`], join(s, 'logs', 'fcgiwrap.log')));
   // -g 'daemon off;': nginx stays the child we started, so its pid is the master's.
   info.pids.push(daemon('nginx', ['-p', s, '-c', 'nginx.conf', '-g', 'daemon off;'], join(s, 'logs', 'nginx.out')));
+  claim(dir, info.pids);
   await waitUntil('nginx', async () => existsSync(join(s, 'fcgiwrap.sock')) && (await probe(`https://127.0.0.1:${info.https.port}/`, join(s, 'tls', 'ca.crt'))) === 401);
 }
 
@@ -212,6 +214,7 @@ listen: 127.0.0.1:${info.npm.port}
 log: { type: stdout, format: pretty, level: http }
 `);
   info.pids.push(daemon(process.execPath, [bin, '--config', join(s, 'config.yaml')], info.npm.log));
+  claim(dir, info.pids);
   await waitUntil('Verdaccio', async () => (await probe(`${info.npm.registry}-/ping`)) === 200);
   const user = `e2e${randomBytes(4).toString('hex')}`;
   const res = await fetch(`${info.npm.registry}-/user/org.couchdb.user:${user}`, {

@@ -1,0 +1,58 @@
+/**
+ * Ownership of the e2e fixtures' temp dirs (the real servers, the second
+ * dockerd): each dir records the pid of the run that owns it and the pids of
+ * the daemons it started. A run killed before its teardown (SIGKILL, a
+ * cancelled job) leaves its daemons behind; the next run's setup stops them
+ * — by those recorded pids, only when the owner is gone — and removes the dir.
+ */
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const PREFIXES = ['secbuild-e2e-servers-', 'secbuild-e2e-remote-'];
+
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Records this process as the owner of `dir` and `pids` as the daemons to stop (by process group) if it dies first. */
+export function claim(dir: string, pids: readonly number[]): void {
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.join(' ')}\n`);
+}
+
+/** Stops the daemons of fixture dirs whose owner is gone, and removes the dirs. */
+export async function sweepOrphans(): Promise<void> {
+  for (const name of readdirSync(tmpdir())) {
+    if (!PREFIXES.some((p) => name.startsWith(p))) continue;
+    const dir = join(tmpdir(), name);
+    let owner: number;
+    let pids: number[];
+    try {
+      const [o = '', p = ''] = readFileSync(join(dir, 'owner'), 'utf8').split('\n');
+      owner = Number(o);
+      pids = p.split(' ').filter(Boolean).map(Number);
+    } catch {
+      continue; // not claimed (yet): leave it to its run
+    }
+    if (!owner || alive(owner)) continue;
+    for (const pid of pids) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // gone, or not a group leader
+        try {
+          process.kill(pid, 'SIGTERM');
+        } catch {
+          // gone
+        }
+      }
+    }
+    for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!pids.some(alive)) rmSync(dir, { recursive: true, force: true });
+  }
+}
