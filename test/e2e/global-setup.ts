@@ -86,7 +86,7 @@ async function startFixtures(docker: string, ci: boolean): Promise<{ servers: Pr
   let remote: ProvidedRemote = { skip: existsSync('/usr/sbin/dockerd') || existsSync('/usr/bin/dockerd') ? '' : 'dockerd is not installed here' };
   try {
     const t = Date.now();
-    await sweepOrphans();
+    await sweepOrphans(docker);
     const [s, r] = await Promise.all([
       servers.skip ? undefined : startServers(docker),
       remote.skip ? undefined : startRemoteDaemon(docker),

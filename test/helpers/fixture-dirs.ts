@@ -3,20 +3,27 @@
  * dockerd): each dir records the pid of the run that owns it and the pids of
  * the daemons it started. A run killed before its teardown (SIGKILL, a
  * cancelled job) leaves its daemons behind; the next run's setup stops them
- * — by those recorded pids, only when the owner is gone — and removes the dir.
+ * — by those recorded pids, only when the owner is gone — and removes the dir
+ * and the owner's CA image (servers.ts names it after the owner's pid).
  */
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const PREFIXES = ['secbuild-e2e-servers-', 'secbuild-e2e-remote-'];
 
+/** Is `pid` running? A zombie is not (where PID 1 reaps late, a killed process stays one for a while). */
 export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch {
     return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true;
   }
 }
 
@@ -26,7 +33,7 @@ export function claim(dir: string, pids: readonly number[]): void {
 }
 
 /** Stops the daemons of fixture dirs whose owner is gone, and removes the dirs. */
-export async function sweepOrphans(): Promise<void> {
+export async function sweepOrphans(docker: string): Promise<void> {
   for (const name of readdirSync(tmpdir())) {
     if (!PREFIXES.some((p) => name.startsWith(p))) continue;
     const dir = join(tmpdir(), name);
@@ -54,5 +61,12 @@ export async function sweepOrphans(): Promise<void> {
     }
     for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
     if (!pids.some(alive)) rmSync(dir, { recursive: true, force: true });
+    if (name.startsWith('secbuild-e2e-servers-')) {
+      try {
+        execFileSync(docker, ['rmi', '-f', `secbuild-e2e-debian-ca:${owner}`], { stdio: 'ignore', timeout: 30_000 });
+      } catch {
+        // not there
+      }
+    }
   }
 }
