@@ -80,6 +80,18 @@ export async function checkDockerfile(opts: CheckOptions): Promise<CheckResult> 
 }
 
 /**
+ * For `secbuild build`'s preflight: the warning-level findings the Dockerfile
+ * alone shows (a credential-looking ARG/ENV, a mounted secret written to a
+ * layer, a COPY warning), one line each. No context walk: they depend on the
+ * Dockerfile text, target and build-args only, so the preflight caches them.
+ */
+export async function dockerfileWarnings(input: PreflightInput): Promise<string[]> {
+  const { dockerfile, path, target, buildArgs } = input;
+  const { findings } = await checkDockerfile({ dockerfile, path, target, buildArgs });
+  return findings.filter((f) => f.level === 'warning').map(findingLine);
+}
+
+/**
  * For `secbuild build`'s preflight: the error-level findings besides the secret
  * ids (which the preflight checks itself), one line each (`FILE:LINE: what. Fix.`).
  * A Dockerfile without COPY or ADD has none, and the parser is not even loaded.

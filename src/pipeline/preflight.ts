@@ -17,7 +17,7 @@ import type { SecretSpec } from '../secrets/spec.js';
 const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
-const VERSION_KEY = 'preflight-2';
+const VERSION_KEY = 'preflight-3';
 
 /** The Dockerfile path a build reads, or why it cannot be checked. */
 export function dockerfileFor(args: BuildArgs, cwd: string): { path?: string; skip?: string } {
@@ -41,7 +41,8 @@ export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<
   return out;
 }
 
-type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[] };
+/** `warnings`: secbuild check's warning lines about the Dockerfile alone (src/check/index.ts dockerfileWarnings). */
+type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[]; warnings: string[] };
 
 /**
  * The Dockerfile model's secret and ssh mounts and notes, cached by everything
@@ -61,7 +62,9 @@ export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv
   }
   const { parseDockerfile } = await import('../dockerfile/model.js');
   const { mounts, sshMounts, notes } = await parseDockerfile(input);
-  const scan: Scan = { mounts, sshMounts, notes };
+  // The parsed model stays in memory: check's rules reuse it.
+  const { dockerfileWarnings } = await import('../check/index.js');
+  const scan: Scan = { mounts, sshMounts, notes, warnings: await dockerfileWarnings(input) };
   writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
   return scan;
 }
@@ -119,8 +122,9 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     throw new UsageError(`cannot read Dockerfile ${where.path} (${code}); check -f.`);
   }
   const input = { dockerfile: text, path: where.path, target: args.target, buildArgs: buildArgValues(args, env) };
-  const { mounts, notes } = await cachedMounts(input, env);
+  const { mounts, notes, warnings } = await cachedMounts(input, env);
   for (const n of notes) info(n);
+  for (const w of warnings) warn(w);
   const provided = new Set(specs.filter((s) => s.mount).map((s) => s.id));
   const inputs = new Set(specs.filter((s) => !s.mount).map((s) => s.id));
   const optional = new Set(specs.filter((s) => s.mount && s.optional).map((s) => s.id));
