@@ -19,15 +19,10 @@
  *
  * Memory: the pattern bytes are referenced, not copied; a few numbers per
  * pattern, and 12 bytes per segment, made the first time the pattern falls
- * back (so compiling never scans a pattern's bytes). Time: each stream byte is compared once per
- * live pattern, plus at most as many fallbacks as bytes compared. A stream
- * that repeats a low-entropy prefix of a secret (a secret starting with 32
- * zero bytes, scanned over zeros) makes an event of every byte: linear, but
- * slow (~3-10 MB/s over such a run).
+ * back (so compiling never scans a pattern's bytes). Time: each stream byte
+ * is compared once per live pattern, plus at most as many fallbacks as bytes
+ * compared. The per-stream side, which does this: src/guards/long-state.ts.
  */
-import type { Matcher, MatchHandler } from './matcher.js';
-
-const EMPTY = Buffer.alloc(0);
 
 export class LongPatterns {
   /** Per slot (one per distinct long pattern): its bytes, its pattern index, its anchor's length. */
@@ -44,6 +39,7 @@ export class LongPatterns {
   readonly #segments: (Int32Array | null | undefined)[];
   #segmentBytes = 0;
   #pi = new Int32Array(0);
+  readonly #runs: Int32Array; // per slot: how many times its first byte repeats at its start, -1: not counted yet
 
   /** `groups`: pattern indices per anchor, in the DFA's group order; `depth`: each anchor's length (shorter than its patterns). */
   constructor(groups: readonly number[][], depth: readonly number[], patterns: readonly Uint8Array[]) {
@@ -64,10 +60,22 @@ export class LongPatterns {
     this.anchorOf = new Int32Array(index.length);
     groups.forEach((_, g) => this.anchorOf.fill(depth[g]!, starts[g], starts[g + 1]));
     this.#segments = this.bytes.map(() => undefined);
+    this.#runs = new Int32Array(index.length).fill(-1);
+  }
+
+  /** How many bytes slot's pattern starts with that equal its first (the whole length for a run like 0^n). */
+  runOf(slot: number): number {
+    let r = this.#runs[slot]!;
+    if (r < 0) {
+      const p = this.bytes[slot]!;
+      for (r = 1; r < p.length && p[r] === p[0]; r++);
+      this.#runs[slot] = r;
+    }
+    return r;
   }
 
   get tableBytes(): number {
-    return 4 * (2 * this.patternOf.length + this.groupStart.length) + 16 * this.bytes.length + this.#segmentBytes;
+    return 4 * (3 * this.patternOf.length + this.groupStart.length) + 16 * this.bytes.length + this.#segmentBytes;
   }
 
   /** The longest proper border of slot's first ℓ bytes that is at least its anchor long, or -1. */
@@ -128,147 +136,6 @@ function segments(p: Buffer, k: number, scratch: (n: number) => Int32Array): num
     else out.push(l, l, l - b);
   }
   return out;
-}
-
-const PENDING = 0; // compared up to the chunk's end
-const MISMATCH = 1; // the byte before `next` differs
-const COMPLETE = 2; // the pattern ends at `next`
-
-interface Live {
-  slot: number;
-  /** Stream offset of the live prefix's first byte. */
-  start: number;
-  /** Stream offset of its next event (Infinity while pending). */
-  next: number;
-  kind: number;
-}
-
-/**
- * One stream's live long patterns, and the one place that reports matches
- * in order: `at(e, …)` handles everything at end offset e — long patterns'
- * events, a DFA state ending there — and calls the handler longest first.
- * Call `begin` before a chunk's events and `end` after them.
- */
-export class LongState {
-  /** Smallest stream offset at which a live pattern has an event (Infinity: none in this chunk). */
-  next = Infinity;
-  private readonly live: Live[] = [];
-  private readonly done: number[] = [];
-  private readonly long: LongPatterns;
-  private raw: Uint8Array = EMPTY; // the chunk being scanned
-  private view: Buffer | undefined; // the same as a Buffer, made when first compared with
-  private chunkStart = 0;
-
-  constructor(private readonly matcher: Matcher) {
-    this.long = matcher.long;
-  }
-
-  begin(chunk: Uint8Array, start: number): void {
-    this.raw = chunk;
-    this.chunkStart = start;
-    if (this.live.length === 0) return;
-    for (const a of this.live) this.schedule(a, start);
-    this.next = this.earliest();
-  }
-
-  /** Drops the chunk (its owner may reuse it); live patterns wait for the next one. */
-  end(): void {
-    this.raw = EMPTY;
-    this.view = undefined;
-  }
-
-  /** Whether nothing is live: a chunk in which the DFA ended nothing needs no call to `at`. */
-  get idle(): boolean {
-    return this.live.length === 0;
-  }
-
-  /** Length of the longest live prefix at stream offset `pos` (0: none). */
-  partial(pos: number): number {
-    let start = pos;
-    for (const a of this.live) start = Math.min(start, a.start);
-    return pos - start;
-  }
-
-  /** Events of live patterns before `e` (with no DFA state to go with them). */
-  until(e: number, onMatch: MatchHandler): void {
-    while (this.next < e) this.at(this.next, -1, onMatch);
-  }
-
-  /** Everything at end offset `e`; `state`: a DFA state index that ends a pattern or an anchor there, or -1. */
-  at(e: number, state: number, onMatch: MatchHandler): void {
-    const { live, done, long } = this;
-    done.length = 0;
-    if (this.next === e) {
-      for (let j = 0; j < live.length; ) {
-        if (live[j]!.next !== e || this.step(live[j]!, e)) j++;
-        else live[j] = live[live.length - 1]!, live.pop();
-      }
-      this.next = this.earliest();
-    }
-    const { anchorOut, shorterAnchor } = this.matcher;
-    for (let group = state >= 0 ? anchorOut[state]! : -1; group >= 0; group = shorterAnchor[group]!) {
-      for (let slot = long.groupStart[group]!; slot < long.groupStart[group + 1]!; slot++) {
-        if (live.some((a) => a.slot === slot)) continue; // its longest live prefix is longer
-        const a: Live = { slot, start: e - long.anchorOf[slot]!, next: Infinity, kind: PENDING };
-        this.schedule(a, e);
-        live.push(a);
-        this.next = Math.min(this.next, a.next);
-      }
-    }
-    // Report longest first: the long patterns done here, merged into the DFA's chain (longest first too).
-    if (done.length > 1) done.sort((x, y) => long.bytes[y]!.length - long.bytes[x]!.length);
-    const { outOf, shorterOut } = this.matcher;
-    let p = state >= 0 ? outOf[state]! : -1;
-    for (const slot of done) {
-      for (; p >= 0 && this.matcher.lengthOf(p) > long.bytes[slot]!.length; p = shorterOut[p]!) onMatch(p, e);
-      onMatch(long.patternOf[slot]!, e);
-    }
-    for (; p >= 0; p = shorterOut[p]!) onMatch(p, e);
-  }
-
-  /** Handles a's event at e; false when no prefix of it as long as its anchor is live any more. */
-  private step(a: Live, e: number): boolean {
-    const long = this.long;
-    const p = long.bytes[a.slot]!;
-    let l: number;
-    if (a.kind === COMPLETE) {
-      l = p.length;
-    } else {
-      const y = this.raw[e - 1 - this.chunkStart]!;
-      l = e - 1 - a.start;
-      do l = long.fail(a.slot, l);
-      while (l >= 0 && p[l] !== y);
-      if (l < 0) return false;
-      l++;
-    }
-    if (l === p.length) {
-      this.done.push(a.slot);
-      l = long.fail(a.slot, l);
-      if (l < 0) return false;
-    }
-    a.start = e - l;
-    this.schedule(a, e);
-    return true;
-  }
-
-  /** Compares a's pattern with the chunk from stream offset x (all before it matched) to find its next event. */
-  private schedule(a: Live, x: number): void {
-    const p = this.long.bytes[a.slot]!;
-    const l = x - a.start;
-    const need = p.length - l;
-    const avail = this.chunkStart + this.raw.length - x;
-    const chunk = (this.view ??= Buffer.from(this.raw.buffer, this.raw.byteOffset, this.raw.length));
-    const k = commonPrefix(p, l, chunk, x - this.chunkStart, Math.min(need, avail));
-    if (k === need) (a.kind = COMPLETE), (a.next = x + k);
-    else if (k < avail) (a.kind = MISMATCH), (a.next = x + k + 1);
-    else (a.kind = PENDING), (a.next = Infinity);
-  }
-
-  private earliest(): number {
-    let next = Infinity;
-    for (const a of this.live) next = Math.min(next, a.next);
-    return next;
-  }
 }
 
 /** How many bytes a[ai..] and b[bi..] have in common, up to n: a few by hand, then memcmp, halving on a difference. */

@@ -37,7 +37,8 @@
  * `offset - partial`, and it is below `maxLength`.
  */
 import { chooseAnchors } from './anchors.js';
-import { LongPatterns, LongState } from './long.js';
+import { LongPatterns } from './long.js';
+import { LongState } from './long-state.js';
 
 /** Called for each occurrence: pattern index, stream offset just past its last byte. */
 export type MatchHandler = (patternIndex: number, end: number) => void;
@@ -249,7 +250,12 @@ export class Scanner {
       const stop = long.next < base + n ? (long.next - base) | 0 : n; // an int, for the loop's compare
       do s = delta[s + classOf[chunk[i++]!]!]!;
       while (s >= 0 && i < stop);
-      if (s < 0 || i === stop) s = this.event(base + i, s, onMatch);
+      if (s < 0) {
+        s = this.event(base + i, s, onMatch);
+        i += long.skipRun(base + i, s / this.matcher.stride, chunk, i);
+      } else if (i === stop) {
+        s = this.event(base + i, s, onMatch);
+      }
     }
     this.state = s;
     this.pos = base + n;

@@ -17,12 +17,14 @@
  *
  * Same contract as `Scanner.feed` — every occurrence reported once, in stream
  * order, longest first for one end offset — because the DFA's ends are
- * collected per lane and handed, after the chunk and lane by lane, to the
- * stream's LongState (src/guards/long.ts), which interleaves the long
- * patterns' matches. Small chunks take the plain loop.
+ * collected per lane (ends in one state at consecutive offsets, a run of one
+ * byte, as one entry) and handed, after the chunk and lane by lane, to the
+ * stream's LongState (src/guards/long-state.ts), which interleaves the long
+ * patterns' matches and skips runs in which nothing can happen. Small chunks
+ * take the plain loop.
  */
 import type { Matcher, MatchHandler } from '../guards/matcher.js';
-import { LongState } from '../guards/long.js';
+import { LongState } from '../guards/long-state.js';
 
 /** Below this many bytes per lane a chunk is scanned in one walk. */
 const MIN_LANE = 1024;
@@ -30,7 +32,8 @@ const MIN_LANE = 1024;
 export class WideScanner {
   private state = 0; // pre-multiplied by the stride, as in Scanner
   private pos = 0;
-  // Per lane: state (already un-negated) and chunk offset just past each end, flattened.
+  // Per lane, flattened: (state, already un-negated; chunk offset just past the end; count) —
+  // ends in one state at consecutive offsets (a run of one byte) are one entry.
   private readonly found: number[][] = [[], [], [], []];
   private readonly long: LongState;
 
@@ -69,23 +72,23 @@ export class WideScanner {
       s2 = delta[s2 + classOf[c[b2 + i]!]!]!;
       s3 = delta[s3 + classOf[c[b3 + i]!]!]!;
       if ((s0 | s1 | s2 | s3) < 0) {
-        if (s0 < 0) f0.push((s0 = ~s0), i + 1);
-        if (s1 < 0) f1.push((s1 = ~s1), b1 + i + 1);
-        if (s2 < 0) f2.push((s2 = ~s2), b2 + i + 1);
-        if (s3 < 0) f3.push((s3 = ~s3), b3 + i + 1);
+        if (s0 < 0) record(f0, (s0 = ~s0), i + 1);
+        if (s1 < 0) record(f1, (s1 = ~s1), b1 + i + 1);
+        if (s2 < 0) record(f2, (s2 = ~s2), b2 + i + 1);
+        if (s3 < 0) record(f3, (s3 = ~s3), b3 + i + 1);
       }
     }
     this.state = this.walk(c, 4 * q, c.length, s3, f3, true);
   }
 
-  /** One walk over c[from, to) from state `s`; records ends into `out` when `record`. Returns the state. */
-  private walk(c: Uint8Array, from: number, to: number, s: number, out: number[], record: boolean): number {
+  /** One walk over c[from, to) from state `s`; records ends into `out` when `keep`. Returns the state. */
+  private walk(c: Uint8Array, from: number, to: number, s: number, out: number[], keep: boolean): number {
     const { delta, classOf } = this.matcher;
     for (let i = from; i < to; i++) {
       s = delta[s + classOf[c[i]!]!]!;
       if (s < 0) {
         s = ~s;
-        if (record) out.push(s, i + 1);
+        if (keep) record(out, s, i + 1);
       }
     }
     return s;
@@ -96,15 +99,30 @@ export class WideScanner {
     const long = this.long;
     if (long.idle && this.found.every((f) => f.length === 0)) return;
     long.begin(chunk, this.pos);
+    let skipped = this.pos; // ends up to here lie in a run LongState skipped
     for (const f of this.found) {
-      for (let k = 0; k < f.length; k += 2) {
-        const end = this.pos + f[k + 1]!;
-        long.until(end, onMatch);
-        long.at(end, f[k]! / stride, onMatch);
+      for (let k = 0; k < f.length; k += 3) {
+        const state = f[k]! / stride;
+        for (let end = this.pos + f[k + 1]!, last = end + f[k + 2]! - 1; end <= last; end++) {
+          if (end <= skipped) {
+            end = skipped;
+            continue;
+          }
+          long.until(end, onMatch);
+          long.at(end, state, onMatch);
+          skipped = end + long.skipRun(end, state, chunk, end - this.pos);
+        }
       }
       f.length = 0;
     }
     long.until(this.pos + chunk.length + 1, onMatch);
     long.end();
   }
+}
+
+/** Records an end at chunk offset `end` in state `s`, into the run before it if it continues one. */
+function record(out: number[], s: number, end: number): void {
+  const n = out.length;
+  if (n > 0 && out[n - 3] === s && out[n - 2]! + out[n - 1]! === end) out[n - 1] = out[n - 1]! + 1;
+  else out.push(s, end, 1);
 }

@@ -116,6 +116,36 @@ describe('long patterns = brute force', () => {
     expect(mixed).toBeGreaterThan(30); // the case this test is for did occur
   });
 
+  test('patterns that start with a run, in streams of long runs (skipped whole): the same as brute force', () => {
+    for (let seed = 1; seed <= 60; seed++) {
+      const next = rng(seed + 2000);
+      const word = (n: number) => Buffer.from(Array.from({ length: n }, () => 'abc'[next(3)]).join(''));
+      const run = (n: number) => Buffer.alloc(n, 'a');
+      const anchor = 2 + next(6);
+      const patterns = Array.from({ length: 1 + next(4) }, () => Buffer.concat([run(1 + next(12)), next(4) ? word(1 + next(10)) : Buffer.alloc(0)]));
+      const parts: Buffer[] = [];
+      for (let k = 3 + next(8); k > 0; k--) parts.push(run(next(3) ? next(60) : next(2000)), next(2) ? patterns[next(patterns.length)]! : word(1 + next(5)));
+      const text = Buffer.concat(parts);
+      const m = new Matcher(patterns, { anchor });
+      const got: string[] = [];
+      const sc = m.createScanner();
+      const chunks = cut(text, next, seed % 2 ? 50 : 9000);
+      for (const c of chunks) {
+        sc.feed(c, (i, end) => {
+          got.push(`${i}@${end}`);
+          expect(sc.partial, `seed ${seed} partial at ${end}`).toBe(partialAt(patterns, text, end));
+        });
+        expect(sc.partial, `seed ${seed} partial after ${sc.offset}`).toBe(partialAt(patterns, text, sc.offset));
+      }
+      const expected = expectedMatches(patterns, text);
+      expect(got, `seed ${seed}`).toEqual(expected);
+      const wide: string[] = [];
+      const w = new WideScanner(m);
+      for (const c of chunks) w.feed(c, (i, end) => wide.push(`${i}@${end}`));
+      expect(wide, `seed ${seed} wide`).toEqual(expected);
+    }
+  }, 30_000);
+
   test('a long pattern shorter than a short one ending at the same offset still comes after it', () => {
     // q is whole in the DFA (a prefix of r, so its anchor grew to all of it); p is cut to a 1-byte anchor.
     const patterns = ['xyzabcdefgh', 'xyzabcdef', 'cdef'].map((v) => Buffer.from(v));
