@@ -8,6 +8,7 @@
  * two contexts; every other flag goes to docker as it is.
  */
 import { DOCKER_BUILD_FLAGS, DOCKER_VALUE_OPTIONS } from './docker-flags.js';
+import { helpTail, RUN_EXITS } from './help.js';
 import { unknownOption, type KnownFlag } from './suggest.js';
 import { parseOptions } from './options.js';
 import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type SecretRunOptions } from './own.js';
@@ -80,10 +81,18 @@ export function buildHelp(): string {
     '',
     'Runs docker build with BuildKit secret mounts. Options not listed here go to docker build unchanged.',
     '',
-    'secbuild options:',
+    'Options:',
     ...optionLines(OWN_OPTIONS),
     '',
     'References (REF): env:NAME  file:PATH  keychain:SERVICE/ACCOUNT  cmd:COMMAND',
     '',
+    helpTail({
+      examples: [
+        'secbuild -t app --secret id=npm,from=env:NPM_TOKEN .',
+        'secbuild --verify --netrc machine=github.com,login=x-access-token,password=env:GH_TOKEN -t app .',
+        'secbuild --dry-run -f docker/Dockerfile --target prod .',
+      ],
+      exits: RUN_EXITS,
+    }),
   ].join('\n');
 }

@@ -10,6 +10,7 @@
  */
 import { parseOptions, takesNoValue, type OptionHit, type OptionSpec } from './options.js';
 import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type OwnKey, type OwnOption, type SecretRunOptions } from './own.js';
+import { helpTail, RUN_EXITS } from './help.js';
 import { UsageError } from '../util/errors.js';
 
 export interface ComposeArgs extends SecretRunOptions {
@@ -164,7 +165,8 @@ export function composeHelp(): string {
   return [
     'Usage: secbuild compose [compose options] build [build options] [SERVICE...]',
     '',
-    'Builds compose services with secrets from secbuild (build.secrets entries name them by id).',
+    'Builds compose services with secrets from secbuild (build.secrets entries name them by id). Options: are',
+    "secbuild's own and may stand anywhere on the line.",
     'Engines: compose (docker compose v2 with a one-off override file) or direct (secbuild reads the',
     'compose files and runs one docker build per service); chosen automatically, or with --engine.',
     '',
@@ -173,8 +175,16 @@ export function composeHelp(): string {
     'Build options:   --build-arg K[=V], --no-cache, --pull, -q, --ssh SPEC, --with-dependencies',
     '                 (compose engine: any other `docker compose build` option, passed on)',
     '',
-    'secbuild options (anywhere on the line):',
+    'Options:',
     ...optionLines(OWN),
     '',
+    helpTail({
+      examples: [
+        'secbuild compose build',
+        'secbuild compose -f compose.yaml build --secret id=npm,from=env:NPM_TOKEN api',
+        'secbuild compose build --engine direct --dry-run',
+      ],
+      exits: RUN_EXITS,
+    }),
   ].join('\n');
 }

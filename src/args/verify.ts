@@ -6,6 +6,7 @@
  */
 import { parseOptions } from './options.js';
 import { applyOwn, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption, type SecretFlags } from './own.js';
+import { helpTail } from './help.js';
 import { UsageError } from '../util/errors.js';
 
 export type VerifyFormat = 'text' | 'json';
@@ -52,10 +53,13 @@ export function verifyHelp(): string {
     'Resolves the secrets a build would get and searches the local image for their values (and their base64 and',
     'URL-encoded forms): every layer (file names and contents), the image config and docker history.',
     'Hits name the layer and file, or the config field, and the secret id — never the value.',
-    'Exit 0 when nothing is found, 4 when a secret is found, 2 on a usage error or an image that cannot be read, 3 when a secret does not resolve.',
     '',
     'Options:',
     ...optionLines(OPTIONS),
     '',
+    helpTail({
+      examples: ['secbuild verify --secret id=npm,from=env:NPM_TOKEN app:latest', 'secbuild verify --format json app:latest > verify.json'],
+      exits: [[0, 'no secret found'], [2, 'usage error, or an image that cannot be read or searched'], [3, 'a secret could not be resolved'], [4, 'a secret was found in the image']],
+    }),
   ].join('\n');
 }

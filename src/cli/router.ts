@@ -7,6 +7,7 @@
  * files them as usage errors; commander has printed them already.
  */
 import type { Command } from 'commander';
+import { helpTail, type HelpTail } from '../args/help.js';
 import { OWN_OPTIONS } from '../args/own.js';
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -32,6 +33,32 @@ interface SecretOpts {
 
 const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, config: o.config });
 
+/** The Examples and Exit codes sections commander prints after its own usage line and options table. */
+const TAILS: Record<string, HelpTail> = {
+  secrets: {
+    examples: ['secbuild secrets', 'secbuild secrets --secret id=npm,from=env:NPM_TOKEN --config ci/secbuild.yml'],
+    exits: [[0, 'every secret resolves (or is optional and absent)'], [2, 'usage or config error'], [3, 'a secret does not resolve']],
+  },
+  set: {
+    examples: ['secbuild secret set npm/ci', 'printf %s "$TOKEN" | secbuild secret set npm/ci'],
+    exits: [[0, 'stored'], [2, 'usage error'], [3, 'the keychain could not store it']],
+  },
+  rm: {
+    examples: ['secbuild secret rm npm/ci'],
+    exits: [[0, 'deleted'], [2, 'usage error'], [3, 'no such item, or the keychain could not delete it']],
+  },
+  doctor: {
+    examples: ['secbuild doctor', 'secbuild doctor --docker /usr/bin/docker'],
+    exits: [[0, 'a build can run here'], [1, 'a build cannot run here (the FAIL lines say why)'], [2, 'usage error']],
+  },
+  clean: {
+    examples: ['secbuild clean', 'secbuild clean --tmpdir /dev/shm'],
+    exits: [[0, 'swept'], [2, 'usage error']],
+  },
+};
+
+const withTail = (cmd: Command, name: string): Command => cmd.addHelpText('after', `\n${helpTail(TAILS[name]!)}`);
+
 export async function runCli(argv: readonly string[], version: string): Promise<void> {
   // Loaded here, not at the top: the bundle keeps dependencies external, and a
   // top-level import would be loaded by every build.
@@ -51,7 +78,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
   // Listed for help only: src/cli/main.ts routes `verify` to src/cli/commands/verify.ts.
   program.command('verify').description('search a built image (layers, config, history) for secret values; exit 4 on a hit (see secbuild verify --help)').allowUnknownOption().helpOption(false).argument('[args...]');
 
-  secretOptions(Option, program.command('secrets'))
+  withTail(secretOptions(Option, program.command('secrets')), 'secrets')
     .description('list every secret a build would provide: id, source, whether it resolves, byte length (never a value)')
     .action(async (o: SecretOpts) => {
       const { secretsCommand } = await import('./commands/secrets.js');
@@ -64,8 +91,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     ['rm', 'delete a keychain item'],
   ] as const;
   for (const [verb, description] of keychainVerbs) {
-    secret
-      .command(verb)
+    withTail(secret.command(verb), verb)
       .argument('<service/account>')
       .description(description)
       .action(async (key: string) => {
@@ -74,8 +100,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
       });
   }
 
-  program
-    .command('doctor')
+  withTail(program.command('doctor'), 'doctor')
     .description('check that a build can run here: docker, BuildKit, daemon, compose, tmpfs, keychain')
     .option('--docker <path>', 'docker binary to check (default: $SECBUILD_DOCKER, else docker on PATH)')
     .option('--tmpdir <dir>', 'root for run directories to check')
@@ -84,8 +109,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
       await doctorCommand(o);
     });
 
-  program
-    .command('clean')
+  withTail(program.command('clean'), 'clean')
     .description('remove run directories left behind by secbuild processes that are gone')
     .option('--tmpdir <dir>', 'root to sweep (default: the root a build would use)')
     .action(async (o: { tmpdir?: string }) => {

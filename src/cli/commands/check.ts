@@ -10,6 +10,8 @@
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { parseBuildArgs } from '../../args/build.js';
 import { splitFormat } from '../../args/check.js';
+import { helpTail } from '../../args/help.js';
+import { optionLines, OWN_OPTIONS } from '../../args/own.js';
 import { checkDockerfile, displayPath, RULES, type CheckFinding } from '../../check/index.js';
 import { LeakError, UsageError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
@@ -82,11 +84,23 @@ export function checkHelp(): string {
     '',
     'Static findings for the Dockerfile a build with the same arguments would use (CONTEXT defaults to .).',
     'Takes a build command line as it is; docker flags other than -f, --target and --build-arg are ignored.',
-    'Exit 0 when there is no error (warnings allowed), 4 when there is one, 2 on a usage error.',
     'Silence a rule for one instruction with a "# secbuild-ignore RULE" comment directly above it.',
+    '',
+    'Options:',
+    ...optionLines([
+      ...OWN_OPTIONS.filter((o) => ['secrets', 'netrc', 'npmrc', 'config'].includes(o.key)),
+      { name: '-f, --file', value: 'PATH', help: 'the Dockerfile (default: CONTEXT/Dockerfile)' },
+      { name: '--target', value: 'STAGE', help: 'check only the stages this target reaches' },
+      { name: '--build-arg', value: 'K=V', help: 'an ARG value for $VAR expansion (repeatable)' },
+      { name: '--format', value: 'text|json', help: 'one line per finding (text), or the whole result (json)' },
+    ]),
     '',
     'Rules:',
     ...Object.entries(RULES).map(([id, r]) => `  ${id.padEnd(width)}  ${r.level.padEnd(7)}  ${r.summary}`),
     '',
+    helpTail({
+      examples: ['secbuild check .', 'secbuild check --secret id=npm,from=env:NPM_TOKEN -f docker/Dockerfile --target prod .', 'secbuild check --format json . > findings.json'],
+      exits: [[0, 'no error-level finding (warnings allowed)'], [2, 'usage error'], [4, 'an error-level finding: the build would leak a secret or mount nothing']],
+    }),
   ].join('\n');
 }
