@@ -1,8 +1,9 @@
 /**
  * A second Docker daemon standing in for a remote BuildKit host (issue 12):
- * its own socket, data root, exec root and pid file in one temp dir, no bridge
- * and no iptables rules (so it leaves the host's network alone; builds on it
- * use --network=none). Started once per e2e run by test/e2e/global-setup.ts,
+ * its own socket, data root, exec root and pid file in one temp dir, its own
+ * network namespace, no bridge and no iptables rules (so it leaves the host's
+ * network and the main daemon's docker0 alone; builds on it use
+ * --network=none). Started once per e2e run by test/e2e/global-setup.ts,
  * given the busybox base image (`docker save | docker -H … load`) and stopped
  * by its pid; it starts its own containerd under its exec root.
  */
@@ -46,9 +47,13 @@ export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteD
   const dir = mkdtempSync(join(tmpdir(), 'secbuild-e2e-remote-'));
   const info: RemoteDaemonInfo = { host: `unix://${join(dir, 'docker.sock')}`, dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'), pid: 0 };
   const log = openSync(join(dir, 'dockerd.log'), 'a');
+  // In a network namespace of its own: a dockerd started with --bridge=none
+  // deletes any `docker0` it sees (moby's removeDefaultBridgeInterface), which
+  // in the host's namespace is the main daemon's bridge. `unshare` execs
+  // dockerd, so the pid is dockerd's.
   const child = spawn(
-    'dockerd',
-    ['-H', info.host, '--data-root', info.dataRoot, '--exec-root', info.execRoot, '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false'],
+    'unshare',
+    ['--net', '--', 'dockerd', '-H', info.host, '--data-root', info.dataRoot, '--exec-root', info.execRoot, '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false'],
     { detached: true, stdio: ['ignore', log, log] },
   );
   child.unref();
