@@ -58,7 +58,6 @@ export class Matcher {
   readonly maxLength: number;
   /** Number of DFA states (trie nodes of the anchors, root included). */
   readonly stateCount: number;
-
   /** The anchor length every pattern gets at least (or all of it, if shorter); see src/guards/anchors.ts. */
   readonly anchor: number;
   /** @internal deepest DFA state: the longest anchor. */
