@@ -10,8 +10,8 @@
  * value as it is:
  * - `raw`: the trimmed value (never the trailing newline itself, so masking
  *   `TOKEN\n` leaves the line end and two output lines stay two lines);
- * - `line`: for a multi-line value, each line (split on \n, a trailing \r
- *   dropped) with at least 4 visible bytes, and the line with surrounding
+ * - `line`: for a multi-line text value (UTF-8, no NUL), each line (split on
+ *   \n, a trailing \r dropped) with at least 4 visible bytes, and the line with surrounding
  *   whitespace trimmed (programs re-indent what they print);
  * - `base64`: standard base64, padded and unpadded, and the cores that stand
  *   for the value inside a larger base64 blob at each of the 3 alignments
@@ -144,8 +144,9 @@ function visibleBytes(bytes: Buffer): number {
   return n;
 }
 
+/** Lines of a text value (valid UTF-8 without NUL); a binary value's 0x0a bytes do not make lines anyone prints. */
 function linesOf(value: Buffer): Buffer[] {
-  if (!trimNewlines(value).includes(0x0a)) return [];
+  if (!trimNewlines(value).includes(0x0a) || value.includes(0) || !Buffer.from(value.toString('utf8'), 'utf8').equals(value)) return [];
   const lines: Buffer[] = [];
   let start = 0;
   while (start <= value.length) {
