@@ -63,7 +63,8 @@ describe.skipIf(skip)('the credential examples against real servers', () => {
     }
   };
   /** The lines a server's log gained since `from` (a byte offset). */
-  const logSince = (file: string, from: number) => readFileSync(file).subarray(from).toString('utf8');
+  // Colour codes stripped: a server may colour its log when the environment asks for colour (FORCE_COLOR).
+  const logSince = (file: string, from: number) => readFileSync(file).subarray(from).toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
   /** Verdaccio's logger writes asynchronously: wait (up to 10 s) for the line. */
   async function expectLogged(file: string, from: number, line: RegExp): Promise<void> {
     await waitFor(`${line} in ${file}`, () => line.test(logSince(file, from)), 10_000, 100).catch(() => undefined);

@@ -213,7 +213,7 @@ packages:
 listen: 127.0.0.1:${info.npm.port}
 log: { type: stdout, format: pretty, level: http }
 `);
-  info.pids.push(daemon(process.execPath, [bin, '--config', join(s, 'config.yaml')], info.npm.log));
+  info.pids.push(daemon(process.execPath, [bin, '--config', join(s, 'config.yaml')], info.npm.log, { ...process.env, FORCE_COLOR: '0', NO_COLOR: '1' }));
   claim(dir, info.pids);
   await waitUntil('Verdaccio', async () => (await probe(`${info.npm.registry}-/ping`)) === 200);
   const user = `e2e${randomBytes(4).toString('hex')}`;
