@@ -27,6 +27,7 @@ const COLD = {
   verify: 'src/cli/commands/verify.ts',
   'verify-step': 'src/pipeline/verify-step.ts',
   'dockerfile-scan': 'src/dockerfile/model.ts',
+  config: 'src/secrets/config.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));

@@ -63,7 +63,8 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const isEntry = process.argv[1] !== undefined && /secbuild(\.js)?$/.test(process.argv[1]);
 if (isEntry) {
-  installExitPaths();
+  // `--version` starts no child and writes no file: it needs no signal path.
+  if (process.argv[2] !== '--version' && process.argv[2] !== '-V') installExitPaths();
   main(process.argv.slice(2)).then(async (code) => {
     process.exitCode = code;
     if (process.env.SECBUILD_DEBUG === '1') {

@@ -3,7 +3,8 @@
  * the environment for children computed. Shared by build, secrets and doctor.
  */
 import type { SecretFlags } from '../args/own.js';
-import { loadConfig } from './config.js';
+import { existsSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
@@ -18,7 +19,9 @@ export interface SpecPlan {
 }
 
 export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd: string): Promise<SpecPlan> {
-  const config = await loadConfig(flags.config, cwd);
+  // The config module (and YAML) is loaded only when there is a config to read: a separate bundle.
+  const wanted = flags.config !== undefined || ['secbuild.yml', 'secbuild.yaml'].some((n) => existsSync(resolvePath(cwd, n)));
+  const config = wanted ? await (await import('./config.js')).loadConfig(flags.config, cwd) : undefined;
   const cli: SecretSpec[] = [
     ...flags.secrets.map((s) => parseSecretFlag(s, env, cwd)),
     ...groupEntries('netrc', flags.netrc.map((s) => parseNetrcFlag(s, cwd))),

@@ -9,7 +9,6 @@
  * The caller words the refusal: `readBounded` throws a `TooLarge` (or the
  * open/read error as it is: ENOENT, EACCES, EISDIR…), never a message.
  */
-import { open } from 'node:fs/promises';
 
 /** The most of a Dockerfile (or its .dockerignore) secbuild reads. */
 export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
@@ -41,6 +40,8 @@ export function isTooLarge(err: unknown): err is TooLarge {
 
 /** The bytes of `path`, at most `limit` of them; more is a `TooLarge`, found by reading at most `limit + 1`. */
 export async function readBounded(path: string, limit: number, opts: { refuseDirectory?: boolean } = {}): Promise<Buffer> {
+  // Loaded here: node:fs/promises is not needed by a build that reads no file.
+  const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   try {
     const st = await handle.stat();
