@@ -11,6 +11,7 @@ import { Matcher } from '../../src/guards/matcher.js';
 import { patternsFor } from '../../src/secrets/forms.js';
 import { Redactor } from '../../src/guards/redact.js';
 import { WideScanner } from '../../src/verify/wide.js';
+import { reference } from './mask-reference.js';
 
 const MiB = 2 ** 20;
 const randomBytes = (next: (n: number) => number, n: number) => Buffer.from(Array.from({ length: n }, () => next(256)));
@@ -202,24 +203,6 @@ describe('the Redactor with secrets longer than the anchor', () => {
   });
 });
 
-/** The expected redaction the slow way (as in mask.test.ts): every occurrence, merged, plus the tail rule. */
-function reference(patterns: readonly Buffer[], input: Buffer): string {
-  const spans: [number, number][] = [];
-  for (const p of patterns) for (let i = input.indexOf(p); i >= 0; i = input.indexOf(p, i + 1)) spans.push([i, i + p.length]);
-  let tail = 0;
-  for (const p of patterns) for (let k = Math.min(p.length - 1, input.length); k > tail; k--) if (input.subarray(-k).equals(p.subarray(0, k))) tail = k;
-  if (tail >= 4) spans.push([input.length - tail, input.length]);
-  spans.sort((x, y) => x[0] - y[0]);
-  let out = '';
-  let at = 0;
-  for (let i = 0; i < spans.length; ) {
-    let [start, end] = spans[i++]!;
-    while (i < spans.length && spans[i]![0] <= end) end = Math.max(end, spans[i++]![1]);
-    out += input.toString('latin1', at, start) + '***';
-    at = end;
-  }
-  return out + input.toString('latin1', at);
-}
 
 describe('memory bounded whatever the value', () => {
   const value = randomBytes(rng(500), 500 * 1024);

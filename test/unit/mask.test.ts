@@ -5,6 +5,7 @@ import { rng } from './rng.js';
 import { Matcher } from '../../src/guards/matcher.js';
 import { patternsFor, tooShortToMask, type Pattern } from '../../src/secrets/forms.js';
 import { Redactor, RedactStream, type RedactorOptions } from '../../src/guards/redact.js';
+import { reference } from './mask-reference.js';
 
 const b = (s: string) => Buffer.from(s);
 const b64 = (s: string) => b(s).toString('base64');
@@ -37,24 +38,6 @@ function redact(patterns: readonly Pattern[], chunks: Buffer[], flushAfter = (_i
 const mask = (values: Record<string, string>, input: string, sizes: 'whole' | 'bytes' = 'whole') =>
   redact(patternsOf(values), chunked(b(input), sizes)).text;
 
-/** The expected output, computed the slow way: every occurrence, merged, plus the end-of-input tail rule. */
-function reference(patterns: readonly Buffer[], input: Buffer): string {
-  const spans: [number, number][] = [];
-  for (const p of patterns) for (let i = input.indexOf(p); i >= 0; i = input.indexOf(p, i + 1)) spans.push([i, i + p.length]);
-  let tail = 0;
-  for (const p of patterns) for (let k = Math.min(p.length - 1, input.length); k > tail; k--) if (input.subarray(-k).equals(p.subarray(0, k))) tail = k;
-  if (tail >= 4) spans.push([input.length - tail, input.length]);
-  spans.sort((x, y) => x[0] - y[0]);
-  let out = '';
-  let at = 0;
-  for (let i = 0; i < spans.length; ) {
-    let [start, end] = spans[i++]!;
-    while (i < spans.length && spans[i]![0] <= end) end = Math.max(end, spans[i++]![1]);
-    out += input.toString('latin1', at, start) + '***';
-    at = end;
-  }
-  return out + input.toString('latin1', at);
-}
 
 describe('patternsFor', () => {
   const forms = (value: string) => patternsFor([{ id: 's', value: b(value) }]).map((p): [string, string] => [p.form, p.bytes.toString('latin1')]);
