@@ -17,8 +17,9 @@ import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { checkRoot, chooseRoot, fileSystemProblem, isMemoryBacked, RunDir, secretFileName, type FileContent } from '../../src/run/rundir.js';
 import { UsageError } from '../../src/util/errors.js';
+import { skipUnlessCI } from '../helpers/ci.js';
 
-const asRoot = process.getuid?.() === 0;
+const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
 const NOBODY = 65534;
 if (!asRoot) console.log('rundir: the other-owner and real-tmpfs cases are SKIPPED: chown to uid 65534 and mount need root');
 
@@ -119,6 +120,7 @@ describe('the secret root', () => {
   describe('--require-tmpfs', () => {
     // The OS temp dir is on disk here (ext4); where it is a tmpfs the case cannot be made.
     const disk = isMemoryBacked(tmpdir()) ? undefined : tmpdir();
+    skipUnlessCI(!disk && `the OS temp dir ${tmpdir()} is a tmpfs, so there is no disk root to refuse`);
     if (!disk) console.log(`rundir: the --require-tmpfs refusal is SKIPPED: ${tmpdir()} is memory-backed here`);
     let root: string;
     beforeAll(() => {
