@@ -18,29 +18,21 @@
  * written in UTF-8, while curl's UTF-8 ones pass (last test). Builds run
  * one after another (fileParallelism is off; the tests of a file run in order).
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { listDir, nonce, ROOT, runCli, sh, waitFor, type Sandbox } from '../helpers/cli.js';
+import { listDir, nonce, ROOT, runCli, sandbox, sh, waitFor } from '../helpers/cli.js';
 import { baseEnv, docker, DOCKER, e2e } from '../helpers/e2e.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { addHtpasswdUser, cleanEnv } from '../helpers/servers.js';
 import { renderTemplate } from '../../src/secrets/render.js';
 
 /**
- * sandbox() of helpers/cli.ts, under a name the e2e teardown's sweep does not
- * take: this file runs for minutes, and on a shared machine another e2e run
- * ending meanwhile sweeps every `secbuild-e2e-*` directory made since it began.
+ * Under a name the e2e teardown's sweep does not take: this file runs for
+ * minutes, and on a shared machine another e2e run ending meanwhile sweeps
+ * every `secbuild-e2e-*` directory made since it began.
  */
-function registriesBox(): Sandbox {
-  const dir = mkdtempSync('/dev/shm/secbuild-registries-');
-  const tmp = join(dir, 'root');
-  const cache = join(dir, 'cache');
-  mkdirSync(tmp, { mode: 0o700 });
-  mkdirSync(cache, { mode: 0o700 });
-  chmodSync(tmp, 0o700);
-  return { dir, tmp, cache, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-}
+const registriesBox = () => sandbox('secbuild-registries-');
 
 const servers = inject('servers');
 const skip = e2e.skip || servers.skip;

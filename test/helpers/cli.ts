@@ -40,9 +40,12 @@ export interface Sandbox {
   cleanup: () => void;
 }
 
-/** A private, empty secret root (0700 on /dev/shm) and a cache dir for one test file. */
-export function sandbox(): Sandbox {
-  const dir = mkdtempSync(join('/dev/shm', `secbuild-${tier()}-`));
+/**
+ * A private, empty secret root (0700 on /dev/shm) and a cache dir for one test file.
+ * `prefix`: a name the e2e teardown's sweep of `secbuild-e2e-*` does not take.
+ */
+export function sandbox(prefix = `secbuild-${tier()}-`): Sandbox {
+  const dir = mkdtempSync(join('/dev/shm', prefix));
   const tmp = join(dir, 'root');
   const cache = join(dir, 'cache');
   mkdirSync(tmp, { mode: 0o700 });
