@@ -6,6 +6,7 @@
  * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
+import { RedactStream } from '../guards/redact.js';
 import type { ChildEnv } from '../run/env.js';
 import type { Pattern } from '../secrets/forms.js';
 import type { Report } from './report.js';
@@ -24,7 +25,6 @@ export async function runMasked(
     const child = session.spawn(file, argv, { env });
     return session.wait(child, file);
   }
-  const { RedactStream } = await import('../guards/redact.js');
   const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'] });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
