@@ -32,8 +32,8 @@ export interface BuildArgs extends SecretRunOptions {
 /** secbuild's own options first: --secret is docker's too, and secbuild takes it. */
 const OPTIONS = [HELP_OPTION, ...OWN_OPTIONS, ...DOCKER_VALUE_OPTIONS.filter((d) => !OWN_OPTIONS.some((o) => o.name === d.name))];
 
-/** Every flag a build line may carry, for "did you mean": secbuild's, docker build's, and -V at the front. */
-const KNOWN_FLAGS: readonly KnownFlag[] = [
+/** Every flag a build line may carry, for "did you mean": secbuild's, docker build's, and -V at the front. Made on a typo only. */
+const knownFlags = (): readonly KnownFlag[] => [
   ...OPTIONS,
   ...[...DOCKER_BUILD_FLAGS].filter((f) => f.startsWith('--') && !OPTIONS.some((o) => o.name === f)).map((name) => ({ name })),
   { name: '--version', short: '-V' },
@@ -61,7 +61,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
     },
     // docker's switches go to docker; a flag neither knows is a typo (issue 11), never a build.
     unknown: (word, name) => {
-      if (!DOCKER_BUILD_FLAGS.has(name)) throw unknownOption(name, KNOWN_FLAGS, 'secbuild build');
+      if (!DOCKER_BUILD_FLAGS.has(name)) throw unknownOption(name, knownFlags(), 'secbuild build');
       out.dockerArgs.push(word);
     },
     positional,

@@ -18,9 +18,10 @@ export const SECRET_WORDS = ['apikey', 'auth', 'credential', 'credentials', 'key
 export const ALLOW_WORDS = ['public', 'file', 'version'] as const;
 
 const words = (list: readonly string[]) => new RegExp(`(?:_|^)(?:${list.join('|')})(?:_|$)`, 'iu');
-const DENY = words(SECRET_WORDS);
-const ALLOW = words(ALLOW_WORDS);
+/** Compiled on first use: a cached build never asks (the check rules and the build-arg guard do). */
+let compiled: { deny: RegExp; allow: RegExp } | undefined;
 
 export function looksLikeSecretName(name: string): boolean {
-  return DENY.test(name) && !ALLOW.test(name);
+  compiled ??= { deny: words(SECRET_WORDS), allow: words(ALLOW_WORDS) };
+  return compiled.deny.test(name) && !compiled.allow.test(name);
 }
