@@ -82,6 +82,7 @@ export class Matcher {
   readonly long: LongPatterns;
   readonly #lengths: Int32Array;
   readonly #bytes: number;
+  readonly #heads: () => Uint8Array[];
 
   constructor(patterns: readonly Uint8Array[], options: MatcherOptions = {}) {
     this.#lengths = Int32Array.from(patterns, (p, i) => {
@@ -91,6 +92,8 @@ export class Matcher {
     this.maxLength = this.#lengths.reduce((a, b) => Math.max(a, b), 0);
     const { k, lengths, nodes } = chooseAnchors(patterns, Math.max(1, options.anchor ?? ANCHOR), options.budget ?? DFA_BUDGET);
     this.anchor = k;
+    // Views, not copies: what the DFA holds of each pattern (src/verify/skip.ts builds a filter from them).
+    this.#heads = () => patterns.map((p, i) => p.subarray(0, lengths[i]!));
     this.depth = lengths.reduce((a, b) => Math.max(a, b), 0);
 
     // Byte classes of the anchors, in order of first appearance (class 0: bytes in none).
@@ -199,6 +202,11 @@ export class Matcher {
 
   lengthOf(patternIndex: number): number {
     return this.#lengths[patternIndex]!;
+  }
+
+  /** Each pattern's anchor: the bytes the DFA holds of it (the whole pattern when short). */
+  heads(): Uint8Array[] {
+    return this.#heads();
   }
 
   createScanner(): Scanner {

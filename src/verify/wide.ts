@@ -25,9 +25,13 @@
  */
 import type { Matcher, MatchHandler } from '../guards/matcher.js';
 import { LongState } from '../guards/long-state.js';
+import { skipFilter, windows, type SkipFilter } from './skip.js';
 
 /** Below this many bytes per lane a chunk is scanned in one walk. */
 const MIN_LANE = 1024;
+
+/** One skip filter per compiled Matcher (a scanner is made per stream, the filter's table is 64 KiB). */
+const filters = new WeakMap<Matcher, SkipFilter | undefined>();
 
 export class WideScanner {
   private state = 0; // pre-multiplied by the stride, as in Scanner
@@ -36,9 +40,15 @@ export class WideScanner {
   // ends in one state at consecutive offsets (a run of one byte) are one entry.
   private readonly found: number[][] = [[], [], [], []];
   private readonly long: LongState;
+  private readonly skip: SkipFilter | undefined;
+  private readonly spans: number[] = [];
+  /** @internal chunks walked through the skip filter's windows only (the tests check it is used). */
+  filtered = 0;
 
   constructor(private readonly matcher: Matcher) {
     this.long = new LongState(matcher);
+    if (!filters.has(matcher)) filters.set(matcher, skipFilter(matcher));
+    this.skip = filters.get(matcher);
   }
 
   /** Bytes fed so far. */
@@ -51,6 +61,7 @@ export class WideScanner {
     const warm = this.matcher.depth - 1;
     const q = Math.floor(n / 4);
     if (q < MIN_LANE || q <= warm) this.state = this.walk(chunk, 0, n, this.state, this.found[0]!, true);
+    else if (this.skip && windows(chunk, this.skip, this.matcher.depth, this.state !== 0, this.spans)) this.windows(chunk);
     else this.lanes(chunk, q, warm);
     this.report(chunk, onMatch);
     this.pos += n;
@@ -100,6 +111,16 @@ export class WideScanner {
       }
     }
     this.state = this.walk(c, 4 * q, c.length, s3, f3, true);
+  }
+
+  /** Walks only the skip filter's windows (src/verify/skip.ts): the first on from the stream's state, the others from the root. */
+  private windows(c: Uint8Array): void {
+    const spans = this.spans;
+    const out = this.found[0]!;
+    this.filtered++;
+    let s = this.state;
+    for (let k = 0; k < spans.length; k += 2) s = this.walk(c, spans[k]!, spans[k + 1]!, spans[k] === 0 ? this.state : 0, out, true);
+    this.state = s;
   }
 
   /** One walk over c[from, to) from state `s`; records ends into `out` when `keep`. Returns the state. */

@@ -67,4 +67,47 @@ describe('WideScanner = Scanner', () => {
     expect(matches((c, on) => new WideScanner(matcher).feed(c, on), [input])).toEqual(expected);
     expect(expected.filter((m) => m.startsWith('0@'))).toHaveLength(4);
   });
+
+  // The skip filter (src/verify/skip.ts): bulk binary data with few places an anchor could start,
+  // patterns that overlap, contain and end one another, planted across chunk and window edges.
+  test.each(Array.from({ length: 30 }, (_, seed) => seed))('skip filter, seed %i', (seed) => {
+    const next = rng(seed + 900);
+    const bytes = (len: number) => Buffer.from(Array.from({ length: len }, () => next(256)));
+    const base = Array.from({ length: 1 + next(6) }, () => bytes(6 + next(40)));
+    const patterns = [...base];
+    for (const p of base) {
+      patterns.push(Buffer.concat([bytes(next(8)), p])); // ends with another pattern
+      patterns.push(Buffer.concat([p.subarray(next(3)), bytes(6 + next(10))])); // starts inside one
+    }
+    const opts = seed % 3 === 0 ? { anchor: 6 + next(4) } : {};
+    const matcher = new Matcher(patterns, opts);
+    const input = bytes(300_000 + next(200_000));
+    const chunks = cut(input, next, true); // views: what is planted below is in them
+    const edges = chunks.map((c) => c.byteOffset - input.byteOffset).slice(1);
+    for (let k = 0; k < 120; k++) {
+      const p = patterns[next(patterns.length)]!;
+      const at = k % 3 === 0 ? Math.max(0, edges[next(edges.length)]! - 1 - next(p.length - 1)) : next(input.length - p.length);
+      p.copy(input, at);
+    }
+    const plain = matcher.createScanner();
+    const expected = matches((c, on) => plain.feed(c, on), chunks);
+    expect(expected.length).toBeGreaterThan(60);
+    const wide = new WideScanner(matcher);
+    expect(matches((c, on) => wide.feed(c, on), chunks)).toEqual(expected);
+    expect(wide.filtered).toBeGreaterThan(chunks.length / 2);
+  });
+
+  test('skip filter: chunks of text where anchors could start everywhere are walked whole, with the same result', () => {
+    const next = rng(77);
+    const word = (len: number) => Array.from({ length: len }, () => 'abcdefgh'[next(8)]).join('');
+    const patterns = Array.from({ length: 30 }, () => Buffer.from(word(8 + next(20))));
+    const matcher = new Matcher(patterns);
+    const input = Buffer.from(Array.from({ length: 200_000 }, () => (next(40) === 0 ? patterns[next(30)]!.toString() : word(1))).join(''));
+    const chunks = cut(input, next, true);
+    const wide = new WideScanner(matcher);
+    const plain = matcher.createScanner();
+    expect(matches((c, on) => wide.feed(c, on), chunks)).toEqual(matches((c, on) => plain.feed(c, on), chunks));
+    expect(wide.filtered).toBe(0);
+  });
 });
+
