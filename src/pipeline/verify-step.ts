@@ -57,7 +57,7 @@ export async function verifyBuilt(opts: { docker: string; id: string; env: Child
     return;
   }
   info(`verify: searching ${opts.id} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
-  const result = await verifyImage({ docker: opts.docker, image: opts.id, env: opts.env, patterns, sources: sourcesOf(opts.values) });
+  const result = await verifyImage({ docker: opts.docker, image: opts.id, env: opts.env, targets: { patterns, sources: sourcesOf(opts.values) } });
   opts.report.verify = result;
   for (const line of hitLines(result)) info(`verify: ${line}`);
   info(`verify: ${summaryLine(result)}`);

@@ -81,22 +81,36 @@ function tail(stream: Readable, max = 8192): () => string {
   return () => kept.toString('utf8').trim();
 }
 
-/** Runs `docker save IMAGE` and searches its output as it streams. */
-/** `stats` fills in as the archive is read (progress lines read it). */
-export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
-  // The parser is loaded first, so reading starts the moment docker does.
-  await loadTar();
+/** A `docker save` that is running; `scanStartedSave()` reads it. */
+export interface StartedSave {
+  readonly docker: string;
+  readonly image: string;
+  readonly stdout: Readable;
+  stop(): void;
+  readonly exited: ReturnType<typeof waitForExit>;
+  stderr(): string;
+}
+
+/**
+ * Starts `docker save IMAGE`. Nothing needs to read it yet: the daemon first
+ * writes the whole image to a temporary directory (seconds for a large one),
+ * then blocks on the full pipe until `scanStartedSave()` reads.
+ */
+export function startSave(docker: string, image: string, env: ChildEnv): StartedSave {
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
   const child = start(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
-  const stop = () => child.kill('SIGTERM');
-  const stderr = tail(child.stderr!);
-  const exited = waitForExit(child);
+  return { docker, image, stdout: child.stdout!, stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+}
+
+/** Searches the output of a started `docker save` as it streams; `stats` fills in as the archive is read (progress lines read it). */
+export async function scanStartedSave(save: StartedSave, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
+  const { docker, image, exited, stderr } = save;
   let scan: ArchiveScan;
   try {
-    scan = await scanArchive(child.stdout!, search, stats);
+    scan = await scanArchive(save.stdout, search, stats);
   } catch (err) {
-    stop();
+    save.stop();
     const result = await exited;
     // docker failing explains a cut-off archive better than the parser does.
     if (result.code) throw saveFailed(docker, image, result.code, stderr());

@@ -17,7 +17,7 @@ import { withLifeline } from '../run/session.js';
 import { newStats, type ScanStats } from './layers.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
-import { scanSavedImage } from './save.js';
+import { scanStartedSave, startSave } from './save.js';
 import { Search, type RawHit } from './search.js';
 
 export interface VerifyHit {
@@ -64,33 +64,54 @@ export interface VerifyResult {
   ms: number;
 }
 
-export interface VerifyOptions {
-  docker: string;
-  image: string;
-  /** Environment for docker (secret variables removed). */
-  env: ChildEnv;
+export interface SearchTargets {
   patterns: readonly Pattern[];
   /** Secret id → printable source. */
   sources: ReadonlyMap<string, string>;
 }
 
+export interface VerifyOptions {
+  docker: string;
+  image: string;
+  /** Environment for docker (secret variables removed). */
+  env: ChildEnv;
+  /** What to search for, or how to get it: `secbuild verify` resolves the secrets while docker save starts. */
+  targets: SearchTargets | (() => Promise<SearchTargets>);
+}
+
 export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
-  const search = new Search(opts.patterns);
-  const id = await imageId(opts.docker, opts.image, opts.env);
-  // Both run to the end before an error of either is reported: no docker process is left behind.
-  const stats = newStats();
-  const ticker = startProgress(stats, started);
-  const [saved, history] = await withLifeline(() =>
-    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search, stats), searchHistory(opts.docker, id, opts.env, search)]),
-  ).finally(ticker);
-  if (saved.status === 'rejected') throw saved.reason;
-  if (history.status === 'rejected') throw history.reason;
-  const archive = saved.value;
-  const historyEntries = history.value;
-  const hits = describeHits(search, archive.layout, opts.sources);
+  const { docker, image, env } = opts;
+  const [archive, historyEntries, search, id] = await withLifeline(async () => {
+    // docker save starts first: the daemon writes the whole image to a temporary directory before
+    // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
+    const save = startSave(docker, image, env);
+    const [pinned, resolved] = await Promise.allSettled([imageId(docker, image, env), typeof opts.targets === 'function' ? opts.targets() : opts.targets]);
+    if (pinned.status === 'rejected' || resolved.status === 'rejected') {
+      save.stop();
+      await save.exited;
+      // The secrets' error first, as when they resolved before the image was looked at (exit 3 before 2).
+      throw resolved.status === 'rejected' ? resolved.reason : (pinned as PromiseRejectedResult).reason;
+    }
+    const id = pinned.value;
+    const targets = resolved.value;
+    const search = new Search(targets.patterns);
+    // Both run to the end before an error of either is reported: no docker process is left behind.
+    const stats = newStats();
+    const ticker = startProgress(stats, started);
+    const [saved, history] = await Promise.allSettled([scanStartedSave(save, search, stats), searchHistory(docker, id, env, search)]).finally(ticker);
+    if (saved.status === 'rejected') throw saved.reason;
+    if (history.status === 'rejected') throw history.reason;
+    return [saved.value, history.value, { search, sources: targets.sources }, id] as const;
+  });
+  // docker save read the image by name, history by the id inspect gave: the same image, unless the tag moved meanwhile.
+  const digests = [...archive.layout.configs.values()].filter(Boolean);
+  if (digests.length > 0 && !digests.includes(id)) {
+    throw new UsageError(`${image} changed while it was verified (docker save gave another image than the ${id} docker image inspect named); run secbuild verify again.`);
+  }
+  const hits = describeHits(search.search, archive.layout, search.sources);
   return {
-    image: opts.image,
+    image,
     id,
     clean: hits.length === 0,
     hits,

@@ -71,11 +71,12 @@ describe.skipIf(e2e.skip)('faults', () => {
       const built = await runCli(['-t', tag, big.dir], { env });
       expect(built.code, built.stderr).toBe(0);
       const run = startCli(['verify', ...secretArgs, tag], { env });
-      await waitFor('docker save to start', () => pidsMatching(`save sha256:`).length > 0 || run.child.exitCode !== null, 30_000);
+      // docker save starts by name, at once (it runs while the secrets resolve: src/verify/scan.ts).
+      await waitFor('docker save to start', () => pidsMatching(`save ${tag}`).length > 0 || run.child.exitCode !== null, 30_000);
       run.child.kill('SIGTERM');
       const r = await run.done;
       expect(r.code).toBe(143);
-      await waitFor('docker save to stop', () => pidsMatching('save sha256:').length === 0, 5_000);
+      await waitFor('docker save to stop', () => pidsMatching(`save ${tag}`).length === 0, 5_000);
     } finally {
       big.cleanup();
     }

@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { VerifyResult } from '../../src/verify/scan.js';
-import { context, listDir, nonce, runCli, sandbox, type RunResult } from '../helpers/cli.js';
+import { context, listDir, nonce, pidsMatching, runCli, sandbox, type RunResult } from '../helpers/cli.js';
 import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 
 describe.skipIf(e2e.skip)('verify', () => {
@@ -167,5 +167,14 @@ describe.skipIf(e2e.skip)('verify', () => {
     const run = await runCli(['verify', '--secret', 'id=tok,from=env:V_ARG', `secbuild-e2e/missing:${id}`], { env });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/image "secbuild-e2e\/missing:\w+" is not in the local image store/);
+  });
+
+  // docker save starts while the secrets resolve (src/verify/scan.ts); the secrets' error still comes first.
+  test('a secret that cannot be resolved and an image that does not exist: exit 3, and no docker save is left', async () => {
+    const run = await runCli(['verify', '--secret', 'id=tok,from=env:V_UNSET_NOWHERE', `secbuild-e2e/missing:${id}`], { env });
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toMatch(/V_UNSET_NOWHERE/);
+    expect(run.stderr).not.toMatch(/not in the local image store/);
+    expect(pidsMatching(`save secbuild-e2e/missing:${id}`)).toEqual([]);
   });
 });

@@ -24,16 +24,20 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
   const docker = findDocker(args.docker, env);
-  const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
-  for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided, so it is not searched for: ${s.reason}`);
-  for (const s of resolution.values) {
-    if (tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not searched for.`);
-  }
-  const patterns = patternsFor(resolution.values);
-  if (patterns.length === 0) {
-    throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
-  }
-  const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, patterns, sources: sourcesOf(resolution.values) });
+  // The secrets resolve while docker save starts (src/verify/scan.ts).
+  const targets = async () => {
+    const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
+    for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided, so it is not searched for: ${s.reason}`);
+    for (const s of resolution.values) {
+      if (tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not searched for.`);
+    }
+    const patterns = patternsFor(resolution.values);
+    if (patterns.length === 0) {
+      throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
+    }
+    return { patterns, sources: sourcesOf(resolution.values) };
+  };
+  const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, targets });
   process.stdout.write(masked(args.format === 'json' ? jsonReport(result) : textReport(result)));
   if (!result.clean) throw new LeakError(`${args.image} holds secret values (listed above).`, { reported: true });
   if (result.unreadable.length > 0) throw new UsageError(`${args.image} could not be searched whole (listed above).`, { reported: true });
