@@ -23,6 +23,7 @@ import type { SecretSpec } from '../secrets/spec.js';
 import { DockerExit } from '../util/errors.js';
 import { endGroup, info, masked, openGroup, warn } from '../util/log.js';
 import { mark } from '../util/timing.js';
+import type { LineRewrite } from './line-rewrite.js';
 import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
@@ -36,8 +37,13 @@ export interface RunContext {
   masking: boolean;
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
-  /** Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
-  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean }): Promise<number>;
+  /** Writes files with their own names into subdirectory `sub` of the run directory (the derived Dockerfile); returns its path. */
+  writeNamed(sub: string, files: ReadonlyArray<{ name: string; value: Buffer }>): string;
+  /**
+   * Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
+   * `rewrite` rewrites each line of docker's stderr after masking (a derived Dockerfile's lines made the user's).
+   */
+  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean; rewrite?: LineRewrite }): Promise<number>;
 }
 
 export interface Job {
@@ -63,8 +69,8 @@ export interface Job {
   readonly provenanceMax: boolean;
   /** Masked output on a terminal: make docker print plain progress lines. */
   plainProgress(): void;
-  /** Checks that need the resolved secrets (compose: the override tag). */
-  beforeRun?(resolution: Resolution): void;
+  /** Checks and inputs that need the resolved secrets (compose: the override tag; the cache policies' build-args). */
+  beforeRun?(resolution: Resolution): void | Promise<void>;
   /** What --dry-run prints: the commands a real run would start (paths, never values). */
   dryRun(files: SecretFile[], dir: string): string[];
   /** Runs docker; resolves to the image id to verify (build --verify), if any. */
@@ -104,7 +110,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   warnings.forEach((w) => warn(w));
   report.warnings.push(...warnings);
   if (masking && process.stderr.isTTY) job.plainProgress();
-  job.beforeRun?.(resolution);
+  await job.beforeRun?.(resolution);
   // A build-arg let through by name that reads its value from the environment needs that variable back.
   const childEnv: ChildEnv = withVars(job.childEnv, Object.fromEntries([...letThrough].map((n) => [n, env[n]])));
 
@@ -124,11 +130,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       dir: session.dir.path,
       masking,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
+      writeNamed: (sub, named) => session.dir.writeNamed(sub, named),
       async docker(argv, service, opts = {}) {
         const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
         report.runs?.push(entry);
         report.dockerArgv = entry.argv;
-        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout);
+        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout, opts.rewrite);
         entry.exitCode = DockerExit.codeOf(result);
         return entry.exitCode;
       },
