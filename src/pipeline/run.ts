@@ -17,6 +17,7 @@ import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
+import { formatPolicy } from '../secrets/cache-policy.js';
 import { tooShortToMask } from '../secrets/forms.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { SecretSpec } from '../secrets/spec.js';
@@ -97,7 +98,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   mark('resolve');
   report.skipped = resolution.skipped;
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
-  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
+  const policy = (id: string) => formatPolicy(specs.find((s) => s.id === id)?.cache);
+  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value), policy);
   report.masking.enabled = masking;
 
   const warnings = new Set<string>();
@@ -116,7 +118,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
 
   endGroup();
   if (options.dryRun) {
-    const { dir, files } = plannedFiles(root.root, resolution.secrets);
+    const { dir, files } = plannedFiles(root.root, resolution.secrets, policy);
     process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
     return;
