@@ -118,8 +118,16 @@ async function keychainKey(childEnv: ChildEnv): Promise<Buffer | undefined> {
   }
 }
 
-/** The cache key (see the header for where it comes from). */
-export async function cacheKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buffer> {
+let memo: Promise<Buffer> | undefined;
+
+/** The cache key (see the header for where it comes from); read once per run, however many builds use it. */
+export function cacheKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buffer> {
+  memo ??= findKey(env, childEnv);
+  memo.catch(() => (memo = undefined));
+  return memo;
+}
+
+async function findKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buffer> {
   const given = env[CACHE_KEY_VAR];
   if (given !== undefined && given !== '') {
     const key = Buffer.from(given, 'utf8');

@@ -6,9 +6,10 @@
  * report, --dry-run and `secbuild secrets` show the policy.
  */
 import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { BASE, context, listDir, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 describe('cache= (argv and files only)', () => {
@@ -72,5 +73,30 @@ describe('cache= (argv and files only)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/secret "tok" \(cache=content\) needs a Dockerfile secbuild can read, but the Dockerfile comes from stdin; give -f PATH/);
     expect(runs()).toEqual([]);
+  });
+});
+
+describe('cache= in compose build, compose engine (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const proj = tree({
+    'compose.yaml': 'services:\n  app:\n    build: { context: ./app, secrets: [tok] }\n  other:\n    build: { context: ./other }\nsecrets:\n  tok: { environment: UNUSED }\n',
+    'app/Dockerfile': `FROM ${BASE}\nRUN --mount=type=secret,id=tok true\n`,
+    'other/Dockerfile': `FROM ${BASE}\nRUN true\n`,
+  });
+  afterAll(() => {
+    proj.cleanup();
+    box.cleanup();
+  });
+
+  test("the override sets the service's derived Dockerfile and the MAC build-arg; other services are untouched", async () => {
+    const { env, read } = fake.record({ TOK: `tok-${nonce()}`, SECBUILD_CACHE_KEY: 'k'.repeat(40) });
+    const r = await runCli(['compose', 'build', '--secret', 'id=tok,from=env:TOK,cache=content'], { env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    const override = parse(read('override'), { logLevel: 'error' }) as { services: Record<string, { build: { dockerfile: string; args: Record<string, string> } }> };
+    expect(Object.keys(override.services)).toEqual(['app']);
+    expect(override.services.app!.build.dockerfile).toMatch(/\/secbuild-[^/]+\/dockerfile-0\/Dockerfile$/);
+    expect(override.services.app!.build.args).toEqual({ SECBUILD_CACHE_tok: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(listDir(box.tmp)).toEqual([]);
   });
 });

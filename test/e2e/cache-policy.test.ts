@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { containsBytes, context, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { containsBytes, context, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
 import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 
 const hash = (alg: string, v: string) => createHash(alg).update(v).digest('hex');
@@ -153,5 +153,38 @@ describe.skipIf(e2e.skip)('cache policies', () => {
     } finally {
       bad.cleanup();
     }
+  });
+});
+
+describe.skipIf(e2e.skip)('cache policies in compose build (direct engine)', () => {
+  const box = sandbox();
+  const id = nonce();
+  const image = `secbuild-e2e-cache-${id}-compose`;
+  const MOUNT = 'RUN --mount=type=secret,id=tok sha256sum /run/secrets/tok > /h';
+  const proj = tree({
+    'compose.yaml': `services:\n  app:\n    image: ${image}\n    build:\n      context: ./app\n      secrets: [tok]\nsecrets:\n  tok:\n    environment: E2E_CACHE_UNUSED\n`,
+    'app/Dockerfile': `FROM secbuild-test/busybox:local\nRUN echo ${id} > /nonce\n${MOUNT}\n`,
+  });
+  const key = randomBytes(32).toString('hex');
+  afterAll(async () => {
+    await docker(['rmi', '-f', image]);
+    proj.cleanup();
+    box.cleanup();
+  });
+
+  const build = async (value: string) => {
+    const r = await runCli(['compose', 'build', '--progress=plain', '--secret', 'id=tok,from=env:E2E_CACHE_TOK,cache=content'], {
+      env: baseEnv(box, { E2E_CACHE_TOK: value, SECBUILD_CACHE_KEY: key }),
+      cwd: proj.dir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    return ran(r.stderr);
+  };
+
+  test('the service reuses the step for the same value and reruns it for a new one', async () => {
+    expect(await build(`one-${id}`)).toEqual(expect.arrayContaining([MOUNT]));
+    expect(await build(`one-${id}`)).toEqual([]);
+    expect(await build(`two-${id}`)).toEqual([MOUNT]);
+    expect((await docker(['run', '--rm', image, 'cat', '/h'])).stdout.toString()).toContain(hash('sha256', `two-${id}`));
   });
 });
