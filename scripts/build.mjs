@@ -28,7 +28,6 @@ const COLD = {
   'verify-step': 'src/pipeline/verify-step.ts',
   'dockerfile-scan': 'src/dockerfile/model.ts',
   config: 'src/secrets/config.ts',
-  'cache-args': 'src/pipeline/cache-args.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));

@@ -113,6 +113,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   report.warnings.push(...warnings);
   if (masking && process.stderr.isTTY) job.plainProgress();
   await job.beforeRun?.(resolution);
+  mark('checks');
   // A build-arg let through by name that reads its value from the environment needs that variable back.
   const childEnv: ChildEnv = withVars(job.childEnv, Object.fromEntries([...letThrough].map((n) => [n, env[n]])));
 

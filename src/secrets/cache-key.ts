@@ -16,22 +16,21 @@
  * SECBUILD_CACHE_KEY) rebuilds every step with a `content` policy and nothing
  * else. Read only when some secret has a `content` policy.
  */
-import { createHmac, randomBytes } from 'node:crypto';
-import { closeSync, constants, existsSync, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { keychainBackend, keychainGet, keychainSet } from '../../providers/keychain.js';
 import type { ChildEnv } from '../run/env.js';
 import { UsageError } from '../util/errors.js';
+import { hmacSha256 } from '../util/hmac.js';
 import { info } from '../util/log.js';
 import { CACHE_KEY_VAR, type CachePolicy } from './cache-policy.js';
 
 const KEY_BYTES = 32;
 const ITEM = { service: 'secbuild', account: 'cache-key' };
 
-/** The hex text stored for a fresh key. */
+/** The hex text stored for a fresh key (Web Crypto's CSPRNG; created once per machine). */
 function freshKey(): string {
-  return randomBytes(KEY_BYTES).toString('hex');
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(KEY_BYTES))).toString('hex');
 }
 
 function fromText(text: string, where: string): Buffer {
@@ -50,8 +49,11 @@ function keyFile(env: NodeJS.ProcessEnv): string {
 
 /** Reads the key file, or creates it exclusively (0600, never through a symlink) when absent. */
 export function fileKey(env: NodeJS.ProcessEnv): Buffer {
-  const dir = configDir(env);
   const path = keyFile(env);
+  return readKeyFile(path) ?? createKeyFile(configDir(env), path);
+}
+
+function createKeyFile(dir: string, path: string): Buffer {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     const st = lstatSync(dir);
@@ -69,7 +71,7 @@ export function fileKey(env: NodeJS.ProcessEnv): Buffer {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
       throw new UsageError(`cannot create the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
     }
-    return readKeyFile(path);
+    return readKeyFile(path)!; // another run created it first
   }
   try {
     fchmodSync(fd, 0o600);
@@ -81,11 +83,13 @@ export function fileKey(env: NodeJS.ProcessEnv): Buffer {
   }
 }
 
-function readKeyFile(path: string): Buffer {
+/** The key file's key; undefined when there is none. */
+function readKeyFile(path: string): Buffer | undefined {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new UsageError(`cannot read the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); a symlink is refused. Remove it or set ${CACHE_KEY_VAR}.`, { cause: err });
   }
   try {
@@ -103,6 +107,8 @@ function readKeyFile(path: string): Buffer {
 
 /** The key from the keychain, created there on first use; undefined when no keychain answers. */
 async function keychainKey(childEnv: ChildEnv): Promise<Buffer | undefined> {
+  // Loaded here: a build whose key file exists, or that is given SECBUILD_CACHE_KEY, never evaluates it.
+  const { keychainBackend, keychainGet, keychainSet } = await import('../../providers/keychain.js');
   const backend = await keychainBackend(childEnv);
   if (backend.kind === 'none') return undefined;
   try {
@@ -134,7 +140,8 @@ async function findKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buff
     if (key.length < KEY_BYTES) throw new UsageError(`${CACHE_KEY_VAR} holds ${key.length} bytes; a cache key needs at least ${KEY_BYTES} (make one with: openssl rand -hex 32).`);
     return key;
   }
-  if (existsSync(keyFile(env))) return fileKey(env);
+  const stored = readKeyFile(keyFile(env));
+  if (stored) return stored;
   return (await keychainKey(childEnv)) ?? fileKey(env);
 }
 
@@ -146,8 +153,5 @@ async function findKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buff
 export function cacheInput(policy: CachePolicy, id: string, value: Buffer, key: Buffer | undefined): string {
   if (!policy.content) return `scope:${policy.scope}`;
   if (!key) throw new Error('cacheInput: a content policy needs the cache key');
-  const mac = createHmac('sha256', key);
-  mac.update(`secbuild-cache-v1\0${id}\0${policy.scope ?? ''}\0`);
-  mac.update(value);
-  return mac.digest('hex');
+  return hmacSha256(key, Buffer.from(`secbuild-cache-v1\0${id}\0${policy.scope ?? ''}\0`), value).toString('hex');
 }
