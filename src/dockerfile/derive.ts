@@ -1,6 +1,6 @@
 /**
  * The derived Dockerfile a cache policy needs (src/secrets/cache-policy.ts):
- * the user's text with `ARG SECBUILD_CACHE_<id>` inserted before each RUN
+ * the user's text with `ARG SECBUILD_CACHE_ID<id>` inserted before each RUN
  * that mounts a secret whose policy is not stable. The user's file is never
  * written; this text goes to a file of the run directory handed to docker
  * with `-f`. Pure: text and the model's mounts in, text and a line map out.

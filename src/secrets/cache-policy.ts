@@ -104,11 +104,14 @@ export function formatPolicy(p: CachePolicy | undefined): string {
 }
 
 /**
- * The build-arg that carries a secret's cache input: `SECBUILD_CACHE_` and
+ * The build-arg that carries a secret's cache input: `SECBUILD_CACHE_ID` and
  * the id with every character other than a letter or digit written as `_XX`
  * (its hex code), so two ids never share a name and the name is stable
- * whatever other secrets a build has.
+ * whatever other secrets a build has. The id is glued to `ID` and every `_` is
+ * followed by hex digits, so no part of the name between underscores is a
+ * word such as `token` or `key`: BuildKit's SecretsUsedInArgOrEnv check
+ * (frontend/dockerfile/linter) never mistakes it for a secret in an ARG.
  */
 export function cacheArgName(id: string): string {
-  return `SECBUILD_CACHE_${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+  return `SECBUILD_CACHE_ID${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }

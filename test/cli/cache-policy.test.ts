@@ -33,7 +33,7 @@ describe('cache= (argv and files only)', () => {
     expect(argv[f + 1]).toMatch(/\/secbuild-[^/]+\/dockerfile\/Dockerfile$/);
     expect(argv.filter((a) => a === '-f')).toHaveLength(1);
     expect(argv).toContain(ctx.dir);
-    expect(argv[argv.indexOf('--build-arg') + 1]).toMatch(/^SECBUILD_CACHE_tok=[0-9a-f]{64}$/);
+    expect(argv[argv.indexOf('--build-arg') + 1]).toMatch(/^SECBUILD_CACHE_IDtok=[0-9a-f]{64}$/);
     expect(read('argv') + read('env')).not.toContain(key);
     expect(read('env')).not.toMatch(/^SECBUILD_CACHE_KEY=/m);
     expect(JSON.parse(readFileSync(report, 'utf8')).secrets).toEqual([expect.objectContaining({ id: 'tok', cache: 'content' })]);
@@ -52,7 +52,7 @@ describe('cache= (argv and files only)', () => {
     const { env, runs } = fake.record({ TOK: `tok-${nonce()}`, XDG_CONFIG_HOME: config, SECBUILD_KEYCHAIN_BACKEND: 'none-for-this-test' });
     const r = await runCli(['--dry-run', '--secret', 'id=tok,from=env:TOK,cache=content+scope:prod', ctx.dir], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/-f \/\S+\/dockerfile\/Dockerfile --build-arg 'SECBUILD_CACHE_tok=<HMAC-SHA-256 of tok \(cache=content\+scope:prod\)>'/);
+    expect(r.stdout).toMatch(/-f \/\S+\/dockerfile\/Dockerfile --build-arg 'SECBUILD_CACHE_IDtok=<HMAC-SHA-256 of tok \(cache=content\+scope:prod\)>'/);
     expect(r.stderr).toMatch(/secret "tok" from env:TOK: \d+ bytes, cache=content\+scope:prod/);
     expect(runs()).toEqual([]);
     expect(() => readFileSync(join(config, 'secbuild', 'cache-key'))).toThrow();
@@ -96,7 +96,7 @@ describe('cache= in compose build, compose engine (argv and files only)', () => 
     const override = parse(read('override'), { logLevel: 'error' }) as { services: Record<string, { build: { dockerfile: string; args: Record<string, string> } }> };
     expect(Object.keys(override.services)).toEqual(['app']);
     expect(override.services.app!.build.dockerfile).toMatch(/\/secbuild-[^/]+\/dockerfile-0\/Dockerfile$/);
-    expect(override.services.app!.build.args).toEqual({ SECBUILD_CACHE_tok: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(override.services.app!.build.args).toEqual({ SECBUILD_CACHE_IDtok: expect.stringMatching(/^[0-9a-f]{64}$/) });
     expect(listDir(box.tmp)).toEqual([]);
   });
 });

@@ -38,10 +38,16 @@ describe('cache policy syntax', () => {
   });
 
   test('the build-arg name is stable per id and never shared by two ids', () => {
-    expect(cacheArgName('tok')).toBe('SECBUILD_CACHE_tok');
+    expect(cacheArgName('tok')).toBe('SECBUILD_CACHE_IDtok');
     const ids = ['a.b', 'a_b', 'a-b', 'a_2e', 'a_5f2e', 'ab'];
     expect(new Set(ids.map(cacheArgName)).size).toBe(ids.length);
     for (const id of ids) expect(cacheArgName(id)).toMatch(/^[A-Za-z0-9_]+$/);
+  });
+
+  test.each(['token', 'key', 'api_key', 'gh.token', 'secret', 'password', 'auth-token'])('"%s": no part of the name is a word BuildKit takes for a secret', (id) => {
+    // moby/buildkit frontend/dockerfile/linter: SecretsUsedInArgOrEnv matches these words between underscores.
+    const words = /(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)/i;
+    expect(cacheArgName(id)).not.toMatch(words);
   });
 });
 
@@ -85,12 +91,12 @@ describe('cache= on --secret, --netrc, --npmrc and in secbuild.yml', () => {
 describe('the derived Dockerfile', () => {
   const user = ['# syntax=docker/dockerfile:1', 'FROM b AS x', 'RUN echo one', 'RUN --mount=type=secret,id=tok \\', '  cat /run/secrets/tok', 'FROM b', 'RUN --mount=type=secret,id=other true', ''].join('\r\n');
   const mounts = [{ id: 'tok', run: 4 }, { id: 'other', run: 7 }];
-  const derived = deriveDockerfile(user, mounts, (id) => (id === 'tok' ? 'SECBUILD_CACHE_tok' : undefined))!;
+  const derived = deriveDockerfile(user, mounts, (id) => (id === 'tok' ? 'SECBUILD_CACHE_IDtok' : undefined))!;
 
   test('an ARG before each RUN that mounts a keyed secret, nothing else changed', () => {
     const lines = derived.text.split('\n');
-    expect(lines[3]).toBe('ARG SECBUILD_CACHE_tok');
-    expect(derived.text.replace('ARG SECBUILD_CACHE_tok\n', '')).toBe(user);
+    expect(lines[3]).toBe('ARG SECBUILD_CACHE_IDtok');
+    expect(derived.text.replace('ARG SECBUILD_CACHE_IDtok\n', '')).toBe(user);
     expect(derived.lineMap).toEqual([1, 2, 3, 4, 4, 5, 6, 7, 8]);
     expect([...derived.added]).toEqual([4]);
   });
@@ -111,7 +117,7 @@ describe('the derived Dockerfile', () => {
 
   test('the source excerpt of later BuildKit: rows renumbered, the added ARG dropped', () => {
     const state = { excerpt: false };
-    const rows = ['--------------------', '   3 |     RUN echo one', '   4 | >>> ARG SECBUILD_CACHE_tok', '   5 | >>> RUN --mount=type=secret,id=tok \\', '--------------------', '   5 | not an excerpt'];
+    const rows = ['--------------------', '   3 |     RUN echo one', '   4 | >>> ARG SECBUILD_CACHE_IDtok', '   5 | >>> RUN --mount=type=secret,id=tok \\', '--------------------', '   5 | not an excerpt'];
     const out = rows.map((r) => mapDockerLine(r, derived, 'Dockerfile', '/src/Dockerfile', state));
     expect(out).toEqual(['--------------------', '   3 |     RUN echo one', null, '   4 | >>> RUN --mount=type=secret,id=tok \\', '--------------------', '   5 | not an excerpt']);
   });
