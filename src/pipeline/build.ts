@@ -12,7 +12,7 @@ import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/det
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
-import { info, warn } from '../util/log.js';
+import { info } from '../util/log.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { CacheArgs } from './cache-args.js';
@@ -55,7 +55,6 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (!resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) return;
       cacheMod = await import('./cache-args.js');
       cache = await cacheMod.cacheArgs({ secrets: resolution.secrets, policyOf, dockerfile: read?.dockerfile, skip: read?.skip, env, childEnv: plan.childEnv, dryRun: args.dryRun });
-      for (const id of cache?.unused ?? []) warn(`secret "${id}" has a cache policy, but no RUN of the build mounts it; the policy changes nothing.`);
     },
     async detect(report) {
       try {

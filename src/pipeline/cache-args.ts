@@ -20,6 +20,7 @@ import type { Secret } from '../secrets/secret.js';
 import { deriveDockerfile, mapDockerLine, type DerivedDockerfile, type MountAt } from '../dockerfile/derive.js';
 import { isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { UsageError } from '../util/errors.js';
+import { warn } from '../util/log.js';
 import type { LineRewrite } from './line-rewrite.js';
 
 /** The Dockerfile a build reads, as the preflight read it. */
@@ -38,8 +39,6 @@ export interface CacheArgs {
   /** Build-arg name → cache input (a keyed MAC, or `scope:NAME`): not secret, visible in `docker history`. */
   values: Array<[string, string]>;
   userPath: string;
-  /** Secrets with a policy that no RUN of the build mounts. */
-  unused: string[];
 }
 
 export interface CacheRequest {
@@ -53,6 +52,8 @@ export interface CacheRequest {
   childEnv: ChildEnv;
   /** --dry-run: no key is read or created, and the values are placeholders. */
   dryRun: boolean;
+  /** Prefixes the warnings (compose: `service "api": `). */
+  label?: string;
 }
 
 /** undefined when every secret is stable (the build runs as it always did). */
@@ -66,7 +67,9 @@ export async function cacheArgs(req: CacheRequest): Promise<CacheArgs | undefine
   const { path, text, mounts } = req.dockerfile;
   const names = new Map(keyed.map((s) => [s.id, cacheArgName(s.id)]));
   const mounted = new Set(mounts.map((m) => m.id));
-  const unused = keyed.filter((s) => !mounted.has(s.id)).map((s) => s.id);
+  for (const s of keyed) {
+    if (!mounted.has(s.id)) warn(`${req.label ?? ''}secret "${s.id}" has cache=${formatPolicy(req.policyOf(s.id))}, but no RUN of the build mounts it; the policy changes nothing.`);
+  }
   const derived = deriveDockerfile(text, mounts, (id) => names.get(id));
   if (!derived) return undefined;
   const needsKey = keyed.some((s) => req.policyOf(s.id)!.content);
@@ -78,7 +81,7 @@ export async function cacheArgs(req: CacheRequest): Promise<CacheArgs | undefine
       const value = req.dryRun && policy.content ? `<HMAC-SHA-256 of ${s.id} (cache=${formatPolicy(policy)})>` : cacheInput(policy, s.id, s.value, key);
       return [names.get(s.id)!, value];
     });
-  return { name: basename(path), derived, ignore: await readIgnore(`${path}.dockerignore`), values, userPath: path, unused };
+  return { name: basename(path), derived, ignore: await readIgnore(`${path}.dockerignore`), values, userPath: path };
 }
 
 async function readIgnore(path: string): Promise<Buffer | undefined> {

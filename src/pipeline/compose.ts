@@ -113,10 +113,9 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
         env,
         childEnv,
         dryRun: args.dryRun,
+        label: `service "${b.service}": `,
       });
-      if (!c) continue;
-      for (const id of c.unused) warn(`service "${b.service}": secret "${id}" has a cache policy, but no RUN of its build mounts it; the policy changes nothing.`);
-      caches.set(b.service, c);
+      if (c) caches.set(b.service, c);
     }
   }
   const composeFor = (override: string) =>

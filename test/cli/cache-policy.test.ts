@@ -47,6 +47,14 @@ describe('cache= (argv and files only)', () => {
     expect(read('argv')).not.toMatch(/^-f$|SECBUILD_CACHE/m);
   });
 
+  test('a policy on a secret no RUN mounts: a warning, and the ordinary build', async () => {
+    const { env, read } = fake.record({ TOK: `tok-${nonce()}`, SECBUILD_CACHE_KEY: key });
+    const r = await runCli(['--secret', 'id=tok,from=env:TOK', '--secret', 'id=other,from=env:TOK,cache=content', ctx.dir], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/warning: secret "other" has cache=content, but no RUN of the build mounts it; the policy changes nothing\./);
+    expect(read('argv')).not.toMatch(/^-f$|SECBUILD_CACHE/m);
+  });
+
   test('--dry-run shows the policy and the words, and reads or creates no key', async () => {
     const config = join(box.dir, `config-${nonce()}`);
     const { env, runs } = fake.record({ TOK: `tok-${nonce()}`, XDG_CONFIG_HOME: config, SECBUILD_KEYCHAIN_BACKEND: 'none-for-this-test' });
