@@ -35,7 +35,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   let cacheMod: typeof import('./cache-args.js') | undefined;
   const policyOf = (id: string) => plan.specs.find((s) => s.id === id)?.cache;
   /** The user's words without their -f (a derived Dockerfile replaces it), and secbuild's words first. */
-  const withCache = (words: readonly string[], dir: string, ours: string[]): string[] => {
+  const withCache = (words: readonly string[], ours: string[]): string[] => {
     const at = args.fileAt;
     const offset = words.length - args.dockerArgs.length; // --progress=plain, put in front
     const rest = at ? words.filter((_, i) => i < at.index + offset || i >= at.index + offset + at.count) : [...words];
@@ -75,7 +75,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     },
     // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
     dryRun: (files, dir) => {
-      const words = cache ? withCache(userArgs, dir, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
+      const words = cache ? withCache(userArgs, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
       return [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, words)])}`];
     },
     async run(ctx) {
@@ -90,7 +90,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (cache) {
         const { cacheArgv, derivedFiles, lineRewrite } = cacheMod!;
         const dir = ctx.writeNamed(DERIVED_DIR, derivedFiles(cache));
-        words = withCache(userArgs, ctx.dir, cacheArgv(cache, dir));
+        words = withCache(userArgs, cacheArgv(cache, dir));
         rewrite = lineRewrite(cache);
       }
       const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...words] : words), undefined, { rawStdout, rewrite });
@@ -99,4 +99,3 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     },
   };
 }
-
