@@ -25,6 +25,8 @@ export interface BuildArgs extends SecretRunOptions {
   contextIndex: number;
   /** Values of docker flags secbuild needs to read: -f, --target, --build-arg. */
   file?: string;
+  /** Where the -f/--file words are in dockerArgs (a derived Dockerfile replaces them). */
+  fileAt?: { index: number; count: number };
   target?: string;
   buildArgs: string[];
 }
@@ -53,6 +55,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
       if (spec.key === 'help') out.help = true;
       else if (spec.key !== 'dockerFlag') applyOwn(out, spec, value);
       else {
+        if (spec.name === '--file') out.fileAt = { index: out.dockerArgs.length, count: words.length };
         out.dockerArgs.push(...words);
         if (spec.name === '--file') out.file = value;
         else if (spec.name === '--target') out.target = value;

@@ -148,7 +148,7 @@ function walk(instructions: Instruction[], lines: string[], esc: string, input: 
         const m = readMount(f.value, f.line, st.label, st.vars, esc, `${input.path}:${f.line}`);
         if (m.mount) step.mounts.push(m.mount);
         if (m.from) st.refs.push({ ref: m.from, byIndex: false });
-        if (m.secret) st.mounts.push(m.secret);
+        if (m.secret) st.mounts.push({ ...m.secret, run: start });
         if (m.ssh) st.sshMounts.push(m.ssh);
         if (m.note) st.notes.push(m.note);
       }

@@ -27,6 +27,8 @@ export interface SecretMount {
   required: boolean;
   /** Where the secret appears: target path, `/run/secrets/<id>` by default, '' for env-only mounts. */
   target: string;
+  /** 1-based first line of the RUN instruction (a cache policy's ARG goes before it: ../dockerfile/derive.ts). */
+  run?: number;
 }
 
 /** `RUN --mount=type=ssh[,id=ID]`: the agent socket or key a build forwards with `docker build --ssh ID`. */

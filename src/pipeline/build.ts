@@ -1,7 +1,10 @@
 /**
  * `secbuild build` as a pipeline job: one `docker build --secret id=…,src=…
  * <the user's arguments verbatim>` with the Dockerfile preflighted, and, with
- * --verify, the image id docker writes to an --iidfile.
+ * --verify, the image id docker writes to an --iidfile. When a secret has a
+ * cache policy (src/secrets/cache-policy.ts), the user's -f is replaced by a
+ * derived Dockerfile in the run directory plus one --build-arg per policy
+ * (./cache-args.ts), and docker's messages are mapped back to the user's file.
  */
 import type { BuildArgs } from '../args/build.js';
 import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
@@ -10,8 +13,14 @@ import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guar
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
 import { info } from '../util/log.js';
-import { runPreflight } from './preflight.js';
+import { isKeyed } from '../secrets/cache-policy.js';
+import type { Resolution } from '../secrets/resolve.js';
+import type { CacheArgs } from './cache-args.js';
+import { runPreflight, type PreflightResult } from './preflight.js';
 import type { Job } from './run.js';
+
+/** The run directory's subdirectory that holds the derived Dockerfile. */
+const DERIVED_DIR = 'dockerfile';
 
 export async function buildJob(args: BuildArgs): Promise<Job> {
   const env = process.env;
@@ -21,14 +30,31 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
   let passThrough = false;
+  let read: PreflightResult | undefined;
+  let cache: CacheArgs | undefined;
+  let cacheMod: typeof import('./cache-args.js') | undefined;
+  const policyOf = (id: string) => plan.specs.find((s) => s.id === id)?.cache;
+  /** The user's words without their -f (a derived Dockerfile replaces it), and secbuild's words first. */
+  const withCache = (words: readonly string[], ours: string[]): string[] => {
+    const at = args.fileAt;
+    const offset = words.length - args.dockerArgs.length; // --progress=plain, put in front
+    const rest = at ? words.filter((_, i) => i < at.index + offset || i >= at.index + offset + at.count) : [...words];
+    return [...ours, ...rest];
+  };
   return {
     options: args,
     childEnv: plan.childEnv,
     specs: plan.specs,
     docker,
     async preflight() {
-      const { checked, findings, mount } = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      const { checked, findings, mount } = read;
       return { checked, findings, mount };
+    },
+    async beforeRun(resolution: Resolution) {
+      if (!resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) return;
+      cacheMod = await import('./cache-args.js');
+      cache = await cacheMod.cacheArgs({ secrets: resolution.secrets, policyOf, dockerfile: read?.dockerfile, skip: read?.skip, env, childEnv: plan.childEnv, dryRun: args.dryRun });
     },
     async detect(report) {
       try {
@@ -48,7 +74,10 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
     // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
-    dryRun: (files) => [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    dryRun: (files, dir) => {
+      const words = cache ? withCache(userArgs, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
+      return [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, words)])}`];
+    },
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;
@@ -56,7 +85,15 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       const rawStdout = outputToStdout(args.dockerArgs);
       // The artifact on stdout is binary and must arrive byte-exact: never rewritten by the redactor.
       if (rawStdout && ctx.masking) info("docker's stdout carries the build output (-o -): it is passed through not masked; stderr is masked.");
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs), undefined, { rawStdout });
+      let words = userArgs;
+      let rewrite;
+      if (cache) {
+        const { cacheArgv, derivedFiles, lineRewrite } = cacheMod!;
+        const dir = ctx.writeNamed(DERIVED_DIR, derivedFiles(cache));
+        words = withCache(userArgs, cacheArgv(cache, dir));
+        rewrite = lineRewrite(cache);
+      }
+      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...words] : words), undefined, { rawStdout, rewrite });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

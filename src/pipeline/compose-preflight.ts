@@ -6,18 +6,22 @@
  * the service, the Dockerfile line and the compose key to add: BuildKit would
  * mount nothing (or stop, for required=true). A grant no RUN mounts is a warning.
  * Then `secbuild check`'s error-level rules, as for a build (exit 4).
+ * Returns each service's Dockerfile as read, with its mounts (a cache policy
+ * derives from it: ./cache-args.ts).
  */
 import { cachedMounts } from './preflight.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { effectiveArgs, type ServiceBuild } from '../engines/compose/plan.js';
+import type { ReadDockerfile } from './cache-args.js';
 
 export async function preflightServices(
   builds: readonly ServiceBuild[],
   cliArgs: ReadonlyArray<[string, string | null]>,
   env: NodeJS.ProcessEnv,
-): Promise<void> {
+): Promise<Map<string, ReadDockerfile>> {
+  const read = new Map<string, ReadDockerfile>();
   const errors: string[] = [];
   const leaks: string[] = [];
   for (const b of builds) {
@@ -45,6 +49,7 @@ export async function preflightServices(
       continue;
     }
     for (const n of scan.notes) info(`${label}: ${n}`);
+    read.set(b.service, { path: b.dockerfile, text, mounts: scan.mounts });
     const granted = new Map(b.grants.map((g) => [g.id, g]));
     const seen = new Set<string>();
     for (const m of scan.mounts) {
@@ -65,4 +70,5 @@ export async function preflightServices(
   }
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
   if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
+  return read;
 }

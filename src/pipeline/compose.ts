@@ -2,7 +2,9 @@
  * `secbuild compose build` as a pipeline job: read the compose files, work out
  * which services build with which secrets, preflight each service's
  * Dockerfile, and build — through Compose v2 with a one-off override file, or,
- * where Compose v2 is missing, with one `docker build` per service.
+ * where Compose v2 is missing, with one `docker build` per service. A service
+ * whose secrets have a cache policy builds from a derived Dockerfile with the
+ * policies' build-args (./cache-args.ts), in the override or the direct argv.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +23,11 @@ import { scrubEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
 import { planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
+import { isKeyed } from '../secrets/cache-policy.js';
+import type { Resolution } from '../secrets/resolve.js';
+import { Secret } from '../secrets/secret.js';
 import { UsageError } from '../util/errors.js';
+import type { CacheArgs, ReadDockerfile } from './cache-args.js';
 import { info, warn } from '../util/log.js';
 import { preflightServices } from './compose-preflight.js';
 import type { Job } from './run.js';
@@ -75,9 +81,43 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
 
   const argsOf = (b: ServiceBuild) => effectiveArgs(b, args.cliBuildArgs, project.env);
   const pathsOf = (files: readonly SecretFile[]) => new Map(files.map((f) => [f.id, f.path]));
-  const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) =>
-    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh });
-  const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs });
+  // Cache policies, per service: the Dockerfile each read in the preflight, what derives from it, and where it is written.
+  let read = new Map<string, ReadDockerfile>();
+  const caches = new Map<string, CacheArgs>();
+  let cacheMod: typeof import('./cache-args.js') | undefined;
+  const derivedAt = (dir: string) =>
+    new Map([...caches].map(([service, c], i) => [service, { dockerfile: `${dir}/dockerfile-${i}/${c.name}`, args: c.values }]));
+  let derived = new Map<string, { dockerfile: string; args: ReadonlyArray<[string, string]> }>();
+  const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) => {
+    const d = derived.get(b.service);
+    return directBuildArgv(d ? { ...b, dockerfile: d.dockerfile } : b, serviceFiles(b.grants, pathsOf(files)), {
+      project: project.name, args: [...argsOf(b), ...(d?.args ?? [])], noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh,
+    });
+  };
+  const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs, derived });
+  const policyOf = (source: string | undefined) => secrets.specs.find((s) => s.id === source)?.cache;
+  /** Each service's secrets under the ids its RUNs mount, and their policies. */
+  async function prepareCaches(resolution: Resolution): Promise<void> {
+    if (!resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) return;
+    cacheMod = await import('./cache-args.js');
+    for (const b of builds) {
+      const granted = b.grants.flatMap((g) => {
+        const s = resolution.secrets.find((x) => x.id === g.source);
+        return s ? [new Secret(g.id, s.source, s.value)] : [];
+      });
+      const c = await cacheMod.cacheArgs({
+        secrets: granted,
+        policyOf: (id) => policyOf(b.grants.find((g) => g.id === id)?.source),
+        dockerfile: read.get(b.service),
+        skip: `the build context of service "${b.service}" is remote (${b.context})`,
+        env,
+        childEnv,
+        dryRun: args.dryRun,
+        label: `service "${b.service}": `,
+      });
+      if (c) caches.set(b.service, c);
+    }
+  }
   const composeFor = (override: string) =>
     composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });
 
@@ -87,7 +127,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     specs: secrets.specs,
     docker,
     async preflight() {
-      await preflightServices(builds, args.cliBuildArgs, project.env);
+      read = await preflightServices(builds, args.cliBuildArgs, project.env);
       return { checked: true, findings: [] };
     },
     async detect(report) {
@@ -111,7 +151,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       args.progress = 'plain';
       args.globalArgs.push('--progress', 'plain');
     },
-    beforeRun(resolution) {
+    async beforeRun(resolution) {
+      await prepareCaches(resolution);
       if (choice.engine !== 'compose') return;
       const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })));
       if (tagged.length > 0 && !supportsOverrideTag(choice.version)) {
@@ -121,6 +162,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       }
     },
     dryRun(files, dir) {
+      derived = derivedAt(dir);
       const out = [...planLines(project, choice, builds, pathsOf(files))];
       if (choice.engine === 'compose') {
         const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
@@ -131,11 +173,18 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       return out;
     },
     async run(ctx) {
+      [...caches.values()].forEach((c, i) => ctx.writeNamed(`dockerfile-${i}`, cacheMod!.derivedFiles(c)));
+      derived = derivedAt(ctx.dir);
+      // docker's messages name the user's Dockerfile and line: per service, or for the one derived file of a compose run.
+      const rewrite = (service: string | undefined) => {
+        const c = service === undefined ? (caches.size === 1 ? [...caches.values()][0] : undefined) : caches.get(service);
+        return c && cacheMod!.lineRewrite(c);
+      };
       if (choice.engine === 'compose') {
         const ids = ctx.files.map((f) => f.id);
-        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv) });
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined) }) });
       } else {
-        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files), docker: ctx.docker });
+        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files), docker: (argv, service) => ctx.docker(argv, service, { rewrite: rewrite(service) }) });
       }
       return undefined;
     },

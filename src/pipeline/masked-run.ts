@@ -3,6 +3,9 @@
  * through the streaming redactor when patterns are given (else inherited).
  * `rawStdout`: docker's stdout is the build's artifact (`-o -`), a binary
  * that must arrive byte-exact: it is inherited, only stderr is masked.
+ * `rewrite`: docker's stderr is also rewritten line by line after masking
+ * (a derived Dockerfile's line numbers made the user's); it is piped even when
+ * nothing is masked.
  * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +14,7 @@ import type { ChildEnv } from '../run/env.js';
 import type { Pattern } from '../secrets/forms.js';
 import type { Report } from './report.js';
 import type { ChildResult, Session } from '../run/session.js';
+import { LineRewriteStream, type LineRewrite } from './line-rewrite.js';
 
 export async function runMasked(
   session: Session,
@@ -20,17 +24,25 @@ export async function runMasked(
   patterns: readonly Pattern[] | undefined,
   report?: Report,
   rawStdout = false,
+  rewrite?: LineRewrite,
 ): Promise<ChildResult> {
-  if (!patterns) {
+  if (!patterns && !rewrite) {
     const child = session.spawn(file, argv, { env });
     return session.wait(child, file);
+  }
+  if (!patterns) {
+    const child = session.spawn(file, argv, { env, stdio: ['inherit', 'inherit', 'pipe'] });
+    const flow = pipeline(child.stderr!, new LineRewriteStream(rewrite!), process.stderr, { end: false });
+    flow.catch(() => {});
+    return session.wait(child, file).finally(() => flow.catch(() => {}));
   }
   const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'] });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
+  const errStages = rewrite ? [err, new LineRewriteStream(rewrite)] : [err];
   const flows = Promise.all([
     rawStdout ? undefined : pipeline(child.stdout!, out, process.stdout, { end: false }),
-    pipeline(child.stderr!, err, process.stderr, { end: false }),
+    pipeline([child.stderr!, ...errStages, process.stderr], { end: false }),
   ]);
   flows.catch(() => {});
   const result = await session.wait(child, file).finally(async () => {

@@ -17,7 +17,7 @@ import type { SecretSpec } from '../secrets/spec.js';
 const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
-const VERSION_KEY = 'preflight-3';
+const VERSION_KEY = 'preflight-4';
 
 /** The Dockerfile path a build reads, or why it cannot be checked. */
 export function dockerfileFor(args: BuildArgs, cwd: string): { path?: string; skip?: string } {
@@ -102,13 +102,17 @@ export interface PreflightResult {
   mount: string[];
   /** Warnings that did not stop the build (errors are thrown). */
   findings: Finding[];
+  /** The Dockerfile as read, with its reached secret mounts (a cache policy derives from it: ./cache-args.ts); absent when skipped. */
+  dockerfile?: { path: string; text: string; mounts: SecretMount[] };
+  /** Why the Dockerfile was not read. */
+  skip?: string;
 }
 
 export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string, configPath?: string): Promise<PreflightResult> {
   const where = dockerfileFor(args, cwd);
   if (!where.path) {
     info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
-    return { checked: false, mountedIds: [], mount: [], findings: [] };
+    return { checked: false, mountedIds: [], mount: [], findings: [], skip: where.skip };
   }
   let text: string;
   try {
@@ -144,5 +148,5 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     const leaks = await preflightLeaks(input, resolvePath(cwd, args.dockerArgs[args.contextIndex]!));
     if (leaks.length > 0) throw new LeakError(leaks.join('\n'));
   }
-  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], mount: [...mountedInputs(mounts, inputs)], findings };
+  return { checked: true, mountedIds: [...new Set(mounts.map((m) => m.id))], mount: [...mountedInputs(mounts, inputs)], findings, dockerfile: { path: where.path, text, mounts } };
 }

@@ -19,7 +19,8 @@ export interface Report {
   dockerArgv?: string[];
   /** compose: every docker process started, in order: the service (direct engine) and its argv. */
   runs?: Array<{ service?: string; argv: string[]; exitCode?: number }>;
-  secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean }>;
+  /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
+  secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
   preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };
   masking: { enabled: boolean; occurrences: Record<string, number> };
@@ -44,12 +45,12 @@ export function newReport(command: string, version: string): Report {
   };
 }
 
-export function reportSecrets(report: Report, values: readonly Secret[], mounted: readonly Secret[], masked: (s: Secret) => boolean): void {
+export function reportSecrets(report: Report, values: readonly Secret[], mounted: readonly Secret[], masked: (s: Secret) => boolean, cache: (id: string) => string = () => 'stable'): void {
   const seen = new Set<Secret>();
   for (const s of [...mounted, ...values]) {
     if (seen.has(s)) continue;
     seen.add(s);
-    report.secrets.push({ id: s.id, source: s.source, bytes: s.bytes, mounted: mounted.includes(s), masked: masked(s) });
+    report.secrets.push({ id: s.id, source: s.source, bytes: s.bytes, mounted: mounted.includes(s), masked: masked(s), cache: cache(s.id) });
   }
 }
 

@@ -17,12 +17,14 @@ import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
+import { formatPolicy } from '../secrets/cache-policy.js';
 import { tooShortToMask } from '../secrets/forms.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { DockerExit } from '../util/errors.js';
 import { endGroup, info, masked, openGroup, warn } from '../util/log.js';
 import { mark } from '../util/timing.js';
+import type { LineRewrite } from './line-rewrite.js';
 import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
@@ -36,8 +38,13 @@ export interface RunContext {
   masking: boolean;
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
-  /** Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
-  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean }): Promise<number>;
+  /** Writes files with their own names into subdirectory `sub` of the run directory (the derived Dockerfile); returns its path. */
+  writeNamed(sub: string, files: ReadonlyArray<{ name: string; value: Buffer }>): string;
+  /**
+   * Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
+   * `rewrite` rewrites each line of docker's stderr after masking (a derived Dockerfile's lines made the user's).
+   */
+  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean; rewrite?: LineRewrite }): Promise<number>;
 }
 
 export interface Job {
@@ -63,8 +70,8 @@ export interface Job {
   readonly provenanceMax: boolean;
   /** Masked output on a terminal: make docker print plain progress lines. */
   plainProgress(): void;
-  /** Checks that need the resolved secrets (compose: the override tag). */
-  beforeRun?(resolution: Resolution): void;
+  /** Checks and inputs that need the resolved secrets (compose: the override tag; the cache policies' build-args). */
+  beforeRun?(resolution: Resolution): void | Promise<void>;
   /** What --dry-run prints: the commands a real run would start (paths, never values). */
   dryRun(files: SecretFile[], dir: string): string[];
   /** Runs docker; resolves to the image id to verify (build --verify), if any. */
@@ -91,7 +98,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   mark('resolve');
   report.skipped = resolution.skipped;
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
-  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
+  const policy = (id: string) => formatPolicy(specs.find((s) => s.id === id)?.cache);
+  reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value), policy);
   report.masking.enabled = masking;
 
   const warnings = new Set<string>();
@@ -104,13 +112,14 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   warnings.forEach((w) => warn(w));
   report.warnings.push(...warnings);
   if (masking && process.stderr.isTTY) job.plainProgress();
-  job.beforeRun?.(resolution);
+  await job.beforeRun?.(resolution);
+  mark('checks');
   // A build-arg let through by name that reads its value from the environment needs that variable back.
   const childEnv: ChildEnv = withVars(job.childEnv, Object.fromEntries([...letThrough].map((n) => [n, env[n]])));
 
   endGroup();
   if (options.dryRun) {
-    const { dir, files } = plannedFiles(root.root, resolution.secrets);
+    const { dir, files } = plannedFiles(root.root, resolution.secrets, policy);
     process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
     return;
@@ -124,11 +133,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       dir: session.dir.path,
       masking,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
+      writeNamed: (sub, named) => session.dir.writeNamed(sub, named),
       async docker(argv, service, opts = {}) {
         const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
         report.runs?.push(entry);
         report.dockerArgv = entry.argv;
-        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout);
+        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout, opts.rewrite);
         entry.exitCode = DockerExit.codeOf(result);
         return entry.exitCode;
       },

@@ -14,7 +14,7 @@
  * ours, and set with fchmod right after they are created.
  */
 import {
-  constants, closeSync, fchmodSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, realpathSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync,
+  constants, closeSync, fchmodSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, realpathSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync, mkdirSync, chmodSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -150,24 +150,26 @@ export class RunDir {
   writeAll(secrets: readonly FileContent[]): SecretFile[] {
     return secrets.map((s, i) => {
       const path = join(this.path, secretFileName(s.id, i));
-      const problem = (err: unknown) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) });
-      let fd: number;
-      try {
-        fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-      } catch (err) {
-        throw problem(err);
-      }
-      try {
-        fchmodSync(fd, 0o600);
-        let off = 0;
-        while (off < s.value.length) off += writeSync(fd, s.value, off, s.value.length - off);
-      } catch (err) {
-        throw problem(err);
-      } finally {
-        closeSync(fd);
-      }
+      writeExclusive(path, s.value, (err) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) }));
       return { id: s.id, path };
     });
+  }
+
+  /**
+   * Writes files of the run that need their own names (the derived Dockerfile
+   * and its ignore file) into a fresh 0700 subdirectory `sub`, the same way as
+   * the secrets. Returns the subdirectory's path.
+   */
+  writeNamed(sub: string, files: ReadonlyArray<{ name: string; value: Buffer }>): string {
+    const dir = join(this.path, sub);
+    try {
+      mkdirSync(dir, { mode: 0o700 });
+      chmodSync(dir, 0o700);
+    } catch (err) {
+      throw fileSystemProblem(err, dirname(this.path));
+    }
+    for (const f of files) writeExclusive(join(dir, f.name), f.value, (err) => fileSystemProblem(err, dirname(this.path), { id: f.name, bytes: f.value.length, name: f.name }));
+    return dir;
   }
 
   /**
@@ -178,6 +180,25 @@ export class RunDir {
     if (this.removed) return;
     this.removed = true;
     removeRunDir(this.path);
+  }
+}
+
+/** Creates `path` exclusively, never through a symlink, exactly 0600 whatever the umask, and writes `value`. */
+function writeExclusive(path: string, value: Buffer, problem: (err: unknown) => UsageError): void {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    throw problem(err);
+  }
+  try {
+    fchmodSync(fd, 0o600);
+    let off = 0;
+    while (off < value.length) off += writeSync(fd, value, off, value.length - off);
+  } catch (err) {
+    throw problem(err);
+  } finally {
+    closeSync(fd);
   }
 }
 

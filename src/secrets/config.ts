@@ -5,14 +5,17 @@
  *     gh_token: { from: env:GITHUB_TOKEN }
  *     npm_token: { from: "keychain:npm/ci", optional: true }
  *     pip_conf: { template: ./pip.conf.tmpl }     # ${name} placeholders name other secrets
- *     api_key: { from: "cmd:op read op://ci/api/key", mount: true }
+ *     api_key: { from: "cmd:op read op://ci/api/key", mount: true, cache: content }
+ *     deploy: { from: env:DEPLOY_KEY, cache: { content: true, scope: "${DEPLOY_ENV}" } }
  *   netrc:
- *     - { machine: github.com, login: x-access-token, password: gh_token }
+ *     - { machine: github.com, login: x-access-token, password: gh_token, cache: scope:prod }
  *   npmrc:
  *     - { registry: "https://npm.pkg.github.com/", token: npm_token, scope: "@acme" }
  *
  * A secret named only by templates is an input to them and is not handed to
  * docker on its own; every other secret is (and `mount: true` forces it).
+ * `cache:` is the secret's cache policy (./cache-policy.ts); a netrc/npmrc file
+ * takes it on any one of its entries.
  * Relative paths (file: references, template files) are relative to the config
  * file's directory. Errors name the file, the key path and what was expected.
  * The config file and each template are read up to 1 MiB (MAX_CONFIG_BYTES,
@@ -24,6 +27,7 @@ import { looksLikeRef, parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
 import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { TemplateError, templateNames } from './render.js';
+import { configCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -37,9 +41,16 @@ function isObj(v: unknown): v is Obj {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-export function parseConfig(text: string, path: string, parse: (t: string) => unknown): LoadedConfig {
+export function parseConfig(text: string, path: string, parse: (t: string) => unknown, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
   const bad = (keyPath: string, expected: string): never => {
     throw new UsageError(`${path}: ${keyPath}: expected ${expected}.`);
+  };
+  /** `{ cache }` from a `cache:` key, `{}` without one. */
+  const cacheOf = (keyPath: string, raw: unknown): { cache?: CachePolicy } => {
+    if (raw === undefined) return {};
+    const p = configCachePolicy(raw, env);
+    if (p && 'expected' in p) return bad(keyPath, p.expected);
+    return p ? { cache: p } : {};
   };
   let doc: unknown;
   try {
@@ -71,8 +82,9 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
-      if (!['from', 'template', 'optional', 'mount', 'description'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description (unknown key)');
+      if (!['from', 'template', 'optional', 'mount', 'description', 'cache'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache (unknown key)');
     }
+    const cache = cacheOf(`${at}.cache`, def.cache);
     const optional = def.optional ?? false;
     if (typeof optional !== 'boolean') bad(`${at}.optional`, 'true or false');
     const mount = def.mount ?? true;
@@ -86,10 +98,10 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
       } catch (err) {
         throw new UsageError((err as Error).message);
       }
-      specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref });
+      specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref, ...cache });
       refNames.add(name);
     } else if (typeof def.template === 'string') {
-      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template) });
+      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template), ...cache });
     } else {
       bad(at, 'from: SCHEME:KEY (env:, file:, keychain:, cmd:) or template: FILE');
     }
@@ -130,12 +142,21 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     return id;
   };
 
+  // One cache policy per file, given on any of its entries.
+  const fileCache = new Map<string, CachePolicy>();
+  const entryCache = (keyPath: string, id: string, raw: unknown): void => {
+    const { cache } = cacheOf(keyPath, raw);
+    if (raw === undefined) return;
+    if (fileCache.has(id) && !samePolicy(fileCache.get(id), cache)) bad(keyPath, `the same cache policy as the other entries of "${id}" (one file has one policy)`);
+    if (cache) fileCache.set(id, cache);
+  };
   const netrc = new Map<string, NetrcEntry[]>();
   list('netrc').forEach((e, i) => {
     const at = `netrc[${i}]`;
-    for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id (unknown key)');
+    for (const k of Object.keys(e)) if (!['machine', 'login', 'password', 'id', 'cache'].includes(k)) bad(`${at}.${k}`, 'one of machine, login, password, id, cache (unknown key)');
     if (typeof e.machine !== 'string' || !isMachineName(e.machine)) bad(`${at}.machine`, 'a host name (no spaces, "#", \'"\' or "\\")');
     const id = fileId(`${at}.id`, e.id, 'netrc');
+    entryCache(`${at}.cache`, id, e.cache);
     const entry: NetrcEntry = {
       machine: e.machine as string,
       login: field(`${at}.login`, e.login, true),
@@ -146,7 +167,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   const npmrc = new Map<string, NpmrcEntry[]>();
   list('npmrc').forEach((e, i) => {
     const at = `npmrc[${i}]`;
-    for (const k of Object.keys(e)) if (!['registry', 'token', 'scope', 'id'].includes(k)) bad(`${at}.${k}`, 'one of registry, token, scope, id (unknown key)');
+    for (const k of Object.keys(e)) if (!['registry', 'token', 'scope', 'id', 'cache'].includes(k)) bad(`${at}.${k}`, 'one of registry, token, scope, id, cache (unknown key)');
     if (typeof e.registry !== 'string') bad(`${at}.registry`, 'a registry URL such as https://npm.example.com/');
     try {
       registryKey(`${path} ${at}.registry`, e.registry as string);
@@ -155,11 +176,13 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
       throw new UsageError((err as Error).message);
     }
     const id = fileId(`${at}.id`, e.id, 'npmrc');
+    entryCache(`${at}.cache`, id, e.cache);
     const entry: NpmrcEntry = { registry: e.registry as string, token: field(`${at}.token`, e.token, false), scope: e.scope as string | undefined };
     npmrc.set(id, [...(npmrc.get(id) ?? []), entry]);
   });
-  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc` });
-  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc` });
+  const policy = (id: string) => (fileCache.has(id) ? { cache: fileCache.get(id)! } : {});
+  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc`, ...policy(id) });
+  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc`, ...policy(id) });
 
   unmountTemplateInputs(specs, usedByTemplates, secrets as Obj);
   return { path, specs };

@@ -6,6 +6,7 @@ import type { SecretFlags } from '../args/own.js';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
+import { CACHE_KEY_VAR } from './cache-policy.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
 
@@ -29,5 +30,7 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
   ];
   const specs = mergeSpecs(config?.specs ?? [], cli);
   const sensitive = sensitiveEnvVars(specs);
+  // The cache key is a secret source too, whether or not this run reads it.
+  sensitive.add(CACHE_KEY_VAR);
   return { specs, configPath: config?.path, env, childEnv: scrubEnv(env, sensitive), sensitive };
 }

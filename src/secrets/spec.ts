@@ -6,6 +6,7 @@
 import { looksLikeRef, parseRef, type Ref } from '../../providers/index.js';
 import { parseKeyValues } from './csv.js';
 import { UsageError } from '../util/errors.js';
+import { parseCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 
 /** A field of a credential template: a literal, a reference, or the name of another secret. */
 export type FieldValue =
@@ -35,6 +36,8 @@ interface SpecBase {
    * not handed to docker by itself (set `mount: true` to hand it over as well).
    */
   mount: boolean;
+  /** The cache policy (`cache=`); absent = stable, BuildKit's own behaviour. See ./cache-policy.ts. */
+  cache?: CachePolicy;
 }
 
 export type SecretSpec =
@@ -82,6 +85,16 @@ function pairs(flag: string, value: string, bare: readonly string[] = [], echo =
   return map;
 }
 
+/** `{ cache }` for a `cache=` value, `{}` without one (stable). */
+function cachePolicyOf(flag: string, id: string, value: string | undefined): { cache?: CachePolicy } {
+  if (value === undefined) return {};
+  try {
+    return { cache: parseCachePolicy(value) };
+  } catch (err) {
+    fail(flag, `id=${id}: ${(err as Error).message}`);
+  }
+}
+
 function only(flag: string, map: Map<string, string>, allowed: readonly string[]): void {
   for (const k of map.keys()) {
     if (!allowed.includes(k)) fail(flag, `unknown key "${k}"; expected ${allowed.join(', ')}.`);
@@ -105,11 +118,12 @@ function isTrue(flag: string, key: string, v: string | undefined): boolean {
 export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string): SecretSpec {
   const flag = `--secret ${value}`;
   const map = pairs('--secret', value, ['optional']);
-  only('--secret', map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional']);
+  only('--secret', map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache']);
   const id = map.get('id');
   if (!id) fail('--secret', `"${value}" has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
   checkId(id, '--secret');
   const optional = isTrue('--secret', 'optional', map.get('optional'));
+  const cache = cachePolicyOf('--secret', id, map.get('cache'));
   const type = map.get('type');
   if (type !== undefined && type !== 'file' && type !== 'env') fail('--secret', `type=${type} is not supported; use type=file or type=env.`);
   if (map.has('src') && map.has('source')) fail('--secret', `id=${id}: src= and source= are the same key; give one.`);
@@ -120,7 +134,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     if (src !== undefined || envName !== undefined || type !== undefined) {
       fail('--secret', `id=${id}: from= cannot be combined with src=, env= or type=.`);
     }
-    return { kind: 'ref', id, optional, origin: flag, mount: true, ref: parseRef(from, cwd, `--secret id=${id}`) };
+    return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: parseRef(from, cwd, `--secret id=${id}`) };
   }
   if (type === 'env' && envName === undefined) {
     envName = src;
@@ -134,9 +148,9 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     else envName = id;
   }
   if (envName !== undefined) {
-    return { kind: 'ref', id, optional, origin: flag, mount: true, ref: parseRef(`env:${envName}`, cwd, `--secret id=${id}`), label: `env=${envName}` };
+    return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: parseRef(`env:${envName}`, cwd, `--secret id=${id}`), label: `env=${envName}` };
   }
-  return { kind: 'ref', id, optional, origin: flag, mount: true, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
+  return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
 }
 
 /** A template field given on the command line: a reference, or the id of another --secret. */
@@ -161,15 +175,16 @@ function machineName(flag: string, host: string): string {
   return host;
 }
 
-export function parseNetrcFlag(value: string, cwd: string): { id: string; entry: NetrcEntry } {
+export function parseNetrcFlag(value: string, cwd: string): { id: string; entry: NetrcEntry; cache?: CachePolicy } {
   const map = pairs('--netrc', value, [], false);
-  only('--netrc', map, ['machine', 'login', 'password', 'id']);
+  only('--netrc', map, ['machine', 'login', 'password', 'id', 'cache']);
   for (const k of ['machine', 'login', 'password']) {
     if (!map.get(k)) fail('--netrc', `needs ${k}=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN.`);
   }
   const id = checkId(map.get('id') ?? 'netrc', '--netrc');
   return {
     id,
+    ...cachePolicyOf('--netrc', id, map.get('cache')),
     entry: {
       machine: machineName('--netrc', map.get('machine')!),
       login: cliField('--netrc', 'login', map.get('login')!, cwd, true),
@@ -220,9 +235,9 @@ export function checkScope(flag: string, scope: string | undefined): string | un
   return scope;
 }
 
-export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry: NpmrcEntry } {
+export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry: NpmrcEntry; cache?: CachePolicy } {
   const map = pairs('--npmrc', value, [], false);
-  only('--npmrc', map, ['registry', 'token', 'scope', 'id']);
+  only('--npmrc', map, ['registry', 'token', 'scope', 'id', 'cache']);
   for (const k of ['registry', 'token']) {
     if (!map.get(k)) fail('--npmrc', `needs ${k}=; write --npmrc registry=https://npm.example.com/,token=env:NPM_TOKEN.`);
   }
@@ -231,6 +246,7 @@ export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry:
   const id = checkId(map.get('id') ?? 'npmrc', '--npmrc');
   return {
     id,
+    ...cachePolicyOf('--npmrc', id, map.get('cache')),
     entry: {
       registry,
       token: cliField('--npmrc', 'token', map.get('token')!, cwd, false),
@@ -239,9 +255,20 @@ export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry:
   };
 }
 
-/** Groups repeated --netrc/--npmrc entries by id into one spec each. */
-export function groupEntries<E>(kind: 'netrc' | 'npmrc', items: Array<{ id: string; entry: E }>): SecretSpec[] {
-  const byId = new Map<string, E[]>();
-  for (const { id, entry } of items) byId.set(id, [...(byId.get(id) ?? []), entry]);
-  return [...byId].map(([id, entries]) => ({ kind, id, entries, optional: false, mount: true, origin: `--${kind}` }) as SecretSpec);
+/**
+ * Groups repeated --netrc/--npmrc entries by id into one spec each. The file's
+ * cache policy is given on any one of its entries; two different ones are refused.
+ */
+export function groupEntries<E>(kind: 'netrc' | 'npmrc', items: Array<{ id: string; entry: E; cache?: CachePolicy }>): SecretSpec[] {
+  const byId = new Map<string, { entries: E[]; cache?: CachePolicy }>();
+  for (const { id, entry, cache } of items) {
+    const group = byId.get(id) ?? { entries: [] };
+    group.entries.push(entry);
+    if (cache) {
+      if (group.cache && !samePolicy(group.cache, cache)) fail(`--${kind}`, `id=${id}: its entries give different cache= policies; give the policy once (one file has one).`);
+      group.cache = cache;
+    }
+    byId.set(id, group);
+  }
+  return [...byId].map(([id, g]) => ({ kind, id, entries: g.entries, optional: false, mount: true, origin: `--${kind}`, ...(g.cache ? { cache: g.cache } : {}) }) as SecretSpec);
 }

@@ -110,7 +110,7 @@ describe('secbuild secrets', () => {
   test('lists id, source, status and length, never a value', async () => {
     const env = noDockerEnv(box, { E2E_TOKEN: VALUE, E2E_PIN: '123' });
     const r = await runCli(['secrets', '--secret', 'id=tok,from=env:E2E_TOKEN', '--secret', 'id=gone,from=env:E2E_UNSET', '--secret', 'id=maybe,from=env:E2E_UNSET,optional', '--secret', 'id=pin,from=env:E2E_PIN'], { env });
-    expect(r.stdout).toMatch(/pin\s+env:E2E_PIN\s+ok\s+3\s+shorter than 4 bytes: not masked in output/);
+    expect(r.stdout).toMatch(/pin\s+env:E2E_PIN\s+ok\s+3\s+stable\s+shorter than 4 bytes: not masked in output/);
     expect(r.code).toBe(3);
     expect(r.stdout).toMatch(new RegExp(`tok\\s+env:E2E_TOKEN\\s+ok\\s+${Buffer.byteLength(VALUE)}`));
     expect(r.stdout).toMatch(/gone\s+env:E2E_UNSET\s+FAILED/);

@@ -208,8 +208,8 @@ describe('preflightServices', () => {
 
   test('--build-arg feeds the scan; the target limits the stages', async () => {
     const grants = [{ source: 's', id: 'fromcli', at: 'x' }, { source: 'o', id: 'other', at: 'y' }];
-    await expect(preflightServices([build({ target: 'a', args: [['ID', 'fromfile']], grants })], [['ID', 'fromcli']], env)).resolves.toBeUndefined();
-    await expect(preflightServices([build({ target: 'b', grants: [{ source: 'b', id: 'b', at: 'z' }] })], [], env)).resolves.toBeUndefined();
+    await expect(preflightServices([build({ target: 'a', args: [['ID', 'fromfile']], grants })], [['ID', 'fromcli']], env)).resolves.toBeInstanceOf(Map);
+    await expect(preflightServices([build({ target: 'b', grants: [{ source: 'b', id: 'b', at: 'z' }] })], [], env)).resolves.toBeInstanceOf(Map);
   });
 
   test('an unknown target names the compose key', async () => {

@@ -108,7 +108,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['bad secret name', 'secrets:\n  "-x": env:A\n', 'secrets.-x', /a name of letters, digits/],
     ['secret null', 'secrets:\n  a:\n', 'secrets.a', /a reference string or \{ from: REF \}/],
     ['secret a number', 'secrets:\n  a: 3\n', 'secrets.a', /a reference string/],
-    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description \(unknown key\)/],
+    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description, cache \(unknown key\)/],
     ['optional not boolean', 'secrets:\n  a: { from: env:A, optional: "yes" }\n', 'secrets.a.optional', /true or false/],
     ['mount not boolean', 'secrets:\n  a: { from: env:A, mount: 1 }\n', 'secrets.a.mount', /true or false/],
     ['from and template', 'secrets:\n  a: { from: env:A, template: t }\n', 'secrets.a', /either from: or template:, not both/],

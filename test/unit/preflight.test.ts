@@ -33,12 +33,12 @@ describe('parseDockerfile: ids, flags and syntax', () => {
     expect(await ids(dockerfile)).toEqual(want);
   });
 
-  test('mount fields: stage, required, target', async () => {
+  test('mount fields: stage, required, target, the RUN line', async () => {
     const { mounts } = await find(df('FROM a AS Build', 'RUN --mount=type=secret,id=a,required --mount=type=secret,id=b,required=false,env=B --mount=type=secret,id=c,required=True,dst=/c true'));
     expect(mounts).toEqual<SecretMount[]>([
-      { id: 'a', line: 2, stage: 'build', required: true, target: '/run/secrets/a' },
-      { id: 'b', line: 2, stage: 'build', required: false, target: '' },
-      { id: 'c', line: 2, stage: 'build', required: true, target: '/c' },
+      { id: 'a', line: 2, stage: 'build', required: true, target: '/run/secrets/a', run: 2 },
+      { id: 'b', line: 2, stage: 'build', required: false, target: '', run: 2 },
+      { id: 'c', line: 2, stage: 'build', required: true, target: '/c', run: 2 },
     ]);
   });
 

@@ -1,11 +1,12 @@
 /**
  * `secbuild secrets`: every secret a build would provide — id, source,
- * whether it resolves, byte length. Never a value. Exit 3 when any fails.
+ * whether it resolves, byte length, cache policy. Never a value. Exit 3 when any fails.
  */
 import { ResolveError } from '../../util/errors.js';
 import type { SecretFlags } from '../../args/own.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { tooShortToMask } from '../../secrets/forms.js';
+import { formatPolicy } from '../../secrets/cache-policy.js';
 import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { masked } from '../../util/log.js';
 
@@ -21,7 +22,7 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     return;
   }
   const res = await resolveMasked(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
-  const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'NOTE']];
+  const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'CACHE', 'NOTE']];
   for (const spec of plan.specs) {
     const ok = res.secrets.find((s) => s.id === spec.id) ?? res.values.find((s) => s.id === spec.id);
     const skipped = res.skipped.find((s) => s.id === spec.id);
@@ -29,9 +30,10 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     const source = ok?.source ?? skipped?.source ?? failed?.source ?? spec.kind;
     const notes = [spec.mount ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
     const note = notes.filter(Boolean).join('; ');
-    if (failed) rows.push([spec.id, source, 'FAILED', '-', failed.reason]);
-    else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', skipped.reason]);
-    else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), note]);
+    const cache = formatPolicy(spec.cache);
+    if (failed) rows.push([spec.id, source, 'FAILED', '-', cache, failed.reason]);
+    else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', cache, skipped.reason]);
+    else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), cache, note]);
   }
   process.stdout.write(masked(table(rows)));
   if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);

@@ -102,6 +102,8 @@ export interface OverrideInput {
   pathOf: ReadonlyMap<string, string>;
   /** Top-level secret definitions in the user's compose files. */
   composeDefs: ReadonlyMap<string, Record<string, unknown>>;
+  /** Per service with a cache policy: the derived Dockerfile and the build-args that carry the policies. */
+  derived?: ReadonlyMap<string, { dockerfile: string; args: ReadonlyArray<[string, string]> }>;
 }
 
 /**
@@ -125,10 +127,16 @@ export function composeOverride(o: OverrideInput): { text: string; tagged: strin
   }
   const services: Record<string, Flow> = {};
   for (const b of o.builds) {
-    if (!b.grants.some((g) => g.droppedTarget !== undefined || !o.pathOf.has(g.source))) continue;
-    const entries: Flow[] = b.grants.filter((g) => o.pathOf.has(g.source)).map((g) => (g.id === g.source ? g.source : { source: g.source, target: g.id }));
-    tagged.push(`services.${b.service}.build.secrets`);
-    services[b.service] = { build: { secrets: new Tagged('!override', entries) } };
+    const build: Record<string, Flow> = {};
+    const derived = o.derived?.get(b.service);
+    // A scalar replaces the user's dockerfile:, and args merge by name (Compose's merge rules).
+    if (derived) Object.assign(build, { dockerfile: derived.dockerfile, args: Object.fromEntries(derived.args) });
+    if (b.grants.some((g) => g.droppedTarget !== undefined || !o.pathOf.has(g.source))) {
+      const entries: Flow[] = b.grants.filter((g) => o.pathOf.has(g.source)).map((g) => (g.id === g.source ? g.source : { source: g.source, target: g.id }));
+      tagged.push(`services.${b.service}.build.secrets`);
+      build.secrets = new Tagged('!override', entries);
+    }
+    if (Object.keys(build).length > 0) services[b.service] = { build };
   }
   const doc: Record<string, Flow> = {};
   if (Object.keys(services).length > 0) doc.services = services;

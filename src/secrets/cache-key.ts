@@ -1,0 +1,157 @@
+/**
+ * The cache key: 256 random bits under which a `content` secret's value
+ * enters the build as a keyed MAC, never as a plain hash (build-args show in
+ * `docker history`, and a plain hash of a short password can be guessed).
+ *
+ * Where it comes from, first match wins:
+ *   1. SECBUILD_CACHE_KEY (CI: a repository secret, so every runner shares
+ *      cache hits): at least 32 bytes of text, used as it is. Like every secret
+ *      source it is removed from every child's environment (./plan.ts).
+ *   2. `$XDG_CONFIG_HOME/secbuild/cache-key` (else ~/.config/…), a 0600 file,
+ *      when it exists (a machine whose keychain did not answer once keeps
+ *      using it, and a build does not wait for the keychain);
+ *   3. the OS keychain item `secbuild/cache-key` (keychain: provider), when a
+ *      keychain backend is available and answers; created there on first use;
+ *   4. else the file of 2, created on first use. Rotating the key (deleting it, or a new
+ * SECBUILD_CACHE_KEY) rebuilds every step with a `content` policy and nothing
+ * else. Read only when some secret has a `content` policy.
+ */
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildEnv } from '../run/env.js';
+import { UsageError } from '../util/errors.js';
+import { hmacSha256 } from '../util/hmac.js';
+import { info } from '../util/log.js';
+import { CACHE_KEY_VAR, type CachePolicy } from './cache-policy.js';
+
+const KEY_BYTES = 32;
+const ITEM = { service: 'secbuild', account: 'cache-key' };
+
+/** The hex text stored for a fresh key (Web Crypto's CSPRNG; created once per machine). */
+function freshKey(): string {
+  return Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(KEY_BYTES))).toString('hex');
+}
+
+function fromText(text: string, where: string): Buffer {
+  const t = text.trim();
+  if (/^[0-9a-f]{64}$/i.test(t)) return Buffer.from(t, 'hex');
+  throw new UsageError(`${where} does not hold a cache key (64 hex digits); delete it and secbuild creates a new one (steps with cache=content rebuild once).`);
+}
+
+export function configDir(env: NodeJS.ProcessEnv): string {
+  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'secbuild');
+}
+
+function keyFile(env: NodeJS.ProcessEnv): string {
+  return join(configDir(env), 'cache-key');
+}
+
+/** Reads the key file, or creates it exclusively (0600, never through a symlink) when absent. */
+export function fileKey(env: NodeJS.ProcessEnv): Buffer {
+  const path = keyFile(env);
+  return readKeyFile(path) ?? createKeyFile(configDir(env), path);
+}
+
+function createKeyFile(dir: string, path: string): Buffer {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) {
+      throw new UsageError(`${dir} is not a directory of this user (a symlink?); the cache key is kept there, so fix it or set ${CACHE_KEY_VAR}.`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot create ${dir} for the cache key (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
+  }
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+      throw new UsageError(`cannot create the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
+    }
+    return readKeyFile(path)!; // another run created it first
+  }
+  try {
+    fchmodSync(fd, 0o600);
+    const text = Buffer.from(`${freshKey()}\n`);
+    writeSync(fd, text);
+    return fromText(text.toString(), path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The key file's key; undefined when there is none. */
+function readKeyFile(path: string): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new UsageError(`cannot read the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); a symlink is refused. Remove it or set ${CACHE_KEY_VAR}.`, { cause: err });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || (st.mode & 0o077) !== 0 || (process.getuid && st.uid !== process.getuid())) {
+      throw new UsageError(`the cache key file ${path} must be a regular file of this user with mode 0600 (it is ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}.`);
+    }
+    const buf = Buffer.alloc(256);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    return fromText(buf.subarray(0, n).toString('utf8'), path);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The key from the keychain, created there on first use; undefined when no keychain answers. */
+async function keychainKey(childEnv: ChildEnv): Promise<Buffer | undefined> {
+  // Loaded here: a build whose key file exists, or that is given SECBUILD_CACHE_KEY, never evaluates it.
+  const { keychainBackend, keychainGet, keychainSet } = await import('../../providers/keychain.js');
+  const backend = await keychainBackend(childEnv);
+  if (backend.kind === 'none') return undefined;
+  try {
+    const stored = await keychainGet(ITEM, childEnv);
+    if (stored !== undefined) return fromText(stored.toString('utf8'), 'the keychain item secbuild/cache-key');
+    const text = freshKey();
+    await keychainSet(ITEM, Buffer.from(text), childEnv);
+    return fromText(text, 'the keychain item secbuild/cache-key');
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    info(`the keychain did not answer for the cache key (${(err as Error).message.split('\n')[0]}); using the key file under the config directory.`);
+    return undefined;
+  }
+}
+
+let memo: Promise<Buffer> | undefined;
+
+/** The cache key (see the header for where it comes from); read once per run, however many builds use it. */
+export function cacheKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buffer> {
+  memo ??= findKey(env, childEnv);
+  memo.catch(() => (memo = undefined));
+  return memo;
+}
+
+async function findKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buffer> {
+  const given = env[CACHE_KEY_VAR];
+  if (given !== undefined && given !== '') {
+    const key = Buffer.from(given, 'utf8');
+    if (key.length < KEY_BYTES) throw new UsageError(`${CACHE_KEY_VAR} holds ${key.length} bytes; a cache key needs at least ${KEY_BYTES} (make one with: openssl rand -hex 32).`);
+    return key;
+  }
+  const stored = readKeyFile(keyFile(env));
+  if (stored) return stored;
+  return (await keychainKey(childEnv)) ?? fileKey(env);
+}
+
+/**
+ * What enters the build for one secret: with `content`, HMAC-SHA-256 under
+ * the key of (id, scope, value), as hex; scope alone needs no key and no
+ * value, so it is the scope name itself.
+ */
+export function cacheInput(policy: CachePolicy, id: string, value: Buffer, key: Buffer | undefined): string {
+  if (!policy.content) return `scope:${policy.scope}`;
+  if (!key) throw new Error('cacheInput: a content policy needs the cache key');
+  return hmacSha256(key, Buffer.from(`secbuild-cache-v1\0${id}\0${policy.scope ?? ''}\0`), value).toString('hex');
+}
