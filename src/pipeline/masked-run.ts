@@ -3,6 +3,7 @@
  * through the streaming redactor when patterns are given (else inherited).
  * `rawStdout`: docker's stdout is the build's artifact (`-o -`), a binary
  * that must arrive byte-exact: it is inherited, only stderr is masked.
+ * `notStarted` ends the sentence when the binary cannot be started.
  * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
@@ -19,11 +20,11 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
-  rawStdout = false,
+  { rawStdout = false, notStarted }: { rawStdout?: boolean; notStarted?: string } = {},
 ): Promise<ChildResult> {
   if (!patterns) {
     const child = session.spawn(file, argv, { env });
-    return session.wait(child, file);
+    return session.wait(child, file, notStarted);
   }
   const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'] });
   const out = new RedactStream(patterns);
@@ -33,7 +34,7 @@ export async function runMasked(
     pipeline(child.stderr!, err, process.stderr, { end: false }),
   ]);
   flows.catch(() => {});
-  const result = await session.wait(child, file).finally(async () => {
+  const result = await session.wait(child, file, notStarted).finally(async () => {
     await flows.catch(() => {});
     if (report) {
       // Added up: compose runs several docker processes into one report.
