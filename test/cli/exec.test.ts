@@ -113,7 +113,7 @@ describe('secbuild exec (real commands, no docker)', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
-  test('--report: the command, its exit code, the secrets by id and source (no value), the phases', async () => {
+  test('--report: the command, its exit code, the secrets by id and source (no value), the phases reached', async () => {
     const value = `rep-${nonce()}`;
     const report = join(box.dir, `report-${nonce()}.json`);
     const r = await runCli(['exec', '--report', report, '--env', 'T=env:SRC', '--', 'sh', '-c', 'exit 3'], { env: env({ SRC: value }) });
@@ -121,8 +121,13 @@ describe('secbuild exec (real commands, no docker)', () => {
     const text = readFileSync(report, 'utf8');
     expect(text).not.toContain(value);
     expect(JSON.parse(text)).toMatchObject({ command: 'exec', exitCode: 3, runs: [{ argv: ['sh', '-c', 'exit 3'], exitCode: 3 }], secrets: [{ id: '$T', source: 'env:SRC', mounted: false, masked: true }] });
-    // Marked from exec's own bundle, so they are the process's (a failed command ends after "files", as a failed build does).
     expect((JSON.parse(text) as { timings: Array<{ phase: string }> }).timings.map((t) => t.phase)).toEqual(['start', 'plan', 'root', 'preflight', 'resolve', 'files']);
+  });
+
+  test('SECBUILD_DEBUG=1: the phases exec marks in its own bundle are the ones the entry prints', async () => {
+    const r = await runCli(['exec', '--', 'true'], { env: env({ SECBUILD_DEBUG: '1' }) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^secbuild: debug: phases start=\S+ plan=\S+ root=\S+ preflight=\S+ resolve=\S+ files=\S+ docker=\S+$/m);
   });
 
   test('git: --netrc reaches git through its credential helper, matched on the host without the port; other hosts get nothing', async () => {
