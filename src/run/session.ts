@@ -27,7 +27,7 @@ export interface ChildResult {
 export class Session {
   constructor(readonly dir: RunDir) {}
 
-  /** Starts a docker process whose life is tied to this session (signals are forwarded to it). */
+  /** Starts a child (docker, or exec's command) whose life is tied to this session (signals are forwarded to it). */
   spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions }): ChildProcess {
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
