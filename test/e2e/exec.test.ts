@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { listDir, nonce, ROOT, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, e2e } from '../helpers/e2e.js';
+import { baseEnv, e2e, expectLogged, logSince } from '../helpers/e2e.js';
 import { cleanEnv } from '../helpers/servers.js';
 
 const servers = inject('servers');
@@ -30,7 +30,6 @@ describe.skipIf(e2e.skip || servers.skip)('secbuild exec with real tools against
   afterAll(() => box.cleanup());
   const ca = join(s.dir, 'nginx', 'tls', 'ca.crt');
   const size = (file: string) => (existsSync(file) ? statSync(file).size : 0);
-  const logSince = (file: string, from: number) => readFileSync(file).subarray(from).toString('utf8');
   /** The caller's environment without its npm/pip/git settings, HOME a fresh directory, the sandbox's secret root. */
   const toolEnv = (extra: NodeJS.ProcessEnv) => {
     const home = join(box.dir, `home-${nonce()}`);
@@ -47,18 +46,20 @@ describe.skipIf(e2e.skip || servers.skip)('secbuild exec with real tools against
     // As inside `npm run`: npm_config_userconfig names another file, and exec's must win.
     const env = toolEnv({ TOK: s.npm.token, npm_config_userconfig: bare, NPM_CONFIG_CACHE: join(box.dir, 'npm-cache') });
     const npmrc = `registry=${s.npm.registry},token=env:TOK,scope=@acme`;
+    const at = size(s.npm.log);
     const r = await runCli(['exec', '--npmrc', npmrc, '--', 'npm', 'ci', '--no-audit', '--no-fund'], { env, cwd: project });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).toMatch(/added 1 package/);
     expect(r.stdout + r.stderr).not.toContain(s.npm.token);
     expect(JSON.parse(readFileSync(join(project, 'node_modules', '@acme', 'greeter', 'package.json'), 'utf8'))).toMatchObject({ name: '@acme/greeter', version: '1.2.0' });
     expect(listDir(box.tmp)).toEqual([]);
+    await expectLogged(s.npm.log, at, /200, user: e2e\w+\(127\.0\.0\.1\), req: 'GET \/@acme\/greeter\/-\/greeter-1\.2\.0\.tgz'/);
 
     const before = size(s.npm.log);
     const without = await sh('npm', ['ci', '--no-audit', '--no-fund', '--prefix', project], { env: { ...env, NPM_CONFIG_USERCONFIG: bare } });
     expect(without.code).not.toBe(0);
     expect(without.stderr).toMatch(/E401/);
-    expect(logSince(s.npm.log, before)).not.toMatch(/200, user: e2e/);
+    await expectLogged(s.npm.log, before, /401, user: null\(127\.0\.0\.1\), req: 'GET \/@acme%2fgreeter', error: authorization required/);
   });
 
   test('git clone: --netrc reaches git through its credential helper; without it git cannot authenticate', async () => {
