@@ -3,7 +3,7 @@
 // - dist/secbuild.js: the entry and the whole build path (a cached build loads
 //   exactly this one module of ours);
 // - one file per rarely used part (the commander layer and its subcommands,
-//   compose, check, verify, the Dockerfile scanner), loaded with import() only
+//   compose, exec, check, verify, the Dockerfile scanner), loaded with import() only
 //   when that part runs. Each carries its own copy of the modules it shares with
 //   the entry, which is why src/errors.ts brands its errors instead of relying
 //   on class identity.
@@ -22,6 +22,7 @@ const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@ba
 const COLD = {
   cli: 'src/cli/router.ts',
   compose: 'src/cli/commands/compose.ts',
+  exec: 'src/cli/commands/exec.ts',
   check: 'src/cli/commands/check.ts',
   'check-rules': 'src/check/index.ts',
   verify: 'src/cli/commands/verify.ts',

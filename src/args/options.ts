@@ -1,8 +1,9 @@
 /**
  * The one option loop under every hand-written argv parser (build, compose,
- * verify, check): a table of option specs in, callbacks out. It is the only
- * place that knows `--`, `--name=value`, `-xVALUE`, `-x=VALUE`, "needs a
- * value", "given twice" and "takes no value". Words it does not know go to a
+ * verify, check, exec): a table of option specs in, callbacks out. It is the
+ * only place that knows `--` (and a first positional that ends the options),
+ * `--name=value`, `-xVALUE`, `-x=VALUE`, "needs a value", "given twice" and
+ * "takes no value". Words it does not know go to a
  * callback untouched, so `secbuild build` can pass docker's flags on verbatim
  * and in order. Pure: no I/O, throws UsageError.
  *
@@ -57,6 +58,12 @@ export interface OptionLoop<S extends OptionSpec> {
   positional(word: string): void;
   /** The words after `--`; by default each goes to `positional`. */
   rest?(words: string[]): void;
+  /**
+   * The first word that is not an option ends the options as `--` does: it
+   * and every word after it go to `rest` (`secbuild exec … COMMAND ARGS…`,
+   * whose ARGS are the command's own flags).
+   */
+  restFromPositional?: boolean;
 }
 
 export const needsValue = (flag: string, command: string) => new UsageError(`${flag} needs a value; see ${command} --help.`);
@@ -76,6 +83,7 @@ export function parseOptions<S extends OptionSpec>(argv: readonly string[], loop
       return;
     }
     if (!word.startsWith('-') || word === '-') {
+      if (loop.restFromPositional && loop.rest) return loop.rest(argv.slice(i));
       loop.positional(word);
       continue;
     }

@@ -1,5 +1,5 @@
 /**
- * What every pipeline command (build, compose) does around its job: parse the
+ * What every pipeline command (build, compose, exec) does around its job: parse the
  * command line, answer --help, then run the shared pipeline with a report.
  */
 import { newReport, withReport } from '../pipeline/report.js';
@@ -8,7 +8,7 @@ import { mark } from '../util/timing.js';
 import { VERSION } from '../util/version.js';
 
 export async function jobCommand<A extends { help: boolean; report?: string }>(o: {
-  command: 'build' | 'compose';
+  command: 'build' | 'compose' | 'exec';
   argv: readonly string[];
   parse: (argv: readonly string[]) => A;
   help: () => string;
@@ -21,7 +21,7 @@ export async function jobCommand<A extends { help: boolean; report?: string }>(o
     return;
   }
   const report = newReport(o.command, VERSION);
-  // compose lists every docker process it starts.
-  if (o.command === 'compose') report.runs = [];
+  // compose lists every docker process it starts; exec its command.
+  if (o.command !== 'build') report.runs = [];
   await withReport(report, args.report, (r) => runPipeline(() => o.job(args), r));
 }

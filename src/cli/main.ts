@@ -2,8 +2,8 @@
  * Entry point: routes `secbuild …` to a command and hands the outcome to the
  * exit path (src/cli/exit.ts). `secbuild …` with no known subcommand is a
  * build, parsed by src/args/build.ts so that docker's flags pass through
- * untouched; build, compose, check and verify parse their own command lines
- * (they take docker's or Compose's flags); the other subcommands go through
+ * untouched; build, compose, exec, check and verify parse their own command
+ * lines (they take docker's, Compose's or a command's flags); the other subcommands go through
  * the commander layer in src/cli/router.ts, loaded only when needed.
  */
 // The build is the hot path: bundled into the entry so a build loads one file.
@@ -18,7 +18,7 @@ import { installExitPaths, outcome } from './exit.js';
 import { VERSION } from '../util/version.js';
 
 const SUBCOMMANDS = new Set(['secrets', 'secret', 'doctor', 'clean', 'help']);
-const COMMANDS = ['build', 'compose', 'check', 'verify', ...SUBCOMMANDS];
+const COMMANDS = ['build', 'compose', 'exec', 'check', 'verify', ...SUBCOMMANDS];
 
 /**
  * A first word two edits from a command, and no such path here, is a typo
@@ -39,6 +39,7 @@ async function route(argv: readonly string[]): Promise<void> {
   }
   if (first === 'build') return buildCommand(argv.slice(1));
   if (first === 'compose') return (await import('./commands/compose.js')).composeCommand(argv.slice(1));
+  if (first === 'exec') return (await import('./commands/exec.js')).execCommand(argv.slice(1));
   if (first === 'check') return (await import('./commands/check.js')).checkCommand(argv.slice(1));
   if (first === 'verify') return (await import('./commands/verify.js')).verifyCommand(argv.slice(1));
   if (first === undefined || SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1)) {

@@ -6,6 +6,7 @@
  * `rewrite`: docker's stderr is also rewritten line by line after masking
  * (a derived Dockerfile's line numbers made the user's); it is piped even when
  * nothing is masked.
+ * `notStarted` ends the sentence when the binary cannot be started.
  * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
@@ -23,12 +24,11 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
-  rawStdout = false,
-  rewrite?: LineRewrite,
+  { rawStdout = false, notStarted, rewrite }: { rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite } = {},
 ): Promise<ChildResult> {
   if (!patterns && !rewrite) {
     const child = session.spawn(file, argv, { env });
-    return session.wait(child, file);
+    return session.wait(child, file, notStarted);
   }
   if (!patterns) {
     const child = session.spawn(file, argv, { env, stdio: ['inherit', 'inherit', 'pipe'] });
@@ -45,7 +45,7 @@ export async function runMasked(
     pipeline([child.stderr!, ...errStages, process.stderr], { end: false }),
   ]);
   flows.catch(() => {});
-  const result = await session.wait(child, file).finally(async () => {
+  const result = await session.wait(child, file, notStarted).finally(async () => {
     await flows.catch(() => {});
     if (report) {
       // Added up: compose runs several docker processes into one report.

@@ -48,8 +48,13 @@ export async function prepareOutput(
 }
 
 /** For --dry-run: the run directory and files a real run would create (the directory's suffix is random). */
-export function plannedFiles(root: string, secrets: readonly Secret[], cache: (id: string) => string = () => 'stable'): { dir: string; files: SecretFile[] } {
+export function plannedFiles(
+  root: string,
+  secrets: readonly Secret[],
+  cache: (id: string) => string = () => 'stable',
+  name: (id: string, index: number) => string = secretFileName,
+): { dir: string; files: SecretFile[] } {
   const dir = `${root}/${RUN_PREFIX}${process.pid}-XXXXXX`;
   for (const s of secrets) info(`secret "${s.id}" from ${s.source}: ${s.bytes} bytes, cache=${cache(s.id)}`);
-  return { dir, files: secrets.map((s, i) => ({ id: s.id, path: `${dir}/${secretFileName(s.id, i)}` })) };
+  return { dir, files: secrets.map((s, i) => ({ id: s.id, path: `${dir}/${name(s.id, i)}` })) };
 }

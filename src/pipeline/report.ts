@@ -5,7 +5,7 @@
  */
 import { accessSync, chmodSync, constants, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DockerExit, exitCodeOf, SecbuildError, UsageError } from '../util/errors.js';
+import { ChildExit, exitCodeOf, SecbuildError, UsageError } from '../util/errors.js';
 import type { Secret } from '../secrets/secret.js';
 import { masked, warn } from '../util/log.js';
 import { phases } from '../util/timing.js';
@@ -102,7 +102,7 @@ export async function withReport(report: Report, file: string | undefined, run: 
     report.exitCode = exitCodeOf(undefined);
   } catch (err) {
     report.exitCode = exitCodeOf(err);
-    report.error = err instanceof SecbuildError && !(err instanceof DockerExit) ? masked(err.message) : undefined;
+    report.error = err instanceof SecbuildError && !(err instanceof ChildExit) ? masked(err.message) : undefined;
     throw err;
   } finally {
     process.off('exit', onExit);

@@ -2,13 +2,14 @@
  * The one pipeline every secret-carrying command runs:
  *
  *   plan → root → preflight → resolve (‖ engine detection) → output & masking
- *   → build-arg guard → dry run | session (files, docker, cleanup) → verify
+ *   → build-arg guard → dry run | session (files, children, cleanup) → verify
  *
- * A command supplies a `Job` (src/pipeline/build.ts, src/pipeline/compose.ts):
+ * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts):
  * what to resolve, how to preflight, which build-args docker will record, what
- * a dry run prints and how to run docker. Everything else — the report, the
- * run directory, masking, `::add-mask::`, the guard, the docker runs' env —
- * is done here once, the same way for every engine.
+ * a dry run prints and what to run — docker (build, compose) or any command
+ * (exec, whose preflight, detection and guard are no-ops). Everything else —
+ * the report, the run directory, masking, `::add-mask::`, the guard, the
+ * children's env — is done here once, the same way for every job.
  */
 import type { SecretRunOptions } from '../args/build.js';
 import { buildEnv } from '../engines/docker/detect.js';
@@ -21,7 +22,7 @@ import { formatPolicy } from '../secrets/cache-policy.js';
 import { tooShortToMask } from '../secrets/forms.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { SecretSpec } from '../secrets/spec.js';
-import { DockerExit } from '../util/errors.js';
+import { ChildExit } from '../util/errors.js';
 import { endGroup, info, masked, openGroup, warn } from '../util/log.js';
 import { mark } from '../util/timing.js';
 import type { LineRewrite } from './line-rewrite.js';
@@ -36,6 +37,8 @@ export interface RunContext {
   dir: string;
   /** Whether docker's output goes through the redactor. */
   masking: boolean;
+  /** The environment of the run's children: secret sources removed, build-args let through by name added. */
+  env: ChildEnv;
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
   /** Writes files with their own names into subdirectory `sub` of the run directory (the derived Dockerfile); returns its path. */
@@ -45,6 +48,8 @@ export interface RunContext {
    * `rewrite` rewrites each line of docker's stderr after masking (a derived Dockerfile's lines made the user's).
    */
   docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean; rewrite?: LineRewrite }): Promise<number>;
+  /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
+  command(file: string, argv: readonly string[], env: ChildEnv): Promise<number>;
 }
 
 export interface Job {
@@ -53,8 +58,10 @@ export interface Job {
   readonly childEnv: ChildEnv;
   /** The secrets to resolve (compose adds the project's own definitions to the plan's). */
   readonly specs: readonly SecretSpec[];
-  /** The docker binary every run uses. */
-  readonly docker: string;
+  /** The docker binary every run uses; absent for a job that runs no docker (exec). */
+  readonly docker?: string;
+  /** Names the run directory's files (default `NN-id`; exec: the id, so `$SECBUILD_SECRETS/ID`). */
+  fileName?(id: string, index: number): string;
   /**
    * Checks the Dockerfile(s) against the secrets; throws on an error. Returns
    * what goes into the report, and the template inputs a RUN mounts under
@@ -119,36 +126,39 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
 
   endGroup();
   if (options.dryRun) {
-    const { dir, files } = plannedFiles(root.root, resolution.secrets, policy);
+    const { dir, files } = plannedFiles(root.root, resolution.secrets, policy, job.fileName);
     process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
-    info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
+    info(`dry run: no secret file was written (a real run writes them under ${dir}) and ${job.docker ? 'docker' : 'the command'} was not started.`);
     return;
   }
 
   const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => {
     mark('files');
+    const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: { service?: string; rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite }) => {
+      const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: [file, ...argv], exitCode: undefined as number | undefined };
+      report.runs?.push(entry);
+      if (file === job.docker) report.dockerArgv = entry.argv;
+      const result = await runMasked(session, file, argv, env, masking ? patterns : undefined, report, opts);
+      entry.exitCode = ChildExit.codeOf(result);
+      return entry.exitCode;
+    };
     return job.run({
       files,
       dir: session.dir.path,
       masking,
+      env: childEnv,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
       writeNamed: (sub, named) => session.dir.writeNamed(sub, named),
-      async docker(argv, service, opts = {}) {
-        const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
-        report.runs?.push(entry);
-        report.dockerArgv = entry.argv;
-        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout, opts.rewrite);
-        entry.exitCode = DockerExit.codeOf(result);
-        return entry.exitCode;
-      },
+      docker: (argv, service, opts = {}) => run(job.docker!, argv, dockerEnv, { service, ...opts }),
+      command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
     });
-  });
+  }, { fileName: job.fileName });
   mark('docker');
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');
     try {
-      await verifyBuilt({ docker: job.docker, id: built, env: childEnv, values: resolution.values, report });
+      await verifyBuilt({ docker: job.docker!, id: built, env: childEnv, values: resolution.values, report });
     } finally {
       mark('verify');
     }

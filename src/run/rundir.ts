@@ -146,10 +146,11 @@ export class RunDir {
    * symlink, then fchmod'ed to exactly 0600 whatever the umask. A file-system
    * error (full, read-only, name too long) is a UsageError naming the secret;
    * what was written so far goes with the directory (the owner's `remove()`).
+   * `name` makes each file's name (default `NN-id`; `secbuild exec` uses the id).
    */
-  writeAll(secrets: readonly FileContent[]): SecretFile[] {
+  writeAll(secrets: readonly FileContent[], name: (id: string, index: number) => string = secretFileName): SecretFile[] {
     return secrets.map((s, i) => {
-      const path = join(this.path, secretFileName(s.id, i));
+      const path = join(this.path, name(s.id, i));
       writeExclusive(path, s.value, (err) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) }));
       return { id: s.id, path };
     });

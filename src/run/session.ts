@@ -27,7 +27,7 @@ export interface ChildResult {
 export class Session {
   constructor(readonly dir: RunDir) {}
 
-  /** Starts a docker process whose life is tied to this session (signals are forwarded to it). */
+  /** Starts a child (docker, or exec's command) whose life is tied to this session (signals are forwarded to it). */
   spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions }): ChildProcess {
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
@@ -35,13 +35,13 @@ export class Session {
   }
 
   /**
-   * Waits for a child. Throws UsageError when it could not be started and
-   * SignalExit when the run was interrupted meanwhile.
+   * Waits for a child. Throws UsageError when it could not be started (`fix`
+   * ends the sentence) and SignalExit when the run was interrupted meanwhile.
    */
-  async wait(child: ChildProcess, file: string): Promise<ChildResult> {
+  async wait(child: ChildProcess, file: string, fix = 'check --docker / SECBUILD_DOCKER'): Promise<ChildResult> {
     const result = await waitForExit(child);
     if (result.error) {
-      throw new UsageError(`${file} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
+      throw new UsageError(`${file} could not be started (${result.error.code ?? result.error.message}); ${fix}.`);
     }
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
@@ -69,12 +69,14 @@ export async function withLifeline<T>(fn: () => Promise<T>): Promise<T> {
 
 /**
  * Writes `secrets` to a fresh run directory under `root`, runs `fn`, and
- * removes the directory whatever happens.
+ * removes the directory whatever happens. `opts.fileName` names the files
+ * (default `NN-id`, see RunDir.writeAll).
  */
 export async function withSecretFiles<T>(
   root: string,
   secrets: readonly FileContent[],
   fn: (files: SecretFile[], session: Session) => Promise<T>,
+  opts: { fileName?: (id: string, index: number) => string } = {},
 ): Promise<T> {
   await sweepStale(root);
   let dir: RunDir | undefined;
@@ -103,7 +105,7 @@ export async function withSecretFiles<T>(
     // Liveness other runs' sweeps can prove, across PID namespaces (./liveness.ts).
     stopAnswering = await listenAlive(dir.path);
     guard(dir.path);
-    const files = dir.writeAll(secrets);
+    const files = dir.writeAll(secrets, opts.fileName);
     return await fn(files, new Session(dir));
   } finally {
     cleanup();

@@ -4,7 +4,7 @@
  *   secrets:
  *     gh_token: { from: env:GITHUB_TOKEN }
  *     npm_token: { from: "keychain:npm/ci", optional: true }
- *     pip_conf: { template: ./pip.conf.tmpl }     # ${name} placeholders name other secrets
+ *     pip_conf: { template: ./pip.conf.tmpl, env: PIP_CONFIG_FILE }   # ${name} placeholders name other secrets; env: for secbuild exec
  *     api_key: { from: "cmd:op read op://ci/api/key", mount: true, cache: content }
  *     deploy: { from: env:DEPLOY_KEY, cache: { content: true, scope: "${DEPLOY_ENV}" } }
  *   netrc:
@@ -28,6 +28,7 @@ import { UsageError } from '../util/errors.js';
 import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { TemplateError, templateNames } from './render.js';
 import { configCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
+import { ENV_NAME } from '../args/exec.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -82,7 +83,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
-      if (!['from', 'template', 'optional', 'mount', 'description', 'cache'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache (unknown key)');
+      if (!['from', 'template', 'optional', 'mount', 'description', 'cache', 'env'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache, env (unknown key)');
     }
     const cache = cacheOf(`${at}.cache`, def.cache);
     const optional = def.optional ?? false;
@@ -91,6 +92,8 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
     const origin = `${path} ${at}`;
     if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
+    if (def.env !== undefined && def.template === undefined) bad(`${at}.env`, 'no env: here, as env: names the variable secbuild exec points at a template: file (a from: value goes into a variable with secbuild exec --env NAME=REF)');
+    if (def.env !== undefined && (typeof def.env !== 'string' || !ENV_NAME.test(def.env))) bad(`${at}.env`, 'a variable name of letters, digits and "_", not starting with a digit');
     if (typeof def.from === 'string') {
       let ref;
       try {
@@ -101,7 +104,8 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
       specs.push({ kind: 'ref', id: name, optional: optional as boolean, mount: mount as boolean, origin, ref, ...cache });
       refNames.add(name);
     } else if (typeof def.template === 'string') {
-      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template), ...cache });
+      const env = def.env as string | undefined;
+      specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template), ...cache, ...(env ? { env } : {}) });
     } else {
       bad(at, 'from: SCHEME:KEY (env:, file:, keychain:, cmd:) or template: FILE');
     }

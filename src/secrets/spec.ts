@@ -44,7 +44,7 @@ export type SecretSpec =
   | (SpecBase & { kind: 'ref'; ref: Ref; /** docker-compatible description, e.g. src=./tok */ label?: string })
   | (SpecBase & { kind: 'netrc'; entries: NetrcEntry[] })
   | (SpecBase & { kind: 'npmrc'; entries: NpmrcEntry[] })
-  | (SpecBase & { kind: 'template'; path: string; text?: string });
+  | (SpecBase & { kind: 'template'; path: string; text?: string; /** secbuild exec: the variable that names the rendered file (`env: PIP_CONFIG_FILE`). */ env?: string });
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 

@@ -109,16 +109,31 @@ export class NotReadyError extends SecbuildError {
   }
 }
 
-/** docker exited non-zero, or was ended by a signal: pass its code through, print nothing more. */
-export class DockerExit extends SecbuildError {
-  static override readonly kind: string = 'DockerExit';
-  constructor(readonly code: number) {
-    super(`docker exited with code ${code}`, code, { reported: true });
+/**
+ * A child secbuild ran for the user (docker, or the command of `secbuild
+ * exec`) exited non-zero or was ended by a signal: its code is secbuild's,
+ * and nothing more is printed.
+ */
+export class ChildExit extends SecbuildError {
+  static override readonly kind: string = 'ChildExit';
+  constructor(
+    readonly code: number,
+    what = 'the command',
+  ) {
+    super(`${what} exited with code ${code}`, code, { reported: true });
   }
 
   /** The code a child's end stands for: its exit code, 128+N for signal N, 1 when neither is known. */
   static codeOf(result: { code: number | null; signal: NodeJS.Signals | null }): number {
     return result.signal ? signalExitCode(result.signal) : (result.code ?? 1);
+  }
+}
+
+/** docker exited non-zero, or was ended by a signal: pass its code through, print nothing more. */
+export class DockerExit extends ChildExit {
+  static override readonly kind: string = 'DockerExit';
+  constructor(code: number) {
+    super(code, 'docker');
   }
 }
 

@@ -2,7 +2,9 @@
  * Phase timings of a run (ms since the process started), for --report and
  * SECBUILD_DEBUG=1. `performance` is a global: nothing extra is loaded.
  */
-const marks: Array<[string, number]> = [];
+// Once per process, not per bundle: compose and exec mark phases from their own bundles (scripts/build.mjs).
+const MARKS = Symbol.for('secbuild.timing.marks');
+const marks: Array<[string, number]> = ((globalThis as { [MARKS]?: Array<[string, number]> })[MARKS] ??= []);
 
 export function mark(phase: string): void {
   marks.push([phase, performance.now()]);

@@ -9,7 +9,7 @@ describe('--help', () => {
   const box = sandbox();
   afterAll(() => box.cleanup());
 
-  test.each(['build', 'compose', 'check', 'verify', 'secrets', 'secret set', 'secret rm', 'doctor', 'clean'])('secbuild %s --help', async (command) => {
+  test.each(['build', 'compose', 'exec', 'check', 'verify', 'secrets', 'secret set', 'secret rm', 'doctor', 'clean'])('secbuild %s --help', async (command) => {
     const r = await runCli([...command.split(' '), '--help'], { env: noDockerEnv(box) });
     expect(r.code, r.stderr).toBe(0);
     const at = (re: RegExp) => r.stdout.search(re);

@@ -18,11 +18,11 @@
  * written in UTF-8, while curl's UTF-8 ones pass (last test). Builds run
  * one after another (fileParallelism is off; the tests of a file run in order).
  */
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import { listDir, nonce, ROOT, runCli, sandbox, sh, waitFor } from '../helpers/cli.js';
-import { baseEnv, docker, DOCKER, e2e } from '../helpers/e2e.js';
+import { listDir, nonce, ROOT, runCli, sandbox, sh } from '../helpers/cli.js';
+import { baseEnv, docker, DOCKER, e2e, expectLogged, logSince } from '../helpers/e2e.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { addHtpasswdUser, cleanEnv } from '../helpers/servers.js';
 import { renderTemplate } from '../../src/secrets/render.js';
@@ -54,15 +54,6 @@ describe.skipIf(skip)('the credential examples against real servers', () => {
       return 0;
     }
   };
-  /** The lines a server's log gained since `from` (a byte offset). */
-  // Colour codes stripped: a server may colour its log when the environment asks for colour (FORCE_COLOR).
-  const logSince = (file: string, from: number) => readFileSync(file).subarray(from).toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
-  /** Verdaccio's logger writes asynchronously: wait (up to 10 s) for the line. */
-  async function expectLogged(file: string, from: number, line: RegExp): Promise<void> {
-    await waitFor(`${line} in ${file}`, () => line.test(logSince(file, from)), 10_000, 100).catch(() => undefined);
-    expect(logSince(file, from)).toMatch(line);
-  }
-
   /** `secbuild verify` from the example's directory, `docker history` and `docker save`: none holds a credential byte. */
   async function provedClean(example: string, tag: string, env: NodeJS.ProcessEnv, values: string[]): Promise<void> {
     const needles = values.map((v) => Buffer.from(v));

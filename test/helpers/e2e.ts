@@ -3,8 +3,9 @@
  * run, which docker, whether a Secret Service answers) and the real docker.
  * Only e2e test files import this (the value comes from that project's setup).
  */
-import { inject } from 'vitest';
-import { envFor, sh, type Sandbox } from './cli.js';
+import { readFileSync } from 'node:fs';
+import { expect, inject } from 'vitest';
+import { envFor, sh, waitFor, type Sandbox } from './cli.js';
 
 export const e2e = inject('e2e');
 export const DOCKER = e2e.docker;
@@ -16,4 +17,15 @@ export function baseEnv(box: Pick<Sandbox, 'tmp' | 'cache'>, extra: NodeJS.Proce
 
 export function docker(args: string[], input?: string) {
   return sh(DOCKER, args, { env: { ...process.env, DOCKER_BUILDKIT: '1' }, input });
+}
+
+/** The text a server's log gained since byte offset `from`, colour codes stripped (a server may colour it when the environment asks, FORCE_COLOR). */
+export function logSince(file: string, from: number): string {
+  return readFileSync(file).subarray(from).toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
+}
+
+/** Verdaccio's logger writes asynchronously: waits (up to 10 s) for `line` in what `file` gained since `from`, then expects it. */
+export async function expectLogged(file: string, from: number, line: RegExp): Promise<void> {
+  await waitFor(`${line} in ${file}`, () => line.test(logSince(file, from)), 10_000, 100).catch(() => undefined);
+  expect(logSince(file, from)).toMatch(line);
 }

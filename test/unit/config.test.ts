@@ -26,7 +26,7 @@ version: 1
 secrets:
   gh_token: { from: env:GITHUB_TOKEN }
   npm_token: { from: "keychain:npm/ci", optional: true }
-  pip_conf: { template: ./pip.conf.tmpl }
+  pip_conf: { template: ./pip.conf.tmpl, env: PIP_CONFIG_FILE }
   api_key: { from: "cmd:op read op://ci/api/key", mount: true, description: the API key }
   plain: "file:tokens/plain"
 netrc:
@@ -39,7 +39,7 @@ npmrc:
     expect(specs).toEqual([
       { kind: 'ref', id: 'gh_token', optional: false, mount: false, origin: `${PATH} secrets.gh_token`, ref: { scheme: 'env', key: 'GITHUB_TOKEN', baseDir: base } },
       { kind: 'ref', id: 'npm_token', optional: true, mount: false, origin: `${PATH} secrets.npm_token`, ref: { scheme: 'keychain', key: 'npm/ci', baseDir: base } },
-      { kind: 'template', id: 'pip_conf', optional: false, mount: true, origin: `${PATH} secrets.pip_conf`, path: '/repo/ci/pip.conf.tmpl' },
+      { kind: 'template', id: 'pip_conf', optional: false, mount: true, origin: `${PATH} secrets.pip_conf`, path: '/repo/ci/pip.conf.tmpl', env: 'PIP_CONFIG_FILE' },
       { kind: 'ref', id: 'api_key', optional: false, mount: true, origin: `${PATH} secrets.api_key`, ref: { scheme: 'cmd', key: 'op read op://ci/api/key', baseDir: base } },
       { kind: 'ref', id: 'plain', optional: false, mount: true, origin: `${PATH} secrets.plain`, ref: { scheme: 'file', key: 'tokens/plain', baseDir: base } },
       {
@@ -108,7 +108,10 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['bad secret name', 'secrets:\n  "-x": env:A\n', 'secrets.-x', /a name of letters, digits/],
     ['secret null', 'secrets:\n  a:\n', 'secrets.a', /a reference string or \{ from: REF \}/],
     ['secret a number', 'secrets:\n  a: 3\n', 'secrets.a', /a reference string/],
-    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description, cache \(unknown key\)/],
+    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description, cache, env \(unknown key\)/],
+    ['env on a from: secret', 'secrets:\n  a: { from: env:A, env: A_FILE }\n', 'secrets.a.env', /no env: here, as env: names the variable secbuild exec points at a template: file .*--env NAME=REF/],
+    ['env not a variable name', 'secrets:\n  a: { template: t, env: "1X" }\n', 'secrets.a.env', /a variable name of letters, digits and "_"/],
+    ['env a number', 'secrets:\n  a: { template: t, env: 3 }\n', 'secrets.a.env', /a variable name/],
     ['optional not boolean', 'secrets:\n  a: { from: env:A, optional: "yes" }\n', 'secrets.a.optional', /true or false/],
     ['mount not boolean', 'secrets:\n  a: { from: env:A, mount: 1 }\n', 'secrets.a.mount', /true or false/],
     ['from and template', 'secrets:\n  a: { from: env:A, template: t }\n', 'secrets.a', /either from: or template:, not both/],
