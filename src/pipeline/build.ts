@@ -8,6 +8,7 @@ import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/a
 import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/detect.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
+import { checkSshConflicts } from '../secrets/ssh.js';
 import { DockerExit } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { runPreflight } from './preflight.js';
@@ -17,6 +18,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const env = process.env;
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
+  checkSshConflicts(plan.specs, args.ssh);
   const docker = findDocker(args.docker, env);
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
@@ -48,7 +50,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
     // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
-    dryRun: (files) => [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    dryRun: (files, _dir, ssh) => [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, userArgs, ssh)])}`],
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;
@@ -56,7 +58,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       const rawStdout = outputToStdout(args.dockerArgs);
       // The artifact on stdout is binary and must arrive byte-exact: never rewritten by the redactor.
       if (rawStdout && ctx.masking) info("docker's stdout carries the build output (-o -): it is passed through not masked; stderr is masked.");
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs), undefined, { rawStdout });
+      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs, ctx.ssh), undefined, { rawStdout });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

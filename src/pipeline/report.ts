@@ -21,6 +21,8 @@ export interface Report {
   runs?: Array<{ service?: string; argv: string[]; exitCode?: number }>;
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
+  /** `--ssh-key` / secbuild.yml `ssh:`: per ssh id, each key's source, type and fingerprint (never the key). */
+  ssh?: Array<{ id: string; keys: Array<{ source: string; type?: string; fingerprint?: string }> }>;
   preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };
   masking: { enabled: boolean; occurrences: Record<string, number> };
   warnings: string[];

@@ -27,6 +27,7 @@ import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
 import { resolveMasked } from './resolve-step.js';
+import { plannedSshFlags, sshKeysOf, withAgents } from './ssh-step.js';
 
 export interface RunContext {
   files: readonly SecretFile[];
@@ -34,6 +35,8 @@ export interface RunContext {
   dir: string;
   /** Whether docker's output goes through the redactor. */
   masking: boolean;
+  /** `ID=SOCKET` for each of secbuild's ssh agents: the values of docker's --ssh. */
+  ssh: readonly string[];
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
   /** Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
@@ -65,8 +68,8 @@ export interface Job {
   plainProgress(): void;
   /** Checks that need the resolved secrets (compose: the override tag). */
   beforeRun?(resolution: Resolution): void;
-  /** What --dry-run prints: the commands a real run would start (paths, never values). */
-  dryRun(files: SecretFile[], dir: string): string[];
+  /** What --dry-run prints: the commands a real run would start (paths, never values); `ssh` as in RunContext. */
+  dryRun(files: SecretFile[], dir: string, ssh: readonly string[]): string[];
   /** Runs docker; resolves to the image id to verify (build --verify), if any. */
   run(ctx: RunContext): Promise<string | undefined>;
 }
@@ -88,6 +91,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
 
   const specs = job.specs.map((s) => (!s.mount && mount.includes(s.id) ? { ...s, mount: true } : s));
   const [resolution] = await Promise.all([resolveMasked(specs, { env, childEnv: job.childEnv }), job.detect(report)]);
+  const ssh = await sshKeysOf(specs, resolution);
+  if (ssh.length > 0) report.ssh = ssh.map((p) => ({ id: p.id, keys: p.described }));
   mark('resolve');
   report.skipped = resolution.skipped;
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
@@ -111,18 +116,19 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   endGroup();
   if (options.dryRun) {
     const { dir, files } = plannedFiles(root.root, resolution.secrets);
-    process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
+    process.stdout.write(masked(`${job.dryRun(files, dir, plannedSshFlags(dir, ssh)).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and docker was not started.`);
     return;
   }
 
   const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
-  const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => {
+  const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => withAgents(session.dir.path, ssh, (sshFlags) => {
     mark('files');
     return job.run({
       files,
       dir: session.dir.path,
       masking,
+      ssh: sshFlags,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
       async docker(argv, service, opts = {}) {
         const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
@@ -133,7 +139,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
         return entry.exitCode;
       },
     });
-  });
+  }));
   mark('docker');
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');

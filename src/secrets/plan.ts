@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
+import { isSshSpec, mergeSsh, parseSshKeyFlag, sshSpecs } from './ssh.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
 
 export interface SpecPlan {
@@ -27,7 +28,9 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
     ...groupEntries('netrc', flags.netrc.map((s) => parseNetrcFlag(s, cwd))),
     ...groupEntries('npmrc', flags.npmrc.map((s) => parseNpmrcFlag(s, cwd))),
   ];
-  const specs = mergeSpecs(config?.specs ?? [], cli);
+  const configSpecs = config?.specs ?? [];
+  const ssh = mergeSsh(configSpecs.filter(isSshSpec), sshSpecs((flags.sshKeys ?? []).map((s) => parseSshKeyFlag(s, cwd))));
+  const specs = [...mergeSpecs(configSpecs.filter((s) => !isSshSpec(s)), cli), ...ssh];
   const sensitive = sensitiveEnvVars(specs);
   return { specs, configPath: config?.path, env, childEnv: scrubEnv(env, sensitive), sensitive };
 }

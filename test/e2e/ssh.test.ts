@@ -1,0 +1,145 @@
+/**
+ * `--ssh-key` against the real daemon and a real sshd (issue 15): a git
+ * repository served over SSH from 127.0.0.1 (test/helpers/sshd.ts) is cloned
+ * in `RUN --mount=type=ssh` with the key from env:, file: and keychain:; the
+ * key lives only in secbuild's throw-away agent, whose socket is in the run
+ * directory. After every run no agent of secbuild's is alive and the run
+ * directory is gone; a SIGKILL of secbuild mid-clone leaves neither within
+ * 5 s (the watchdog); no key byte is in `docker save` or `docker history`.
+ */
+import { chmodSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { skipUnlessCI } from '../helpers/ci.js';
+import { listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
+import { baseEnv, docker, DOCKER, e2e } from '../helpers/e2e.js';
+import { streamHolds } from '../helpers/image-bytes.js';
+import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
+import { ensureToolsImage, keygen, SSH_TOOLS_IMAGE, sshdProblem, startGitSshd, type GitSshd } from '../helpers/sshd.js';
+
+const missing = e2e.skip ? undefined : sshdProblem();
+const skip = e2e.skip || skipUnlessCI(missing);
+if (!e2e.skip && missing) process.stdout.write(`[e2e] ssh tests SKIPPED: ${missing}\n`);
+const keyring = secretServiceProblem();
+
+/** The key's base64 body lines: what a key printed or copied into a layer is made of. */
+const bodyLines = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----'));
+
+describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real sshd, real daemon)', () => {
+  const box = sandbox('secbuild-e2e-ssh-');
+  const id = nonce();
+  const tags: string[] = [];
+  const tag = (name: string) => {
+    const t = `secbuild-e2e-ssh-${name}:${id}`;
+    tags.push(t);
+    return t;
+  };
+  let sshd: GitSshd;
+  let ctx: { dir: string; cleanup: () => void };
+  let slow: { dir: string; cleanup: () => void };
+  const service = `secbuild-e2e-ssh-${id}`;
+
+  beforeAll(async () => {
+    sshd = await startGitSshd();
+    await ensureToolsImage(DOCKER);
+    const files = { 'known_hosts': sshd.knownHosts };
+    ctx = tree({
+      Dockerfile: `FROM ${SSH_TOOLS_IMAGE}\nCOPY known_hosts /root/.ssh/known_hosts\nRUN --mount=type=ssh git clone -q ${sshd.url} /src && cat /src/README\n`,
+      ...files,
+    });
+    // A RUN that holds the agent (ssh-add -l) and then waits: the window for the SIGKILL.
+    slow = tree({
+      Dockerfile: `FROM ${SSH_TOOLS_IMAGE}\nCOPY known_hosts /root/.ssh/known_hosts\nRUN --mount=type=ssh ssh-add -l && echo CLONE-STARTED && sleep 60 && git clone -q ${sshd.url} /src\n`,
+      ...files,
+    });
+    writeFileSync(join(box.dir, 'deploy_key'), sshd.key);
+    chmodSync(join(box.dir, 'deploy_key'), 0o600);
+  }, 180_000);
+
+  afterAll(async () => {
+    if (tags.length) await docker(['rmi', '-f', ...tags]);
+    if (!keyring) await secretTool.clear(service, 'deploy');
+    ctx?.cleanup();
+    slow?.cleanup();
+    await sshd?.stop();
+    box.cleanup();
+  });
+
+  /** No ssh-agent of secbuild's (its socket is under the sandbox's secret root) and no run directory. */
+  const expectNoAgent = () => {
+    expect(pidsMatching(`ssh-agent -D -a ${box.tmp}`)).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  };
+
+  const cases: Array<[string, () => Promise<{ ref: string; env?: NodeJS.ProcessEnv }>]> = [
+    ['env:', async () => ({ ref: 'env:E2E_DEPLOY_KEY', env: { E2E_DEPLOY_KEY: sshd.key } })],
+    ['file:', async () => ({ ref: `file:${join(box.dir, 'deploy_key')}` })],
+  ];
+  if (!keyring) {
+    cases.push(['keychain:', async () => {
+      const stored = await secretTool.store(service, 'deploy', sshd.key);
+      expect(stored.code, stored.stderr).toBe(0);
+      return { ref: `keychain:${service}/deploy` };
+    }]);
+  }
+
+  test.each(cases)('the build clones over ssh with the key from %s; no agent or run directory is left', async (name, make) => {
+    const { ref, env } = await make();
+    const image = tag(name.replace(':', ''));
+    const r = await runCli(['--ssh-key', ref, '--progress=plain', '--no-cache', '--network=host', '-t', image, ctx.dir], { env: baseEnv(box, env) });
+    expect(r.stderr).toContain(sshd.readme.trim());
+    expect(r.code, r.stderr).toBe(0);
+    for (const line of bodyLines(sshd.key)) expect(r.stdout + r.stderr).not.toContain(line);
+    expectNoAgent();
+    const readme = await docker(['run', '--rm', image, 'cat', '/src/README']);
+    expect(readme.stdout.toString()).toBe(sshd.readme);
+  }, 120_000);
+
+  test('without the key the same build fails: secbuild stops at the preflight (exit 2), docker alone fails the clone', async () => {
+    const r = await runCli(['--no-cache', '--network=host', '-t', tag('nokey'), ctx.dir], { env: baseEnv(box) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${join(ctx.dir, 'Dockerfile')}:3: RUN mounts ssh id "default" but no key or agent is forwarded for it`);
+    const raw = await docker(['build', '--no-cache', '--network=host', '-t', tag('raw'), ctx.dir]);
+    expect(raw.code).not.toBe(0);
+    expectNoAgent();
+  }, 120_000);
+
+  test('a key the server does not know: the clone fails (no cache), docker\'s exit code passes through', async () => {
+    const other = await keygen(box.dir, `other-${nonce()}`);
+    const r = await runCli(['--ssh-key', 'env:E2E_OTHER_KEY', '--no-cache', '--network=host', '-t', tag('wrong'), ctx.dir], { env: baseEnv(box, { E2E_OTHER_KEY: other.key }) });
+    expect(r.code).not.toBe(0);
+    expect(r.code).not.toBe(2);
+    expectNoAgent();
+  }, 120_000);
+
+  test('SIGKILL of secbuild during the clone: the agent is gone and its socket removed within 5 s', async () => {
+    const run = startCli(['--ssh-key', 'env:E2E_DEPLOY_KEY', '--progress=plain', '--no-cache', '--network=host', '-t', tag('killed'), slow.dir], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+    let seen = '';
+    run.child.stderr!.on('data', (d) => (seen += d));
+    await waitFor('the RUN to hold the agent', () => seen.includes('CLONE-STARTED') || run.child.exitCode !== null, 90_000);
+    expect(seen).toContain('CLONE-STARTED');
+    expect(pidsMatching(`ssh-agent -D -a ${box.tmp}`)).toHaveLength(1);
+    run.child.kill('SIGKILL');
+    const ms = await waitFor('the agent and its socket to go', () => pidsMatching(`ssh-agent -D -a ${box.tmp}`).length === 0 && listDir(box.tmp).length === 0, 5000);
+    expect(ms).toBeLessThan(5000);
+    await run.done;
+  }, 120_000);
+
+  test('no key byte is in docker save or docker history of the built image', async () => {
+    const image = tags.find((t) => t.includes('-env:')) ?? tag('env');
+    const needles = [...bodyLines(sshd.key), sshd.key.trim()].map((l) => Buffer.from(l));
+    const saved = await streamHolds(DOCKER, ['save', image], needles);
+    expect(saved.code).toBe(0);
+    expect(saved.bytes).toBeGreaterThan(1 << 20);
+    expect(saved.found.map(String)).toEqual([]);
+    const history = await streamHolds(DOCKER, ['history', '--no-trunc', image], needles);
+    expect(history.found.map(String)).toEqual([]);
+  }, 120_000);
+
+  test('secbuild secrets lists the key with its type and fingerprint, never the key', async () => {
+    const r = await runCli(['secrets', '--ssh-key', 'env:E2E_DEPLOY_KEY'], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`ssh key for ssh id "default": ssh-ed25519 ${sshd.fingerprint}`);
+    for (const line of bodyLines(sshd.key)) expect(r.stdout + r.stderr).not.toContain(line);
+  });
+});
