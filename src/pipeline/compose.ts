@@ -20,6 +20,7 @@ import { wantsProvenanceMax } from '../guards/build-args.js';
 import { scrubEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
 import { planSpecs } from '../secrets/plan.js';
+import { checkSshConflicts, isSshSpec } from '../secrets/ssh.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
@@ -75,19 +76,26 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
 
   const argsOf = (b: ServiceBuild) => effectiveArgs(b, args.cliBuildArgs, project.env);
   const pathsOf = (files: readonly SecretFile[]) => new Map(files.map((f) => [f.id, f.path]));
-  const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) =>
-    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh });
-  const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs });
+  // secbuild's ssh keys (--ssh-key, secbuild.yml ssh:): a service's build.ssh entry naming the id gets its agent.
+  const sshKeys = plan.specs.filter(isSshSpec);
+  checkSshConflicts(sshKeys, args.ssh);
+  const sshIds = new Set(sshKeys.map((s) => s.ssh));
+  const unnamed = [...sshIds].filter((id) => !builds.some((b) => b.ssh.some((e) => e.trim() === id)));
+  if (unnamed.length > 0) warn(`ssh id${unnamed.length > 1 ? 's' : ''} ${unnamed.map((i) => `"${i}"`).join(', ')} ${unnamed.length > 1 ? 'have keys' : 'has a key'} but no service names ${unnamed.length > 1 ? 'them' : 'it'} under build.ssh; add "- ID" there to forward it.`);
+  const socketsOf = (ssh: readonly string[]) => new Map(ssh.map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const directArgv = (b: ServiceBuild, files: readonly SecretFile[], ssh: readonly string[]) =>
+    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh, sockets: socketsOf(ssh) });
+  const overrideFor = (files: readonly SecretFile[], ssh: readonly string[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs, sockets: socketsOf(ssh) });
   const composeFor = (override: string) =>
     composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });
 
   return {
     options: args,
     childEnv,
-    specs: secrets.specs,
+    specs: [...secrets.specs, ...sshKeys],
     docker,
     async preflight() {
-      await preflightServices(builds, args.cliBuildArgs, project.env);
+      await preflightServices(builds, args.cliBuildArgs, project.env, args.ssh);
       return { checked: true, findings: [] };
     },
     async detect(report) {
@@ -113,29 +121,29 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     },
     beforeRun(resolution) {
       if (choice.engine !== 'compose') return;
-      const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })));
+      const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })), [...sshIds].map((id) => `${id}=`));
       if (tagged.length > 0 && !supportsOverrideTag(choice.version)) {
         throw new UsageError(
           `Compose v${choice.version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose, or run with --engine direct.`,
         );
       }
     },
-    dryRun(files, dir) {
+    dryRun(files, dir, ssh) {
       const out = [...planLines(project, choice, builds, pathsOf(files))];
       if (choice.engine === 'compose') {
         const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
-        out.push(`override file ${override}:`, overrideFor(files).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
+        out.push(`override file ${override}:`, overrideFor(files, ssh).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
       } else {
-        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files)])}`);
+        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files, ssh)])}`);
       }
       return out;
     },
     async run(ctx) {
       if (choice.engine === 'compose') {
         const ids = ctx.files.map((f) => f.id);
-        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv) });
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv) });
       } else {
-        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files), docker: ctx.docker });
+        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files, ctx.ssh), docker: ctx.docker });
       }
       return undefined;
     },

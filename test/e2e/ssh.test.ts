@@ -7,7 +7,7 @@
  * directory is gone; a SIGKILL of secbuild mid-clone leaves neither within
  * 5 s (the watchdog); no key byte is in `docker save` or `docker history`.
  */
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { skipUnlessCI } from '../helpers/ci.js';
@@ -123,6 +123,43 @@ describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real
     const ms = await waitFor('the agent and its socket to go', () => pidsMatching(`ssh-agent -D -a ${box.tmp}`).length === 0 && listDir(box.tmp).length === 0, 5000);
     expect(ms).toBeLessThan(5000);
     await run.done;
+  }, 120_000);
+
+  test.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s during the clone: the build is cancelled, the agent stopped and the run directory removed', async (signal) => {
+    const run = startCli(['--ssh-key', 'env:E2E_DEPLOY_KEY', '--progress=plain', '--no-cache', '--network=host', '-t', tag(`sig-${signal.toLowerCase()}`), slow.dir], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+    let seen = '';
+    run.child.stderr!.on('data', (d) => (seen += d));
+    await waitFor('the RUN to hold the agent', () => seen.includes('CLONE-STARTED') || run.child.exitCode !== null, 90_000);
+    expect(pidsMatching(`ssh-agent -D -a ${box.tmp}`)).toHaveLength(1);
+    run.child.kill(signal);
+    const r = await run.done;
+    expect(r.code).toBe({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[signal]);
+    expectNoAgent();
+  }, 120_000);
+
+  test('--dry-run prints the --ssh value a real run passes and starts no agent', async () => {
+    const r = await runCli(['--dry-run', '--ssh-key', 'env:E2E_DEPLOY_KEY', '--network=host', ctx.dir], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`--ssh default=${box.tmp}/secbuild-\\d+-\\w+/ssh-agent-0\\.sock`));
+    expectNoAgent();
+  });
+
+  test('secbuild compose build (direct engine): a service whose build.ssh names "default" clones with the key', async () => {
+    const image = tag('compose');
+    const project = tree({
+      'Dockerfile': readFileSync(join(ctx.dir, 'Dockerfile'), 'utf8'),
+      'known_hosts': sshd.knownHosts,
+      'compose.yaml': `services:\n  app:\n    image: ${image}\n    build:\n      context: .\n      network: host\n      ssh: [default]\n`,
+    });
+    try {
+      const r = await runCli(['compose', '--ssh-key', 'env:E2E_DEPLOY_KEY', 'build', '--no-cache', '--progress', 'plain'], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }), cwd: project.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toContain(sshd.readme.trim());
+      expectNoAgent();
+      expect((await docker(['run', '--rm', image, 'cat', '/src/README'])).stdout.toString()).toBe(sshd.readme);
+    } finally {
+      project.cleanup();
+    }
   }, 120_000);
 
   test('no key byte is in docker save or docker history of the built image', async () => {
