@@ -118,7 +118,12 @@ describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real
     run.child.stderr!.on('data', (d) => (seen += d));
     await waitFor('the RUN to hold the agent', () => seen.includes('CLONE-STARTED') || run.child.exitCode !== null, 90_000);
     expect(seen).toContain('CLONE-STARTED');
-    expect(pidsMatching(`ssh-agent -D -a ${box.tmp}`)).toHaveLength(1);
+    const agents = pidsMatching(`ssh-agent -D -a ${box.tmp}`);
+    expect(agents).toHaveLength(1);
+    // The agent's argv is the socket and the lifetime; its environment PATH alone: no key, no variable a secret came from.
+    const environ = readFileSync(`/proc/${agents[0]}/environ`, 'utf8').split('\0').filter(Boolean);
+    expect(environ.map((e) => e.split('=')[0])).toEqual(['PATH']);
+    expect(readFileSync(`/proc/${agents[0]}/cmdline`, 'utf8').split('\0')).toEqual(['ssh-agent', '-D', '-a', expect.stringMatching(/\/ssh-agent-0\.sock$/), '-t', '14400', '']);
     run.child.kill('SIGKILL');
     const ms = await waitFor('the agent and its socket to go', () => pidsMatching(`ssh-agent -D -a ${box.tmp}`).length === 0 && listDir(box.tmp).length === 0, 5000);
     expect(ms).toBeLessThan(5000);
@@ -171,6 +176,28 @@ describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real
     expect(saved.found.map(String)).toEqual([]);
     const history = await streamHolds(DOCKER, ['history', '--no-trunc', image], needles);
     expect(history.found.map(String)).toEqual([]);
+  }, 120_000);
+
+  test('a key printed in the build log is masked, and copied into a layer is found by --verify and secbuild verify (exit 4)', async () => {
+    const leaky = tree({
+      // "deploy.txt" is no credential file name check knows: only the key's forms can catch it.
+      'deploy.txt': sshd.key,
+      Dockerfile: 'FROM secbuild-test/busybox:local\nCOPY deploy.txt /deploy.txt\nRUN --mount=type=ssh cat /deploy.txt\n',
+    });
+    const image = tag('leaky');
+    try {
+      const r = await runCli(['--ssh-key', 'env:E2E_DEPLOY_KEY', '--progress=plain', '--no-cache', '--verify', '-t', image, leaky.dir], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+      expect(r.code, r.stderr).toBe(4);
+      for (const line of bodyLines(sshd.key)) expect(r.stdout + r.stderr).not.toContain(line);
+      expect(r.stderr).toContain('***');
+      expectNoAgent();
+      const v = await runCli(['verify', '--ssh-key', 'env:E2E_DEPLOY_KEY', image], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
+      expect(v.code).toBe(4);
+      expect(v.stdout).toMatch(/ssh:default/);
+      expect(v.stdout).toContain('deploy.txt');
+    } finally {
+      leaky.cleanup();
+    }
   }, 120_000);
 
   test('secbuild secrets lists the key with its type and fingerprint, never the key', async () => {
