@@ -200,6 +200,23 @@ describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real
     }
   }, 120_000);
 
+  test('refused before docker runs: the same id from --ssh too (exit 2), a passphrase-protected key (exit 3), no ssh-agent on PATH (exit 2, names openssh-client)', async () => {
+    const env = baseEnv(box, { E2E_DEPLOY_KEY: sshd.key });
+    const both = await runCli(['--ssh-key', 'env:E2E_DEPLOY_KEY', '--ssh', 'default', '--network=host', ctx.dir], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('ssh id "default" is given twice: by docker\'s --ssh default and by --ssh-key env:E2E_DEPLOY_KEY');
+    const locked = await keygen(box.dir, `locked-${nonce()}`, ['-N', 'a-passphrase']);
+    const enc = await runCli(['--ssh-key', 'env:E2E_LOCKED', '--network=host', ctx.dir], { env: baseEnv(box, { E2E_LOCKED: locked.key }) });
+    expect(enc.code).toBe(3);
+    expect(enc.stderr).toContain('the key is passphrase-protected, and secbuild loads only unencrypted keys');
+    const bare = await runCli(['--ssh-key', 'env:E2E_DEPLOY_KEY', '--network=host', ctx.dir], { env: { ...env, PATH: '/nonexistent' } });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toContain('ssh-agent was not found on PATH');
+    expect(bare.stderr).toContain('openssh-client');
+    for (const r of [both, enc, bare]) for (const line of bodyLines(sshd.key)) expect(r.stdout + r.stderr).not.toContain(line);
+    expectNoAgent();
+  }, 60_000);
+
   test('secbuild secrets lists the key with its type and fingerprint, never the key', async () => {
     const r = await runCli(['secrets', '--ssh-key', 'env:E2E_DEPLOY_KEY'], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }) });
     expect(r.code, r.stdout + r.stderr).toBe(0);
