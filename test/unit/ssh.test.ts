@@ -184,7 +184,7 @@ describe.skipIf(skip)('the throw-away agent (real ssh-agent and ssh-add)', () =>
       expect(list(0)).not.toContain(c.fingerprint);
       expect(list(1)).toContain(c.fingerprint);
       agents.stop();
-      for (let i = 0; i < 50 && existsSync(agentSocket(run, 0)); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && (existsSync(agentSocket(run, 0)) || existsSync(agentSocket(run, 1))); i++) await new Promise((r) => setTimeout(r, 20));
       expect(existsSync(agentSocket(run, 0))).toBe(false);
       expect(existsSync(agentSocket(run, 1))).toBe(false);
     } finally {
@@ -208,7 +208,7 @@ describe.skipIf(skip)('the throw-away agent (real ssh-agent and ssh-add)', () =>
       const err = await startAgents(run, [{ id: 'default', sources: ['env:JUNK'], keys: [junk] }], process.env).catch((e: Error) => e);
       expect(String(err)).toMatch(/ssh-add refused the key from env:JUNK for ssh id "default"/);
       expect(String(err)).not.toContain('AAAAjunk');
-      for (let i = 0; i < 50 && existsSync(agentSocket(run, 0)); i++) await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && existsSync(agentSocket(run, 0)); i++) await new Promise((r) => setTimeout(r, 20));
       expect(existsSync(agentSocket(run, 0))).toBe(false);
     } finally {
       rmSync(run, { recursive: true, force: true });
