@@ -68,6 +68,6 @@ export async function withAgents<T>(dir: string, plans: readonly SshPlan[], fn: 
   try {
     return await fn(agents.flags);
   } finally {
-    agents.stop();
+    await agents.stop();
   }
 }

@@ -25,6 +25,8 @@ export const KEY_LIFETIME_SECONDS = 4 * 3600;
 /** A unix socket path longer than this does not fit `sun_path` (108 bytes with its NUL on Linux). */
 const MAX_SOCKET_PATH = 107;
 const READY_MS = 5000;
+/** How long an agent gets to exit after SIGTERM before SIGKILL. */
+const STOP_MS = 2000;
 
 export interface AgentKeys {
   /** The ssh id BuildKit sees (`default`, or the one a RUN names). */
@@ -37,7 +39,8 @@ export interface AgentKeys {
 export interface Agents {
   /** `ID=SOCKET` per id, in order: the values of docker's --ssh. */
   flags: string[];
-  stop(): void;
+  /** Stops every agent and resolves when they have exited. */
+  stop(): Promise<void>;
 }
 
 /** The socket of the index-th agent in run directory `dir`. */
@@ -79,7 +82,14 @@ function ready(agent: ChildProcess, id: string): Promise<void> {
  */
 export async function startAgents(dir: string, entries: readonly AgentKeys[], env: NodeJS.ProcessEnv): Promise<Agents> {
   const started: ChildProcess[] = [];
-  const stop = () => started.forEach((a) => a.exitCode === null && a.signalCode === null && a.kill('SIGTERM'));
+  // Stopped means gone: TERM (ssh-agent removes its socket), KILL after a bound, and wait for the exit.
+  const stop = () =>
+    Promise.all(started.map((a) => new Promise<void>((resolve) => {
+      if (a.exitCode !== null || a.signalCode !== null) return resolve();
+      const kill = setTimeout(() => a.kill('SIGKILL'), STOP_MS);
+      a.once('exit', () => (clearTimeout(kill), resolve()));
+      a.kill('SIGTERM');
+    }))).then(() => undefined);
   const flags: string[] = [];
   try {
     for (const [index, entry] of entries.entries()) {
@@ -103,7 +113,7 @@ export async function startAgents(dir: string, entries: readonly AgentKeys[], en
       flags.push(`${entry.id}=${socket}`);
     }
   } catch (err) {
-    stop();
+    await stop();
     throw err;
   }
   return { flags, stop };
