@@ -69,3 +69,18 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 bash "$repo/scripts/verdaccio-install.sh"
 DOCKER="$DOCKER" bash "$repo/scripts/debian-image.sh"
+
+# --- SSH (issue 15) --------------------------------------------------------------
+# --ssh-key runs ssh-agent and ssh-add (openssh-client); the e2e tier's
+# git-over-ssh server is an sshd of its own on 127.0.0.1 (test/helpers/sshd.ts),
+# so openssh-server is installed but its distro service is not wanted: where no
+# policy-rc.d keeps it from starting and there is no systemd, stop it again.
+need=()
+for p in openssh-client openssh-server; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if [ -f /run/sshd.pid ] && ! command -v systemctl >/dev/null 2>&1; then kill "$(cat /run/sshd.pid)" 2>/dev/null || true; fi
+fi

@@ -29,6 +29,7 @@ const COLD = {
   'verify-step': 'src/pipeline/verify-step.ts',
   'dockerfile-scan': 'src/dockerfile/model.ts',
   config: 'src/secrets/config.ts',
+  'ssh-key': 'src/secrets/sshkey.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));

@@ -29,6 +29,8 @@ export interface BuildArgs extends SecretRunOptions {
   fileAt?: { index: number; count: number };
   target?: string;
   buildArgs: string[];
+  /** docker's own --ssh values (passed on untouched; their ids count as forwarded). */
+  ssh: string[];
 }
 
 /** secbuild's own options first: --secret is docker's too, and secbuild takes it. */
@@ -42,7 +44,7 @@ const knownFlags = (): readonly KnownFlag[] => [
 ];
 
 export function parseBuildArgs(argv: readonly string[]): BuildArgs {
-  const out: BuildArgs = { ...secretRunDefaults(), verify: false, help: false, dockerArgs: [], contextIndex: -1, buildArgs: [] };
+  const out: BuildArgs = { ...secretRunDefaults(), verify: false, help: false, dockerArgs: [], contextIndex: -1, buildArgs: [], ssh: [] };
   const positionals: number[] = [];
   const positional = (word: string) => {
     positionals.push(out.dockerArgs.length);
@@ -60,6 +62,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildArgs {
         if (spec.name === '--file') out.file = value;
         else if (spec.name === '--target') out.target = value;
         else if (spec.name === '--build-arg') out.buildArgs.push(value!);
+        else if (spec.name === '--ssh') out.ssh.push(value!);
       }
     },
     // docker's switches go to docker; a flag neither knows is a typo (issue 11), never a build.
@@ -92,6 +95,7 @@ export function buildHelp(): string {
     helpTail({
       examples: [
         'secbuild -t app --secret id=npm,from=env:NPM_TOKEN .',
+        'secbuild --ssh-key env:DEPLOY_KEY -t app .',
         'secbuild --verify --netrc machine=github.com,login=x-access-token,password=env:GH_TOKEN -t app .',
         'secbuild --dry-run -f docker/Dockerfile --target prod .',
       ],

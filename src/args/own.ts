@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import type { OptionSpec } from './options.js';
 
 /** A field of SecretRunOptions (or BuildArgs' `verify`) that an own option fills. */
-export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
+export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'sshKeys' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
 
 export interface OwnOption<K extends string = OwnKey> extends OptionSpec<K> {
   help: string;
@@ -19,6 +19,7 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
   { name: '--secret', key: 'secrets', value: 'SPEC', repeatable: true, help: 'a secret: id=ID,from=REF | docker forms id=ID,src=PATH | id=ID,env=VAR | id=ID; add ",optional" to allow it to be absent' },
   { name: '--netrc', key: 'netrc', value: 'SPEC', repeatable: true, help: 'a .netrc entry: machine=HOST,login=LOGIN,password=REF[,id=ID] (one file, id netrc)' },
   { name: '--npmrc', key: 'npmrc', value: 'SPEC', repeatable: true, help: 'an .npmrc entry: registry=URL,token=REF[,scope=@SCOPE][,id=ID] (one file, id npmrc)' },
+  { name: '--ssh-key', key: 'sshKeys', value: '[ID=]REF', repeatable: true, help: 'an SSH private key for RUN --mount=type=ssh[,id=ID] (ID default: default), loaded into a private ssh-agent for this build only; repeat for more keys' },
   { name: '--config', key: 'config', value: 'PATH', help: 'config file (default: ./secbuild.yml when present)' },
   { name: '--dry-run', key: 'dryRun', help: 'resolve and check everything, print the docker command, do not run it' },
   { name: '--tmpdir', key: 'tmpdir', value: 'DIR', help: 'root for the run directory (default: $SECBUILD_TMPDIR, $XDG_RUNTIME_DIR or /dev/shm when tmpfs)' },
@@ -40,6 +41,8 @@ export interface SecretFlags {
   secrets: string[];
   netrc: string[];
   npmrc: string[];
+  /** `--ssh-key [ID=]REF` values (src/secrets/ssh.ts). */
+  sshKeys?: string[];
   config?: string;
 }
 
@@ -56,14 +59,14 @@ export interface SecretRunOptions extends SecretFlags {
 
 /** SecretRunOptions with every default filled in. */
 export const secretRunDefaults = (): SecretRunOptions => ({
-  secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [],
+  secrets: [], netrc: [], npmrc: [], sshKeys: [], dryRun: false, requireTmpfs: false, mask: false, noMask: false, allowSecretBuildArg: [],
 });
 
 /** Writes an own option into `out`: a switch sets true, a repeatable option appends, any other sets its value. */
 export function applyOwn(out: object, spec: OptionSpec<string>, value: string | undefined): void {
   const fields = out as Record<string, unknown>;
   if (value === undefined) fields[spec.key] = true;
-  else if (spec.repeatable) (fields[spec.key] as string[]).push(value);
+  else if (spec.repeatable) ((fields[spec.key] ??= []) as string[]).push(value);
   else fields[spec.key] = value;
 }
 

@@ -18,14 +18,14 @@ export interface VerifyArgs extends SecretFlags {
   help: boolean;
 }
 
-const TAKEN = ['secrets', 'netrc', 'npmrc', 'config', 'docker'] as const;
+const TAKEN = ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config', 'docker'] as const;
 const OPTIONS: readonly OwnOption<string>[] = [
   ...OWN_OPTIONS.filter((o) => (TAKEN as readonly string[]).includes(o.key)),
   { name: '--format', key: 'format', value: 'text|json', help: 'output: one line per leak and a summary (text), or the whole result (json)' },
 ];
 
 export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
-  const out: VerifyArgs = { secrets: [], netrc: [], npmrc: [], format: 'text', help: false };
+  const out: VerifyArgs = { secrets: [], netrc: [], npmrc: [], sshKeys: [], format: 'text', help: false };
   const positionals: string[] = [];
   parseOptions(argv, {
     command: 'secbuild verify',
@@ -48,7 +48,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
 
 export function verifyHelp(): string {
   return [
-    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--config PATH] [--docker PATH] [--format text|json] IMAGE',
+    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--ssh-key [ID=]REF …] [--config PATH] [--docker PATH] [--format text|json] IMAGE',
     '',
     'Resolves the secrets a build would get and searches the local image for their values (and their base64 and',
     'URL-encoded forms): every layer (file names and contents), the image config and docker history.',

@@ -7,7 +7,7 @@
  * rules compare declared ids, and no finding carries a value.
  */
 import { basename, isAbsolute, join, relative } from 'node:path';
-import { secretIdFindings, type PreflightInput } from './secret-ids.js';
+import { secretIdFindings, sshIdFindings, type PreflightInput } from './secret-ids.js';
 import { contextEntries, loadIgnore, type ContextEntries, type IgnoreRules } from './context.js';
 import { readDockerfile, silenced, type Draft } from './dockerfile.js';
 import type { DockerfileModel } from '../dockerfile/types.js';
@@ -20,7 +20,7 @@ export interface CheckOptions extends PreflightInput {
   /** The build context directory; without it only sources named in COPY/ADD are checked. */
   context?: string;
   /** Declared secret ids (the build's `provided`/`optional` sets); without them the secret-id rules do not run. */
-  secrets?: { provided: ReadonlySet<string>; optional: ReadonlySet<string>; inputs?: ReadonlySet<string> };
+  secrets?: { provided: ReadonlySet<string>; optional: ReadonlySet<string>; inputs?: ReadonlySet<string>; ssh?: ReadonlySet<string> };
   /** Run only the error-level rules. */
   errorsOnly?: boolean;
   /** Show file paths relative to this directory when they are inside it (else absolute, as given). */
@@ -33,7 +33,11 @@ export async function checkDockerfile(opts: CheckOptions): Promise<CheckResult> 
   const drafts: Draft[] = [];
 
   if (opts.secrets) {
-    for (const f of secretIdFindings(model.mounts, opts.path, opts.secrets.provided, opts.secrets.optional, opts.target, opts.secrets.inputs)) {
+    const ids = [
+      ...secretIdFindings(model.mounts, opts.path, opts.secrets.provided, opts.secrets.optional, opts.target, opts.secrets.inputs),
+      ...sshIdFindings(model.sshMounts, opts.path, opts.secrets.ssh ?? new Set(), opts.target),
+    ];
+    for (const f of ids) {
       if (opts.errorsOnly && f.level !== 'error') continue;
       drafts.push({ rule: f.rule, line: f.line ?? null, at: f.line === undefined ? null : startOf(model, f.line), message: f.explanation, fix: f.fix });
     }

@@ -7,6 +7,8 @@
 export const RULES = {
   'secret-id-missing': { level: 'error', summary: 'a RUN mounts a secret id that no --secret/secbuild.yml entry provides' },
   'secret-id-unused': { level: 'warning', summary: 'a provided secret is mounted by no RUN in the stages the build reaches' },
+  'ssh-id-missing': { level: 'error', summary: 'a RUN mounts an ssh id (type=ssh) that no --ssh-key, secbuild.yml ssh: or docker --ssh forwards' },
+  'ssh-id-unused': { level: 'warning', summary: 'a forwarded ssh id is mounted by no RUN in the stages the build reaches' },
   'secret-in-arg-or-env': { level: 'warning', summary: "an ARG or ENV name looks like a credential (Docker's SecretsUsedInArgOrEnv word list)" },
   'credential-file-copied': { level: 'error', summary: 'COPY/ADD puts a credential file into a layer, by name or through a directory copy' },
   'credential-file-in-context': { level: 'warning', summary: 'a credential file is in the build context and not excluded by .dockerignore' },

@@ -5,7 +5,7 @@
  * parser code. Also the source of the `secret-id-missing` / `secret-id-unused`
  * findings.
  */
-import type { SecretMount } from '../dockerfile/types.js';
+import type { SecretMount, SshMount } from '../dockerfile/types.js';
 
 export type { DockerfileInput as PreflightInput, SecretMount, SshMount } from '../dockerfile/types.js';
 
@@ -16,7 +16,7 @@ export interface Finding {
 
 /** A secret-id finding with its rule id, for `secbuild check` (src/check/). */
 export interface SecretIdFinding extends Finding {
-  rule: 'secret-id-missing' | 'secret-id-unused';
+  rule: 'secret-id-missing' | 'secret-id-unused' | 'ssh-id-missing' | 'ssh-id-unused';
   /** Line of the `--mount` flag; undefined for an unused secret (it has no line). */
   line?: number;
   /** One sentence: what is wrong. `message` is `path:line: ` + explanation + fix, as the build prints it. */
@@ -64,6 +64,36 @@ export function secretIdFindings(mounts: SecretMount[], path: string, providedId
     const explanation = `secret "${id}" is provided but no RUN in ${scope} mounts it`;
     const fix = `Mount it (RUN --mount=type=secret,id=${id} ...) or stop providing it (its --secret flag or secbuild.yml entry).`;
     findings.push({ rule: 'secret-id-unused', level: 'warning', explanation: `${explanation}.`, fix, message: explanation });
+  }
+  return findings;
+}
+
+/**
+ * ssh mounts against the ssh ids the build forwards (secbuild's agents and
+ * docker's own --ssh). BuildKit skips an ssh mount with no forwarded id
+ * silently unless it has required=true, so a reached one without a provider
+ * is an error either way; a forwarded id nothing mounts is a warning.
+ */
+export function sshIdFindings(mounts: readonly SshMount[], path: string, provided: ReadonlySet<string>, buildTarget?: string): SecretIdFinding[] {
+  const findings: SecretIdFinding[] = [];
+  const seen = new Set<string>();
+  for (const m of mounts) {
+    const key = `${m.line}\0${m.id}`;
+    if (provided.has(m.id) || seen.has(key)) continue;
+    seen.add(key);
+    const flag = m.id === 'default' ? '--ssh-key env:DEPLOY_KEY' : `--ssh-key ${m.id}=env:DEPLOY_KEY`;
+    const fix = `Add ${flag} (or an ssh: entry in secbuild.yml, or docker's --ssh ${m.id}=$SSH_AUTH_SOCK).`;
+    const after = m.required ? 'the mount has required=true, so BuildKit would stop the build' : 'BuildKit would forward no agent and run the step without one';
+    const explanation = `RUN mounts ssh id "${m.id}" but no key or agent is forwarded for it; ${after}.`;
+    findings.push({ rule: 'ssh-id-missing', level: 'error', line: m.line, explanation, fix, message: `${path}:${m.line}: ${explanation} ${fix}` });
+  }
+  const mounted = new Set(mounts.map((m) => m.id));
+  const scope = buildTarget ? `the stages built for target "${buildTarget}"` : 'the stages this build reaches';
+  for (const id of provided) {
+    if (mounted.has(id)) continue;
+    const explanation = `ssh id "${id}" is forwarded but no RUN in ${scope} mounts it`;
+    const fix = `Mount it (RUN --mount=type=ssh${id === 'default' ? '' : `,id=${id}`} ...) or stop forwarding it.`;
+    findings.push({ rule: 'ssh-id-unused', level: 'warning', explanation: `${explanation}.`, fix, message: explanation });
   }
   return findings;
 }

@@ -17,7 +17,7 @@ function collect(value: string, previous: string[] = []): string[] {
 type Commander = typeof import('commander');
 
 function secretOptions(Option: Commander['Option'], cmd: Command): Command {
-  for (const o of OWN_OPTIONS.filter((x) => ['secrets', 'netrc', 'npmrc', 'config'].includes(x.key))) {
+  for (const o of OWN_OPTIONS.filter((x) => ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config'].includes(x.key))) {
     const opt = new Option(`${o.name} <${o.value!.toLowerCase()}>`, o.help);
     cmd.addOption(o.repeatable ? opt.argParser(collect).default([]) : opt);
   }
@@ -28,10 +28,11 @@ interface SecretOpts {
   secret: string[];
   netrc: string[];
   npmrc: string[];
+  sshKey?: string[];
   config?: string;
 }
 
-const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, config: o.config });
+const flags = (o: SecretOpts) => ({ secrets: o.secret, netrc: o.netrc, npmrc: o.npmrc, sshKeys: o.sshKey ?? [], config: o.config });
 
 /** The Examples and Exit codes sections commander prints after its own usage line and options table. */
 const TAILS: Record<string, HelpTail> = {

@@ -11,6 +11,7 @@ import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/a
 import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/detect.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
+import { checkSshConflicts } from '../secrets/ssh.js';
 import { DockerExit } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { isKeyed } from '../secrets/cache-policy.js';
@@ -26,6 +27,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const env = process.env;
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
+  checkSshConflicts(plan.specs, args.ssh);
   const docker = findDocker(args.docker, env);
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
@@ -74,9 +76,9 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
     // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
-    dryRun: (files, dir) => {
+    dryRun: (files, dir, ssh) => {
       const words = cache ? withCache(userArgs, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
-      return [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, words)])}`];
+      return [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, words, ssh)])}`];
     },
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
@@ -93,7 +95,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
         words = withCache(userArgs, cacheArgv(cache, dir));
         rewrite = lineRewrite(cache);
       }
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...words] : words), undefined, { rawStdout, rewrite });
+      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...words] : words, ctx.ssh), undefined, { rawStdout, rewrite });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

@@ -15,11 +15,14 @@ import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { effectiveArgs, type ServiceBuild } from '../engines/compose/plan.js';
 import type { ReadDockerfile } from './cache-args.js';
+import { dockerSshIds } from '../secrets/ssh.js';
 
 export async function preflightServices(
   builds: readonly ServiceBuild[],
   cliArgs: ReadonlyArray<[string, string | null]>,
   env: NodeJS.ProcessEnv,
+  /** compose's own --ssh values: forwarded to every service. */
+  cliSsh: readonly string[] = [],
 ): Promise<Map<string, ReadDockerfile>> {
   const read = new Map<string, ReadDockerfile>();
   const errors: string[] = [];
@@ -60,6 +63,13 @@ export async function preflightServices(
       const where = `${b.dockerfile}:${m.line}`;
       const stop = m.required ? 'the mount has required=true, so BuildKit would stop the build' : 'BuildKit would mount nothing and go on';
       errors.push(`${label}: ${where}: RUN mounts secret "${m.id}", which services.${b.service}.build.secrets in ${file} does not grant; ${stop}. Add "- ${m.id}" under services.${b.service}.build.secrets.`);
+    }
+    // ssh mounts: the ids the service's build.ssh (and compose's --ssh) forward; BuildKit is silent about the rest.
+    const forwarded = new Set(dockerSshIds([...b.ssh, ...cliSsh]));
+    for (const m of scan.sshMounts) {
+      if (forwarded.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
+      seen.add(`${m.line}\0ssh\0${m.id}`);
+      errors.push(`${label}: ${b.dockerfile}:${m.line}: RUN mounts ssh id "${m.id}", which services.${b.service}.build.ssh in ${file} does not forward. Add "- ${m.id}" under services.${b.service}.build.ssh and give its key with --ssh-key${m.id === 'default' ? '' : ` ${m.id}=`}REF (or an ssh: entry in secbuild.yml).`);
     }
     const mounted = new Set(scan.mounts.map((m) => m.id));
     const scope = b.target ? `the stages built for target "${b.target}"` : 'the stages this build reaches';

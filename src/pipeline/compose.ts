@@ -22,6 +22,7 @@ import { wantsProvenanceMax } from '../guards/build-args.js';
 import { scrubEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
 import { planSpecs } from '../secrets/plan.js';
+import { checkSshConflicts, isSshSpec } from '../secrets/ssh.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import type { Resolution } from '../secrets/resolve.js';
@@ -88,13 +89,20 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const derivedAt = (dir: string) =>
     new Map([...caches].map(([service, c], i) => [service, { dockerfile: `${dir}/dockerfile-${i}/${c.name}`, args: c.values }]));
   let derived = new Map<string, { dockerfile: string; args: ReadonlyArray<[string, string]> }>();
-  const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) => {
+  // secbuild's ssh keys (--ssh-key, secbuild.yml ssh:): a service's build.ssh entry naming the id gets its agent.
+  const sshKeys = plan.specs.filter(isSshSpec);
+  checkSshConflicts(sshKeys, args.ssh);
+  const sshIds = new Set(sshKeys.map((s) => s.ssh));
+  const unnamed = [...sshIds].filter((id) => !builds.some((b) => b.ssh.some((e) => e.trim() === id)));
+  if (unnamed.length > 0) warn(`ssh id${unnamed.length > 1 ? 's' : ''} ${unnamed.map((i) => `"${i}"`).join(', ')} ${unnamed.length > 1 ? 'have keys' : 'has a key'} but no service names ${unnamed.length > 1 ? 'them' : 'it'} under build.ssh; add "- ID" there to forward it.`);
+  const socketsOf = (ssh: readonly string[]) => new Map(ssh.map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const directArgv = (b: ServiceBuild, files: readonly SecretFile[], ssh: readonly string[]) => {
     const d = derived.get(b.service);
     return directBuildArgv(d ? { ...b, dockerfile: d.dockerfile } : b, serviceFiles(b.grants, pathsOf(files)), {
-      project: project.name, args: [...argsOf(b), ...(d?.args ?? [])], noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh,
+      project: project.name, args: [...argsOf(b), ...(d?.args ?? [])], noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh, sockets: socketsOf(ssh),
     });
   };
-  const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs, derived });
+  const overrideFor = (files: readonly SecretFile[], ssh: readonly string[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs, derived, sockets: socketsOf(ssh) });
   const policyOf = (source: string | undefined) => secrets.specs.find((s) => s.id === source)?.cache;
   /** Each service's secrets under the ids its RUNs mount, and their policies. */
   async function prepareCaches(resolution: Resolution): Promise<void> {
@@ -124,10 +132,10 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   return {
     options: args,
     childEnv,
-    specs: secrets.specs,
+    specs: [...secrets.specs, ...sshKeys],
     docker,
     async preflight() {
-      read = await preflightServices(builds, args.cliBuildArgs, project.env);
+      read = await preflightServices(builds, args.cliBuildArgs, project.env, args.ssh);
       return { checked: true, findings: [] };
     },
     async detect(report) {
@@ -154,21 +162,21 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     async beforeRun(resolution) {
       await prepareCaches(resolution);
       if (choice.engine !== 'compose') return;
-      const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })));
+      const { tagged } = overrideFor(resolution.secrets.map((s) => ({ id: s.id, path: '' })), [...sshIds].map((id) => `${id}=`));
       if (tagged.length > 0 && !supportsOverrideTag(choice.version)) {
         throw new UsageError(
           `Compose v${choice.version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose, or run with --engine direct.`,
         );
       }
     },
-    dryRun(files, dir) {
+    dryRun(files, dir, ssh) {
       derived = derivedAt(dir);
       const out = [...planLines(project, choice, builds, pathsOf(files))];
       if (choice.engine === 'compose') {
         const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
-        out.push(`override file ${override}:`, overrideFor(files).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
+        out.push(`override file ${override}:`, overrideFor(files, ssh).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
       } else {
-        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files)])}`);
+        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files, ssh)])}`);
       }
       return out;
     },
@@ -182,9 +190,9 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       };
       if (choice.engine === 'compose') {
         const ids = ctx.files.map((f) => f.id);
-        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined) }) });
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined) }) });
       } else {
-        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files), docker: (argv, service) => ctx.docker(argv, service, { rewrite: rewrite(service) }) });
+        await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files, ctx.ssh), docker: (argv, service) => ctx.docker(argv, service, { rewrite: rewrite(service) }) });
       }
       return undefined;
     },

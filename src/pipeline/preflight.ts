@@ -9,10 +9,11 @@ import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
 import { readCache, writeCache } from '../util/cache.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
-import { checkSecretIds, mountedInputs, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
+import { checkSecretIds, mountedInputs, sshIdFindings, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import type { SecretSpec } from '../secrets/spec.js';
+import { isSshSpec, providedSshIds } from '../secrets/ssh.js';
 
 const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
@@ -126,13 +127,15 @@ export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[]
     throw new UsageError(`cannot read Dockerfile ${where.path} (${code}); check -f.`);
   }
   const input = { dockerfile: text, path: where.path, target: args.target, buildArgs: buildArgValues(args, env) };
-  const { mounts, notes, warnings } = await cachedMounts(input, env);
+  const { mounts, sshMounts, notes, warnings } = await cachedMounts(input, env);
   for (const n of notes) info(n);
   for (const w of warnings) warn(w);
-  const provided = new Set(specs.filter((s) => s.mount).map((s) => s.id));
-  const inputs = new Set(specs.filter((s) => !s.mount).map((s) => s.id));
-  const optional = new Set(specs.filter((s) => s.mount && s.optional).map((s) => s.id));
-  const findings = checkSecretIds(mounts, where.path, provided, optional, args.target, inputs);
+  const plain = specs.filter((s) => !isSshSpec(s));
+  const provided = new Set(plain.filter((s) => s.mount).map((s) => s.id));
+  const inputs = new Set(plain.filter((s) => !s.mount).map((s) => s.id));
+  const optional = new Set(plain.filter((s) => s.mount && s.optional).map((s) => s.id));
+  const ssh = sshIdFindings(sshMounts, where.path, providedSshIds(specs, args.ssh), args.target).map(({ level, message }) => ({ level, message }));
+  const findings = [...checkSecretIds(mounts, where.path, provided, optional, args.target, inputs), ...ssh];
   const errors = findings.filter((f) => f.level === 'error');
   for (const f of findings) if (f.level === 'warning') warn(f.message);
   if (errors.length > 0) {

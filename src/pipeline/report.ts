@@ -22,6 +22,8 @@ export interface Report {
   /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
+  /** `--ssh-key` / secbuild.yml `ssh:`: per ssh id, each key's source, type and fingerprint (never the key). */
+  ssh?: Array<{ id: string; keys: Array<{ source: string; type?: string; fingerprint?: string }> }>;
   preflight: { checked: boolean; findings: Array<{ level: string; rule?: string; message: string }> };
   masking: { enabled: boolean; occurrences: Record<string, number> };
   warnings: string[];

@@ -30,6 +30,7 @@ import { runMasked } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
 import { resolveMasked } from './resolve-step.js';
+import { plannedSshFlags, sshKeysOf, withAgents } from './ssh-step.js';
 
 export interface RunContext {
   files: readonly SecretFile[];
@@ -39,6 +40,8 @@ export interface RunContext {
   masking: boolean;
   /** The environment of the run's children: secret sources removed, build-args let through by name added. */
   env: ChildEnv;
+  /** `ID=SOCKET` for each of secbuild's ssh agents: the values of docker's --ssh. */
+  ssh: readonly string[];
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
   /** Writes files with their own names into subdirectory `sub` of the run directory (the derived Dockerfile); returns its path. */
@@ -79,8 +82,8 @@ export interface Job {
   plainProgress(): void;
   /** Checks and inputs that need the resolved secrets (compose: the override tag; the cache policies' build-args). */
   beforeRun?(resolution: Resolution): void | Promise<void>;
-  /** What --dry-run prints: the commands a real run would start (paths, never values). */
-  dryRun(files: SecretFile[], dir: string): string[];
+  /** What --dry-run prints: the commands a real run would start (paths, never values); `ssh` as in RunContext. */
+  dryRun(files: SecretFile[], dir: string, ssh: readonly string[]): string[];
   /** Runs docker; resolves to the image id to verify (build --verify), if any. */
   run(ctx: RunContext): Promise<string | undefined>;
 }
@@ -102,6 +105,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
 
   const specs = job.specs.map((s) => (!s.mount && mount.includes(s.id) ? { ...s, mount: true } : s));
   const [resolution] = await Promise.all([resolveMasked(specs, { env, childEnv: job.childEnv }), job.detect(report)]);
+  const ssh = await sshKeysOf(specs, resolution);
+  if (ssh.length > 0) report.ssh = ssh.map((p) => ({ id: p.id, keys: p.described }));
   mark('resolve');
   report.skipped = resolution.skipped;
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
@@ -127,13 +132,13 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   endGroup();
   if (options.dryRun) {
     const { dir, files } = plannedFiles(root.root, resolution.secrets, policy, job.fileName);
-    process.stdout.write(masked(`${job.dryRun(files, dir).join('\n')}\n`));
+    process.stdout.write(masked(`${job.dryRun(files, dir, plannedSshFlags(dir, ssh)).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and ${job.docker ? 'docker' : 'the command'} was not started.`);
     return;
   }
 
   const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
-  const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => {
+  const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => withAgents(session.dir.path, ssh, (sshFlags) => {
     mark('files');
     const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: { service?: string; rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite }) => {
       const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: [file, ...argv], exitCode: undefined as number | undefined };
@@ -148,12 +153,13 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       dir: session.dir.path,
       masking,
       env: childEnv,
+      ssh: sshFlags,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
       writeNamed: (sub, named) => session.dir.writeNamed(sub, named),
       docker: (argv, service, opts = {}) => run(job.docker!, argv, dockerEnv, { service, ...opts }),
       command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
     });
-  }, { fileName: job.fileName });
+  }), { fileName: job.fileName });
   mark('docker');
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');

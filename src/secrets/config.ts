@@ -11,6 +11,8 @@
  *     - { machine: github.com, login: x-access-token, password: gh_token, cache: scope:prod }
  *   npmrc:
  *     - { registry: "https://npm.pkg.github.com/", token: npm_token, scope: "@acme" }
+ *   ssh:                                             # keys for RUN --mount=type=ssh (./ssh.ts)
+ *     default: { from: keychain:deploy/github }
  *
  * A secret named only by templates is an input to them and is not handed to
  * docker on its own; every other secret is (and `mount: true` forces it).
@@ -29,6 +31,7 @@ import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './li
 import { TemplateError, templateNames } from './render.js';
 import { configCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { ENV_NAME } from '../args/exec.js';
+import { parseSshSection } from './ssh.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -63,7 +66,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   if (!isObj(doc)) bad('(top level)', 'a mapping with secrets:, netrc: and npmrc:');
   const top = doc as Obj;
   for (const k of Object.keys(top)) {
-    if (!['secrets', 'netrc', 'npmrc', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc, version (unknown key)');
+    if (!['secrets', 'netrc', 'npmrc', 'ssh', 'version'].includes(k)) bad(k, 'one of secrets, netrc, npmrc, ssh, version (unknown key)');
   }
   const base = dirname(path);
   const specs: SecretSpec[] = [];
@@ -189,6 +192,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
   for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc`, ...policy(id) });
 
   unmountTemplateInputs(specs, usedByTemplates, secrets as Obj);
+  specs.push(...parseSshSection(top.ssh, path, base));
   return { path, specs };
 }
 

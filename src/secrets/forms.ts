@@ -20,7 +20,12 @@
  *   UTF-8 works too), as RFC 3986 does (curl, Python `quote`: also `!'()*`),
  *   each with `%20` → `+`, and as WHATWG `URLSearchParams` writes it;
  * - `escaped`: a JSON string's escapes (`\"`, `\\`, `\n`, `\u0001`…) and XML's
- *   entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`), for UTF-8 values.
+ *   entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`), for UTF-8 values;
+ * - `pem`: for a PEM-style block (an SSH or TLS private key: `-----BEGIN …`),
+ *   its base64 body joined into one line (a key pasted or echoed without its
+ *   line breaks) and the body decoded (the key written out as binary). Its
+ *   body lines are `line` forms already, so a key printed or copied into a
+ *   layer is masked and found line by line.
  * Forms shorter than MIN_MASK_LENGTH (4) bytes are left out (masking `abc`
  * everywhere would shred the log and still hide nothing); `tooShortToMask`
  * lets `secbuild secrets` say so. The guard also refuses a build-arg equal to
@@ -41,7 +46,7 @@
 
 export const MIN_MASK_LENGTH = 4;
 
-export type PatternForm = 'raw' | 'line' | 'base64' | 'url' | 'escaped';
+export type PatternForm = 'raw' | 'line' | 'base64' | 'url' | 'escaped' | 'pem';
 
 export interface Form {
   readonly bytes: Buffer;
@@ -88,6 +93,7 @@ export function formsOf(value: Buffer): Form[] {
     for (const v of bases) for (const text of base64Forms(v)) add(Buffer.from(text, 'latin1'), 'base64');
     for (const v of bases) for (const bytes of urlForms(v)) add(bytes, 'url');
     for (const v of bases) for (const bytes of escapedForms(v)) add(bytes, 'escaped');
+    for (const bytes of pemForms(trimmed)) add(bytes, 'pem');
   }
   cache.set(value, out);
   return out;
@@ -216,4 +222,15 @@ function escapedForms(value: Buffer): Buffer[] {
   const slash = json.replace(/\//g, '\\/'); // PHP's json_encode, some Java writers
   const xml = text.replace(/[&<>"']/g, (c) => XML[c]!);
   return [json, slash, xml].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
+}
+
+const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)\r?\n-----END \1-----$/;
+
+/** A PEM-style block's body (headers such as `Proc-Type:` dropped): joined into one line, and decoded. */
+function pemForms(value: Buffer): Buffer[] {
+  const m = PEM_BLOCK.exec(value.toString('latin1').trim());
+  if (!m) return [];
+  const body = m[2]!.split(/\r?\n/).map((l) => l.trim()).filter((l) => l && !/^[A-Za-z-]+:/.test(l)).join('');
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) return [];
+  return [Buffer.from(body, 'latin1'), Buffer.from(body, 'base64')];
 }

@@ -8,6 +8,7 @@ import { resolve as resolvePath } from 'node:path';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
 import { CACHE_KEY_VAR } from './cache-policy.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
+import { isSshSpec, mergeSsh, parseSshKeyFlag, sshSpecs } from './ssh.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
 
 export interface SpecPlan {
@@ -28,7 +29,9 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
     ...groupEntries('netrc', flags.netrc.map((s) => parseNetrcFlag(s, cwd))),
     ...groupEntries('npmrc', flags.npmrc.map((s) => parseNpmrcFlag(s, cwd))),
   ];
-  const specs = mergeSpecs(config?.specs ?? [], cli);
+  const configSpecs = config?.specs ?? [];
+  const ssh = mergeSsh(configSpecs.filter(isSshSpec), sshSpecs((flags.sshKeys ?? []).map((s) => parseSshKeyFlag(s, cwd))));
+  const specs = [...mergeSpecs(configSpecs.filter((s) => !isSshSpec(s)), cli), ...ssh];
   const sensitive = sensitiveEnvVars(specs);
   // The cache key is a secret source too, whether or not this run reads it.
   sensitive.add(CACHE_KEY_VAR);

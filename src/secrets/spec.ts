@@ -41,7 +41,14 @@ interface SpecBase {
 }
 
 export type SecretSpec =
-  | (SpecBase & { kind: 'ref'; ref: Ref; /** docker-compatible description, e.g. src=./tok */ label?: string })
+  | (SpecBase & {
+      kind: 'ref';
+      ref: Ref;
+      /** docker-compatible description, e.g. src=./tok */
+      label?: string;
+      /** An SSH key for the agent of this ssh id (./ssh.ts); never mounted as a file. */
+      ssh?: string;
+    })
   | (SpecBase & { kind: 'netrc'; entries: NetrcEntry[] })
   | (SpecBase & { kind: 'npmrc'; entries: NpmrcEntry[] })
   | (SpecBase & { kind: 'template'; path: string; text?: string; /** secbuild exec: the variable that names the rendered file (`env: PIP_CONFIG_FILE`). */ env?: string });

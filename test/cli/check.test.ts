@@ -86,3 +86,25 @@ describe('check', () => {
     expect(r.stderr).toMatch(/--format must be text or json, got "yaml"/);
   });
 });
+
+describe('check: ssh mounts (issue 15)', () => {
+  const box = sandbox();
+  const env = noDockerEnv(box);
+  const ctx = context('FROM $BASE\nRUN --mount=type=ssh true\nRUN --mount=type=ssh,id=gl,required=true true\n');
+  afterAll(() => {
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('an ssh id nothing forwards is ssh-id-missing (exit 4); --ssh-key and docker --ssh forward it (keys are not resolved); the same id from both is exit 2', async () => {
+    const none = await runCli(['check', '--format', 'json', ctx.dir], { env });
+    expect(none.code).toBe(4);
+    const report = JSON.parse(none.stdout) as { findings: Array<{ rule: string; line: number | null }> };
+    expect(report.findings.filter((f) => f.rule === 'ssh-id-missing').map((f) => f.line)).toEqual([2, 3]);
+    const given = await runCli(['check', '--ssh-key', 'env:UNSET_DEPLOY_KEY', '--ssh', 'gl=/nowhere.sock', ctx.dir], { env });
+    expect(given.code, given.stdout + given.stderr).toBe(0);
+    const both = await runCli(['check', '--ssh-key', 'gl=env:K', '--ssh', 'gl', ctx.dir], { env });
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('ssh id "gl" is given twice');
+  });
+});

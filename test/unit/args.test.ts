@@ -30,9 +30,9 @@ describe('parseBuildArgs: own options', () => {
 
   test('defaults when nothing is given', () => {
     expect(parseBuildArgs(['.'])).toEqual({
-      secrets: [], netrc: [], npmrc: [], dryRun: false, requireTmpfs: false, help: false,
+      secrets: [], netrc: [], npmrc: [], sshKeys: [], dryRun: false, requireTmpfs: false, help: false,
       mask: false, noMask: false, allowSecretBuildArg: [], verify: false,
-      dockerArgs: ['.'], contextIndex: 0, buildArgs: [],
+      dockerArgs: ['.'], contextIndex: 0, buildArgs: [], ssh: [],
     });
   });
 });

@@ -1,7 +1,7 @@
 import { parse, parseDocument } from 'yaml';
 import { describe, expect, test } from 'vitest';
 import { parseComposeArgs, type ComposeArgs } from '../../src/args/compose.js';
-import { composeArgv, composeOverride, directBuildArgv, flowText, serviceFiles, Tagged } from '../../src/engines/compose/argv.js';
+import { composeArgv, composeOverride, directBuildArgv, flowText, serviceFiles, serviceSsh, Tagged } from '../../src/engines/compose/argv.js';
 import { supportsOverrideTag } from '../../src/engines/compose/detect.js';
 import { overrideId } from '../../src/engines/compose/engine-compose.js';
 import { schedule } from '../../src/engines/compose/engine-direct.js';
@@ -170,5 +170,28 @@ describe('schedule: depends_on order, parallelism, stop at the first failure', (
       return run({}, slow, 20)(s);
     })).rejects.toThrow('boom');
     expect(slow).toEqual(['start y', 'end y']);
+  });
+});
+
+describe("build.ssh entries naming secbuild's ssh ids (--ssh-key, secbuild.yml ssh:)", () => {
+  const sockets = new Map([['default', '/r/ssh-agent-0.sock'], ['gl', '/r/ssh-agent-1.sock']]);
+  test.each<[string[], string[]]>([
+    [['default'], ['default=/r/ssh-agent-0.sock']],
+    [['gl', 'other'], ['gl=/r/ssh-agent-1.sock', 'other']],
+    [['default=/home/me/agent.sock'], ['default=/home/me/agent.sock']],
+    [[], []],
+  ])('%j → %j', (entries, want) => {
+    expect(serviceSsh(entries, sockets)).toEqual(want);
+  });
+
+  test('direct engine: the service gets --ssh ID=SOCKET; compose engine: its build.ssh is replaced (!override)', () => {
+    const b = svc({ ssh: ['default', 'mine=/x.sock'] });
+    const argv = directBuildArgv(b, [], { ...opts, sockets });
+    expect(argv.join(' ')).toContain('--ssh default=/r/ssh-agent-0.sock --ssh mine=/x.sock');
+    const { text, tagged } = composeOverride({ builds: [b, svc({ service: 'web' })], pathOf: new Map(), composeDefs: new Map(), sockets });
+    expect(tagged).toEqual(['services.api.build.ssh']);
+    expect(text).toContain('"ssh": !override [');
+    expect(parse(text.replace(/!override /g, ''))).toMatchObject({ services: { api: { build: { ssh: ['default=/r/ssh-agent-0.sock', 'mine=/x.sock'] } } } });
+    expect(composeOverride({ builds: [svc({ ssh: ['mine=/x.sock'] })], pathOf: new Map(), composeDefs: new Map(), sockets }).tagged).toEqual([]);
   });
 });

@@ -212,6 +212,15 @@ describe('preflightServices', () => {
     await expect(preflightServices([build({ target: 'b', grants: [{ source: 'b', id: 'b', at: 'z' }] })], [], env)).resolves.toBeInstanceOf(Map);
   });
 
+  test('an ssh mount the service does not forward under build.ssh (nor compose --ssh) is an error naming the line', async () => {
+    const sshDir = mkdtempSync(join(dir, 'ssh-'));
+    writeFileSync(join(sshDir, 'Dockerfile'), 'FROM x\nRUN --mount=type=ssh,id=gl true\n');
+    const b = (ssh: string[]) => build({ dockerfile: join(sshDir, 'Dockerfile'), ssh });
+    await expect(preflightServices([b([])], [], env)).rejects.toThrow(`service "app": ${sshDir}/Dockerfile:2: RUN mounts ssh id "gl", which services.app.build.ssh in compose.yaml does not forward. Add "- gl" under services.app.build.ssh and give its key with --ssh-key gl=REF`);
+    await expect(preflightServices([b(['gl'])], [], env)).resolves.toBeInstanceOf(Map);
+    await expect(preflightServices([b([])], [], env, ['gl=/a.sock'])).resolves.toBeInstanceOf(Map);
+  });
+
   test('an unknown target names the compose key', async () => {
     await expect(preflightServices([build({ target: 'nope' })], [], env)).rejects.toThrow(/service "app": .*services.app.build.target "nope" names no stage; its stages are: a, b/);
   });

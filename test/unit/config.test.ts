@@ -103,7 +103,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['not YAML', 'secrets: [', '', /not valid YAML/],
     ['top level a list', '- a\n- b\n', '(top level)', /a mapping with secrets:/],
     ['top level a scalar', 'hello\n', '(top level)', /a mapping/],
-    ['unknown top-level key', 'secret:\n  a: env:A\n', 'secret', /one of secrets, netrc, npmrc, version \(unknown key\)/],
+    ['unknown top-level key', 'secret:\n  a: env:A\n', 'secret', /one of secrets, netrc, npmrc, ssh, version \(unknown key\)/],
     ['secrets a list', 'secrets:\n  - a\n', 'secrets', /a mapping of secret names/],
     ['bad secret name', 'secrets:\n  "-x": env:A\n', 'secrets.-x', /a name of letters, digits/],
     ['secret null', 'secrets:\n  a:\n', 'secrets.a', /a reference string or \{ from: REF \}/],

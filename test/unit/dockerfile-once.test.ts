@@ -48,7 +48,7 @@ describe('the Dockerfile is parsed once', () => {
       findings = r.findings.map((f) => f.rule);
     });
     expect(n).toBe(1);
-    expect(new Set(findings)).toEqual(new Set(['secret-id-missing', 'secret-id-unused', 'secret-in-arg-or-env', 'credential-file-copied', 'secret-written-to-layer']));
+    expect(new Set(findings)).toEqual(new Set(['secret-id-missing', 'secret-id-unused', 'ssh-id-missing', 'secret-in-arg-or-env', 'credential-file-copied', 'secret-written-to-layer']));
   });
 
   test('a build preflight on a cache miss, then check\'s error rules: one parse', async () => {

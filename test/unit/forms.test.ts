@@ -4,6 +4,7 @@
  * image search), the build-arg guard and `::add-mask::` to it: whatever form
  * one of them knows, all of them know.
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { carriedSecret } from '../../src/guards/build-args.js';
 import { addMaskCommands } from '../../src/guards/github.js';
@@ -88,5 +89,33 @@ describe('property: every form is masked by the redactor, found by verify and re
       expect(found([secret], blob), `verify: ${where}`).toBe(true);
       expect(carriedSecret(blob.toString('latin1'), [secret])?.id, `guard: ${where}`).toBe('s');
     }
+  });
+});
+
+describe('an SSH or TLS private key (a PEM block): its body lines, joined body and decoded body', () => {
+  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
+  const key = new Secret('ssh:default', 'env:DEPLOY_KEY', b(pem));
+  const lines = pem.trim().split('\n').slice(1, -1);
+  const joined = lines.join('');
+  const der = Buffer.from(joined, 'base64');
+  // [what, the text, the part of it that must not survive masking]
+  const cases: Array<[string, Buffer, Buffer]> = [
+    ['one body line in a log', b(`debug: ${lines[5]}\n`), b(lines[5]!)],
+    ['the last (short) body line', b(`x ${lines.at(-1)} y`), b(lines.at(-1)!)],
+    ['the body joined into one line (echo without quotes, a CI variable)', b(`KEY=${joined}`), b(joined)],
+    ['the body decoded (the key written as DER)', Buffer.concat([b('\0\0'), der, b('\0')]), der],
+  ];
+  test.each(cases)('%s is masked and found by verify', (_name, text, part) => {
+    expect(redact([key], text).includes(part)).toBe(false);
+    expect(found([key], text)).toBe(true);
+  });
+
+  test('a build-arg carrying the key joined into one line is refused', () => {
+    expect(carriedSecret(`K=${joined}`, [key])?.id).toBe('ssh:default');
+  });
+
+  test('the forms of a key: pem forms exist only for a PEM block', () => {
+    expect(formsOf(key.value).filter((f) => f.form === 'pem').map((f) => f.bytes.length)).toEqual([joined.length, Buffer.from(joined, 'base64').length]);
+    expect(formsOf(b('-----BEGIN NOTHING\nabc\n')).some((f) => f.form === 'pem')).toBe(false);
   });
 });

@@ -16,6 +16,7 @@ import { checkDockerfile, displayPath, RULES, type CheckFinding } from '../../ch
 import { LeakError, UsageError } from '../../util/errors.js';
 import { info } from '../../util/log.js';
 import { planSpecs } from '../../secrets/plan.js';
+import { checkSshConflicts, isSshSpec, providedSshIds } from '../../secrets/ssh.js';
 import { isRemoteContext } from '../../engines/docker/context.js';
 import { buildArgValues } from '../../pipeline/preflight.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../../util/read.js';
@@ -44,16 +45,19 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   }
 
   const plan = await planSpecs(args, env, cwd);
-  const provided = new Set(plan.specs.filter((s) => s.mount).map((s) => s.id));
-  const optional = new Set(plan.specs.filter((s) => s.mount && s.optional).map((s) => s.id));
-  const inputs = new Set(plan.specs.filter((s) => !s.mount).map((s) => s.id));
+  checkSshConflicts(plan.specs, args.ssh);
+  const ssh = providedSshIds(plan.specs, args.ssh);
+  const plain = plan.specs.filter((s) => !isSshSpec(s));
+  const provided = new Set(plain.filter((s) => s.mount).map((s) => s.id));
+  const optional = new Set(plain.filter((s) => s.mount && s.optional).map((s) => s.id));
+  const inputs = new Set(plain.filter((s) => !s.mount).map((s) => s.id));
   const { findings, notes } = await checkDockerfile({
     dockerfile,
     path,
     target: args.target,
     buildArgs: buildArgValues(args, env),
     context,
-    secrets: { provided, optional, inputs },
+    secrets: { provided, optional, inputs, ssh },
     cwd,
   });
 
@@ -88,7 +92,7 @@ export function checkHelp(): string {
     '',
     'Options:',
     ...optionLines([
-      ...OWN_OPTIONS.filter((o) => ['secrets', 'netrc', 'npmrc', 'config'].includes(o.key)),
+      ...OWN_OPTIONS.filter((o) => ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config'].includes(o.key)),
       { name: '-f, --file', value: 'PATH', help: 'the Dockerfile (default: CONTEXT/Dockerfile)' },
       { name: '--target', value: 'STAGE', help: 'check only the stages this target reaches' },
       { name: '--build-arg', value: 'K=V', help: 'an ARG value for $VAR expansion (repeatable)' },

@@ -9,6 +9,7 @@ import { tooShortToMask } from '../../secrets/forms.js';
 import { formatPolicy } from '../../secrets/cache-policy.js';
 import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { masked } from '../../util/log.js';
+import { isSshSpec } from '../../secrets/ssh.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -18,19 +19,34 @@ function table(rows: string[][]): string {
 export async function secretsCommand(flags: SecretFlags): Promise<void> {
   const plan = await planSpecs(flags, process.env, process.cwd());
   if (plan.specs.length === 0) {
-    process.stdout.write('no secrets declared (use --secret, --netrc, --npmrc or secbuild.yml)\n');
+    process.stdout.write('no secrets declared (use --secret, --netrc, --npmrc, --ssh-key or secbuild.yml)\n');
     return;
   }
   const res = await resolveMasked(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
   const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'CACHE', 'NOTE']];
+  const sshKey = plan.specs.some(isSshSpec) ? (await import('../../secrets/sshkey.js')).inspectKey : undefined;
   for (const spec of plan.specs) {
     const ok = res.secrets.find((s) => s.id === spec.id) ?? res.values.find((s) => s.id === spec.id);
     const skipped = res.skipped.find((s) => s.id === spec.id);
     const failed = res.failures.find((f) => f.id === spec.id);
     const source = ok?.source ?? skipped?.source ?? failed?.source ?? spec.kind;
-    const notes = [spec.mount ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
+    const notes = [spec.mount || isSshSpec(spec) ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
     const note = notes.filter(Boolean).join('; ');
     const cache = formatPolicy(spec.cache);
+    if (ok && isSshSpec(spec) && sshKey) {
+      // An ssh key: its type and fingerprint (of the public half), or why it is not a usable key.
+      let said: string;
+      try {
+        const key = sshKey(ok.value);
+        said = key.encrypted ? 'passphrase-protected: refused (secbuild loads only unencrypted keys)' : `ssh key for ssh id "${spec.ssh}": ${key.type} ${key.fingerprint}`;
+        if (key.encrypted) res.failures.push({ id: spec.id, source, reason: said });
+      } catch (err) {
+        said = `not an SSH private key: ${(err as Error).message}`;
+        res.failures.push({ id: spec.id, source, reason: said });
+      }
+      rows.push([spec.id, source, res.failures.some((f) => f.id === spec.id) ? 'FAILED' : 'ok', String(ok.bytes), cache, said]);
+      continue;
+    }
     if (failed) rows.push([spec.id, source, 'FAILED', '-', cache, failed.reason]);
     else if (skipped) rows.push([spec.id, source, 'absent (optional)', '-', cache, skipped.reason]);
     else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), cache, note]);

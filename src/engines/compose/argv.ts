@@ -21,6 +21,17 @@ export interface DirectOptions {
   progress?: string;
   /** --ssh values from the command line, after the service's own. */
   ssh: readonly string[];
+  /** secbuild's agent socket per ssh id (--ssh-key, secbuild.yml ssh:). */
+  sockets?: ReadonlyMap<string, string>;
+}
+
+/**
+ * A service's `build.ssh` with every entry that names one of secbuild's ssh
+ * ids and no path (`- default`, `- gitlab`) pointed at that id's agent
+ * socket; other entries as written.
+ */
+export function serviceSsh(entries: readonly string[], sockets: ReadonlyMap<string, string> = new Map()): string[] {
+  return entries.map((e) => (!e.includes('=') && sockets.has(e.trim()) ? `${e.trim()}=${sockets.get(e.trim())}` : e));
 }
 
 /** `docker build` for one service, as Compose would build it. */
@@ -33,7 +44,7 @@ export function directBuildArgv(b: ServiceBuild, files: readonly SecretFile[], o
   // Compose labels its images with the project and service (api.ProjectLabel, api.ServiceLabel).
   args.push('--label', `com.docker.compose.project=${o.project}`, '--label', `com.docker.compose.service=${b.service}`);
   if (b.network) args.push('--network', b.network);
-  for (const s of [...b.ssh, ...o.ssh]) args.push('--ssh', s);
+  for (const s of [...serviceSsh(b.ssh, o.sockets), ...o.ssh]) args.push('--ssh', s);
   for (const h of b.extraHosts) args.push('--add-host', h);
   for (const c of b.cacheFrom) args.push('--cache-from', c);
   if (o.noCache) args.push('--no-cache');
@@ -104,6 +115,8 @@ export interface OverrideInput {
   composeDefs: ReadonlyMap<string, Record<string, unknown>>;
   /** Per service with a cache policy: the derived Dockerfile and the build-args that carry the policies. */
   derived?: ReadonlyMap<string, { dockerfile: string; args: ReadonlyArray<[string, string]> }>;
+  /** secbuild's agent socket per ssh id: a service naming one gets its build.ssh replaced. */
+  sockets?: ReadonlyMap<string, string>;
 }
 
 /**
@@ -137,6 +150,13 @@ export function composeOverride(o: OverrideInput): { text: string; tagged: strin
       build.secrets = new Tagged('!override', entries);
     }
     if (Object.keys(build).length > 0) services[b.service] = { build };
+  }
+  for (const b of o.builds) {
+    const ssh = serviceSsh(b.ssh, o.sockets);
+    if (ssh.every((e, i) => e === b.ssh[i])) continue;
+    tagged.push(`services.${b.service}.build.ssh`);
+    const service = (services[b.service] ??= { build: {} }) as { build: Record<string, Flow> };
+    service.build.ssh = new Tagged('!override', ssh);
   }
   const doc: Record<string, Flow> = {};
   if (Object.keys(services).length > 0) doc.services = services;

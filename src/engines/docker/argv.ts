@@ -9,9 +9,14 @@ export function secretFlags(files: readonly SecretFile[]): string[] {
   return files.flatMap((f) => ['--secret', `${csvField(`id=${f.id}`)},${csvField(`src=${f.path}`)}`]);
 }
 
-/** `docker build --secret … <user's args verbatim and in order>`. */
-export function dockerBuildArgv(files: readonly SecretFile[], userArgs: readonly string[]): string[] {
-  return ['build', ...secretFlags(files), ...userArgs];
+/** `--ssh ID=SOCKET` for each of secbuild's agents. */
+export function sshFlags(ssh: readonly string[]): string[] {
+  return ssh.flatMap((s) => ['--ssh', s]);
+}
+
+/** `docker build --secret … [--ssh ID=SOCKET …] <user's args verbatim and in order>`. */
+export function dockerBuildArgv(files: readonly SecretFile[], userArgs: readonly string[], ssh: readonly string[] = []): string[] {
+  return ['build', ...secretFlags(files), ...sshFlags(ssh), ...userArgs];
 }
 
 /**
