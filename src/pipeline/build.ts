@@ -5,7 +5,8 @@
  */
 import type { BuildArgs } from '../args/build.js';
 import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
-import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/detect.js';
+import { NoBuildKitError } from '../engines/docker/detect.js';
+import { chooseEngine } from '../engines/select.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
@@ -17,7 +18,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const env = process.env;
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
-  const docker = findDocker(args.docker, env);
+  const engine = chooseEngine(args, env);
+  const docker = engine.bin;
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
   let passThrough = false;
@@ -25,15 +27,14 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     options: args,
     childEnv: plan.childEnv,
     specs: plan.specs,
-    docker,
+    engine,
     async preflight() {
-      const { checked, findings, mount } = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      const { checked, findings, mount } = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name);
       return { checked, findings, mount };
     },
     async detect(report) {
       try {
-        const engine = await detectEngine(docker, plan.childEnv);
-        report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+        report.engine = await engine.detect(plan.childEnv);
       } catch (err) {
         if (!(err instanceof NoBuildKitError) || plan.specs.length > 0) throw err;
         passThrough = true;
@@ -44,11 +45,11 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     buildArgs: () => [{ args: [...parseBuildArgFlags(args.buildArgs, env), ...parseLabelFlags(args.dockerArgs)] }],
     provenanceMax: wantsProvenanceMax(args.dockerArgs),
     plainProgress() {
-      // On a terminal docker draws its own progress; through the redactor it must print plain lines.
-      if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
+      // On a terminal docker draws its own progress; through the redactor it must print plain lines (podman's always are).
+      if (engine.plainProgressFlag && !userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
-    // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
-    dryRun: (files) => [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    // The engine's build environment (DOCKER_BUILDKIT=1; podman's TMPDIR) is printed with the command.
+    dryRun: (files, dir) => [`${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;

@@ -11,7 +11,7 @@
  * is done here once, the same way for every engine.
  */
 import type { SecretRunOptions } from '../args/build.js';
-import { buildEnv } from '../engines/docker/detect.js';
+import type { Engine } from '../engines/engine.js';
 import { guardBuildArgs, type BuildArg } from '../guards/build-args.js';
 import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
@@ -36,7 +36,7 @@ export interface RunContext {
   masking: boolean;
   /** Writes a file of the run (exclusive, 0600, removed with the secrets); returns its path. */
   write(id: string, text: string): string;
-  /** Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
+  /** Runs `ENGINE ARGV` (docker or podman) with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal). */
   docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean }): Promise<number>;
 }
 
@@ -46,8 +46,8 @@ export interface Job {
   readonly childEnv: ChildEnv;
   /** The secrets to resolve (compose adds the project's own definitions to the plan's). */
   readonly specs: readonly SecretSpec[];
-  /** The docker binary every run uses. */
-  readonly docker: string;
+  /** The engine every run uses (its binary: `engine.bin`). */
+  readonly engine: Engine;
   /**
    * Checks the Dockerfile(s) against the secrets; throws on an error. Returns
    * what goes into the report, and the template inputs a RUN mounts under
@@ -116,7 +116,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
     return;
   }
 
-  const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
+  const passThrough = job.passThrough?.() === true;
+  const bin = job.engine.bin;
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => {
     mark('files');
     return job.run({
@@ -125,11 +126,16 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       masking,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
       async docker(argv, service, opts = {}) {
-        const entry = { ...(service === undefined ? {} : { service }), argv: [job.docker, ...argv], exitCode: undefined as number | undefined };
+        const entry = { ...(service === undefined ? {} : { service }), argv: [bin, ...argv], exitCode: undefined as number | undefined };
         report.runs?.push(entry);
         report.dockerArgv = entry.argv;
-        const result = await runMasked(session, job.docker, argv, dockerEnv, masking ? patterns : undefined, report, opts.rawStdout);
-        entry.exitCode = DockerExit.codeOf(result);
+        const child = passThrough ? { env: childEnv } : job.engine.startBuild(childEnv, session.dir.path);
+        try {
+          const result = await runMasked(session, bin, argv, child.env, masking ? patterns : undefined, report, opts.rawStdout);
+          entry.exitCode = DockerExit.codeOf(result);
+        } finally {
+          await child.after?.();
+        }
         return entry.exitCode;
       },
     });
@@ -138,7 +144,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');
     try {
-      await verifyBuilt({ docker: job.docker, id: built, env: childEnv, values: resolution.values, report });
+      await verifyBuilt({ engine: job.engine, id: built, env: childEnv, values: resolution.values, report });
     } finally {
       mark('verify');
     }

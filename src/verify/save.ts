@@ -81,14 +81,21 @@ function tail(stream: Readable, max = 8192): () => string {
   return () => kept.toString('utf8').trim();
 }
 
-/** Runs `docker save IMAGE` and searches its output as it streams. */
+/** Runs `docker save IMAGE` (or the engine's `save` argv: podman) and searches its output as it streams. */
 /** `stats` fills in as the archive is read (progress lines read it). */
-export async function scanSavedImage(docker: string, image: string, env: ChildEnv, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
+export async function scanSavedImage(
+  docker: string,
+  image: string,
+  env: ChildEnv,
+  search: Search,
+  stats: ScanStats = newStats(),
+  save: (image: string) => string[] = (i) => ['save', i],
+): Promise<ArchiveScan> {
   // The parser is loaded first, so reading starts the moment docker does.
   await loadTar();
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
-  const child = start(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
+  const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
   const stop = () => child.kill('SIGTERM');
   const stderr = tail(child.stderr!);
   const exited = waitForExit(child);

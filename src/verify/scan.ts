@@ -65,7 +65,10 @@ export interface VerifyResult {
 }
 
 export interface VerifyOptions {
+  /** The engine's binary (docker or podman). */
   docker: string;
+  /** argv after the binary that writes the image as an archive (default `save IMAGE`). */
+  save?: (image: string) => string[];
   image: string;
   /** Environment for docker (secret variables removed). */
   env: ChildEnv;
@@ -82,7 +85,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const stats = newStats();
   const ticker = startProgress(stats, started);
   const [saved, history] = await withLifeline(() =>
-    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search, stats), searchHistory(opts.docker, id, opts.env, search)]),
+    Promise.allSettled([scanSavedImage(opts.docker, id, opts.env, search, stats, opts.save), searchHistory(opts.docker, id, opts.env, search)]),
   ).finally(ticker);
   if (saved.status === 'rejected') throw saved.reason;
   if (history.status === 'rejected') throw history.reason;
@@ -138,6 +141,7 @@ async function searchHistory(docker: string, id: string, env: ChildEnv, search: 
     throw new UsageError(`${docker} history ${id} failed: ${said}`);
   }
   const lines = r.stdout.toString('utf8').split('\n').filter((l) => l.trim());
+  let count = lines.length;
   lines.forEach((line, entry) => {
     let doc: unknown;
     try {
@@ -146,9 +150,15 @@ async function searchHistory(docker: string, id: string, env: ChildEnv, search: 
       search.bytes(Buffer.from(line, 'utf8'), () => ({ kind: 'history', entry, field: '' }));
       return;
     }
+    // podman prints every entry in one JSON array; docker one object per line.
+    if (Array.isArray(doc) && lines.length === 1) {
+      doc.forEach((d, i) => walkJson(d, (field, text) => search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'history', entry: i, field }))));
+      count = doc.length;
+      return;
+    }
     walkJson(doc, (field, text) => search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'history', entry, field })));
   });
-  return lines.length;
+  return count;
 }
 
 const ORDER = { layer: 0, config: 1, archive: 2, history: 3 } as const;
