@@ -12,6 +12,7 @@
  * build-specific.
  */
 import type { ChildEnv } from '../run/env.js';
+import type { SecretFile } from '../run/rundir.js';
 
 export type EngineName = 'docker' | 'podman';
 export const ENGINE_NAMES: readonly EngineName[] = ['docker', 'podman'];
@@ -31,6 +32,8 @@ export interface Engine {
   readonly name: EngineName;
   /** The binary every run uses (real path). */
   readonly bin: string;
+  /** `build --secret … <user's args verbatim and in order>` (docker: ./docker/argv.ts; podman: ./podman/argv.ts). */
+  buildArgv(files: readonly SecretFile[], userArgs: readonly string[]): string[];
   /** Probes the binary (cached per binary); throws a UsageError when it cannot build with secrets. */
   detect(env: ChildEnv): Promise<EngineFacts>;
   /**
@@ -44,6 +47,12 @@ export interface Engine {
   dryRunPrefix(runDir: string, n?: number): string;
   /** Whether `build --progress=plain` exists (docker); podman always prints plain lines. */
   readonly plainProgressFlag: boolean;
+  /**
+   * After detect, for a run that mounts secrets: what the user should know
+   * about where the engine keeps its own copies (podman: a graph root on
+   * disk). Throws a UsageError instead when `requireTmpfs` is set.
+   */
+  caveats?(requireTmpfs: boolean): string[];
   /** argv (after the binary) that writes IMAGE as an archive to stdout, for verify. */
   saveArgv(image: string): string[];
 }

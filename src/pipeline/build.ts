@@ -4,7 +4,7 @@
  * --verify, the image id docker writes to an --iidfile.
  */
 import type { BuildArgs } from '../args/build.js';
-import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
+import { outputToStdout, shellQuote } from '../engines/docker/argv.js';
 import { NoBuildKitError } from '../engines/docker/detect.js';
 import { chooseEngine } from '../engines/select.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
@@ -49,7 +49,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       if (engine.plainProgressFlag && !userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
     // The engine's build environment (DOCKER_BUILDKIT=1; podman's TMPDIR) is printed with the command.
-    dryRun: (files, dir) => [`${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...dockerBuildArgv(files, userArgs)])}`],
+    dryRun: (files, dir) => [`${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...engine.buildArgv(files, userArgs)])}`],
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
       const verify = args.verify ? await import('./verify-step.js') : undefined;
@@ -57,7 +57,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       const rawStdout = outputToStdout(args.dockerArgs);
       // The artifact on stdout is binary and must arrive byte-exact: never rewritten by the redactor.
       if (rawStdout && ctx.masking) info("docker's stdout carries the build output (-o -): it is passed through not masked; stderr is masked.");
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs), undefined, { rawStdout });
+      const code = await ctx.docker(engine.buildArgv(ctx.files, iid ? [...iid.args, ...userArgs] : userArgs), undefined, { rawStdout });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

@@ -77,7 +77,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const argsOf = (b: ServiceBuild) => effectiveArgs(b, args.cliBuildArgs, project.env);
   const pathsOf = (files: readonly SecretFile[]) => new Map(files.map((f) => [f.id, f.path]));
   const directArgv = (b: ServiceBuild, files: readonly SecretFile[]) =>
-    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: engine.plainProgressFlag ? args.progress : undefined, ssh: args.ssh });
+    directBuildArgv(b, serviceFiles(b.grants, pathsOf(files)), { project: project.name, args: argsOf(b), noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: engine.plainProgressFlag ? args.progress : undefined, ssh: args.ssh }, engine.buildArgv);
   const overrideFor = (files: readonly SecretFile[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs });
   const composeFor = (override: string) =>
     composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });

@@ -90,6 +90,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const [resolution] = await Promise.all([resolveMasked(specs, { env, childEnv: job.childEnv }), job.detect(report)]);
   mark('resolve');
   report.skipped = resolution.skipped;
+  if (resolution.secrets.length > 0) {
+    for (const c of job.engine.caveats?.(options.requireTmpfs) ?? []) {
+      warn(c);
+      report.warnings.push(c);
+    }
+  }
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
   reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value));
   report.masking.enabled = masking;

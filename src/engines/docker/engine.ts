@@ -4,12 +4,14 @@
  */
 import type { ChildEnv } from '../../run/env.js';
 import type { Engine } from '../engine.js';
+import { dockerBuildArgv } from './argv.js';
 import { buildEnv, detectEngine } from './detect.js';
 
 export function dockerEngine(bin: string): Engine {
   return {
     name: 'docker',
     bin,
+    buildArgv: dockerBuildArgv,
     async detect(env: ChildEnv) {
       const e = await detectEngine(bin, env);
       return { docker: e.docker, clientVersion: e.clientVersion, buildkit: e.buildkit };
