@@ -11,6 +11,8 @@
  * plugs in by taking an `Engine` and calling these; nothing here is
  * build-specific.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ChildEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
 
@@ -55,4 +57,14 @@ export interface Engine {
   caveats?(requireTmpfs: boolean): string[];
   /** argv (after the binary) that writes IMAGE as an archive to stdout, for verify. */
   saveArgv(image: string): string[];
+}
+
+/**
+ * The Dockerfile a build of context directory `dir` reads without -f: docker
+ * reads Dockerfile; podman (buildah) its Containerfile when there is one,
+ * else Dockerfile. The preflight and `secbuild check` both ask here.
+ */
+export function defaultDockerfile(dir: string, engine: EngineName): string {
+  if (engine === 'podman' && existsSync(join(dir, 'Containerfile'))) return join(dir, 'Containerfile');
+  return join(dir, 'Dockerfile');
 }

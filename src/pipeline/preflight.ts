@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
-import type { EngineName } from '../engines/engine.js';
+import { defaultDockerfile, type EngineName } from '../engines/engine.js';
 import { readCache, writeCache } from '../util/cache.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { checkSecretIds, mountedInputs, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
@@ -20,11 +20,7 @@ const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
 const VERSION_KEY = 'preflight-3';
 
-/**
- * The Dockerfile path a build reads, or why it cannot be checked. Without -f,
- * podman (buildah) reads the context's Containerfile when there is one, else
- * its Dockerfile; docker reads Dockerfile.
- */
+/** The Dockerfile path a build reads (without -f: src/engines/engine.ts defaultDockerfile), or why it cannot be checked. */
 export function dockerfileFor(args: BuildArgs, cwd: string, engine: EngineName = 'docker'): { path?: string; skip?: string } {
   const context = args.dockerArgs[args.contextIndex];
   if (context === undefined) throw new UsageError('no build context given; add one at the end, for example: secbuild -t app .');
@@ -32,9 +28,7 @@ export function dockerfileFor(args: BuildArgs, cwd: string, engine: EngineName =
   if (context === '-') return { skip: 'the build context comes from stdin' };
   if (isRemoteContext(context)) return { skip: `the build context is remote (${context})` };
   if (args.file) return { path: isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file) };
-  const dir = resolvePath(cwd, context);
-  if (engine === 'podman' && existsSync(join(dir, 'Containerfile'))) return { path: join(dir, 'Containerfile') };
-  return { path: join(dir, 'Dockerfile') };
+  return { path: defaultDockerfile(resolvePath(cwd, context), engine) };
 }
 
 export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<string, string> {

@@ -16,6 +16,7 @@ import { podmanBuildArgv } from '../../src/engines/podman/argv.js';
 import { readInfo, refuseRemote } from '../../src/engines/podman/detect.js';
 import { podmanEngine } from '../../src/engines/podman/engine.js';
 import { reapScript } from '../../src/engines/podman/reap.js';
+import { defaultDockerfile } from '../../src/engines/engine.js';
 import { askedEngine } from '../../src/engines/select.js';
 import { scrubEnv } from '../../src/run/env.js';
 
@@ -49,6 +50,19 @@ describe('askedEngine', () => {
     expect([c.engine, c.builder]).toEqual(['direct', 'podman']);
     expect(() => parseComposeArgs(['build', '--engine', 'buildah'])).toThrow(/expected compose or direct \(the compose engine\), or docker or podman/);
   });
+});
+
+test('without -f podman reads Containerfile when there is one, else Dockerfile; docker always Dockerfile', () => {
+  const both = join(dir, 'both');
+  const only = join(dir, 'only-dockerfile');
+  mkdirSync(both);
+  mkdirSync(only);
+  writeFileSync(join(both, 'Containerfile'), 'FROM x\n');
+  writeFileSync(join(both, 'Dockerfile'), 'FROM y\n');
+  writeFileSync(join(only, 'Dockerfile'), 'FROM y\n');
+  expect(defaultDockerfile(both, 'podman')).toBe(join(both, 'Containerfile'));
+  expect(defaultDockerfile(both, 'docker')).toBe(join(both, 'Dockerfile'));
+  expect(defaultDockerfile(only, 'podman')).toBe(join(only, 'Dockerfile'));
 });
 
 describe('podmanBuildArgv', () => {
