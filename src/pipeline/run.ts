@@ -8,7 +8,9 @@
  * what to resolve, how to preflight, which build-args docker will record, what
  * a dry run prints and how to run docker. Everything else — the report, the
  * run directory, masking, `::add-mask::`, the guard, the docker runs' env —
- * is done here once, the same way for every engine.
+ * is done here once, the same way for every engine. The job names its
+ * `Engine` (src/engines/engine.ts: docker or podman); each build child's
+ * environment and its after-care (podman's reaper) come from it.
  */
 import type { SecretRunOptions } from '../args/build.js';
 import type { Engine } from '../engines/engine.js';
