@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provisions a fresh Debian machine for secbuild's test suite:
 # Debian's docker.io daemon (BuildKit via DOCKER_BUILDKIT=1 on its 20.10 client),
+# Debian's podman (rootful) with the same base image,
 # busybox-static for a local base image (no registry here), and gnome-keyring
 # with libsecret for the keychain tests. Idempotent: safe to run twice.
 set -euo pipefail
@@ -45,6 +46,21 @@ if ! "$DOCKER" image inspect "$IMAGE" >/dev/null 2>&1; then
   rm -rf "$rootfs"
 fi
 echo "provisioned: $("$DOCKER" --version); image $IMAGE"
+
+# --- Podman (issue 14) ----------------------------------------------------------
+# Debian's podman 4.3.1 (buildah 1.28) for the --engine podman e2e tests, rootful
+# with its default overlay storage; it does not touch docker.io, containerd or
+# docker's runc. The busybox base image is copied from docker's storage once.
+# (Recommends such as buildah, slirp4netns and fuse-overlayfs are for rootless
+# use and are not needed here.)
+if ! command -v podman >/dev/null 2>&1; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends podman >/dev/null
+fi
+if ! podman image exists "$IMAGE" 2>/dev/null; then
+  podman pull -q "docker-daemon:$IMAGE" >/dev/null
+fi
+echo "provisioned: $(podman --version); image $IMAGE in podman's storage"
 
 # --- Real servers and a real Debian image (issue 12) ---------------------------
 # The e2e tier's registry tests run git, npm and pip for real against local

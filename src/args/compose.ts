@@ -49,8 +49,8 @@ const COMPOSE_HELP: Record<string, string> = {
 
 /** secbuild's options for compose: build's own (but --verify), plus the engine choice and parallelism. */
 export const OWN: readonly OwnOption<OwnKey | 'engine' | 'parallel'>[] = [
-  ...OWN_OPTIONS.filter((o) => o.name !== '--verify').map((o) => ({ ...o, help: COMPOSE_HELP[o.name] ?? o.help })),
-  { name: '--engine', key: 'engine', value: 'compose|direct', help: 'force an engine (default: compose when `docker compose` is v2, else direct)' },
+  ...OWN_OPTIONS.filter((o) => o.name !== '--verify' && o.name !== '--engine').map((o) => ({ ...o, help: COMPOSE_HELP[o.name] ?? o.help })),
+  { name: '--engine', key: 'engine', value: 'ENGINE', repeatable: true, help: 'compose|direct: force a compose engine (default: compose when `docker compose` is v2, else direct); docker|podman: the builder (podman: always direct)' },
   { name: '--parallel', key: 'parallel', value: 'N', help: 'build at most N services at once (-1: no limit; direct engine default 1)' },
 ];
 
@@ -128,8 +128,10 @@ export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
 
 function ownOption(out: ComposeArgs, { spec, value }: OptionHit): void {
   if (spec.key === 'engine') {
-    if (value !== 'compose' && value !== 'direct') throw new UsageError(`--engine ${value}: expected compose or direct.`);
-    out.engine = value;
+    // Given twice: one names the compose engine, the other the builder (--engine direct --engine podman).
+    if (value === 'docker' || value === 'podman') out.builder = value;
+    else if (value === 'compose' || value === 'direct') out.engine = value;
+    else throw new UsageError(`--engine ${value}: expected compose or direct (the compose engine), or docker or podman (the builder).`);
   } else if (spec.key === 'parallel') {
     if (!/^(-1|[1-9]\d*)$/.test(value!)) throw new UsageError(`--parallel ${value}: expected a positive number, or -1 for no limit.`);
     out.parallel = Number(value);

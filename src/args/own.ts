@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import type { OptionSpec } from './options.js';
 
 /** A field of SecretRunOptions (or BuildArgs' `verify`) that an own option fills. */
-export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'sshKeys' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'docker' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
+export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'sshKeys' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'builder' | 'docker' | 'podman' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
 
 export interface OwnOption<K extends string = OwnKey> extends OptionSpec<K> {
   help: string;
@@ -24,7 +24,9 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
   { name: '--dry-run', key: 'dryRun', help: 'resolve and check everything, print the docker command, do not run it' },
   { name: '--tmpdir', key: 'tmpdir', value: 'DIR', help: 'root for the run directory (default: $SECBUILD_TMPDIR, $XDG_RUNTIME_DIR or /dev/shm when tmpfs)' },
   { name: '--require-tmpfs', key: 'requireTmpfs', help: 'fail instead of warning when the secret files would not be memory-backed' },
+  { name: '--engine', key: 'builder', value: 'docker|podman', help: 'build with docker or podman (default: $SECBUILD_ENGINE, else docker; podman when only podman is installed)' },
   { name: '--docker', key: 'docker', value: 'PATH', help: 'docker binary to run (default: $SECBUILD_DOCKER, else docker on PATH)' },
+  { name: '--podman', key: 'podman', value: 'PATH', help: 'podman binary to run, implies --engine podman (default: $SECBUILD_PODMAN, else podman on PATH)' },
   { name: '--mask', key: 'mask', help: "mask secret values in docker's output even on a terminal (docker then gets --progress=plain)" },
   { name: '--no-mask', key: 'noMask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
   { name: '--allow-secret-build-arg', key: 'allowSecretBuildArg', value: 'NAME', repeatable: true, help: 'let --build-arg NAME through although it carries a secret (it will be in the image history)' },
@@ -50,7 +52,10 @@ export interface SecretRunOptions extends SecretFlags {
   dryRun: boolean;
   tmpdir?: string;
   requireTmpfs: boolean;
+  /** --engine: docker or podman (checked by src/engines/select.ts). */
+  builder?: string;
   docker?: string;
+  podman?: string;
   mask: boolean;
   noMask: boolean;
   allowSecretBuildArg: string[];

@@ -12,13 +12,15 @@ import { UsageError } from '../util/errors.js';
 export type VerifyFormat = 'text' | 'json';
 
 export interface VerifyArgs extends SecretFlags {
+  builder?: string;
   docker?: string;
+  podman?: string;
   format: VerifyFormat;
   image?: string;
   help: boolean;
 }
 
-const TAKEN = ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config', 'docker'] as const;
+const TAKEN = ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config', 'builder', 'docker', 'podman'] as const;
 const OPTIONS: readonly OwnOption<string>[] = [
   ...OWN_OPTIONS.filter((o) => (TAKEN as readonly string[]).includes(o.key)),
   { name: '--format', key: 'format', value: 'text|json', help: 'output: one line per leak and a summary (text), or the whole result (json)' },
@@ -48,10 +50,10 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
 
 export function verifyHelp(): string {
   return [
-    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--ssh-key [ID=]REF …] [--config PATH] [--docker PATH] [--format text|json] IMAGE',
+    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--ssh-key [ID=]REF …] [--config PATH] [--engine docker|podman] [--docker PATH] [--podman PATH] [--format text|json] IMAGE',
     '',
     'Resolves the secrets a build would get and searches the local image for their values (and their base64 and',
-    'URL-encoded forms): every layer (file names and contents), the image config and docker history.',
+    'URL-encoded forms): every layer (file names and contents), the image config and docker history (podman: podman save and podman history).',
     'Hits name the layer and file, or the config field, and the secret id — never the value.',
     '',
     'Options:',

@@ -104,10 +104,12 @@ export async function runCli(argv: readonly string[], version: string): Promise<
   }
 
   withTail(program.command('doctor'), 'doctor')
-    .description('check that a build can run here: docker, BuildKit, daemon, compose, tmpfs, keychain')
+    .description('check that a build can run here: docker, BuildKit, daemon, compose, podman, tmpfs, keychain')
     .option('--docker <path>', 'docker binary to check (default: $SECBUILD_DOCKER, else docker on PATH)')
+    .option('--engine <engine>', 'the engine a build must be able to use: docker or podman (default: $SECBUILD_ENGINE, else either)')
+    .option('--podman <path>', 'podman binary to check (default: $SECBUILD_PODMAN, else podman on PATH)')
     .option('--tmpdir <dir>', 'root for run directories to check')
-    .action(async (o: { docker?: string; tmpdir?: string }) => {
+    .action(async (o: { docker?: string; podman?: string; engine?: string; tmpdir?: string }) => {
       const { doctorCommand } = await import('./commands/doctor.js');
       await doctorCommand(o);
     });

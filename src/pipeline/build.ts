@@ -7,8 +7,9 @@
  * (./cache-args.ts), and docker's messages are mapped back to the user's file.
  */
 import type { BuildArgs } from '../args/build.js';
-import { dockerBuildArgv, outputToStdout, shellQuote } from '../engines/docker/argv.js';
-import { detectEngine, findDocker, NoBuildKitError } from '../engines/docker/detect.js';
+import { outputToStdout, shellQuote } from '../engines/docker/argv.js';
+import { NoBuildKitError } from '../engines/docker/detect.js';
+import { chooseEngine } from '../engines/select.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
 import { planSpecs } from '../secrets/plan.js';
 import { checkSshConflicts } from '../secrets/ssh.js';
@@ -28,7 +29,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
   checkSshConflicts(plan.specs, args.ssh);
-  const docker = findDocker(args.docker, env);
+  const engine = chooseEngine(args, env);
+  const docker = engine.bin;
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
   let passThrough = false;
@@ -47,9 +49,9 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     options: args,
     childEnv: plan.childEnv,
     specs: plan.specs,
-    docker,
+    engine,
     async preflight() {
-      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath);
+      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name);
       const { checked, findings, mount } = read;
       return { checked, findings, mount };
     },
@@ -60,8 +62,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     },
     async detect(report) {
       try {
-        const engine = await detectEngine(docker, plan.childEnv);
-        report.engine = { docker: engine.docker, clientVersion: engine.clientVersion, buildkit: engine.buildkit };
+        report.engine = await engine.detect(plan.childEnv);
       } catch (err) {
         if (!(err instanceof NoBuildKitError) || plan.specs.length > 0) throw err;
         passThrough = true;
@@ -72,13 +73,13 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     buildArgs: () => [{ args: [...parseBuildArgFlags(args.buildArgs, env), ...parseLabelFlags(args.dockerArgs)] }],
     provenanceMax: wantsProvenanceMax(args.dockerArgs),
     plainProgress() {
-      // On a terminal docker draws its own progress; through the redactor it must print plain lines.
-      if (!userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
+      // On a terminal docker draws its own progress; through the redactor it must print plain lines (podman's always are).
+      if (engine.plainProgressFlag && !userArgs.some((a) => a === '--progress' || a.startsWith('--progress='))) userArgs = ['--progress=plain', ...userArgs];
     },
-    // buildEnv() always sets DOCKER_BUILDKIT=1, so the printed command does too.
+    // The engine's build environment (DOCKER_BUILDKIT=1; podman's TMPDIR) is printed with the command.
     dryRun: (files, dir, ssh) => {
       const words = cache ? withCache(userArgs, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
-      return [`${passThrough ? '' : 'DOCKER_BUILDKIT=1 '}${shellQuote([docker, ...dockerBuildArgv(files, words, ssh)])}`];
+      return [`${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...engine.buildArgv(files, words, ssh)])}`];
     },
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
@@ -95,7 +96,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
         words = withCache(userArgs, cacheArgv(cache, dir));
         rewrite = lineRewrite(cache);
       }
-      const code = await ctx.docker(dockerBuildArgv(ctx.files, iid ? [...iid.args, ...words] : words, ctx.ssh), undefined, { rawStdout, rewrite });
+      const code = await ctx.docker(engine.buildArgv(ctx.files, iid ? [...iid.args, ...words] : words, ctx.ssh), undefined, { rawStdout, rewrite });
       if (code !== 0) throw new DockerExit(code);
       return iid && verify?.readIid(iid.path);
     },

@@ -17,7 +17,7 @@ import { loadProject, type Project } from '../engines/compose/files.js';
 import { effectiveArgs, selectBuilds, type ServiceBuild } from '../engines/compose/plan.js';
 import { checkSecretVariables, composeSecrets } from '../engines/compose/secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
-import { detectEngine, findDocker } from '../engines/docker/detect.js';
+import { chooseEngine } from '../engines/select.js';
 import { wantsProvenanceMax } from '../guards/build-args.js';
 import { scrubEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
@@ -64,11 +64,12 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   }
   for (const b of builds) for (const n of b.notes) warn(n);
 
-  const docker = findDocker(args.docker, env);
+  const engine = chooseEngine(args, env);
+  const docker = engine.bin;
   const secrets = withConfigHint(() => composeSecrets(project, builds, plan.specs), project.dir, plan.configPath);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   const childEnv = scrubEnv(env, sensitive);
-  const choice = await chooseComposeEngine(docker, childEnv, args.engine);
+  const choice = engine.name === 'podman' ? podmanChoice(args.engine) : await chooseComposeEngine(docker, childEnv, args.engine);
   info(`compose engine: ${choice.engine} (${choice.why})`);
   if (choice.engine === 'direct') refuseForDirect(args, builds);
   for (const n of secrets.notes) info(n);
@@ -99,8 +100,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const directArgv = (b: ServiceBuild, files: readonly SecretFile[], ssh: readonly string[]) => {
     const d = derived.get(b.service);
     return directBuildArgv(d ? { ...b, dockerfile: d.dockerfile } : b, serviceFiles(b.grants, pathsOf(files)), {
-      project: project.name, args: [...argsOf(b), ...(d?.args ?? [])], noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: args.progress, ssh: args.ssh, sockets: socketsOf(ssh),
-    });
+      project: project.name, args: [...argsOf(b), ...(d?.args ?? [])], noCache: args.noCache, pull: args.pull, quiet: args.quiet, progress: engine.plainProgressFlag ? args.progress : undefined, ssh: args.ssh, sockets: socketsOf(ssh),
+    }, engine.buildArgv);
   };
   const overrideFor = (files: readonly SecretFile[], ssh: readonly string[]) => composeOverride({ builds, pathOf: pathsOf(files), composeDefs: secrets.composeDefs, derived, sockets: socketsOf(ssh) });
   const policyOf = (source: string | undefined) => secrets.specs.find((s) => s.id === source)?.cache;
@@ -133,7 +134,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     options: args,
     childEnv,
     specs: [...secrets.specs, ...sshKeys],
-    docker,
+    engine,
     async preflight() {
       read = await preflightServices(builds, args.cliBuildArgs, project.env, args.ssh);
       return { checked: true, findings: [] };
@@ -141,8 +142,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     async detect(report) {
       report.engine = { docker, compose: choice.engine };
       if (choice.engine !== 'direct') return;
-      const engine = await detectEngine(docker, childEnv);
-      Object.assign(report.engine, { clientVersion: engine.clientVersion, buildkit: engine.buildkit });
+      const { docker: _bin, ...facts } = await engine.detect(childEnv);
+      Object.assign(report.engine, facts);
     },
     buildArgs: () =>
       builds.map((b) => ({
@@ -155,7 +156,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     provenanceMax: wantsProvenanceMax(args.buildArgs),
     plainProgress() {
       // On a terminal docker draws its own progress; through the redactor it must print plain lines.
-      if (args.progress) return;
+      if (args.progress || !engine.plainProgressFlag) return;
       args.progress = 'plain';
       args.globalArgs.push('--progress', 'plain');
     },
@@ -176,7 +177,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
         const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
         out.push(`override file ${override}:`, overrideFor(files, ssh).text.trimEnd(), `DOCKER_BUILDKIT=1 ${shellQuote([docker, ...composeFor(override)])}`);
       } else {
-        for (const b of builds) out.push(`DOCKER_BUILDKIT=1 ${shellQuote([docker, ...directArgv(b, files, ssh)])}`);
+        builds.forEach((b, i) => out.push(`${engine.dryRunPrefix(dir, i + 1)}${shellQuote([docker, ...directArgv(b, files, ssh)])}`));
       }
       return out;
     },
@@ -197,6 +198,14 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       return undefined;
     },
   };
+}
+
+/** With podman a project is always built by the direct engine: Compose v2 drives docker's builder. */
+function podmanChoice(forced: 'compose' | 'direct' | undefined): ComposeEngineChoice {
+  if (forced === 'compose') {
+    throw new UsageError('--engine compose builds through `docker compose`, which podman cannot drive with secbuild\'s secrets; with podman secbuild runs one podman build per service (the direct engine): drop --engine compose.');
+  }
+  return { engine: 'direct', why: 'podman builds each service with one podman build, in depends_on order' };
 }
 
 /** The direct engine refuses what it cannot build the way Compose would, naming the key and the way out. */

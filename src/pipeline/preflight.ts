@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
+import { defaultDockerfile, type EngineName } from '../engines/engine.js';
 import { readCache, writeCache } from '../util/cache.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { checkSecretIds, mountedInputs, sshIdFindings, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
@@ -20,15 +21,15 @@ const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
 const VERSION_KEY = 'preflight-4';
 
-/** The Dockerfile path a build reads, or why it cannot be checked. */
-export function dockerfileFor(args: BuildArgs, cwd: string): { path?: string; skip?: string } {
+/** The Dockerfile path a build reads (without -f: src/engines/engine.ts defaultDockerfile), or why it cannot be checked. */
+export function dockerfileFor(args: BuildArgs, cwd: string, engine: EngineName = 'docker'): { path?: string; skip?: string } {
   const context = args.dockerArgs[args.contextIndex];
   if (context === undefined) throw new UsageError('no build context given; add one at the end, for example: secbuild -t app .');
   if (args.file === '-') return { skip: 'the Dockerfile comes from stdin' };
   if (context === '-') return { skip: 'the build context comes from stdin' };
   if (isRemoteContext(context)) return { skip: `the build context is remote (${context})` };
   if (args.file) return { path: isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file) };
-  return { path: join(resolvePath(cwd, context), 'Dockerfile') };
+  return { path: defaultDockerfile(resolvePath(cwd, context), engine) };
 }
 
 export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<string, string> {
@@ -109,8 +110,15 @@ export interface PreflightResult {
   skip?: string;
 }
 
-export async function runPreflight(args: BuildArgs, specs: readonly SecretSpec[], env: NodeJS.ProcessEnv, cwd: string, configPath?: string): Promise<PreflightResult> {
-  const where = dockerfileFor(args, cwd);
+export async function runPreflight(
+  args: BuildArgs,
+  specs: readonly SecretSpec[],
+  env: NodeJS.ProcessEnv,
+  cwd: string,
+  configPath?: string,
+  engine: EngineName = 'docker',
+): Promise<PreflightResult> {
+  const where = dockerfileFor(args, cwd, engine);
   if (!where.path) {
     info(`preflight skipped: ${where.skip}, so secret ids were not checked against it.`);
     return { checked: false, mountedIds: [], mount: [], findings: [], skip: where.skip };

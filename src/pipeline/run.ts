@@ -9,10 +9,12 @@
  * a dry run prints and what to run — docker (build, compose) or any command
  * (exec, whose preflight, detection and guard are no-ops). Everything else —
  * the report, the run directory, masking, `::add-mask::`, the guard, the
- * children's env — is done here once, the same way for every job.
+ * children's env — is done here once, the same way for every job. A build job
+ * names its `Engine` (src/engines/engine.ts: docker or podman); each build
+ * child's environment and its after-care (podman's reaper) come from it.
  */
 import type { SecretRunOptions } from '../args/build.js';
-import { buildEnv } from '../engines/docker/detect.js';
+import type { Engine } from '../engines/engine.js';
 import { guardBuildArgs, type BuildArg } from '../guards/build-args.js';
 import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
@@ -47,8 +49,8 @@ export interface RunContext {
   /** Writes files with their own names into subdirectory `sub` of the run directory (the derived Dockerfile); returns its path. */
   writeNamed(sub: string, files: ReadonlyArray<{ name: string; value: Buffer }>): string;
   /**
-   * Runs `docker ARGV` with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
-   * `rewrite` rewrites each line of docker's stderr after masking (a derived Dockerfile's lines made the user's).
+   * Runs `ENGINE ARGV` (docker or podman) with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
+   * `rewrite` rewrites each line of the engine's stderr after masking (a derived Dockerfile's lines made the user's).
    */
   docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean; rewrite?: LineRewrite }): Promise<number>;
   /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
@@ -61,8 +63,8 @@ export interface Job {
   readonly childEnv: ChildEnv;
   /** The secrets to resolve (compose adds the project's own definitions to the plan's). */
   readonly specs: readonly SecretSpec[];
-  /** The docker binary every run uses; absent for a job that runs no docker (exec). */
-  readonly docker?: string;
+  /** The engine every build runs (its binary: `engine.bin`); absent for a job that runs no engine (exec). */
+  readonly engine?: Engine;
   /** Names the run directory's files (default `NN-id`; exec: the id, so `$SECBUILD_SECRETS/ID`). */
   fileName?(id: string, index: number): string;
   /**
@@ -109,6 +111,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   if (ssh.length > 0) report.ssh = ssh.map((p) => ({ id: p.id, keys: p.described }));
   mark('resolve');
   report.skipped = resolution.skipped;
+  if (resolution.secrets.length > 0) {
+    for (const c of job.engine?.caveats?.(options.requireTmpfs) ?? []) {
+      warn(c);
+      report.warnings.push(c);
+    }
+  }
   const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
   const policy = (id: string) => formatPolicy(specs.find((s) => s.id === id)?.cache);
   reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value), policy);
@@ -133,17 +141,17 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   if (options.dryRun) {
     const { dir, files } = plannedFiles(root.root, resolution.secrets, policy, job.fileName);
     process.stdout.write(masked(`${job.dryRun(files, dir, plannedSshFlags(dir, ssh)).join('\n')}\n`));
-    info(`dry run: no secret file was written (a real run writes them under ${dir}) and ${job.docker ? 'docker' : 'the command'} was not started.`);
+    info(`dry run: no secret file was written (a real run writes them under ${dir}) and ${job.engine ? job.engine.name : 'the command'} was not started.`);
     return;
   }
 
-  const dockerEnv = job.passThrough?.() ? childEnv : buildEnv(childEnv);
+  const passThrough = job.passThrough?.() === true;
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => withAgents(session.dir.path, ssh, (sshFlags) => {
     mark('files');
     const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: { service?: string; rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite }) => {
       const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: [file, ...argv], exitCode: undefined as number | undefined };
       report.runs?.push(entry);
-      if (file === job.docker) report.dockerArgv = entry.argv;
+      if (file === job.engine?.bin) report.dockerArgv = entry.argv;
       const result = await runMasked(session, file, argv, env, masking ? patterns : undefined, report, opts);
       entry.exitCode = ChildExit.codeOf(result);
       return entry.exitCode;
@@ -156,7 +164,15 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       ssh: sshFlags,
       write: (id, text) => session.dir.writeAll([{ id, value: Buffer.from(text, 'utf8') }])[0]!.path,
       writeNamed: (sub, named) => session.dir.writeNamed(sub, named),
-      docker: (argv, service, opts = {}) => run(job.docker!, argv, dockerEnv, { service, ...opts }),
+      async docker(argv, service, opts = {}) {
+        const engine = job.engine!;
+        const child = passThrough ? { env: childEnv, after: undefined } : engine.startBuild(childEnv, session.dir.path);
+        try {
+          return await run(engine.bin, argv, child.env, { service, ...opts });
+        } finally {
+          await child.after?.();
+        }
+      },
       command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
     });
   }), { fileName: job.fileName });
@@ -164,7 +180,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');
     try {
-      await verifyBuilt({ docker: job.docker!, id: built, env: childEnv, values: resolution.values, report });
+      await verifyBuilt({ engine: job.engine!, id: built, env: childEnv, values: resolution.values, report });
     } finally {
       mark('verify');
     }

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { patternsFor } from '../secrets/forms.js';
+import type { Engine } from '../engines/engine.js';
 import type { ChildEnv } from '../run/env.js';
 import type { Report } from './report.js';
 import type { Secret } from '../secrets/secret.js';
@@ -50,14 +51,14 @@ export function readIid(path: string): string {
 }
 
 /** Verifies the image just built; records the result in the report; throws LeakError on a hit. */
-export async function verifyBuilt(opts: { docker: string; id: string; env: ChildEnv; values: readonly Secret[]; report: Report }): Promise<void> {
+export async function verifyBuilt(opts: { engine: Engine; id: string; env: ChildEnv; values: readonly Secret[]; report: Report }): Promise<void> {
   const patterns = patternsFor(opts.values);
   if (patterns.length === 0) {
     info('verify: no secret of 4 bytes or more to search for; the image was not verified.');
     return;
   }
   info(`verify: searching ${opts.id} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
-  const result = await verifyImage({ docker: opts.docker, image: opts.id, env: opts.env, targets: { patterns, sources: sourcesOf(opts.values) } });
+  const result = await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: opts.id, env: opts.env, targets: { patterns, sources: sourcesOf(opts.values) } });
   opts.report.verify = result;
   for (const line of hitLines(result)) info(`verify: ${line}`);
   info(`verify: ${summaryLine(result)}`);

@@ -6,8 +6,10 @@
  * signalled). If the pipe closes without `done` — secbuild was killed
  * with SIGKILL, by the OOM killer, by a runner's hard cancel — the watchdog
  * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
- * the build's session so BuildKit cancels the build, and removes the run
- * directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
+ * the build's session so BuildKit cancels the build, runs the engine's
+ * cleanup script when the run directory holds one (`reap`: what an
+ * interrupted podman build leaves, src/engines/podman/reap.ts), and removes
+ * the run directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
  * If the watchdog itself dies first (a process-tree kill, a stray `kill`),
  * `onDeath` is called at once: the session starts another.
  */
@@ -28,6 +30,7 @@ while IFS= read -r line; do
   esac
 done
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+[ -n "$dir" ] && [ -f "$dir/reap" ] && /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1
 [ -n "$dir" ] && rm -rf -- "$dir"
 n=0
 while [ $n -lt 20 ]; do

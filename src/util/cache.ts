@@ -5,7 +5,7 @@
  * It never holds a secret value. A cache that cannot be read or written only
  * costs time.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,4 +33,22 @@ export function writeCache(env: NodeJS.ProcessEnv, name: string, value: unknown)
   } catch {
     // only costs time
   }
+}
+
+/**
+ * What `probe` learns about a binary, cached in `name` under the binary's real
+ * path, size and mtime (a replaced binary is probed again; its old entries go).
+ * A probe that throws is not cached.
+ */
+export async function cachedPerBinary<T>(env: NodeJS.ProcessEnv, name: string, bin: string, probe: () => Promise<T>): Promise<T> {
+  const st = statSync(bin);
+  const key = `${bin}|${st.size}|${st.mtimeMs}`;
+  const cache = readCache<Record<string, T>>(env, name) ?? {};
+  const hit = cache[key];
+  if (hit) return hit;
+  const found = await probe();
+  for (const k of Object.keys(cache)) if (k.startsWith(`${bin}|`)) delete cache[k];
+  cache[key] = found;
+  writeCache(env, name, cache);
+  return found;
 }

@@ -81,7 +81,7 @@ function tail(stream: Readable, max = 8192): () => string {
   return () => kept.toString('utf8').trim();
 }
 
-/** A `docker save` that is running; `scanStartedSave()` reads it. */
+/** A `docker save` (or the engine's `save` argv: podman) that is running; `scanStartedSave()` reads it. */
 export interface StartedSave {
   readonly docker: string;
   readonly image: string;
@@ -92,14 +92,15 @@ export interface StartedSave {
 }
 
 /**
- * Starts `docker save IMAGE`. Nothing needs to read it yet: the daemon first
- * writes the whole image to a temporary directory (seconds for a large one),
- * then blocks on the full pipe until `scanStartedSave()` reads.
+ * Starts `docker save IMAGE` (`save` gives the engine's argv after the binary).
+ * Nothing needs to read it yet: the daemon first writes the whole image to a
+ * temporary directory (seconds for a large one), then blocks on the full pipe
+ * until `scanStartedSave()` reads.
  */
-export function startSave(docker: string, image: string, env: ChildEnv): StartedSave {
+export function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i]): StartedSave {
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
-  const child = start(docker, ['save', image], { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
+  const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
   return { docker, image, stdout: child.stdout!, stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
 }
 

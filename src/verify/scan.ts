@@ -71,7 +71,10 @@ export interface SearchTargets {
 }
 
 export interface VerifyOptions {
+  /** The engine's binary (docker or podman). */
   docker: string;
+  /** argv after the binary that writes the image as an archive (default `save IMAGE`). */
+  save?: (image: string) => string[];
   image: string;
   /** Environment for docker (secret variables removed). */
   env: ChildEnv;
@@ -85,7 +88,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const [archive, historyEntries, search, id] = await withLifeline(async () => {
     // docker save starts first: the daemon writes the whole image to a temporary directory before
     // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
-    const save = startSave(docker, image, env);
+    const save = startSave(docker, image, env, opts.save);
     const [pinned, resolved] = await Promise.allSettled([imageId(docker, image, env), typeof opts.targets === 'function' ? opts.targets() : opts.targets]);
     if (pinned.status === 'rejected' || resolved.status === 'rejected') {
       save.stop();
@@ -104,10 +107,12 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     if (history.status === 'rejected') throw history.reason;
     return [saved.value, history.value, { search, sources: targets.sources }, id] as const;
   });
-  // docker save read the image by name, history by the id inspect gave: the same image, unless the tag moved meanwhile.
-  const digests = [...archive.layout.configs.values()].filter(Boolean);
-  if (digests.length > 0 && !digests.includes(id)) {
-    throw new UsageError(`${image} changed while it was verified (docker save gave another image than the ${id} docker image inspect named); run secbuild verify again.`);
+  // save read the image by name, history by the id inspect gave: the same image, unless the tag moved meanwhile.
+  // (podman prints its ids without the sha256: prefix.)
+  const bare = (d: string) => d.replace(/^sha256:/, '');
+  const digests = [...archive.layout.configs.values()].filter(Boolean).map(bare);
+  if (digests.length > 0 && !digests.includes(bare(id))) {
+    throw new UsageError(`${image} changed while it was verified (${docker} save gave another image than the ${id} image inspect named); run secbuild verify again.`);
   }
   const hits = describeHits(search.search, archive.layout, search.sources);
   return {
@@ -159,6 +164,7 @@ async function searchHistory(docker: string, id: string, env: ChildEnv, search: 
     throw new UsageError(`${docker} history ${id} failed: ${said}`);
   }
   const lines = r.stdout.toString('utf8').split('\n').filter((l) => l.trim());
+  let count = lines.length;
   lines.forEach((line, entry) => {
     let doc: unknown;
     try {
@@ -167,9 +173,15 @@ async function searchHistory(docker: string, id: string, env: ChildEnv, search: 
       search.bytes(Buffer.from(line, 'utf8'), () => ({ kind: 'history', entry, field: '' }));
       return;
     }
+    // podman prints every entry in one JSON array; docker one object per line.
+    if (Array.isArray(doc) && lines.length === 1) {
+      doc.forEach((d, i) => walkJson(d, (field, text) => search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'history', entry: i, field }))));
+      count = doc.length;
+      return;
+    }
     walkJson(doc, (field, text) => search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'history', entry, field })));
   });
-  return lines.length;
+  return count;
 }
 
 const ORDER = { layer: 0, config: 1, archive: 2, history: 3 } as const;

@@ -7,7 +7,7 @@
  * Exit 0 when there is no error-level finding (warnings allowed), 4 when there is.
  * Secrets are not resolved: only their declared ids are used.
  */
-import { isAbsolute, join, resolve as resolvePath } from 'node:path';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { parseBuildArgs } from '../../args/build.js';
 import { splitFormat } from '../../args/check.js';
 import { helpTail } from '../../args/help.js';
@@ -18,6 +18,8 @@ import { info } from '../../util/log.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { checkSshConflicts, isSshSpec, providedSshIds } from '../../secrets/ssh.js';
 import { isRemoteContext } from '../../engines/docker/context.js';
+import { defaultDockerfile } from '../../engines/engine.js';
+import { askedEngine } from '../../engines/select.js';
 import { buildArgValues } from '../../pipeline/preflight.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../../util/read.js';
 
@@ -34,7 +36,7 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   if (contextArg === '-' || isRemoteContext(contextArg)) throw new UsageError(`secbuild check reads a local build context, got "${contextArg}"; give a directory.`);
   if (args.file === '-') throw new UsageError('secbuild check reads the Dockerfile from a file; give -f PATH instead of -f -.');
   const context = resolvePath(cwd, contextArg);
-  const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : join(context, 'Dockerfile');
+  const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : defaultDockerfile(context, askedEngine(args, env) ?? 'docker');
   let dockerfile: string;
   try {
     dockerfile = (await readBounded(path, MAX_DOCKERFILE_BYTES)).toString('utf8');

@@ -1,17 +1,20 @@
 /**
  * `secbuild doctor`: one line per check, each saying what was found and what
  * to do. Exit 0 only when a build can run (docker found, BuildKit usable,
- * daemon reachable, a usable secret root).
+ * daemon reachable — or, when docker cannot or podman is asked for, podman
+ * local and able to build with secrets — and a usable secret root).
  */
 import { randomBytes } from 'node:crypto';
 import { keychainBackend, keychainDelete, keychainGet, keychainSet, resetKeychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
 import { findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
+import { askedEngine } from '../../engines/select.js';
 import { capture } from '../../run/exec.js';
 import { scrubEnv, withVars, type ChildEnv } from '../../run/env.js';
 import { chooseRoot } from '../../run/rundir.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { NotReadyError } from '../../util/errors.js';
+import { podmanLines } from './doctor-podman.js';
 
 /** The probes' environment: without the variables ./secbuild.yml reads secrets from (if it can be read). */
 async function probeEnv(env: NodeJS.ProcessEnv): Promise<ChildEnv> {
@@ -71,16 +74,18 @@ function line(status: Status, what: string, detail: string): void {
   process.stdout.write(`${mark}  ${what}: ${detail}\n`);
 }
 
-export async function doctorCommand(opts: { docker?: string; tmpdir?: string }): Promise<void> {
+export async function doctorCommand(opts: { docker?: string; podman?: string; engine?: string; tmpdir?: string }): Promise<void> {
   const env = process.env;
   const childEnv = await probeEnv(env);
+  const asked = askedEngine({ builder: opts.engine, podman: opts.podman }, env);
   let canBuild = true;
+  let dockerOk = true;
   let docker: string | undefined;
   try {
     docker = findDocker(opts.docker, env);
   } catch (err) {
     line('fail', 'docker CLI', (err as Error).message);
-    canBuild = false;
+    dockerOk = false;
   }
   if (docker) {
     const v = await capture(docker, ['version', '--format', '{{.Client.Version}}'], { env: childEnv, timeoutMs: 15_000 });
@@ -93,14 +98,14 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       // The same advice a build gives: the other docker CLI here that can (src/engines/docker/discover.ts).
       const e = err instanceof NoBuildKitError ? await withAlternatives(err, docker, childEnv) : err;
       line('fail', 'BuildKit', (e as Error).message);
-      canBuild = false;
+      dockerOk = false;
     }
     const server = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env: childEnv, timeoutMs: 15_000 });
     if (server.exitCode === 0) line('ok', 'daemon', `reachable, engine ${server.stdout.toString().trim()}`);
     else {
       const why = server.stderr.trim().split('\n').pop() ?? '';
       line('fail', 'daemon', `not reachable${why ? ` (${why})` : ''}; start dockerd or set DOCKER_HOST`);
-      canBuild = false;
+      dockerOk = false;
     }
     // Which engine `secbuild compose build` would use, and why (src/engines/compose/detect.ts decides the same way).
     const [compose, legacy] = await Promise.all([probeCompose(docker, childEnv), legacyCompose(childEnv)]);
@@ -112,6 +117,11 @@ export async function doctorCommand(opts: { docker?: string; tmpdir?: string }):
       line('ok', 'compose engine', `direct: ${compose.problem}; secbuild compose build reads the compose files itself and runs one docker build per service${v1}`);
     }
   }
+  // Podman is reported too. The engine a build would use must work: the one asked for, else docker when
+  // a docker CLI is found, else podman (src/engines/select.ts chooses the same way).
+  const podmanOk = await podmanLines({ podman: opts.podman, wanted: asked === 'podman' }, env, childEnv, line);
+  const used = asked ?? (docker || opts.docker || env.SECBUILD_DOCKER ? 'docker' : 'podman');
+  if (!(used === 'podman' ? podmanOk : dockerOk)) canBuild = false;
   try {
     const root = chooseRoot({ tmpdir: opts.tmpdir, env, requireTmpfs: false });
     line(root.memoryBacked ? 'ok' : 'warn', 'secret root', `${root.root} from ${root.why}${root.memoryBacked ? '' : '; secret files would not be memory-backed: set --tmpdir/SECBUILD_TMPDIR to a tmpfs'}`);

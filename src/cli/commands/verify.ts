@@ -1,10 +1,10 @@
 /**
- * `secbuild verify [secret flags] [--docker PATH] [--format text|json] IMAGE`:
+ * `secbuild verify [secret flags] [--engine docker|podman] [--docker PATH] [--format text|json] IMAGE`:
  * resolves the secrets a build with the same flags would get and searches the
  * local image for them (src/verify/scan.ts). Exit 0 when nothing is found,
  * 4 when a secret is found, 2 when the image cannot be read or searched whole.
  */
-import { findDocker } from '../../engines/docker/detect.js';
+import { chooseEngine } from '../../engines/select.js';
 import { LeakError, UsageError } from '../../util/errors.js';
 import { info, warn, masked } from '../../util/log.js';
 import { patternsFor, tooShortToMask } from '../../secrets/forms.js';
@@ -23,7 +23,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   if (!args.image) throw new UsageError('secbuild verify needs an image: secbuild verify [--secret SPEC …] IMAGE (a tag or an image id).');
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
-  const docker = findDocker(args.docker, env);
+  const engine = chooseEngine(args, env);
   // The secrets resolve while docker save starts (src/verify/scan.ts).
   const targets = async () => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
@@ -37,7 +37,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
     }
     return { patterns, sources: sourcesOf(resolution.values) };
   };
-  const result = await verifyImage({ docker, image: args.image, env: plan.childEnv, targets });
+  const result = await verifyImage({ docker: engine.bin, save: engine.saveArgv, image: args.image, env: plan.childEnv, targets });
   process.stdout.write(masked(args.format === 'json' ? jsonReport(result) : textReport(result)));
   if (!result.clean) throw new LeakError(`${args.image} holds secret values (listed above).`, { reported: true });
   if (result.unreadable.length > 0) throw new UsageError(`${args.image} could not be searched whole (listed above).`, { reported: true });

@@ -35,7 +35,8 @@ export function serviceSsh(entries: readonly string[], sockets: ReadonlyMap<stri
 }
 
 /** `docker build` for one service, as Compose would build it. */
-export function directBuildArgv(b: ServiceBuild, files: readonly SecretFile[], o: DirectOptions): string[] {
+/** `build` is the engine's argv builder (podman's differs in its --secret values). */
+export function directBuildArgv(b: ServiceBuild, files: readonly SecretFile[], o: DirectOptions, build = dockerBuildArgv): string[] {
   const args: string[] = [];
   if (b.dockerfile) args.push('-f', b.dockerfile);
   if (b.target) args.push('--target', b.target);
@@ -52,7 +53,7 @@ export function directBuildArgv(b: ServiceBuild, files: readonly SecretFile[], o
   if (o.progress) args.push('--progress', o.progress);
   if (o.quiet) args.push('-q');
   args.push('-t', b.image, b.context);
-  return dockerBuildArgv(files, args);
+  return build(files, args);
 }
 
 /** The secret files a service's build gets: each grant's file under the id BuildKit sees. */

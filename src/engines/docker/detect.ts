@@ -12,12 +12,11 @@
  * chosen CLI is refused, the others on this machine are probed the same way
  * (./discover.ts) and the one that works is named in the error.
  */
-import { realpathSync, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join } from 'node:path';
-import { readCache, writeCache } from '../../util/cache.js';
+import { cachedPerBinary } from '../../util/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
+import { locate } from '../locate.js';
 import { findWorkingDocker, noBuildKitAdvice } from './discover.js';
 
 /** The docker CLI cannot build with BuildKit (a 23+ client without the buildx plugin). */
@@ -37,30 +36,14 @@ export interface Engine {
 export function findDocker(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
   const wanted = explicit ?? env.SECBUILD_DOCKER ?? 'docker';
   const from = explicit ? '--docker' : env.SECBUILD_DOCKER ? 'SECBUILD_DOCKER' : 'PATH';
-  const candidates = wanted.includes('/')
-    ? [wanted]
-    : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, wanted));
-  for (const c of candidates) {
-    try {
-      const st = statSync(c);
-      if (st.isFile() && (st.mode & 0o111) !== 0) return isAbsolute(c) ? realpathSync(c) : realpathSync(c);
-    } catch {
-      // next
-    }
-  }
+  const found = locate(wanted, env.PATH);
+  if (found) return found;
   throw new UsageError(
     from === 'PATH'
       ? 'docker was not found on PATH; install the docker CLI or point --docker / SECBUILD_DOCKER at it.'
       : `${from} ${wanted}: no executable file there; check the path.`,
   );
 }
-
-function fingerprint(docker: string): string {
-  const st = statSync(docker);
-  return `${docker}|${st.size}|${st.mtimeMs}`;
-}
-
-type EngineCache = Record<string, Engine>;
 
 export function majorOf(version: string): number {
   const m = /^(\d+)\./.exec(version.trim());
@@ -101,16 +84,8 @@ export async function detectEngine(docker: string, env: ChildEnv): Promise<Engin
   }
 }
 
-async function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
-  const key = fingerprint(docker);
-  const cache = readCache<EngineCache>(env, 'engine.json') ?? {};
-  const hit = cache[key];
-  if (hit) return hit;
-  const engine = await probeEngine(docker, env);
-  for (const k of Object.keys(cache)) if (k.startsWith(`${docker}|`)) delete cache[k];
-  cache[key] = engine;
-  writeCache(env, 'engine.json', cache);
-  return engine;
+function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
+  return cachedPerBinary(env, 'engine.json', docker, () => probeEngine(docker, env));
 }
 
 /** Environment for the build: secret sources removed, BuildKit switched on. */
