@@ -39,14 +39,21 @@ export function mountedInputs(mounts: readonly SecretMount[], inputs: ReadonlySe
   return new Set(mounts.filter((m) => inputs.has(m.id)).map((m) => m.id));
 }
 
+/** The mounts whose id is not provided, each line and id once. */
+function unprovided<M extends { line: number; id: string }>(mounts: readonly M[], provided: ReadonlySet<string>): M[] {
+  const seen = new Set<string>();
+  return mounts.filter((m) => {
+    const key = `${m.line}\0${m.id}`;
+    if (provided.has(m.id) || seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
 export function secretIdFindings(mounts: SecretMount[], path: string, providedIds: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string, inputs: ReadonlySet<string> = new Set()): SecretIdFinding[] {
   const provided = new Set([...providedIds, ...mountedInputs(mounts, inputs)]);
   const findings: SecretIdFinding[] = [];
-  const seen = new Set<string>();
-  for (const m of mounts) {
-    const key = `${m.line}\0${m.id}`;
-    if (provided.has(m.id) || seen.has(key)) continue;
-    seen.add(key);
+  for (const m of unprovided(mounts, provided)) {
     const fix = `Add --secret id=${m.id},from=REF (or declare it in secbuild.yml).`;
     let explanation: string | undefined;
     if (m.required) {
@@ -76,11 +83,7 @@ export function secretIdFindings(mounts: SecretMount[], path: string, providedId
  */
 export function sshIdFindings(mounts: readonly SshMount[], path: string, provided: ReadonlySet<string>, buildTarget?: string): SecretIdFinding[] {
   const findings: SecretIdFinding[] = [];
-  const seen = new Set<string>();
-  for (const m of mounts) {
-    const key = `${m.line}\0${m.id}`;
-    if (provided.has(m.id) || seen.has(key)) continue;
-    seen.add(key);
+  for (const m of unprovided(mounts, provided)) {
     const flag = m.id === 'default' ? '--ssh-key env:DEPLOY_KEY' : `--ssh-key ${m.id}=env:DEPLOY_KEY`;
     const fix = `Add ${flag} (or an ssh: entry in secbuild.yml, or docker's --ssh ${m.id}=$SSH_AUTH_SOCK).`;
     const after = m.required ? 'the mount has required=true, so BuildKit would stop the build' : 'BuildKit would forward no agent and run the step without one';
