@@ -6,6 +6,7 @@
  * (or its keychain file) is skipped with one visible line.
  */
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -36,8 +37,9 @@ function check(docker: string): string | undefined {
  * Removes the sandboxes and build contexts this run created but did not clean
  * (a skipped describe block runs its body, creating them, but not its afterAll).
  */
-function sweepLeftovers(since: number): void {
-  for (const [dir, prefix] of [['/dev/shm', 'secbuild-e2e-'], [tmpdir(), 'secbuild-e2e-ctx-']] as const) {
+function sweepLeftovers(since: number, run: string): void {
+  // Only this run's (test/helpers/cli.ts names them `secbuild-e2e-RUN-…`): a second e2e run on the machine keeps its own.
+  for (const [dir, prefix] of [['/dev/shm', `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-ctx-`]] as const) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -115,13 +117,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
   if (problem) process.stdout.write(`\n[e2e] SKIPPED: ${problem}. Outside CI the end-to-end tier is skipped; run .ci/provision.sh to enable it.\n\n`);
   const keyring = secretServiceProblem();
   if (keyring && ci) throw new Error(`e2e tests cannot run in CI: no Secret Service: ${keyring}`);
+  const run = randomBytes(3).toString('hex');
+  project.provide('run', run);
   project.provide('e2e', { skip: problem ?? '', docker });
   const fixtures = problem ? undefined : await startFixtures(docker, ci);
   project.provide('servers', fixtures?.servers ?? { skip: problem ?? '' });
   project.provide('remote', fixtures?.remote ?? { skip: problem ?? '' });
   return async () => {
     await fixtures?.stop();
-    sweepLeftovers(started);
+    sweepLeftovers(started, run);
   };
 }
 

@@ -22,6 +22,15 @@ export const BASE = 'secbuild-test/busybox:local';
 
 export type Tier = 'cli' | 'e2e';
 const tier = (): string => inject('tier') ?? 'test';
+/**
+ * The tier, and for e2e the run's own id (test/e2e/global-setup.ts provides it):
+ * the teardown's sweep takes only this run's directories, never those of a
+ * second e2e run on the same machine.
+ */
+const owner = (): string => {
+  const run = inject('run');
+  return run ? `${tier()}-${run}` : tier();
+};
 
 export interface RunResult {
   code: number | null;
@@ -44,7 +53,7 @@ export interface Sandbox {
  * A private, empty secret root (0700 on /dev/shm) and a cache dir for one test file.
  * `prefix`: a name the e2e teardown's sweep of `secbuild-e2e-*` does not take.
  */
-export function sandbox(prefix = `secbuild-${tier()}-`): Sandbox {
+export function sandbox(prefix = `secbuild-${owner()}-`): Sandbox {
   const dir = mkdtempSync(join('/dev/shm', prefix));
   const tmp = join(dir, 'root');
   const cache = join(dir, 'cache');
@@ -95,7 +104,7 @@ export function sh(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv
 
 /** A directory of files (nested paths allowed), removed by `cleanup`. */
 export function tree(files: Record<string, string | Buffer>): { dir: string; cleanup: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), `secbuild-${tier()}-ctx-`));
+  const dir = mkdtempSync(join(tmpdir(), `secbuild-${owner()}-ctx-`));
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), content);
@@ -159,5 +168,7 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Which tier a test file runs in (vitest.config.ts); names sandboxes and contexts. */
     tier: Tier;
+    /** The e2e run's id (names its sandboxes and contexts); absent in other tiers. */
+    run?: string;
   }
 }
