@@ -18,7 +18,8 @@ import { podman, podmanEnv, podmanProblem } from '../helpers/podman.js';
 const skip = e2e.skip || skipUnlessCI(podmanProblem);
 
 describe.skipIf(skip)('podman engine with ssh keys and cache policies', () => {
-  const box = sandbox();
+  // A short root: buildah binds its ssh socket under the run directory (src/engines/podman/engine.ts checkBuildahSshPath).
+  const box = sandbox('sb-podx-');
   const id = nonce();
   const tags: string[] = [];
   const tag = (name: string) => {

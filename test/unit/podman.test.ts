@@ -150,3 +150,18 @@ describe('a podman child in the run directory', () => {
     expect(readFileSync(script, 'utf8')).toContain(`export HOME='/home/o'\\''brien'`);
   });
 });
+
+describe('podman with ssh agents', () => {
+  const engine = podmanEngine('/usr/bin/podman');
+  test('the agents reach podman build as --ssh ID=SOCKET', () => {
+    expect(engine.buildArgv([], ['-t', 'x', '.'], ['default=/dev/shm/r/secbuild-1-abcdef/ssh-agent-1.sock'])).toEqual(['build', '--ssh', 'default=/dev/shm/r/secbuild-1-abcdef/ssh-agent-1.sock', '-t', 'x', '.']);
+  });
+  test.each([
+    ['fits', `/dev/shm/${'a'.repeat(20)}/secbuild-1-abcdef`, false],
+    ['too deep for buildah\'s socket under TMPDIR', `/dev/shm/${'a'.repeat(40)}/secbuild-1-abcdef`, true],
+  ])('a run directory that %s', (_, dir, throws) => {
+    const run = () => engine.buildArgv([], ['.'], [`default=${dir}/ssh-agent-1.sock`]);
+    if (throws) expect(run).toThrow(/too deep for a unix socket path \(107 bytes\); choose a shorter secret root with --tmpdir/);
+    else expect(run).not.toThrow();
+  });
+});

@@ -16,7 +16,7 @@
  * `TMPDIR=/dev/shm/secbuild-…/tmp-1 podman build --secret id=tok,src=/dev/shm/secbuild-…/00-tok,type=file -t app .`
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import type { Engine, EngineFacts } from '../engine.js';
 import { UsageError } from '../../util/errors.js';
@@ -24,13 +24,37 @@ import { podmanBuildArgv } from './argv.js';
 import { detectPodman, graphRootInMemory, type PodmanFacts } from './detect.js';
 import { reap, reapScript, REAP_FILE } from './reap.js';
 
+/** Unix socket paths are limited (sun_path, 108 bytes on Linux). */
+const MAX_SOCKET_PATH = 107;
+/** What buildah adds to its TMPDIR for the ssh proxy socket it binds: `/.buildah-ssh-sock<up to 10 digits>/ssh_auth_sock`. */
+const BUILDAH_SSH_SOCKET = '/.buildah-ssh-sock0123456789/ssh_auth_sock';
+
+/**
+ * With --ssh, buildah binds its own socket under the child's TMPDIR (inside
+ * the run directory, next to secbuild's agent sockets): a run directory too
+ * deep for that fails inside podman with "bind: invalid argument". Said
+ * before podman starts, with the fix.
+ */
+export function checkBuildahSshPath(ssh: readonly string[]): void {
+  for (const flag of ssh) {
+    const socket = flag.slice(flag.indexOf('=') + 1);
+    const longest = `${join(dirname(socket), 'tmp-99')}${BUILDAH_SSH_SOCKET}`;
+    if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
+      throw new UsageError(`podman (buildah) would bind its ssh socket under ${dirname(socket)}, which is too deep for a unix socket path (${MAX_SOCKET_PATH} bytes); choose a shorter secret root with --tmpdir.`);
+    }
+  }
+}
+
 export function podmanEngine(bin: string): Engine {
   let facts: PodmanFacts | undefined;
   let children = 0;
   return {
     name: 'podman',
     bin,
-    buildArgv: podmanBuildArgv,
+    buildArgv(files, userArgs, ssh = []) {
+      checkBuildahSshPath(ssh);
+      return podmanBuildArgv(files, userArgs, ssh);
+    },
     async detect(env: ChildEnv): Promise<EngineFacts> {
       facts = await detectPodman(bin, env);
       return { docker: bin, kind: 'podman', clientVersion: facts.version, rootless: facts.rootless, graphRoot: facts.graphRoot };
