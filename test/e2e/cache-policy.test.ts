@@ -14,6 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { skipUnlessCI } from '../helpers/ci.js';
 import { containsBytes, context, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
 import { baseEnv, docker, e2e } from '../helpers/e2e.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
@@ -130,7 +131,7 @@ describe.skipIf(e2e.skip)('cache policies', () => {
     expect(r.stdout + r.stderr).not.toContain(stored);
   });
 
-  test.skipIf(secretServiceProblem())('with a Secret Service and no key file, the key is created in the keychain (secbuild/cache-key), not in a file', async () => {
+  test.skipIf(skipUnlessCI(secretServiceProblem()))('with a Secret Service and no key file, the key is created in the keychain (secbuild/cache-key), not in a file', async () => {
     const before = await secretTool.lookup('secbuild', 'cache-key');
     const own = join(box.dir, 'keychain-config');
     try {
