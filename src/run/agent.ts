@@ -19,11 +19,10 @@ import { join } from 'node:path';
 import { UsageError } from '../util/errors.js';
 import { minimalEnv, withVars } from './env.js';
 import { capture, start } from './exec.js';
+import { MAX_SOCKET_PATH, socketPathFits } from './rundir.js';
 
 /** How long ssh-agent keeps a key usable (`-t`): well past any build, far short of forever. */
 export const KEY_LIFETIME_SECONDS = 4 * 3600;
-/** A unix socket path longer than this does not fit `sun_path` (108 bytes with its NUL on Linux). */
-const MAX_SOCKET_PATH = 107;
 const READY_MS = 5000;
 /** How long an agent gets to exit after SIGTERM before SIGKILL. */
 const STOP_MS = 2000;
@@ -94,7 +93,7 @@ export async function startAgents(dir: string, entries: readonly AgentKeys[], en
   try {
     for (const [index, entry] of entries.entries()) {
       const socket = agentSocket(dir, index);
-      if (Buffer.byteLength(socket) > MAX_SOCKET_PATH) {
+      if (!socketPathFits(socket)) {
         throw new UsageError(`the agent socket ${socket} is longer than a unix socket path may be (${MAX_SOCKET_PATH} bytes); choose a shorter secret root with --tmpdir.`);
       }
       const base = minimalEnv(env);

@@ -21,20 +21,18 @@
 import { lstatSync, readdirSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
-import { removeRunDir } from './rundir.js';
+import { removeRunDir, socketPathFits } from './rundir.js';
 
 export const ALIVE_SOCKET = '.alive';
 /** A run binds its socket within microseconds of creating its directory; give it far more. */
 const MIN_AGE_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 1_000;
-/** Unix socket paths are limited (sun_path, 108 bytes on Linux). */
-const MAX_SOCKET_PATH = 107;
 const RUN_DIR = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/;
 
 /** Starts answering "alive" for the run directory `dir`; resolves to a close function (a no-op if it could not bind). */
 export function listenAlive(dir: string): Promise<() => void> {
   const path = join(dir, ALIVE_SOCKET);
-  if (Buffer.byteLength(path) > MAX_SOCKET_PATH) return Promise.resolve(() => {});
+  if (!socketPathFits(path)) return Promise.resolve(() => {});
   return import('node:net').then(({ createServer }) => new Promise((resolve) => {
     const server: Server = createServer((socket) => socket.destroy());
     server.once('error', () => resolve(() => {}));

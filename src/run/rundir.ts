@@ -203,6 +203,10 @@ function writeExclusive(path: string, value: Buffer, problem: (err: unknown) => 
   }
 }
 
+/** Unix socket paths are limited (sun_path, 108 bytes on Linux): the run directory's sockets (.alive, ssh agents, buildah's) must fit. */
+export const MAX_SOCKET_PATH = 107;
+export const socketPathFits = (path: string): boolean => Buffer.byteLength(path) <= MAX_SOCKET_PATH;
+
 /** Longest name a Linux file system takes for one path element (NAME_MAX). */
 const NAME_MAX = 255;
 

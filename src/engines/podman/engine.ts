@@ -18,14 +18,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { withVars, type ChildEnv } from '../../run/env.js';
+import { MAX_SOCKET_PATH, socketPathFits } from '../../run/rundir.js';
 import type { Engine, EngineFacts } from '../engine.js';
 import { UsageError } from '../../util/errors.js';
 import { podmanBuildArgv } from './argv.js';
 import { detectPodman, graphRootInMemory, type PodmanFacts } from './detect.js';
 import { reap, reapScript, REAP_FILE } from './reap.js';
 
-/** Unix socket paths are limited (sun_path, 108 bytes on Linux). */
-const MAX_SOCKET_PATH = 107;
 /** What buildah adds to its TMPDIR for the ssh proxy socket it binds: `/.buildah-ssh-sock<up to 10 digits>/ssh_auth_sock`. */
 const BUILDAH_SSH_SOCKET = '/.buildah-ssh-sock0123456789/ssh_auth_sock';
 
@@ -39,7 +38,7 @@ export function checkBuildahSshPath(ssh: readonly string[]): void {
   for (const flag of ssh) {
     const socket = flag.slice(flag.indexOf('=') + 1);
     const longest = `${join(dirname(socket), 'tmp-99')}${BUILDAH_SSH_SOCKET}`;
-    if (Buffer.byteLength(longest) > MAX_SOCKET_PATH) {
+    if (!socketPathFits(longest)) {
       throw new UsageError(`podman (buildah) would bind its ssh socket under ${dirname(socket)}, which is too deep for a unix socket path (${MAX_SOCKET_PATH} bytes); choose a shorter secret root with --tmpdir.`);
     }
   }
