@@ -16,7 +16,8 @@
  * SECBUILD_CACHE_KEY) rebuilds every step with a `content` policy and nothing
  * else. Read only when some secret has a `content` policy.
  */
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
+import { writeExclusive } from '../run/rundir.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildEnv } from '../run/env.js';
@@ -64,23 +65,14 @@ function createKeyFile(dir: string, path: string): Buffer {
     if (err instanceof UsageError) throw err;
     throw new UsageError(`cannot create ${dir} for the cache key (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
   }
-  let fd: number;
+  const text = Buffer.from(`${freshKey()}\n`);
   try {
-    fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+    writeExclusive(path, text, (err) => new UsageError(`cannot create the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err }));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
-      throw new UsageError(`cannot create the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
-    }
-    return readKeyFile(path)!; // another run created it first
+    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') return readKeyFile(path)!; // another run created it first
+    throw err;
   }
-  try {
-    fchmodSync(fd, 0o600);
-    const text = Buffer.from(`${freshKey()}\n`);
-    writeSync(fd, text);
-    return fromText(text.toString(), path);
-  } finally {
-    closeSync(fd);
-  }
+  return fromText(text.toString(), path);
 }
 
 /** The key file's key; undefined when there is none. */
