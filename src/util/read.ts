@@ -3,12 +3,15 @@
  * .dockerignore): never more than `limit + 1` bytes are read, in chunks, so
  * `-f /dev/zero`, an endless FIFO or a huge file cannot make secbuild allocate
  * without bound (V8 would abort with std::bad_alloc). A regular file larger
- * than the limit is refused from its size, before any read. Asynchronous, so
- * a FIFO waiting for its writer does not block the signal handlers.
+ * than the limit is refused from its size, before any read. A regular file is
+ * read synchronously; anything else asynchronously, so a FIFO waiting for its
+ * writer does not block the signal handlers.
  *
  * The caller words the refusal: `readBounded` throws a `TooLarge` (or the
  * open/read error as it is: ENOENT, EACCES, EISDIR…), never a message.
  */
+
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 
 /** The most of a Dockerfile (or its .dockerignore) secbuild reads. */
 export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
@@ -40,7 +43,11 @@ export function isTooLarge(err: unknown): err is TooLarge {
 
 /** The bytes of `path`, at most `limit` of them; more is a `TooLarge`, found by reading at most `limit + 1`. */
 export async function readBounded(path: string, limit: number, opts: { refuseDirectory?: boolean } = {}): Promise<Buffer> {
-  // Loaded here: node:fs/promises is not needed by a build that reads no file.
+  const regular = readRegularSync(path, limit);
+  if (regular) return regular;
+  // Not a regular file (a FIFO, a device, a directory): read asynchronously, so a FIFO
+  // waiting for its writer does not block the signal handlers. node:fs/promises is
+  // loaded only here.
   const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   try {
@@ -60,5 +67,40 @@ export async function readBounded(path: string, limit: number, opts: { refuseDir
     return Buffer.concat(chunks, total);
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * The common case, a regular file, read synchronously: a regular file's read
+ * does not wait for a writer, and this spares the thread pool and
+ * node:fs/promises (~2 ms of a cached build). Anything but a regular file is
+ * never opened here (opening a FIFO would take its writer's data or wait for
+ * one): undefined is returned and the asynchronous path reads it, with the
+ * same bounds. O_NONBLOCK in case the path became a FIFO since the stat.
+ * Errors of the stat or open (ENOENT, EACCES…) are thrown as they are.
+ */
+function readRegularSync(path: string, limit: number): Buffer | undefined {
+  if (!statSync(path).isFile()) return undefined;
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) return undefined;
+    if (st.size > limit) throw new TooLarge(path, limit, st.size);
+    // At most limit + 1 bytes, also when the file grows while it is read.
+    const chunks: Buffer[] = [];
+    let total = 0;
+    let size = st.size + 1;
+    while (total <= limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(size, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+      total += n;
+      size = 64 * 1024;
+    }
+    if (total > limit) throw new TooLarge(path, limit, st.size);
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
   }
 }

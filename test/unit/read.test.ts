@@ -64,6 +64,15 @@ describe('readBounded', () => {
     writer.kill();
   });
 
+  test('a FIFO whose writer already waits for a reader: its data is read, not lost to a probing open', async () => {
+    const fifo = join(dir, 'fifo-waiting');
+    spawnSync('mkfifo', [fifo]);
+    const writer = spawn('/bin/sh', ['-c', `printf 'FROM b\\n' > '${fifo}'`], { stdio: 'ignore' });
+    await new Promise((r) => setTimeout(r, 200)); // the writer is blocked in open(2) by now
+    expect((await readBounded(fifo, 100)).toString()).toBe('FROM b\n');
+    writer.kill();
+  });
+
   test.each<[string, () => string, string]>([
     ['missing', () => join(dir, 'no-such-file'), 'ENOENT'],
     ['a directory', () => dir, 'EISDIR'],
