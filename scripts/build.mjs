@@ -30,6 +30,9 @@ const COLD = {
   'dockerfile-scan': 'src/dockerfile/model.ts',
   config: 'src/secrets/config.ts',
   'ssh-key': 'src/secrets/sshkey.ts',
+  'cache-args': 'src/pipeline/cache-args.ts',
+  podman: 'src/engines/podman/engine.ts',
+  'ssh-agent': 'src/run/agent.ts',
 };
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));

@@ -2,15 +2,15 @@
  * Which engine builds: `--engine docker|podman`, else SECBUILD_ENGINE, else
  * podman when `--podman PATH` is given, else docker — and podman when no
  * docker CLI is found but podman is (said in one line). The binary: --docker /
- * SECBUILD_DOCKER / PATH, or --podman / SECBUILD_PODMAN / PATH.
+ * SECBUILD_DOCKER / PATH, or --podman / SECBUILD_PODMAN / PATH. The podman
+ * engine is its own bundle (dist/podman.js), loaded only when podman is asked
+ * for or docker is missing, so a docker build does not load it.
  */
 import { UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
 import { findDocker } from './docker/detect.js';
 import { dockerEngine } from './docker/engine.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from './engine.js';
-import { findPodman } from './podman/detect.js';
-import { podmanEngine } from './podman/engine.js';
 
 export interface EngineChoice {
   /** --engine */
@@ -28,14 +28,18 @@ export function askedEngine(o: EngineChoice, env: NodeJS.ProcessEnv): EngineName
   return value as EngineName;
 }
 
-export function chooseEngine(o: EngineChoice, env: NodeJS.ProcessEnv): Engine {
+export async function chooseEngine(o: EngineChoice, env: NodeJS.ProcessEnv): Promise<Engine> {
   const asked = askedEngine(o, env);
-  if (asked === 'podman') return podmanEngine(findPodman(o.podman, env));
+  if (asked === 'podman') {
+    const { findPodman, podmanEngine } = await import('./podman/engine.js');
+    return podmanEngine(findPodman(o.podman, env));
+  }
   if (asked === 'docker' || o.docker !== undefined || env.SECBUILD_DOCKER) return dockerEngine(findDocker(o.docker, env));
   let docker: string;
   try {
     docker = findDocker(undefined, env);
   } catch (err) {
+    const { findPodman, podmanEngine } = await import('./podman/engine.js');
     let podman: string;
     try {
       podman = findPodman(undefined, env);

@@ -29,7 +29,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   const cwd = process.cwd();
   const plan = await planSpecs(args, env, cwd);
   checkSshConflicts(plan.specs, args.ssh);
-  const engine = chooseEngine(args, env);
+  const engine = await chooseEngine(args, env);
   const docker = engine.bin;
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.

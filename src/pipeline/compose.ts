@@ -64,7 +64,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   }
   for (const b of builds) for (const n of b.notes) warn(n);
 
-  const engine = chooseEngine(args, env);
+  const engine = await chooseEngine(args, env);
   const docker = engine.bin;
   const secrets = withConfigHint(() => composeSecrets(project, builds, plan.specs), project.dir, plan.configPath);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);

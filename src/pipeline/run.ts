@@ -140,7 +140,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   endGroup();
   if (options.dryRun) {
     const { dir, files } = plannedFiles(root.root, resolution.secrets, policy, job.fileName);
-    process.stdout.write(masked(`${job.dryRun(files, dir, plannedSshFlags(dir, ssh)).join('\n')}\n`));
+    process.stdout.write(masked(`${job.dryRun(files, dir, await plannedSshFlags(dir, ssh)).join('\n')}\n`));
     info(`dry run: no secret file was written (a real run writes them under ${dir}) and ${job.engine ? job.engine.name : 'the command'} was not started.`);
     return;
   }

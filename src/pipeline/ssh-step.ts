@@ -4,9 +4,10 @@
  * key, not passphrase-protected) before any agent or docker runs; inside the
  * session, one private ssh-agent per ssh id (src/run/agent.ts) holds them
  * while docker runs, and is stopped whatever happens. Docker gets
- * `--ssh ID=SOCKET`.
+ * `--ssh ID=SOCKET`. The agent code (dist/ssh-agent.js) is loaded only by a
+ * build with ssh keys.
  */
-import { agentSocket, startAgents, type AgentKeys } from '../run/agent.js';
+import type { AgentKeys } from '../run/agent.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { isSshSpec } from '../secrets/ssh.js';
@@ -57,13 +58,16 @@ export async function sshKeysOf(specs: readonly SecretSpec[], resolution: Resolu
 }
 
 /** What --dry-run shows for the agents: the --ssh values a real run passes (sockets in the run directory). */
-export function plannedSshFlags(dir: string, plans: readonly SshPlan[]): string[] {
+export async function plannedSshFlags(dir: string, plans: readonly SshPlan[]): Promise<string[]> {
+  if (plans.length === 0) return [];
+  const { agentSocket } = await import('../run/agent.js');
   return plans.map((p, i) => `${p.id}=${agentSocket(dir, i)}`);
 }
 
 /** Runs `fn` with the agents of `plans` started in run directory `dir` (their --ssh values), stopping them after. */
 export async function withAgents<T>(dir: string, plans: readonly SshPlan[], fn: (flags: string[]) => Promise<T>): Promise<T> {
   if (plans.length === 0) return fn([]);
+  const { startAgents } = await import('../run/agent.js');
   const agents = await startAgents(dir, plans, process.env);
   try {
     return await fn(agents.flags);

@@ -23,7 +23,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   if (!args.image) throw new UsageError('secbuild verify needs an image: secbuild verify [--secret SPEC …] IMAGE (a tag or an image id).');
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
-  const engine = chooseEngine(args, env);
+  const engine = await chooseEngine(args, env);
   // The secrets resolve while docker save starts (src/verify/scan.ts).
   const targets = async () => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });

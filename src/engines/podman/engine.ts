@@ -23,6 +23,8 @@ import type { Engine, EngineFacts } from '../engine.js';
 import { UsageError } from '../../util/errors.js';
 import { podmanBuildArgv } from './argv.js';
 import { detectPodman, graphRootInMemory, type PodmanFacts } from './detect.js';
+
+export { findPodman } from './detect.js';
 import { reap, reapScript, REAP_FILE } from './reap.js';
 
 /** What buildah adds to its TMPDIR for the ssh proxy socket it binds: `/.buildah-ssh-sock<up to 10 digits>/ssh_auth_sock`. */
