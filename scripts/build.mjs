@@ -30,7 +30,6 @@ const COLD = {
   'dockerfile-scan': 'src/dockerfile/model.ts',
   config: 'src/secrets/config.ts',
   'ssh-key': 'src/secrets/sshkey.ts',
-  'cache-args': 'src/pipeline/cache-args.ts',
   podman: 'src/engines/podman/engine.ts',
   'ssh-agent': 'src/run/agent.ts',
 };
