@@ -83,31 +83,11 @@ export class WideScanner {
       s2 = delta[s2 + classOf[c[b2 + i]!]!]!;
       s3 = delta[s3 + classOf[c[b3 + i]!]!]!;
       if ((s0 | s1 | s2 | s3) < 0) {
-        // Each as in `record` (written out: a call here costs the loop ~4%).
-        if (s0 < 0) {
-          const k = f0.length;
-          if (k > 0 && f0[k - 3] === ~s0 && f0[k - 2]! + f0[k - 1]! === i + 1) f0[k - 1]!++;
-          else f0.push(~s0, i + 1, 1);
-          s0 = ~s0;
-        }
-        if (s1 < 0) {
-          const k = f1.length;
-          if (k > 0 && f1[k - 3] === ~s1 && f1[k - 2]! + f1[k - 1]! === b1 + i + 1) f1[k - 1]!++;
-          else f1.push(~s1, b1 + i + 1, 1);
-          s1 = ~s1;
-        }
-        if (s2 < 0) {
-          const k = f2.length;
-          if (k > 0 && f2[k - 3] === ~s2 && f2[k - 2]! + f2[k - 1]! === b2 + i + 1) f2[k - 1]!++;
-          else f2.push(~s2, b2 + i + 1, 1);
-          s2 = ~s2;
-        }
-        if (s3 < 0) {
-          const k = f3.length;
-          if (k > 0 && f3[k - 3] === ~s3 && f3[k - 2]! + f3[k - 1]! === b3 + i + 1) f3[k - 1]!++;
-          else f3.push(~s3, b3 + i + 1, 1);
-          s3 = ~s3;
-        }
+        // Rare (an end of some form): the calls stay out of the loop's common path.
+        if (s0 < 0) record(f0, (s0 = ~s0), i + 1);
+        if (s1 < 0) record(f1, (s1 = ~s1), b1 + i + 1);
+        if (s2 < 0) record(f2, (s2 = ~s2), b2 + i + 1);
+        if (s3 < 0) record(f3, (s3 = ~s3), b3 + i + 1);
       }
     }
     this.state = this.walk(c, 4 * q, c.length, s3, f3, true);
