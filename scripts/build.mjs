@@ -17,7 +17,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore', 'tar-stream', 'ci-info'];
+const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@balena/dockerignore', 'ci-info'];
 /** Separately bundled parts: output name → source. */
 const COLD = {
   cli: 'src/cli/router.ts',

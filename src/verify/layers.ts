@@ -1,26 +1,28 @@
 /**
  * Searching one blob of an image archive, whatever it turns out to be.
  *
- * A blob is sniffed (src/verify/sniff.ts) and then:
+ * A blob is sniffed (src/verify/sniff.ts) from its first bytes and then:
  * - gzip (or zstd, where this Node.js has a zstd decoder): decompressed on
  *   the fly and sniffed again;
- * - a tar: a layer. It is parsed as it streams in (a nested tar-stream
- *   extractor fed from the outer entry) and every entry is searched: its
- *   name, link target and PAX records, and its content as one stream with
- *   its own scanner, so a match may straddle chunks but never two files;
+ * - a tar: a layer. It is walked as it streams in (src/verify/tarwalk.ts)
+ *   and every entry is searched: its name, link target and PAX records, and
+ *   its content as one stream with its own scanner, so a match may straddle
+ *   chunks but never two files;
  * - small JSON (configs, manifests, v1 layer json): parsed and searched
  *   string by string, each hit named by its field path (`config.Env[2]`);
  * - anything else: searched as raw bytes.
  *
- * Nothing is buffered beyond the JSON documents (at most JSON_MAX_BYTES
- * each): memory stays bounded by the streams' high-water marks whatever
- * the image size.
+ * Each is an EntrySink: fed synchronously, chunk by chunk, by the tar walker
+ * of the archive (or by a decompressor); a chunk is valid only during the
+ * call, so a sink copies what it keeps. Nothing is buffered beyond one sniff
+ * block and the JSON documents (at most JSON_MAX_BYTES each): memory stays
+ * bounded whatever the image size.
  */
 import type { Transform } from 'node:stream';
 import { walkJson } from './json.js';
 import type { Place, Search } from './search.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
-import { finished, peek, pump, readAll, SinkClosed, type TarEntry, type TarHeader, type TarModule } from './streams.js';
+import { TarFormatError, TarWalker, type EntrySink } from './tarwalk.js';
 
 /** JSON blobs up to this size are parsed (image configs are a few KiB; the largest seen are ~1 MiB). */
 export const JSON_MAX_BYTES = 16 << 20;
@@ -46,7 +48,8 @@ export interface ScanStats {
 
 export interface ScanContext {
   search: Search;
-  tar: TarModule;
+  /** node:zlib, for compressed blobs (loadZlib()). */
+  zlib: Zlib;
   stats: ScanStats;
   /** Parsed JSON documents by archive path (for the layout: manifest.json, index.json, configs). */
   json: Map<string, unknown>;
@@ -59,54 +62,168 @@ export function newStats(): ScanStats {
 
 type Decoder = () => Transform;
 
+/** The decompressor closed while it was being written (its own error, if any, says why). */
+class SinkClosed extends Error {
+  constructor() {
+    super('the stream closed while being written');
+  }
+}
+
 type Zlib = typeof import('node:zlib');
-/** node:zlib, imported on first use: a build without --verify never loads it. */
+/** node:zlib, imported when a scan starts: a build without --verify never loads it. */
 let zlibModule: Zlib | undefined;
-const loadZlib = async (): Promise<Zlib> => (zlibModule ??= await import('node:zlib'));
+export const loadZlib = async (): Promise<Zlib> => (zlibModule ??= await import('node:zlib'));
 
 function zstdDecoder(zlib: Zlib): Decoder | undefined {
   const make = (zlib as unknown as { createZstdDecompress?: Decoder }).createZstdDecompress;
   return typeof make === 'function' ? () => make() : undefined;
 }
 
+/** A sink that searches one blob (`size` is known for archive entries, undefined for a decompressed stream). */
+export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0): EntrySink {
+  return new Sniffer((head) => {
+    const kind = depth < 2 ? sniff(head) : 'other';
+    if (kind === 'gzip') return new Decompress(ctx, blob, () => ctx.zlib.createGunzip(), 'gzip', depth);
+    if (kind === 'zstd') {
+      const zstd = zstdDecoder(ctx.zlib);
+      if (zstd) return new Decompress(ctx, blob, zstd, 'zstd', depth);
+      ctx.stats.unreadable.push({ blob, reason: `it is zstd-compressed and Node.js ${process.version} has no zstd decoder (Node.js 22.15 or later has one)` });
+      return rawSink(ctx, blob);
+    }
+    if (kind === 'tar') return layerSink(ctx, blob);
+    if (kind === 'json' && size !== undefined && size <= JSON_MAX_BYTES) return jsonSink(ctx, blob);
+    return rawSink(ctx, blob);
+  });
+}
+
+/** Holds back the first SNIFF_BYTES (copied only when they come in pieces), then hands everything to the sink they choose. */
+class Sniffer implements EntrySink {
+  #head: Buffer | undefined;
+  #sink: EntrySink | undefined;
+  constructor(private readonly choose: (head: Uint8Array) => EntrySink) {}
+
+  data(chunk: Uint8Array): void | Promise<void> {
+    if (this.#sink) return this.#sink.data(chunk);
+    if (!this.#head && chunk.length >= SNIFF_BYTES) {
+      this.#sink = this.choose(chunk);
+      return this.#sink.data(chunk);
+    }
+    this.#head = this.#head ? Buffer.concat([this.#head, chunk]) : Buffer.from(chunk);
+    if (this.#head.length >= SNIFF_BYTES) return this.#flush();
+  }
+
+  end(): void | Promise<void> {
+    if (this.#sink) return this.#sink.end();
+    this.#head ??= Buffer.alloc(0);
+    const wait = this.#flush();
+    return wait ? wait.then(() => this.#sink!.end()) : this.#sink!.end();
+  }
+
+  #flush(): void | Promise<void> {
+    const head = this.#head!;
+    this.#head = undefined;
+    this.#sink = this.choose(head);
+    return head.length > 0 ? this.#sink.data(head) : undefined;
+  }
+}
+
 /**
- * Searches one blob (`size` is known for archive entries, undefined for a
- * decompressed stream). Consumes `source` to its end.
+ * A compressed blob: its chunks (copied: the decompressor works on them after
+ * the call) go through a zlib stream whose output feeds a blob sink of its
+ * own; `data` waits while the stream is full, and the stream pauses while
+ * that sink waits.
  */
-export async function scanBlob(ctx: ScanContext, blob: string, size: number | undefined, source: AsyncIterable<Uint8Array>, depth = 0): Promise<void> {
-  const { head, rest } = await peek(source, SNIFF_BYTES);
-  const kind = depth < 2 ? sniff(head) : 'other';
-  const zlib = kind === 'gzip' || kind === 'zstd' ? await loadZlib() : undefined;
-  if (kind === 'gzip') return scanDecompressed(ctx, blob, rest, () => zlib!.createGunzip(), 'gzip', depth);
-  if (kind === 'zstd') {
-    const zstd = zstdDecoder(zlib!);
-    if (zstd) return scanDecompressed(ctx, blob, rest, zstd, 'zstd', depth);
-    ctx.stats.unreadable.push({ blob, reason: `it is zstd-compressed and Node.js ${process.version} has no zstd decoder (Node.js 22.15 or later has one)` });
-    return scanRaw(ctx, blob, rest);
+class Decompress implements EntrySink {
+  readonly #stream: Transform;
+  readonly #inner: EntrySink;
+  readonly #ended: Promise<void>;
+  #waiting: Promise<void> | undefined;
+  #failed: { error: unknown } | undefined;
+
+  constructor(ctx: ScanContext, private readonly blob: string, make: Decoder, private readonly what: string, depth: number) {
+    const stream = (this.#stream = make());
+    this.#inner = blobSink(ctx, blob, undefined, depth + 1);
+    stream.on('data', (out: Buffer) => {
+      if (this.#failed) return;
+      try {
+        const wait = this.#inner.data(out);
+        if (wait) {
+          stream.pause();
+          this.#waiting = wait.then(() => {
+            this.#waiting = undefined;
+            stream.resume();
+          }, (err: unknown) => this.#fail(err));
+        }
+      } catch (err) {
+        this.#fail(err);
+      }
+    });
+    this.#ended = new Promise((resolve, reject) => {
+      stream.on('end', resolve);
+      stream.on('error', reject);
+      stream.on('close', () => reject(new SinkClosed()));
+    });
+    this.#ended.catch(() => {});
   }
-  if (kind === 'tar') return scanLayer(ctx, blob, rest);
-  if (kind === 'json' && size !== undefined && size <= JSON_MAX_BYTES) return scanJson(ctx, blob, await readAll(rest));
-  return scanRaw(ctx, blob, rest);
+
+  #fail(error: unknown): void {
+    this.#failed ??= { error };
+    this.#stream.destroy();
+  }
+
+  data(chunk: Uint8Array): void | Promise<void> {
+    if (this.#failed) throw this.#failed.error;
+    if (this.#stream.destroyed) throw this.#error(new SinkClosed());
+    if (!this.#stream.write(Buffer.from(chunk))) return this.#drained();
+  }
+
+  #drained(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.#stream.destroyed) return reject(this.#error(new SinkClosed()));
+      const off = () => {
+        this.#stream.off('drain', onDrain);
+        this.#stream.off('close', onClose);
+      };
+      const onDrain = () => (off(), resolve());
+      const onClose = () => (off(), reject(this.#error(new SinkClosed())));
+      this.#stream.on('drain', onDrain);
+      this.#stream.on('close', onClose);
+    });
+  }
+
+  async end(): Promise<void> {
+    this.#stream.end();
+    try {
+      await this.#ended;
+    } catch (err) {
+      throw this.#error(err);
+    }
+    while (this.#waiting) await this.#waiting;
+    if (this.#failed) throw this.#failed.error;
+    await this.#inner.end();
+  }
+
+  /** What went wrong: the inner sink's own error first, else the decompressor's, as "corrupt". */
+  #error(err: unknown): unknown {
+    if (this.#failed) return this.#failed.error;
+    const zerr = this.#streamError ?? err;
+    if ((zerr as NodeJS.ErrnoException).code?.startsWith('Z_')) return new Error(`${this.blob}: the ${this.what} data is corrupt (${(zerr as Error).message})`, { cause: zerr });
+    return zerr;
+  }
+
+  get #streamError(): unknown {
+    return (this.#stream as unknown as { errored?: unknown }).errored ?? undefined;
+  }
 }
 
-async function scanDecompressed(ctx: ScanContext, blob: string, source: AsyncIterable<Uint8Array>, decoder: Decoder, what: string, depth: number): Promise<void> {
-  const inflate = decoder();
-  const feeding = pump(source, inflate);
-  feeding.catch(() => {});
-  try {
-    await scanBlob(ctx, blob, undefined, inflate, depth + 1);
-  } catch (err) {
-    inflate.destroy();
-    if ((err as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new Error(`${blob}: the ${what} data is corrupt (${(err as Error).message})`, { cause: err });
-    throw err;
-  }
-  await feeding;
-}
-
-async function scanRaw(ctx: ScanContext, blob: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+function rawSink(ctx: ScanContext, blob: string): EntrySink {
   const s = ctx.search.stream(() => ({ kind: 'blob', blob }));
-  for await (const chunk of source) s.feed(chunk);
-  s.end();
+  return { data: (chunk) => s.feed(chunk), end: () => s.end() };
+}
+
+function jsonSink(ctx: ScanContext, blob: string): EntrySink {
+  const parts: Buffer[] = [];
+  return { data: (chunk) => void parts.push(Buffer.from(chunk)), end: () => scanJson(ctx, blob, Buffer.concat(parts)) };
 }
 
 function scanJson(ctx: ScanContext, blob: string, data: Buffer): void {
@@ -127,46 +244,44 @@ function scanJson(ctx: ScanContext, blob: string, data: Buffer): void {
 }
 
 /** A layer: every entry's name, link target, PAX records and content, each its own stream. */
-async function scanLayer(ctx: ScanContext, blob: string, source: AsyncIterable<Uint8Array>): Promise<void> {
+function layerSink(ctx: ScanContext, blob: string): EntrySink {
   const { search, stats } = ctx;
   stats.layers.push(blob);
-  // latin1 keeps a name's bytes exact (one char per byte) when it is not valid UTF-8.
-  const extract = ctx.tar.extract({ allowUnknownFormat: true, filenameEncoding: 'latin1' });
-  const done = finished(extract);
-  done.catch(() => {});
-  extract.on('entry', (header: TarHeader, stream: TarEntry, next: (err?: Error | null) => void) => {
-    try {
-      stats.files++;
-      const fromPax = Boolean(header.pax?.path);
-      const nameBytes = Buffer.from(header.name, fromPax ? 'utf8' : 'latin1');
-      const path = displayPath(nameBytes.toString('utf8'));
-      const at = (part: 'content' | 'name' | 'linkname' | 'pax') => (): Place => ({ kind: 'layer', blob, path, part });
-      search.bytes(nameBytes, at('name'));
-      if (header.linkname) search.bytes(Buffer.from(header.linkname, header.pax?.linkpath ? 'utf8' : 'latin1'), at('linkname'));
-      for (const [key, value] of Object.entries(header.pax ?? {})) {
-        if (key !== 'path' && key !== 'linkpath') search.bytes(Buffer.from(String(value), 'utf8'), at('pax'));
-      }
-      const content = search.stream(at('content'));
-      stream.on('data', (chunk: Uint8Array) => content.feed(chunk));
-      stream.on('end', () => {
-        content.end();
-        next();
-      });
-      // An entry fails only with its extractor, whose error `done` reports.
-      stream.on('error', () => {});
-    } catch (err) {
-      extract.destroy(err as Error);
+  const walker = new TarWalker((header) => {
+    stats.files++;
+    const path = displayPath(header.name);
+    const at = (part: 'content' | 'name' | 'linkname' | 'pax') => (): Place => ({ kind: 'layer', blob, path, part });
+    search.bytes(header.nameBytes, at('name'));
+    if (header.linkBytes) search.bytes(header.linkBytes, at('linkname'));
+    for (const [key, value] of header.pax ?? []) {
+      if (key === 'path' || key === 'linkpath') continue;
+      search.bytes(Buffer.from(key, 'utf8'), at('pax'));
+      search.bytes(value, at('pax'));
     }
+    if (header.size === 0) return undefined;
+    const content = search.stream(at('content'));
+    return { data: (chunk) => content.feed(chunk), end: () => content.end() };
   });
-  const fed = await pump(source, extract, (n) => (stats.layerBytes += n)).then(() => undefined, (err: unknown) => err);
-  // A failing source (corrupt gzip, the archive cut short) is the cause; the extractor closing early is not.
-  if (fed !== undefined && !(fed instanceof SinkClosed)) throw fed;
-  try {
-    await done;
-  } catch (err) {
-    throw new Error(`${blob}: the layer is not a valid tar archive (${(err as Error).message})`, { cause: err });
-  }
-  stats.layersDone++;
+  const invalid = (err: unknown) => (err instanceof TarFormatError ? new Error(`${blob}: the layer is not a valid tar archive (${err.message})`, { cause: err }) : err);
+  return {
+    data(chunk) {
+      stats.layerBytes += chunk.length;
+      try {
+        const wait = walker.feed(chunk);
+        if (wait) return wait.catch((err: unknown) => Promise.reject(invalid(err)));
+      } catch (err) {
+        throw invalid(err);
+      }
+    },
+    end() {
+      try {
+        walker.end();
+      } catch (err) {
+        throw invalid(err);
+      }
+      stats.layersDone++;
+    },
+  };
 }
 
 /** A tar entry name as a path in the image: `./etc/x` → `/etc/x`. */

@@ -1,8 +1,8 @@
 /**
  * Streaming an image archive: `docker save IMAGE` piped straight into a tar
- * parser, never to disk. Each entry of the outer tar is handed to
- * `scanBlob()` as it streams by (a layer is itself parsed by a nested
- * extractor fed from the entry), so memory does not grow with the image.
+ * walker (src/verify/tarwalk.ts), never to disk. Each entry of the outer tar
+ * is fed to a blob sink as it streams by (a layer is itself walked by a
+ * nested walker fed from the entry), so memory does not grow with the image.
  * Symlinks between entries (Docker layout: a repeated layer) are recorded
  * for the layout; everything else that is not a regular file is skipped.
  */
@@ -11,10 +11,10 @@ import type { Readable } from 'node:stream';
 import { UsageError } from '../util/errors.js';
 import type { ChildEnv } from '../run/env.js';
 import { start, waitForExit } from '../run/exec.js';
-import { newStats, scanBlob, type ScanContext, type ScanStats } from './layers.js';
+import { blobSink, loadZlib, newStats, type ScanContext, type ScanStats } from './layers.js';
 import { readLayout, type Layout } from './layout.js';
 import type { Search } from './search.js';
-import { loadTar, pump } from './streams.js';
+import { TarFormatError, TarWalker } from './tarwalk.js';
 
 export interface ArchiveScan {
   stats: ScanStats;
@@ -23,36 +23,33 @@ export interface ArchiveScan {
 
 const normalize = (name: string) => posix.normalize(name.replace(/^(\.\/)+/, '')).replace(/\/+$/, '');
 
-async function drain(source: AsyncIterable<unknown>): Promise<void> {
-  for await (const _ of source);
-}
-
-/** Searches an image archive (`docker save` output, either layout) read from `source`. */
+/**
+ * Searches an image archive (`docker save` output, either layout) read from
+ * `source`. A chunk of `source` may be reused by its producer once the next
+ * one is asked for: nothing here keeps one.
+ */
 export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
-  const tar = await loadTar();
-  const ctx: ScanContext = { search, tar, stats, json: new Map(), jsonKept: 0 };
+  const ctx: ScanContext = { search, zlib: await loadZlib(), stats, json: new Map(), jsonKept: 0 };
   const links = new Map<string, string>();
-  const outer = tar.extract({ allowUnknownFormat: true });
-  const feeding = pump(source, outer, (n) => (ctx.stats.archiveBytes += n));
-  feeding.catch(() => {});
-  try {
-    for await (const entry of outer) {
-      const h = entry.header;
-      const name = normalize(h.name);
-      if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
-        links.set(name, h.type === 'link' ? normalize(h.linkname) : normalize(posix.join(posix.dirname(name), h.linkname)));
-        await drain(entry);
-      } else if (h.type === 'file' || h.type === 'contiguous-file') {
-        await scanBlob(ctx, name, h.size, entry);
-      } else {
-        await drain(entry);
-      }
+  const walker = new TarWalker((h) => {
+    const name = normalize(h.name);
+    if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
+      links.set(name, h.type === 'link' ? normalize(h.linkname) : normalize(posix.join(posix.dirname(name), h.linkname)));
+      return undefined;
     }
+    return h.type === 'file' || h.type === 'contiguous-file' ? blobSink(ctx, name, h.size) : undefined;
+  });
+  try {
+    for await (const chunk of source) {
+      stats.archiveBytes += chunk.length;
+      const wait = walker.feed(chunk);
+      if (wait) await wait;
+    }
+    walker.end();
   } catch (err) {
-    outer.destroy(err as Error);
+    if (err instanceof TarFormatError) throw new Error(`the archive is not a valid tar (${err.message})`, { cause: err });
     throw err;
   }
-  await feeding;
   return { stats: ctx.stats, layout: readLayout(ctx.json, links) };
 }
 
