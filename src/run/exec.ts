@@ -3,7 +3,7 @@
  * owner of their lifecycle.
  *
  * - `capture()` runs a short command and collects its output, bounded
- *   (`maxBytes`; the child is killed past it). execa, loaded lazily.
+ *   (`maxBytes`; the child is killed past it). execa, loaded lazily (./execa.ts).
  * - `start()` starts a long-running child (docker build, docker save, compose)
  *   with the given stdio and returns it; `waitForExit()` waits for it.
  * - `spawnDetached()` starts the watchdog: in its own session, never killed
@@ -141,7 +141,7 @@ export interface CaptureOptions {
 }
 
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions): Promise<CaptureResult> {
-  const { execa } = await import('execa');
+  const { execa } = await import('./execa.js');
   debug(`exec: ${[file, ...args].join(' ')}`);
   const sub = execa(file, args, {
     env: opts.env,
