@@ -1,7 +1,9 @@
 // Bundles secbuild into dist/ as a few self-contained ESM files:
 //
-// - dist/secbuild.js: the entry and the whole build path (a cached build loads
-//   exactly this one module of ours);
+// - dist/secbuild.cjs: the entry and the whole build path (a cached build loads
+//   exactly this one module of ours), CommonJS with its import() calls renamed
+//   __import() and a build id on its first line, so that bin/secbuild.js can
+//   run it through dist/loader.cjs (src/cli/loader.ts) with V8's code cache;
 // - one file per rarely used part (the commander layer and its subcommands,
 //   compose, exec, check, verify, the Dockerfile scanner), loaded with import() only
 //   when that part runs. Each carries its own copy of the modules it shares with
@@ -14,7 +16,8 @@
 // execa is the exception: it is bundled into dist/execa.js (BUNDLED below),
 // because loading its fifty modules from node_modules cost 50 ms more.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -59,15 +62,16 @@ const coldParts = {
 // Start from an empty dist/ so nothing stale is shipped.
 rmSync(resolve(ROOT, 'dist'), { recursive: true, force: true });
 
-const entries = [['secbuild', 'src/cli/main.ts'], ...Object.entries(COLD)];
+const ENTRY = 'secbuild';
+const entries = [[ENTRY, 'src/cli/main.ts'], ['loader', 'src/cli/loader.ts'], ...Object.entries(COLD)];
 await Promise.all(
   entries.map(([out, src]) =>
     build({
       entryPoints: [{ in: src, out }],
+      ...(out === ENTRY || out === 'loader' ? { format: 'cjs', outExtension: { '.js': '.cjs' } } : { format: 'esm' }),
       outdir: resolve(ROOT, 'dist'),
       absWorkingDir: ROOT,
       bundle: true,
-      format: 'esm',
       platform: 'node',
       target: 'node20',
       sourcemap: false,
@@ -81,12 +85,28 @@ await Promise.all(
   ),
 );
 
+// The entry: every import() becomes __import() (the loader passes it in: a vm.Script has no module loader of its
+// own), and its first line names the build (a digest of the text), which keys its code cache.
+const entryFile = resolve(ROOT, 'dist', `${ENTRY}.cjs`);
+{
+  const code = readFileSync(entryFile, 'utf8').replace(/\bimport\((?=["'])/g, '__import(');
+  const stray = /\bimport\(|\bimport\.meta\b|\brequire\(["']\.\.?\//.exec(code);
+  if (stray) {
+    console.error(`build: dist/${ENTRY}.cjs has \`${stray[0]}\`, which a vm.Script cannot run: import cold parts and dependencies with await import('literal').`);
+    process.exit(1);
+  }
+  const id = createHash('sha256').update(code).digest('hex').slice(0, 32);
+  writeFileSync(entryFile, `// secbuild-build ${id}\n${code}`);
+}
+
 // Guard: a static import of a dependency would load it on every run of that part.
 for (const [out] of entries) {
-  const code = readFileSync(resolve(ROOT, 'dist', `${out}.js`), 'utf8');
+  const file = resolve(ROOT, 'dist', `${out}.${out === ENTRY || out === 'loader' ? 'cjs' : 'js'}`);
+  const code = readFileSync(file, 'utf8');
   for (const dep of EXTERNAL) {
-    if (new RegExp(`^import[^;]*from\\s*["']${dep}["']`, 'm').test(code)) {
-      console.error(`build: dist/${out}.js imports ${dep} at the top level; import it with await import() where it is used.`);
+    const esc = dep.replace(/[/.]/g, '\\$&');
+    if (new RegExp(`^import[^;]*from\\s*["']${esc}["']|^var [\\w$]+ = (?:__toESM\\()?require\\(["']${esc}["']`, 'm').test(code)) {
+      console.error(`build: ${file.slice(ROOT.length)} imports ${dep} at the top level; import it with await import() where it is used.`);
       process.exit(1);
     }
   }

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 
 export default function setup(): void {
-  if (!existsSync(new URL('../../dist/secbuild.js', import.meta.url))) {
-    throw new Error('the cli tier runs the built CLI, and dist/secbuild.js is missing: run npm run build (npm test and npm run test:cli do)');
+  if (!existsSync(new URL('../../dist/secbuild.cjs', import.meta.url))) {
+    throw new Error('the cli tier runs the built CLI, and dist/secbuild.cjs is missing: run npm run build (npm test and npm run test:cli do)');
   }
 }

@@ -29,7 +29,7 @@ function check(docker: string): string | undefined {
   } catch {
     return `the base image ${BASE_IMAGE} is missing (.ci/provision.sh imports it from busybox-static)`;
   }
-  if (!existsSync(new URL('../../dist/secbuild.js', import.meta.url))) return 'dist/secbuild.js is missing (npm run build)';
+  if (!existsSync(new URL('../../dist/secbuild.cjs', import.meta.url))) return 'dist/secbuild.cjs is missing (npm run build)';
   return undefined;
 }
 
