@@ -64,7 +64,7 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 const isEntry = process.argv[1] !== undefined && /secbuild(\.js)?$/.test(process.argv[1]);
 if (isEntry) {
-  // `--version` starts no child and writes no file: it needs no signal path.
+  // `--version` starts no child and writes no secret file: it needs no signal path (the loader may write its code cache at exit).
   if (process.argv[2] !== '--version' && process.argv[2] !== '-V') installExitPaths();
   main(process.argv.slice(2)).then(async (code) => {
     process.exitCode = code;
