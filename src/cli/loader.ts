@@ -14,7 +14,8 @@
  * The file is code, so it is trusted as strictly as code: it is read only
  * from a directory and a file of the user's own, writable by no one else,
  * never through a symlink, at most MAX_CACHE_BYTES; it is written to a new
- * file (O_EXCL | O_NOFOLLOW, 0600) renamed into place. V8 refuses a cache of
+ * file (O_EXCL | O_NOFOLLOW, 0600) renamed into place, and only the newest
+ * MAX_CACHE_FILES stay. V8 refuses a cache of
  * another source, V8 version or flags (the run then compiles as usual and
  * writes a new one); the build id (a digest of the bundle, on its first line)
  * keeps a cache from being used with another bundle of the same length. It
@@ -30,6 +31,8 @@ import { cacheDir } from '../util/cache.js';
 
 /** A code cache larger than this is not read (the entry's is about 100-300 KB). */
 export const MAX_CACHE_BYTES = 16 << 20;
+/** Caches kept (the newest): a few kinds of command for a few installs and node versions. */
+export const MAX_CACHE_FILES = 32;
 
 /** Changes when the wrapper below changes: a cache compiled around another wrapper is never offered to V8. */
 const WRAPPER_FORMAT = 1;
@@ -89,7 +92,7 @@ export function readTrusted(path: string): Buffer | undefined {
   }
 }
 
-/** Writes `data` as a new 0600 file renamed over `path`, and removes the caches of other bundles or node versions. */
+/** Writes `data` as a new 0600 file renamed over `path`, and prunes the directory. */
 export function writeTrusted(path: string, data: Buffer): void {
   const dir = dirname(path);
   const tmp = `${path}.${process.pid}.tmp`;
@@ -115,24 +118,33 @@ export function writeTrusted(path: string, data: Buffer): void {
 }
 
 /**
- * Another bundle's or node version's caches are stale: one file per build
- * id, node and kind stays. A temporary file a killed writer left is removed
- * after a minute.
+ * Keeps the MAX_CACHE_FILES newest caches (by the time they were written)
+ * and removes the rest, and temporary files a killed writer left over a
+ * minute ago. Not "every other bundle's": two installs of secbuild (a global
+ * one and a project's) share the directory and would remove each other's
+ * caches on every run.
  */
 function prune(dir: string, kept: string): void {
-  const mine = kept.slice(dir.length + 1).split('-').slice(0, 3).join('-');
   try {
+    const bins: Array<{ path: string; mtime: number }> = [];
     for (const name of readdirSync(dir)) {
-      const stale = name.endsWith('.bin') ? !name.startsWith(`${mine}-`) : name.endsWith('.tmp') && Date.now() - lstatSync(join(dir, name)).mtimeMs > 60_000;
-      if (!stale) continue;
-      try {
-        unlinkSync(join(dir, name));
-      } catch {
-        // gone already
-      }
+      const path = join(dir, name);
+      const mtime = lstatSync(path).mtimeMs;
+      if (name.endsWith('.bin')) bins.push({ path, mtime });
+      else if (name.endsWith('.tmp') && Date.now() - mtime > 60_000) remove(path);
     }
+    bins.sort((x, y) => y.mtime - x.mtime);
+    for (const { path } of bins.slice(MAX_CACHE_FILES)) if (path !== kept) remove(path);
   } catch {
     // only costs disk space
+  }
+}
+
+function remove(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
   }
 }
 

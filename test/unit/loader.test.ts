@@ -2,14 +2,14 @@
  * The entry's code cache (src/cli/loader.ts): which file a run uses, and that
  * a cache file is read only when it and its directory are the user's own and
  * writable by no one else, never through a symlink, and written as a new
- * 0600 file in a 0700 directory that replaces the caches of other builds.
+ * 0600 file in a 0700 directory that keeps the newest caches.
  */
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildId, cachePath, kindOf, MAX_CACHE_BYTES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
+import { buildId, cachePath, kindOf, MAX_CACHE_BYTES, MAX_CACHE_FILES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -87,20 +87,39 @@ describe('reading', () => {
 });
 
 describe('writing', () => {
-  test('a new 0600 file in a new 0700 directory; caches of other builds and node versions go, other kinds stay', () => {
+  test('a new 0600 file in a new 0700 directory; a killed writer\'s old temporary file goes', () => {
     const dir = join(home(), 'secbuild', 'code');
     const mine = join(dir, `${ID}_1-v20.0.0-x64-build.bin`);
     writeTrusted(join(dir, `${ID}_1-v20.0.0-x64-version.bin`), Buffer.from('v'));
-    writeFileSync(join(dir, `ffffffffffffffffffffffffffffffff_1-v20.0.0-x64-build.bin`), 'old', { mode: 0o600 });
-    writeFileSync(join(dir, `${ID}_1-v18.0.0-x64-build.bin`), 'old node', { mode: 0o600 });
-    writeFileSync(join(dir, `${mine}.999.tmp`.slice(dir.length + 1)), 'left by a killed writer', { mode: 0o600 });
+    const other = join(dir, `ffffffffffffffffffffffffffffffff_1-v20.0.0-x64-build.bin`); // another install's
+    writeFileSync(other, 'theirs', { mode: 0o600 });
+    const tmp = join(dir, `${ID}_1-v20.0.0-x64-build.bin.999.tmp`);
+    writeFileSync(tmp, 'left by a killed writer', { mode: 0o600 });
     const old = (Date.now() - 120_000) / 1000;
-    utimesSync(join(dir, `${mine}.999.tmp`.slice(dir.length + 1)), old, old);
+    utimesSync(tmp, old, old);
     writeTrusted(mine, Buffer.from('code'));
     expect(readFileSync(mine, 'utf8')).toBe('code');
     expect(statSync(mine).mode & 0o777).toBe(0o600);
     expect(statSync(dir).mode & 0o777).toBe(0o700);
-    expect(readdirSync(dir).sort()).toEqual([`${ID}_1-v20.0.0-x64-build.bin`, `${ID}_1-v20.0.0-x64-version.bin`]);
+    expect(readdirSync(dir).sort()).toEqual([`${ID}_1-v20.0.0-x64-build.bin`, `${ID}_1-v20.0.0-x64-version.bin`, `ffffffffffffffffffffffffffffffff_1-v20.0.0-x64-build.bin`]);
+  });
+
+  test(`only the ${MAX_CACHE_FILES} newest caches stay`, () => {
+    const dir = join(home(), 'code');
+    mkdirSync(dir, { mode: 0o700 });
+    const now = Date.now() / 1000;
+    for (let i = 0; i < MAX_CACHE_FILES + 5; i++) {
+      const f = join(dir, `${String(i).padStart(32, '0')}_1-v-x-build.bin`);
+      writeFileSync(f, 'x', { mode: 0o600 });
+      utimesSync(f, now - 1000 + i, now - 1000 + i); // file i is newer than file i - 1
+    }
+    const mine = join(dir, `${ID}_1-v-x-build.bin`);
+    writeTrusted(mine, Buffer.from('code'));
+    const left = readdirSync(dir);
+    expect(left.length).toBe(MAX_CACHE_FILES);
+    expect(left).toContain(`${ID}_1-v-x-build.bin`);
+    // The six oldest went (five over the bound, and one for the new file).
+    for (let i = 0; i < 6; i++) expect(left).not.toContain(`${String(i).padStart(32, '0')}_1-v-x-build.bin`);
   });
 
   test('a cache file that is a symlink is replaced, not written through', () => {
