@@ -45,7 +45,7 @@ describe('packaging', () => {
   test.each([
     ['the package', 'secbuild'],
     ['the CLI bundle', 'secbuild/dist/secbuild.cjs'],
-    ['the loader', 'secbuild/dist/loader.js'],
+    ['the loader', 'secbuild/dist/loader.cjs'],
     ['the bin shim', 'secbuild/bin/secbuild.js'],
   ])('importing %s is refused by exports and runs nothing', (_name, specifier) => {
     const r = node(`await import(${JSON.stringify(specifier)});`);
