@@ -160,12 +160,57 @@ describe('archive edge cases', () => {
     expect((await scan(archive)).hits.map((h) => [h.in, h.file])).toEqual([['archive', 'notes.txt']]);
   });
 
-  test.skipIf('createZstdDecompress' in zlib)('a zstd layer without a zstd decoder is listed as not searched', async () => {
+  // Runs on every Node.js (no skip): without a zstd decoder the layer is listed as not searched, with one it is searched.
+  test('a zstd layer is searched where Node.js has a decoder, and listed as not searched where it has none', async () => {
+    const z = zlib as unknown as { createZstdDecompress?: unknown; zstdCompressSync?: (b: Buffer) => Buffer };
+    if (typeof z.createZstdDecompress === 'function' && typeof z.zstdCompressSync === 'function') {
+      const frame = z.zstdCompressSync(await tarOf([{ name: 'f', data: `x${TOKEN}y` }]));
+      const archive = await tarOf([{ name: 'blobs/sha256/abc', data: frame }]);
+      const { stats, hits } = await scan(archive);
+      expect(stats.unreadable).toEqual([]);
+      expect(hits.map((h) => [h.secret, h.path])).toEqual([['tok', '/f']]);
+      return;
+    }
     const zstdFrame = Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), Buffer.alloc(600, 1)]);
     const archive = await tarOf([{ name: 'blobs/sha256/abc', data: zstdFrame }]);
     const { stats } = await scanArchive(chunks(archive, 4096), newSearch());
     expect(stats.unreadable).toEqual([{ blob: 'blobs/sha256/abc', reason: expect.stringMatching(/zstd-compressed and Node\.js v\d+\S* has no zstd decoder/) }]);
     expect(stats.layers).toEqual([]);
+  });
+
+  test('a value in a PAX global header or in a PAX record\'s key is found', async () => {
+    // Headers tar-stream does not write: a global header ('g') whose record holds the value, and a
+    // per-file PAX header ('x') whose key names it (an xattr named after a token).
+    const typed = (name: string, size: number, type: string) => {
+      const h = ustarHeader(name, size);
+      h.write(type, 156, 'latin1');
+      h.write('        ', 148, 'latin1');
+      let sum = 0;
+      for (const b of h) sum += b;
+      h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+      return h;
+    };
+    const record = (k: string, v: string) => {
+      const body = ` ${k}=${v}\n`;
+      let n = body.length + 1;
+      while (String(n).length + body.length !== n) n++;
+      return Buffer.from(`${n}${body}`);
+    };
+    const block = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
+    const global = record('comment', `built with ${TOKEN}`);
+    const local = record(`SCHILY.xattr.user.${OTHER}`, '1');
+    const layer = Buffer.concat([
+      typed('pax_global_header', global.length, 'g'), block(global),
+      typed('PaxHeader/f', local.length, 'x'), block(local),
+      typed('f', 1, '0'), block(Buffer.from('z')),
+      Buffer.alloc(1024),
+    ]);
+    const archive = await tarOf([{ name: 'l/layer.tar', data: layer }]);
+    const { hits } = await scan(archive);
+    expect(hits.map((h) => [h.secret, h.path, h.part])).toEqual([
+      ['pw', '/f', 'pax'],
+      ['tok', '/pax_global_header', 'pax'],
+    ]);
   });
 
   test('a corrupt gzip layer fails the scan, naming the blob', async () => {
