@@ -11,6 +11,7 @@
  *   all-zero first block is an empty archive (an empty layer is 1024 zeros).
  * - json: the first non-blank byte is `{` or `[` (configs, manifests, index).
  */
+import { headerChecksumOk } from './tarwalk.js';
 
 export type BlobKind = 'gzip' | 'zstd' | 'tar' | 'json' | 'other';
 
@@ -34,15 +35,7 @@ export function isTarHeader(head: Uint8Array): boolean {
   if (head.subarray(0, 512).every((b) => b === 0)) return true;
   // "ustar\0" (POSIX) or "ustar " (GNU) at 257.
   const magic = Buffer.from(head.buffer, head.byteOffset + 257, 5).toString('latin1');
-  if (magic === 'ustar') return checksumOk(head);
-  return checksumOk(head) && head[0] !== 0;
-}
-
-/** The header checksum: the sum of the 512 bytes with the checksum field (148..155) read as spaces. */
-function checksumOk(head: Uint8Array): boolean {
-  const field = Buffer.from(head.buffer, head.byteOffset + 148, 8).toString('latin1').replace(/[\0 ]+$/, '').trim();
-  if (!/^[0-7]{1,7}$/.test(field)) return false;
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += head[i]!;
-  return sum === parseInt(field, 8);
+  const block = Buffer.from(head.buffer, head.byteOffset, 512);
+  if (magic === 'ustar') return headerChecksumOk(block);
+  return headerChecksumOk(block) && head[0] !== 0;
 }

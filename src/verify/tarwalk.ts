@@ -73,7 +73,8 @@ export class TarWalker {
       if (this.#sink) {
         const take = Math.min(this.#missing, n - at);
         this.#missing -= take;
-        let wait = take > 0 ? this.#sink.data(chunk.subarray(at, (at += take))) : undefined;
+        // take > 0: a sink is set only for an entry with content, and the loop runs while bytes are left.
+        let wait = this.#sink.data(chunk.subarray(at, (at += take)));
         if (this.#missing === 0) wait = wait ? wait.then(() => this.#endEntry()) : this.#endEntry();
         if (wait) return wait.then(() => this.feed(chunk.subarray(at)));
         continue;
@@ -120,8 +121,7 @@ export class TarWalker {
   #header(): void | Promise<void> {
     const b = this.#block;
     if (isZero(b)) return;
-    const sum = readNumber(b, 148, 8);
-    if (sum === undefined || !checksumMatches(b, sum)) throw new TarFormatError('a header block is damaged (its checksum does not add up; is it gzip-compressed?)');
+    if (!headerChecksumOk(b)) throw new TarFormatError('a header block is damaged (its checksum does not add up; is it gzip-compressed?)');
     let type = TYPES[b[156]!] ?? null;
     let size = readNumber(b, 124, 12);
     if (size === undefined || size < 0 || !Number.isSafeInteger(size)) throw new TarFormatError('a header gives no valid size');
@@ -215,8 +215,14 @@ function readNumber(b: Buffer, offset: number, length: number): number | undefin
   return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
 }
 
-/** Go accepts the sum of the block's bytes (the checksum field read as spaces) taken unsigned or signed. */
-function checksumMatches(b: Buffer, sum: number): boolean {
+/**
+ * Whether the 512-byte header block `b` carries its own checksum: the sum of
+ * its bytes with the checksum field read as spaces, taken unsigned or signed
+ * as Go accepts it. Also what src/verify/sniff.ts asks of a tar's first block.
+ */
+export function headerChecksumOk(b: Buffer): boolean {
+  const sum = readNumber(b, 148, 8);
+  if (sum === undefined) return false;
   let unsigned = 0;
   let signed = 0;
   for (let i = 0; i < 512; i++) {
