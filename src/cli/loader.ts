@@ -22,11 +22,12 @@
  * holds compiled source only, never a value a run handled. Any error here
  * only costs the compile. SECBUILD_NO_CACHE=1 turns it off.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
+import { writeExclusive } from '../run/rundir.js';
 import { cacheDir } from '../util/cache.js';
 
 /** A code cache larger than this is not read (the entry's is about 100-300 KB). */
@@ -99,12 +100,7 @@ export function writeTrusted(path: string, data: Buffer): void {
   try {
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     if (!trustedDir(dir)) return;
-    const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
-    try {
-      for (let at = 0; at < data.length; ) at += writeSync(fd, data, at);
-    } finally {
-      closeSync(fd);
-    }
+    writeExclusive(tmp, data);
     renameSync(tmp, path);
   } catch {
     try {

@@ -184,9 +184,12 @@ export class RunDir {
   }
 }
 
-/** Creates `path` exclusively, never through a symlink, exactly 0600 whatever the umask, and writes `value`. */
-/** Creates `path` (O_EXCL, never through a symlink), exactly 0600 whatever the umask, and writes `value`; `problem` makes the error. */
-export function writeExclusive(path: string, value: Buffer, problem: (err: unknown) => UsageError): void {
+/**
+ * Creates `path` (O_EXCL, never through a symlink), exactly 0600 whatever the
+ * umask, and writes `value`; `problem` makes the error (by default the file
+ * system's own, for a caller that only cares whether it worked).
+ */
+export function writeExclusive(path: string, value: Buffer, problem: (err: unknown) => Error = (err) => err as Error): void {
   let fd: number;
   try {
     fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
