@@ -63,12 +63,15 @@ const coldParts = {
 rmSync(resolve(ROOT, 'dist'), { recursive: true, force: true });
 
 const ENTRY = 'secbuild';
+/** Parts written as CommonJS (.cjs): the entry, which the loader runs as a vm.Script, and the loader bin/secbuild.js requires. */
+const CJS = new Set([ENTRY, 'loader']);
+const outFile = (out) => resolve(ROOT, 'dist', `${out}.${CJS.has(out) ? 'cjs' : 'js'}`);
 const entries = [[ENTRY, 'src/cli/main.ts'], ['loader', 'src/cli/loader.ts'], ...Object.entries(COLD)];
 await Promise.all(
   entries.map(([out, src]) =>
     build({
       entryPoints: [{ in: src, out }],
-      ...(out === ENTRY || out === 'loader' ? { format: 'cjs', outExtension: { '.js': '.cjs' } } : { format: 'esm' }),
+      ...(CJS.has(out) ? { format: 'cjs', outExtension: { '.js': '.cjs' } } : { format: 'esm' }),
       outdir: resolve(ROOT, 'dist'),
       absWorkingDir: ROOT,
       bundle: true,
@@ -87,7 +90,7 @@ await Promise.all(
 
 // The entry: every import() becomes __import() (the loader passes it in: a vm.Script has no module loader of its
 // own), and its first line names the build (a digest of the text), which keys its code cache.
-const entryFile = resolve(ROOT, 'dist', `${ENTRY}.cjs`);
+const entryFile = outFile(ENTRY);
 {
   const code = readFileSync(entryFile, 'utf8').replace(/\bimport\((?=["'])/g, '__import(');
   const stray = /\bimport\(|\bimport\.meta\b|\brequire\(["']\.\.?\//.exec(code);
@@ -101,7 +104,7 @@ const entryFile = resolve(ROOT, 'dist', `${ENTRY}.cjs`);
 
 // Guard: a static import of a dependency would load it on every run of that part.
 for (const [out] of entries) {
-  const file = resolve(ROOT, 'dist', `${out}.${out === ENTRY || out === 'loader' ? 'cjs' : 'js'}`);
+  const file = outFile(out);
   const code = readFileSync(file, 'utf8');
   for (const dep of EXTERNAL) {
     const esc = dep.replace(/[/.]/g, '\\$&');
