@@ -100,3 +100,16 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   if [ -f /run/sshd.pid ] && ! command -v systemctl >/dev/null 2>&1; then kill "$(cat /run/sshd.pid)" 2>/dev/null || true; fi
 fi
+
+# --- Modern engines (issue 23) --------------------------------------------------
+# docker-buildx 0.13 and Compose v2 2.26 from Debian trixie, pinned so nothing
+# else comes from trixie (scripts/modern-engines.sh simulates first and refuses
+# an install that would do more), and a second daemon, trixie's docker.io 26.1
+# extracted (not installed) with a private apt state, on its own socket, data
+# root, bridge and containerd, also on tcp://127.0.0.1:$SECBUILD_D26_TLS_PORT
+# with mutual TLS (a throw-away CA) (scripts/dockerd26-up.sh; never with
+# --bridge=none: dockerd 26 would delete the main daemon's docker0). The e2e
+# matrix (test/e2e/engines.test.ts) builds on both daemons through the 20.10
+# client, the 28 client's buildx, a docker context and Compose v2.
+bash "$repo/scripts/modern-engines.sh"
+TLS_PORT="${SECBUILD_D26_TLS_PORT:-23762}" BASE_IMAGE="$IMAGE" MAIN_DOCKER="$DOCKER" bash "$repo/scripts/dockerd26-up.sh"

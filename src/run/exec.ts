@@ -19,6 +19,7 @@
  * secret files), so it may be logged with SECBUILD_DEBUG=1.
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { debug } from '../util/log.js';
 import type { ChildEnv } from './env.js';
 
@@ -78,6 +79,43 @@ export function setWatcher(w: Watcher | undefined): void {
   if (w) for (const c of children.keys()) if (c.pid !== undefined) w.started(c.pid);
 }
 
+/**
+ * A forwarded signal reaches the child and its own children, as Ctrl-C on a
+ * terminal reaches the whole foreground process group: docker 20.10 runs a
+ * CLI plugin (`docker compose`) as its child and does not pass signals on,
+ * so the plugin kept building, holding secbuild's pipes (issue 23, found with
+ * the real Compose v2). Linux's /proc/PID/task/TID/children; elsewhere only the child.
+ */
+function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
+  const below: number[] = [];
+  const walk = (pid: number) => {
+    let tasks: string[] = [];
+    try {
+      tasks = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const t of tasks) {
+      let kids = '';
+      try {
+        kids = readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      below.push(...kids.split(' ').filter(Boolean).map(Number));
+    }
+  };
+  if (child.pid !== undefined) walk(child.pid);
+  child.kill(signal);
+  for (const pid of below) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // gone already
+    }
+  }
+}
+
 /** The signal that interrupted this run, if one did. */
 export function interrupted(): NodeJS.Signals | undefined {
   return life.caught;
@@ -96,7 +134,7 @@ export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
   for (const [child, policy] of children) {
     if (policy === 'kill' || again) child.kill(again ? 'SIGKILL' : 'SIGTERM');
     else {
-      child.kill(signal);
+      signalTree(child, signal);
       waiting++;
     }
   }

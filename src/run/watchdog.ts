@@ -29,17 +29,19 @@ while IFS= read -r line; do
     done) exit 0 ;;
   esac
 done
-for p in $pids; do kill -TERM "$p" 2>/dev/null; done
+# a child's own children too (docker 20.10 does not pass signals to a CLI plugin such as compose)
+kids=; for p in $pids; do kids="$kids $(cat /proc/$p/task/*/children 2>/dev/null)"; done
+for p in $pids $kids; do kill -TERM "$p" 2>/dev/null; done
 [ -n "$dir" ] && [ -f "$dir/reap" ] && /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1
 [ -n "$dir" ] && rm -rf -- "$dir"
 n=0
 while [ $n -lt 20 ]; do
   alive=
-  for p in $pids; do kill -0 "$p" 2>/dev/null && alive=1; done
+  for p in $pids $kids; do kill -0 "$p" 2>/dev/null && alive=1; done
   [ -z "$alive" ] && exit 0
   sleep 0.1; n=$((n+1))
 done
-for p in $pids; do kill -KILL "$p" 2>/dev/null; done
+for p in $pids $kids; do kill -KILL "$p" 2>/dev/null; done
 exit 0
 `;
 

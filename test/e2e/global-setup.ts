@@ -14,7 +14,7 @@ import type { TestProject } from 'vitest/node';
 import { BASE as BASE_IMAGE } from '../helpers/cli.js';
 import { secretServiceProblem } from '../helpers/keyring.js';
 import { sweepOrphans } from '../helpers/fixture-dirs.js';
-import { startRemoteDaemon, type RemoteDaemonInfo } from '../helpers/remote-daemon.js';
+import { probeRemoteDaemon, startRemoteDaemon, type RemoteDaemonInfo } from '../helpers/remote-daemon.js';
 import { DEBIAN_BASE, startServers, VERDACCIO_DIR, type ServersInfo } from '../helpers/servers.js';
 
 function check(docker: string): string | undefined {
@@ -85,7 +85,8 @@ async function startFixtures(docker: string, ci: boolean): Promise<{ servers: Pr
   let servers: ProvidedServers = { skip: serversProblem(docker) ?? '' };
   if (servers.skip && ci) throw new Error(`e2e tests cannot run in CI: ${servers.skip}`);
   if (servers.skip) process.stdout.write(`\n[e2e] registries SKIPPED: ${servers.skip}.\n\n`);
-  let remote: ProvidedRemote = { skip: existsSync('/usr/sbin/dockerd') || existsSync('/usr/bin/dockerd') ? '' : 'dockerd is not installed here' };
+  let remote: ProvidedRemote = { skip: probeRemoteDaemon(docker).problem ?? '' };
+  if (remote.skip && !ci) process.stdout.write(`\n[e2e] second daemon SKIPPED: ${remote.skip}.\n\n`);
   try {
     const t = Date.now();
     await sweepOrphans(docker);

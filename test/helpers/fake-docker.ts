@@ -31,7 +31,7 @@ case $1 in
       [ "$v" = none ] && { echo "docker: 'compose' is not a docker command." >&2; exit 1; }
       echo "Docker Compose version v$v"; exit 0
     fi ;;
-  build) ;;
+  build) [ "$2" = --help ] && { echo "Usage:  docker build [OPTIONS] PATH | URL | -"; exit 0; } ;;
   *) echo "fake docker: '$1' is not faked" >&2; exit 1 ;;
 esac
 printf '%s\\n' "$@" > "$rec/argv"
@@ -93,7 +93,7 @@ export function fakeDocker(box: Sandbox): FakeDocker {
         env,
         read: (file) => readFileSync(join(rec, file), 'utf8'),
         calls,
-        runs: () => calls().filter((c) => !/^(version|buildx|compose version)( |$)/.test(c)),
+        runs: () => calls().filter((c) => !/^(version|buildx|compose version|build --help)( |$)/.test(c)),
       };
     },
   };

@@ -1,83 +1,74 @@
 /**
- * A second Docker daemon standing in for a remote BuildKit host (issue 12):
- * its own socket, data root, exec root and pid file in one temp dir, its own
- * network namespace, no bridge and no iptables rules (so it leaves the host's
- * network and the main daemon's docker0 alone; builds on it use
- * --network=none). Started once per e2e run by test/e2e/global-setup.ts,
- * given the busybox base image (`docker save | docker -H … load`) and stopped
- * by its pid; it starts its own containerd under its exec root.
+ * The second Docker daemon (issues 12 and 23): Debian trixie's dockerd 26.1,
+ * started by .ci/provision.sh (scripts/dockerd26-up.sh) on its own socket,
+ * data root, exec root, bridge and containerd, and on tcp://127.0.0.1:PORT
+ * with mutual TLS (a throw-away CA under its state dir). It stands in for a
+ * remote BuildKit host and for "a modern engine". The tests do not start or
+ * stop it (a dockerd started here with --bridge=none would delete the main
+ * daemon's docker0); they only check that it answers and has the base image.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BASE } from './cli.js';
-import { alive, claim } from './fixture-dirs.js';
+
+/** scripts/dockerd26-up.sh's STATE and provision.sh's TLS port (overridable like there). */
+export const D26_STATE = process.env.SECBUILD_D26_STATE ?? '/tmp/secbuild-servers/docker26';
+export const D26_TLS_PORT = process.env.SECBUILD_D26_TLS_PORT ?? '23762';
 
 export interface RemoteDaemonInfo {
   /** unix://…/docker.sock, for DOCKER_HOST. */
   host: string;
+  /** tcp://127.0.0.1:PORT, with DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH=certPath. */
+  tlsHost: string;
+  /** ca.pem, cert.pem, key.pem of a client the daemon accepts. */
+  certPath: string;
   /** Everything the daemon writes: images, BuildKit's cache and state. */
   dataRoot: string;
   /** Its runtime state (containerd, runc bundles). */
   execRoot: string;
-  pid: number;
+  /** "26.1.5+dfsg1" */
+  version: string;
 }
 
-function pipe(from: string[], to: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const a = spawn(from[0]!, from.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
-    const b = spawn(to[0]!, to.slice(1), { stdio: ['pipe', 'ignore', 'inherit'] });
-    a.stdout!.pipe(b.stdin!);
-    b.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`${to.join(' ')} exited ${code}`))));
-    a.on('error', reject);
-    b.on('error', reject);
-  });
-}
-
-function answers(docker: string, host: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = spawn(docker, ['-H', host, 'info'], { stdio: 'ignore' });
-    c.on('close', (code) => resolve(code === 0));
-    c.on('error', () => resolve(false));
-  });
-}
-
-export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteDaemonInfo; stop: () => Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'secbuild-e2e-remote-'));
-  const info: RemoteDaemonInfo = { host: `unix://${join(dir, 'docker.sock')}`, dataRoot: join(dir, 'data'), execRoot: join(dir, 'exec'), pid: 0 };
-  const log = openSync(join(dir, 'dockerd.log'), 'a');
-  // In a network namespace of its own: a dockerd started with --bridge=none
-  // deletes any `docker0` it sees (moby's removeDefaultBridgeInterface), which
-  // in the host's namespace is the main daemon's bridge. `unshare` execs
-  // dockerd, so the pid is dockerd's.
-  const child = spawn(
-    'unshare',
-    ['--net', '--', 'dockerd', '-H', info.host, '--data-root', info.dataRoot, '--exec-root', info.execRoot, '--pidfile', join(dir, 'docker.pid'), '--bridge=none', '--iptables=false', '--ip-masq=false'],
-    { detached: true, stdio: ['ignore', log, log] },
-  );
-  child.unref();
-  info.pid = child.pid!;
-  claim(dir, [info.pid]);
-  const stop = async () => {
-    if (alive(info.pid)) process.kill(info.pid, 'SIGTERM');
-    // dockerd stops its containerd and unmounts its layers before it exits; only then is the dir removed.
-    for (let i = 0; i < 200 && alive(info.pid); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!alive(info.pid)) rmSync(dir, { recursive: true, force: true });
+export function remoteInfo(): RemoteDaemonInfo {
+  return {
+    host: `unix://${join(D26_STATE, 'docker.sock')}`,
+    tlsHost: `tcp://127.0.0.1:${D26_TLS_PORT}`,
+    certPath: join(D26_STATE, 'tls', 'client'),
+    dataRoot: join(D26_STATE, 'data'),
+    execRoot: join(D26_STATE, 'exec'),
+    version: '',
   };
+}
+
+/** The environment that reaches the daemon over TCP with mutual TLS. */
+export function tlsEnv(r: RemoteDaemonInfo): NodeJS.ProcessEnv {
+  return { DOCKER_HOST: r.tlsHost, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: r.certPath };
+}
+
+/** Why the second daemon cannot be used (one clause), or undefined with its info filled in. */
+export function probeRemoteDaemon(docker: string): { problem?: string; info: RemoteDaemonInfo } {
+  const info = remoteInfo();
+  const fix = 'run .ci/provision.sh (scripts/dockerd26-up.sh)';
+  if (!existsSync(join(D26_STATE, 'docker.sock'))) return { problem: `the second daemon (dockerd 26.1) is not running: no ${D26_STATE}/docker.sock; ${fix}`, info };
+  const env = { ...process.env, DOCKER_CONTEXT: '', DOCKER_TLS_VERIFY: '', DOCKER_CERT_PATH: '' };
   try {
-    const end = Date.now() + 60_000;
-    while (!(await answers(docker, info.host))) {
-      if (Date.now() > end || !alive(info.pid)) {
-        const tail = existsSync(join(dir, 'dockerd.log')) ? readFileSync(join(dir, 'dockerd.log'), 'utf8').split('\n').slice(-15).join('\n') : '';
-        throw new Error(`the second dockerd did not answer on ${info.host}:\n${tail}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    await pipe([docker, 'save', BASE], [docker, '-H', info.host, 'load', '-q']);
-  } catch (err) {
-    await stop();
-    throw err;
+    info.version = execFileSync(docker, ['-H', info.host, 'version', '--format', '{{.Server.Version}}'], { env, timeout: 20_000, encoding: 'utf8' }).trim();
+  } catch {
+    return { problem: `the second daemon does not answer on ${info.host}; ${fix}`, info };
   }
-  return { info, stop };
+  try {
+    execFileSync(docker, ['image', 'inspect', BASE], { env: { ...env, ...tlsEnv(info) }, stdio: 'ignore', timeout: 20_000 });
+  } catch {
+    return { problem: `the second daemon does not answer with TLS on ${info.tlsHost} or lacks ${BASE}; ${fix}`, info };
+  }
+  return { info };
+}
+
+/** For test/e2e/global-setup.ts: the provisioned daemon's info; nothing to stop (provisioning owns it). */
+export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteDaemonInfo; stop: () => Promise<void> }> {
+  const { problem, info } = probeRemoteDaemon(docker);
+  if (problem) throw new Error(problem);
+  return { info, stop: async () => undefined };
 }

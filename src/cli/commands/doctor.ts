@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { keychainBackend, keychainDelete, keychainGet, keychainSet, resetKeychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
-import { findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
+import { describeBuildKit, findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
 import { askedEngine } from '../../engines/select.js';
 import { capture } from '../../run/exec.js';
 import { scrubEnv, withVars, type ChildEnv } from '../../run/env.js';
@@ -93,7 +93,7 @@ export async function doctorCommand(opts: { docker?: string; podman?: string; en
     line('ok', 'docker CLI', `${docker} (client ${client})`);
     try {
       const engine = await probeEngine(docker, childEnv);
-      line('ok', 'BuildKit', engine.buildkit === 'buildx' ? `buildx plugin ${engine.buildxVersion ?? ''} present`.trim() : `CLI ${engine.clientVersion} is older than 23: builds with DOCKER_BUILDKIT=1`);
+      line('ok', 'BuildKit', describeBuildKit(engine));
     } catch (err) {
       // The same advice a build gives: the other docker CLI here that can (src/engines/docker/discover.ts).
       const e = err instanceof NoBuildKitError ? await withAlternatives(err, docker, childEnv) : err;

@@ -1,7 +1,13 @@
 /**
  * Which docker to run and how it builds with BuildKit.
  *
- * - `docker buildx version` works → the CLI's build goes through buildx.
+ * Decided by what `docker build` is, not by whether the plugin answers: with
+ * the buildx plugin installed, docker 23+'s `docker build` is buildx, but
+ * docker 20.10's stays its classic front end although `docker buildx version`
+ * answers (issue 23; verified with Debian's 20.10.24 and docker 28.2.2).
+ * - `docker build --help` is buildx's ("docker buildx build", `--builder`)
+ *   → the build goes through buildx (23+ with the plugin, or an older CLI
+ *   whose config aliases build to buildx).
  * - otherwise a CLI older than 23 builds with BuildKit when DOCKER_BUILDKIT=1.
  * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
  *
@@ -28,8 +34,9 @@ export interface Engine {
   /** The binary, as found (real path). */
   docker: string;
   clientVersion: string;
-  /** 'buildx': the plugin is present; 'legacy-env': CLI < 23 with DOCKER_BUILDKIT=1. */
+  /** 'buildx': `docker build` is buildx; 'legacy-env': the classic front end of a CLI < 23 with DOCKER_BUILDKIT=1. */
   buildkit: 'buildx' | 'legacy-env';
+  /** The buildx plugin's version when it answers (also on a 'legacy-env' CLI, whose build does not use it). */
   buildxVersion?: string;
 }
 
@@ -50,23 +57,52 @@ export function majorOf(version: string): number {
   return m ? Number(m[1]) : NaN;
 }
 
+/** What the probes of one docker CLI printed. */
+export interface BuildProbe {
+  clientVersion: string;
+  /** `docker buildx version` exited 0, and what it printed. */
+  buildxOk: boolean;
+  buildxOut: string;
+  /** `docker build --help` (stdout and stderr), with DOCKER_BUILDKIT=1 as the build has it. */
+  buildHelp: string;
+}
+
+/** `docker build` is buildx when its help is buildx's: "docker buildx build" or a `--builder` flag. */
+const BUILDX_HELP = /docker buildx build|^\s*--builder\b/m;
+
+/** How `docker build` builds with BuildKit, or undefined when it cannot (pure: the probe outputs in, the decision out). */
+export function classifyBuild(p: BuildProbe): Pick<Engine, 'buildkit' | 'buildxVersion'> | undefined {
+  const buildxVersion = p.buildxOk ? /v?(\d+\.\d+\.\d+\S*)/.exec(p.buildxOut)?.[1] : undefined;
+  const withVersion = <T extends object>(o: T) => (buildxVersion ? { ...o, buildxVersion } : o);
+  if (BUILDX_HELP.test(p.buildHelp)) return withVersion({ buildkit: 'buildx' as const });
+  const major = majorOf(p.clientVersion);
+  if (Number.isFinite(major) && major < 23) return withVersion({ buildkit: 'legacy-env' as const });
+  return undefined;
+}
+
 /** Probes the binary (no cache). Throws UsageError when it cannot build with BuildKit. */
 export async function probeEngine(docker: string, env: ChildEnv): Promise<Engine> {
   const probeEnv = buildEnv(env);
-  const [buildx, version] = await Promise.all([
-    capture(docker, ['buildx', 'version'], { env: probeEnv, timeoutMs: 15_000 }),
-    capture(docker, ['version', '--format', '{{.Client.Version}}'], { env: probeEnv, timeoutMs: 15_000 }),
-  ]);
+  const run = (args: string[]) => capture(docker, args, { env: probeEnv, timeoutMs: 15_000 });
+  const [buildx, version, help] = await Promise.all([run(['buildx', 'version']), run(['version', '--format', '{{.Client.Version}}']), run(['build', '--help'])]);
   if (version.failedToStart) throw new UsageError(`${docker} could not be started (${version.failedToStart}); check --docker / SECBUILD_DOCKER.`);
   // `docker version` exits 1 when the daemon is down but still prints the client version first.
   const clientVersion = version.stdout.toString('utf8').trim().split('\n')[0] ?? '';
-  if (buildx.exitCode === 0) {
-    const bv = /v?\d+\.\d+\.\d+\S*/.exec(buildx.stdout.toString('utf8'))?.[0];
-    return { docker, clientVersion, buildkit: 'buildx', buildxVersion: bv };
-  }
-  const major = majorOf(clientVersion);
-  if (Number.isFinite(major) && major < 23) return { docker, clientVersion, buildkit: 'legacy-env' };
+  const how = classifyBuild({
+    clientVersion,
+    buildxOk: buildx.exitCode === 0,
+    buildxOut: buildx.stdout.toString('utf8'),
+    buildHelp: help.stdout.toString('utf8') + help.stderr,
+  });
+  if (how) return { docker, clientVersion, ...how };
   throw new NoBuildKitError(`${docker} is docker ${clientVersion || '(unknown version)'} without the buildx plugin, so it cannot build with BuildKit.`);
+}
+
+/** One line for `doctor`: how this CLI's `docker build` uses BuildKit. */
+export function describeBuildKit(e: Pick<Engine, 'buildkit' | 'buildxVersion' | 'clientVersion'>): string {
+  if (e.buildkit === 'buildx') return `docker build is buildx${e.buildxVersion ? ` ${e.buildxVersion}` : ''} (BuildKit without DOCKER_BUILDKIT; --builder, --load and --output work)`;
+  const plugin = e.buildxVersion ? `; the buildx plugin ${e.buildxVersion} answers \`docker buildx\`, but this CLI's \`docker build\` does not use it (no --builder or --load)` : '';
+  return `CLI ${e.clientVersion} is older than 23: docker build is its classic front end and builds with BuildKit when DOCKER_BUILDKIT=1 (secbuild sets it)${plugin}`;
 }
 
 /** `err` with the advice of ./discover.ts appended: the other CLI here that can build, if any. */

@@ -6,6 +6,8 @@ import type { ChildEnv } from '../../run/env.js';
 import type { Engine } from '../engine.js';
 import { dockerBuildArgv } from './argv.js';
 import { buildEnv, detectEngine } from './detect.js';
+import { unencryptedSessionWarning } from './endpoint.js';
+import { warn } from '../../util/log.js';
 
 export function dockerEngine(bin: string): Engine {
   return {
@@ -13,6 +15,8 @@ export function dockerEngine(bin: string): Engine {
     bin,
     buildArgv: dockerBuildArgv,
     async detect(env: ChildEnv) {
+      const plain = unencryptedSessionWarning(env);
+      if (plain) warn(plain);
       const e = await detectEngine(bin, env);
       return { docker: e.docker, clientVersion: e.clientVersion, buildkit: e.buildkit };
     },
