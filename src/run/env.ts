@@ -16,7 +16,8 @@
  *   add to it (DOCKER_BUILDKIT=1; a build-arg the user let through by name).
  */
 
-import { CACHE_KEY_VAR } from '../secrets/cache-policy.js';
+/** The variable a cache-policy key may be given in (src/secrets/cache-key.ts). */
+export const CACHE_KEY_VAR = 'SECBUILD_CACHE_KEY';
 
 /** Variables that are secrets whatever the specs say: removed from every child's environment. */
 export const ALWAYS_SECRET: readonly string[] = [CACHE_KEY_VAR];
