@@ -6,7 +6,7 @@
  */
 import type { BuildArgs } from '../args/build.js';
 import { addMaskCommands } from '../guards/github.js';
-import { info, warn } from '../util/log.js';
+import { info, warn, workflowCommands } from '../util/log.js';
 import { patternsFor, tooShortToMask, type Pattern } from '../secrets/forms.js';
 import type { Resolution } from '../secrets/resolve.js';
 import { RUN_PREFIX, secretFileName, type RootChoice, type SecretFile } from '../run/rundir.js';
@@ -39,8 +39,8 @@ export async function prepareOutput(
   }
   const masking = await maskingWanted(args);
   const patterns = masking || gha ? patternsFor(resolution.values) : [];
-  // The runner hides these lines and masks the values in every later line of the job.
-  if (gha) process.stdout.write(addMaskCommands(patterns));
+  // The runner hides these lines and masks the values in every later line of the job (on stderr: src/util/log.ts).
+  if (gha) workflowCommands(addMaskCommands(patterns));
   for (const s of resolution.values) {
     if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
   }
