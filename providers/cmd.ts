@@ -27,11 +27,14 @@
  * A command that is not found counts as a missing key (`MissingSecret`, as for an
  * absent file), so an optional secret is skipped when its tool is not installed.
  * The command gets secbuild's environment minus every variable a secret is read from;
- * it may prompt on the terminal. SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it,
+ * it may prompt on a person's terminal (its stderr is shown there). In CI a terminal is
+ * a log: its stderr is not shown (only, masked, in the error when it fails) and it runs
+ * without a terminal (no stdin from it, no /dev/tty). SECBUILD_CMD_TIMEOUT (seconds, default 120) bounds it,
  * and its output is kept up to 500 KiB + 1 byte: past that it is killed and refused.
  */
 import { capture, type CaptureResult } from '../src/run/exec.js';
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
+import { inCI } from '../src/util/ci.js';
 import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
 export function splitCommand(line: string): string[] {
@@ -100,7 +103,9 @@ export const cmdProvider = {
     const [file, ...args] = splitCommand(key);
     const asked = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
     const timeoutSec = Number.isFinite(asked) && asked > 0 ? asked : 120;
-    const interactive = process.stdin.isTTY === true;
+    // In CI a terminal is a log: no prompt is shown on it, and the command gets no terminal (src/util/ci.ts).
+    const ci = process.stdin.isTTY || process.stderr.isTTY ? await inCI() : false;
+    const interactive = process.stdin.isTTY === true && !ci;
     // Commands that may prompt on the terminal take turns: two prompts at once would garble both.
     const result = await (interactive ? oneAtATheTerminal : (run: () => Promise<CaptureResult>) => run())(() => capture(file!, args, {
       env: ctx.childEnv,
@@ -111,6 +116,7 @@ export const cmdProvider = {
       showStderr: interactive && process.stderr.isTTY === true,
       // One byte past BuildKit's limit: enough to know the value is too large.
       maxBytes: MAX_SECRET_BYTES + 1,
+      noTerminal: ci,
     }));
     if (result.failedToStart === 'ENOENT') {
       throw new MissingSecret(`command "${file}" was not found; check that it is installed and on PATH`);

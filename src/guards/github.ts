@@ -5,7 +5,9 @@
  * steps' logs are masked by the runner too; secbuild's own lines are grouped
  * in `::group::secbuild`. The add-mask lines are the one place a value is
  * written out: the runner consumes them and never shows them (as
- * @actions/core setSecret does). Other CI systems need nothing special:
+ * @actions/core setSecret does). They are written to stderr, never to stdout,
+ * which may carry data (src/util/log.ts `workflowCommands`: the runner parses
+ * a step's stderr for workflow commands too). Other CI systems need nothing special:
  * their logs are not a TTY, so masking is on anyway.
  */
 import type { Pattern } from '../secrets/forms.js';

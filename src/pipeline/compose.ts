@@ -19,11 +19,10 @@ import { checkSecretVariables, composeSecrets } from '../engines/compose/secrets
 import { shellQuote } from '../engines/docker/argv.js';
 import { chooseEngine } from '../engines/select.js';
 import { wantsProvenanceMax } from '../guards/build-args.js';
-import { scrubEnv } from '../run/env.js';
 import type { SecretFile } from '../run/rundir.js';
-import { planSpecs } from '../secrets/plan.js';
-import { checkSshConflicts, isSshSpec } from '../secrets/ssh.js';
+import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
+import { checkSshConflicts, isSshSpec } from '../secrets/ssh.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import type { Resolution } from '../secrets/resolve.js';
 import { Secret } from '../secrets/secret.js';
@@ -67,8 +66,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const engine = await chooseEngine(args, env);
   const docker = engine.bin;
   const secrets = withConfigHint(() => composeSecrets(project, builds, plan.specs), project.dir, plan.configPath);
+  const childEnv = childEnvFor(env, [...plan.specs, ...secrets.specs]);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
-  const childEnv = scrubEnv(env, sensitive);
   const choice = engine.name === 'podman' ? podmanChoice(args.engine) : await chooseComposeEngine(docker, childEnv, args.engine);
   info(`compose engine: ${choice.engine} (${choice.why})`);
   if (choice.engine === 'direct') refuseForDirect(args, builds);

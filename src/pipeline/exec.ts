@@ -11,9 +11,8 @@ import { delimiter, resolve } from 'node:path';
 import { looksLikeRef, parseRef } from '../../providers/index.js';
 import type { ExecArgs } from '../args/exec.js';
 import { shellQuote } from '../engines/docker/argv.js';
-import { scrubEnv, withVars } from '../run/env.js';
-import { planSpecs } from '../secrets/plan.js';
-import { sensitiveEnvVars } from '../secrets/resolve.js';
+import { withVars } from '../run/env.js';
+import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { ChildExit, UsageError } from '../util/errors.js';
 import { deliveredVars, dryRunLines, envSecretId, envValues, plannedVars } from './exec-env.js';
@@ -49,7 +48,7 @@ export async function execJob(args: ExecArgs): Promise<Job> {
   const plan = await planSpecs(args, env, cwd);
   const specs = [...plan.specs, ...envSpecs(args, cwd)];
   const planned = plannedVars(specs, args.envs);
-  const childEnv = scrubEnv(env, sensitiveEnvVars(specs));
+  const childEnv = childEnvFor(env, specs);
   const [file, ...argv] = args.command as [string, ...string[]];
   // Before any secret resolves: a typo in the command name writes no file.
   if (!findCommand(file, childEnv.PATH, cwd)) {

@@ -7,6 +7,8 @@
  * (a derived Dockerfile's line numbers made the user's); it is piped even when
  * nothing is masked.
  * `notStarted` ends the sentence when the binary cannot be started.
+ * `noTerminal`: the terminal is a log (CI): the child gets no terminal to
+ * write to past the redactor (src/run/exec.ts `start`).
  * Waits until the masked streams are fully written before returning.
  */
 import { pipeline } from 'node:stream/promises';
@@ -24,7 +26,7 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
-  { rawStdout = false, notStarted, rewrite }: { rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite } = {},
+  { rawStdout = false, notStarted, rewrite, noTerminal = false }: { rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite; noTerminal?: boolean } = {},
 ): Promise<ChildResult> {
   if (!patterns && !rewrite) {
     const child = session.spawn(file, argv, { env });
@@ -36,7 +38,7 @@ export async function runMasked(
     flow.catch(() => {});
     return session.wait(child, file).finally(() => flow.catch(() => {}));
   }
-  const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'] });
+  const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'], noTerminal });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
   const errStages = rewrite ? [err, new LineRewriteStream(rewrite)] : [err];

@@ -6,7 +6,8 @@
  */
 import type { BuildArgs } from '../args/build.js';
 import { addMaskCommands } from '../guards/github.js';
-import { info, warn } from '../util/log.js';
+import { inCI } from '../util/ci.js';
+import { info, warn, workflowCommands } from '../util/log.js';
 import { patternsFor, tooShortToMask, type Pattern } from '../secrets/forms.js';
 import type { Resolution } from '../secrets/resolve.js';
 import { RUN_PREFIX, secretFileName, type RootChoice, type SecretFile } from '../run/rundir.js';
@@ -21,8 +22,7 @@ import type { Secret } from '../secrets/secret.js';
 export async function maskingWanted(args: Pick<BuildArgs, 'mask' | 'noMask'>): Promise<boolean> {
   if (args.noMask) return false;
   if (args.mask || !(process.stdout.isTTY && process.stderr.isTTY)) return true;
-  const ci = (await import('ci-info')) as unknown as { default?: { isCI: boolean }; isCI?: boolean };
-  if (ci.default?.isCI ?? ci.isCI) return true;
+  if (await inCI()) return true;
   info('masking is off: output goes to this terminal (--mask turns it on).');
   return false;
 }
@@ -32,19 +32,21 @@ export async function prepareOutput(
   root: RootChoice,
   args: Pick<BuildArgs, 'mask' | 'noMask'>,
   gha: boolean,
-): Promise<{ masking: boolean; patterns: Pattern[] }> {
+): Promise<{ masking: boolean; patterns: Pattern[]; terminalIsLog: boolean }> {
   for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided: ${s.reason}`);
   if (!root.memoryBacked) {
     warn(`secret files go to ${root.root}, which is not memory-backed (tmpfs); they are removed after the build. Use --require-tmpfs to refuse this.`);
   }
   const masking = await maskingWanted(args);
   const patterns = masking || gha ? patternsFor(resolution.values) : [];
-  // The runner hides these lines and masks the values in every later line of the job.
-  if (gha) process.stdout.write(addMaskCommands(patterns));
+  // The runner hides these lines and masks the values in every later line of the job (on stderr: src/util/log.ts).
+  if (gha) workflowCommands(addMaskCommands(patterns));
   for (const s of resolution.values) {
     if (masking && tooShortToMask(s.value)) warn(`secret "${s.id}" is shorter than 4 bytes and is not masked in the output.`);
   }
-  return { masking, patterns };
+  // In CI a terminal is a log: a child whose output is masked gets no terminal to write to past the masking.
+  const terminal = Boolean(process.stdin.isTTY || process.stdout.isTTY || process.stderr.isTTY);
+  return { masking, patterns, terminalIsLog: masking && terminal && (await inCI()) };
 }
 
 /** For --dry-run: the run directory and files a real run would create (the directory's suffix is random). */

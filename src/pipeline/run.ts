@@ -117,7 +117,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       report.warnings.push(c);
     }
   }
-  const { masking, patterns } = await prepareOutput(resolution, root, options, gha);
+  const { masking, patterns, terminalIsLog } = await prepareOutput(resolution, root, options, gha);
   const policy = (id: string) => formatPolicy(specs.find((s) => s.id === id)?.cache);
   reportSecrets(report, resolution.values, resolution.secrets, (s) => masking && !tooShortToMask(s.value), policy);
   report.masking.enabled = masking;
@@ -152,7 +152,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
       const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: [file, ...argv], exitCode: undefined as number | undefined };
       report.runs?.push(entry);
       if (file === job.engine?.bin) report.dockerArgv = entry.argv;
-      const result = await runMasked(session, file, argv, env, masking ? patterns : undefined, report, opts);
+      const result = await runMasked(session, file, argv, env, masking ? patterns : undefined, report, { ...opts, noTerminal: terminalIsLog });
       entry.exitCode = ChildExit.codeOf(result);
       return entry.exitCode;
     };

@@ -4,11 +4,23 @@
  * nothing else: passing `process.env` to a child does not type-check, so no
  * child can receive a variable a secret was read from by accident.
  *
- * - `scrubEnv(env, sensitive)`: the environment minus every variable a secret is read from;
- * - `minimalEnv(env)`: PATH only (the watchdog needs nothing else);
+ * - `scrubEnv(env, sensitive)`: the one way to make a ChildEnv from a process
+ *   environment: it minus every variable a secret is read from (`sensitive`,
+ *   from the specs: src/secrets/plan.ts `childEnvFor`) and, always, minus
+ *   SECBUILD_CACHE_KEY (the cache-policy key is a secret whether or not this
+ *   run reads it). Every child of every command — builds, compose, exec and
+ *   its command, verify, podman, probes, `cmd:` and keychain providers —
+ *   gets its environment from here (test/cli/child-env.test.ts);
+ * - `minimalEnv(env)`: PATH only (the watchdog and the ssh agents need nothing else);
  * - `withVars(child, vars)`: a ChildEnv plus named variables — the one way to
  *   add to it (DOCKER_BUILDKIT=1; a build-arg the user let through by name).
  */
+
+/** The variable a cache-policy key may be given in (src/secrets/cache-key.ts). */
+export const CACHE_KEY_VAR = 'SECBUILD_CACHE_KEY';
+
+/** Variables that are secrets whatever the specs say: removed from every child's environment. */
+export const ALWAYS_SECRET: readonly string[] = [CACHE_KEY_VAR];
 
 declare const scrubbed: unique symbol;
 
@@ -18,10 +30,10 @@ function brand(vars: Record<string, string>): ChildEnv {
   return Object.freeze(vars) as ChildEnv;
 }
 
-/** `env` without the variables secrets are read from (and without unset entries). */
+/** `env` without the variables secrets are read from, without SECBUILD_CACHE_KEY and without unset entries. */
 export function scrubEnv(env: NodeJS.ProcessEnv, sensitive: ReadonlySet<string>): ChildEnv {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !sensitive.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !sensitive.has(k) && !ALWAYS_SECRET.includes(k)) out[k] = v;
   return brand(out);
 }
 

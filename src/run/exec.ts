@@ -44,20 +44,37 @@ const CAPTURE_MAX_BYTES = 4 << 20;
  */
 interface Lifecycle {
   children: Map<ChildProcess, Policy>;
+  /** Children started in their own session (`noTerminal`): a signal goes to their whole process group. */
+  groups: WeakSet<ChildProcess>;
   watcher: Watcher | undefined;
   caught: NodeJS.Signals | undefined;
   exitHook: boolean;
 }
 const LIFECYCLE = Symbol.for('secbuild.exec.lifecycle');
-const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), watcher: undefined, caught: undefined, exitHook: false });
+const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), groups: new WeakSet(), watcher: undefined, caught: undefined, exitHook: false });
+// A state made by an older copy of this module (a bundle of another version in the same process) has no groups.
+life.groups ??= new WeakSet();
 const children = life.children;
 
-function register(child: ChildProcess, policy: Policy): void {
+function signal(child: ChildProcess, sig: NodeJS.Signals): void {
+  if (life.groups.has(child) && child.pid !== undefined) {
+    try {
+      process.kill(-child.pid, sig);
+      return;
+    } catch {
+      // the group is gone: the child alone, below
+    }
+  }
+  child.kill(sig);
+}
+
+function register(child: ChildProcess, policy: Policy, group = false): void {
   if (!life.exitHook) {
     life.exitHook = true;
     // A child must not outlive secbuild (the watchdog is not registered).
-    process.on('exit', () => children.forEach((_, c) => c.kill('SIGTERM')));
+    process.on('exit', () => children.forEach((_, c) => signal(c, 'SIGTERM')));
   }
+  if (group) life.groups.add(child);
   children.set(child, policy);
   const pid = child.pid;
   if (pid !== undefined) life.watcher?.started(pid);
@@ -86,7 +103,9 @@ export function setWatcher(w: Watcher | undefined): void {
  * so the plugin kept building, holding secbuild's pipes (issue 23, found with
  * the real Compose v2). Linux's /proc/PID/task/TID/children; elsewhere only the child.
  */
-function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
+function signalTree(child: ChildProcess, sig: NodeJS.Signals): void {
+  // A child in a session of its own (CI on a terminal): its whole group is signalled.
+  if (life.groups.has(child)) return signal(child, sig);
   const below: number[] = [];
   const walk = (pid: number) => {
     let tasks: string[] = [];
@@ -106,10 +125,10 @@ function signalTree(child: ChildProcess, signal: NodeJS.Signals): void {
     }
   };
   if (child.pid !== undefined) walk(child.pid);
-  child.kill(signal);
+  child.kill(sig);
   for (const pid of below) {
     try {
-      process.kill(pid, signal);
+      process.kill(pid, sig);
     } catch {
       // gone already
     }
@@ -127,19 +146,19 @@ export function interrupted(): NodeJS.Signals | undefined {
  * (the run ends when it does), 'idle' when nothing is left to wait for.
  * A second signal kills every child at once.
  */
-export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
+export function interrupt(sig: NodeJS.Signals): 'waiting' | 'idle' {
   const again = life.caught !== undefined;
-  life.caught ??= signal;
+  life.caught ??= sig;
   let waiting = 0;
   for (const [child, policy] of children) {
-    if (policy === 'kill' || again) child.kill(again ? 'SIGKILL' : 'SIGTERM');
+    if (policy === 'kill' || again) signal(child, again ? 'SIGKILL' : 'SIGTERM');
     else {
-      signalTree(child, signal);
+      signalTree(child, sig);
       waiting++;
     }
   }
   if (waiting > 0 && !again) {
-    setTimeout(() => children.forEach((p, c) => p === 'forward' && c.kill('SIGKILL')), STOP_GRACE_MS).unref();
+    setTimeout(() => children.forEach((p, c) => p === 'forward' && signal(c, 'SIGKILL')), STOP_GRACE_MS).unref();
   }
   return waiting > 0 && !again ? 'waiting' : 'idle';
 }
@@ -150,7 +169,7 @@ export function interrupt(signal: NodeJS.Signals): 'waiting' | 'idle' {
  * instead of waiting for them.
  */
 export function abandonChildren(): void {
-  for (const child of children.keys()) child.kill('SIGTERM');
+  for (const child of children.keys()) signal(child, 'SIGTERM');
 }
 
 export interface CaptureResult {
@@ -176,6 +195,8 @@ export interface CaptureOptions {
   showStderr?: boolean;
   /** Keep at most this many bytes of stdout (and of stderr); default 4 MiB. */
   maxBytes?: number;
+  /** Give the child no terminal (see `start`); with inheritStdin and showStderr off. */
+  noTerminal?: boolean;
 }
 
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions): Promise<CaptureResult> {
@@ -193,8 +214,9 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     timeout: opts.timeoutMs,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: opts.inheritStdin ? 'inherit' : 'ignore' }),
     ...(opts.showStderr ? { stderr: ['pipe', 'inherit'] as const } : {}),
+    detached: opts.noTerminal === true,
   });
-  register(sub, 'kill');
+  register(sub, 'kill', opts.noTerminal === true);
   const result = await sub;
   const overflowed = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
   const startError = result.failed && result.exitCode === undefined && !result.signal && !result.timedOut && !overflowed
@@ -211,11 +233,28 @@ export async function capture(file: string, args: readonly string[], opts: Captu
   };
 }
 
-/** Starts a long-running child; it ends with secbuild and hears of its signals (see the header). */
-export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy }): ChildProcess {
+/**
+ * The stdio of a child that gets no terminal: a stdin inherited from a
+ * terminal becomes /dev/null (a terminal's descriptor is open for writing:
+ * `>&0` would print on it).
+ */
+function withoutTerminal(stdio: StdioOptions): StdioOptions {
+  const [stdin, ...rest] = typeof stdio === 'string' ? [stdio, stdio, stdio] : stdio;
+  return [stdin === 'inherit' && process.stdin.isTTY ? 'ignore' : stdin, ...rest];
+}
+
+/**
+ * Starts a long-running child; it ends with secbuild and hears of its signals (see the header).
+ * `noTerminal` (in CI, where a terminal is a log, and the child's output is masked): the child
+ * runs in a new session (setsid), so it has no controlling terminal and /dev/tty cannot be
+ * opened (ENXIO), and its stdin is not the terminal; what it prints reaches the terminal only
+ * through the pipes the caller masks. Signals then go to its process group.
+ */
+export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean }): ChildProcess {
   debug(`exec: ${[file, ...args].join(' ')}`);
-  const child = spawn(file, args, { env: opts.env, stdio: opts.stdio ?? 'inherit' });
-  register(child, opts.signals ?? 'forward');
+  const stdio = opts.stdio ?? 'inherit';
+  const child = spawn(file, args, { env: opts.env, stdio: opts.noTerminal ? withoutTerminal(stdio) : stdio, detached: opts.noTerminal === true });
+  register(child, opts.signals ?? 'forward', opts.noTerminal === true);
   return child;
 }
 

@@ -28,7 +28,7 @@ export class Session {
   constructor(readonly dir: RunDir) {}
 
   /** Starts a child (docker, or exec's command) whose life is tied to this session (signals are forwarded to it). */
-  spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions }): ChildProcess {
+  spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; noTerminal?: boolean }): ChildProcess {
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
     return start(file, argv, { ...opts, signals: 'forward' });

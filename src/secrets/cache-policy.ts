@@ -20,8 +20,8 @@
  * src/pipeline/cache-args.ts.
  */
 
-/** The variable a cache key may be given in (./cache-key.ts): removed from every child's environment. */
-export const CACHE_KEY_VAR = 'SECBUILD_CACHE_KEY';
+/** The variable a cache key may be given in (./cache-key.ts): src/run/env.ts removes it from every child's environment. */
+export { CACHE_KEY_VAR } from '../run/env.js';
 
 export interface CachePolicy {
   /** The value enters the steps' cache key (through a keyed MAC). */

@@ -6,7 +6,6 @@ import type { SecretFlags } from '../args/own.js';
 import { existsSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { scrubEnv, type ChildEnv } from '../run/env.js';
-import { CACHE_KEY_VAR } from './cache-policy.js';
 import { mergeSpecs, sensitiveEnvVars } from './resolve.js';
 import { isSshSpec, mergeSsh, parseSshKeyFlag, sshSpecs } from './ssh.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type SecretSpec } from './spec.js';
@@ -15,7 +14,7 @@ export interface SpecPlan {
   specs: SecretSpec[];
   configPath?: string;
   env: NodeJS.ProcessEnv;
-  /** The environment children get: every variable a secret is read from removed. */
+  /** The environment children get: every variable a secret is read from removed, and SECBUILD_CACHE_KEY. */
   childEnv: ChildEnv;
   sensitive: Set<string>;
 }
@@ -33,7 +32,14 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
   const ssh = mergeSsh(configSpecs.filter(isSshSpec), sshSpecs((flags.sshKeys ?? []).map((s) => parseSshKeyFlag(s, cwd))));
   const specs = [...mergeSpecs(configSpecs.filter((s) => !isSshSpec(s)), cli), ...ssh];
   const sensitive = sensitiveEnvVars(specs);
-  // The cache key is a secret source too, whether or not this run reads it.
-  sensitive.add(CACHE_KEY_VAR);
-  return { specs, configPath: config?.path, env, childEnv: scrubEnv(env, sensitive), sensitive };
+  return { specs, configPath: config?.path, env, childEnv: childEnvFor(env, specs), sensitive };
+}
+
+/**
+ * The environment of every child of a command that resolves `specs` (exec
+ * adds its --env specs, compose the project's own): through scrubEnv, which
+ * also removes SECBUILD_CACHE_KEY.
+ */
+export function childEnvFor(env: NodeJS.ProcessEnv, specs: readonly SecretSpec[]): ChildEnv {
+  return scrubEnv(env, sensitiveEnvVars(specs));
 }

@@ -4,8 +4,17 @@
  * so every line — and every error, report and --dry-run text, through
  * `masked()` — passes the output filter: once secrets are resolved, the
  * pipeline installs the redactor of their forms (`setOutputFilter`). On
- * GitHub Actions the lines are grouped (`::group::secbuild` … `::endgroup::`,
- * on stdout where the runner reads workflow commands) until docker starts.
+ * GitHub Actions the lines are grouped (`::group::secbuild` … `::endgroup::`)
+ * until docker starts.
+ *
+ * Nothing here writes to stdout: stdout may be data (the build's result with
+ * `-o -`, exec's command's output), and none of secbuild's lines may land in
+ * it. Workflow commands included (`workflowCommands()`): the runner reads a
+ * step's stderr for them as it reads its stdout — actions/runner
+ * src/Runner.Worker/Handlers/ScriptHandler.cs hands StepHost.ErrorDataReceived
+ * to an OutputManager as it does OutputDataReceived, and
+ * OutputManager.OnDataReceived passes every line to
+ * ActionCommandManager.TryProcessCommand (node actions likewise).
  */
 type Filter = (text: string) => string;
 interface LogState {
@@ -26,16 +35,25 @@ export function masked(text: string): string {
   return state.filter ? state.filter(text) : text;
 }
 
+/**
+ * The one writer of GitHub Actions workflow commands: to stderr, always (see
+ * the header), never through the output filter (an `::add-mask::` line must
+ * hold the value it registers; the runner consumes it and shows nothing).
+ */
+export function workflowCommands(text: string): void {
+  process.stderr.write(text);
+}
+
 /** Opens a GitHub Actions log group for secbuild's own lines. */
 export function openGroup(): void {
   if (state.open) return;
-  process.stdout.write('::group::secbuild\n');
+  workflowCommands('::group::secbuild\n');
   state.open = true;
 }
 
 /** Closes the group before docker's own output. */
 export function endGroup(): void {
-  if (state.open) process.stdout.write('::endgroup::\n');
+  if (state.open) workflowCommands('::endgroup::\n');
   state.open = false;
 }
 
