@@ -176,3 +176,10 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
   }
   if (!quiet(() => fs.rmdirSync(path))) quiet(() => fs.rmSync(path, { recursive: true, force: true }));
 }
+
+/**
+ * removeTree as a program for `node -e PROGRAM DIR`: what the watchdog runs
+ * after a SIGKILL of secbuild (./watchdog.ts), the same function as a run's
+ * own removal, from its own source text.
+ */
+export const REMOVE_PROGRAM = `(${removeTree.toString()})(require('node:fs'), process.argv[1]);`;

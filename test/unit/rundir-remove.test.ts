@@ -14,8 +14,8 @@ import {
 } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { REMOVE_PROGRAM } from '../../src/run/remove.js';
 import { RunDir, removeRunDir } from '../../src/run/rundir.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
@@ -26,16 +26,10 @@ if (!asRoot) console.log('rundir-remove: the cases run as uid 65534 are SKIPPED:
 const BOUND_MS = 5_000;
 
 let base: string;
-let removerJs: string;
 beforeAll(() => {
   // Reachable by uid 65534 (the permission cases), like a user's own /dev/shm directory.
   base = mkdtempSync(join('/dev/shm', 'secbuild-unit-remove-'));
   if (asRoot) chownSync(base, NOBODY, NOBODY);
-  // removeRunDir as one file a child `node` can load: the real function, run where a block cannot hang this process.
-  const out = buildSync({ entryPoints: ['src/run/rundir.ts'], bundle: true, platform: 'node', format: 'cjs', write: false, logLevel: 'silent' });
-  removerJs = join(base, 'remover.cjs');
-  writeFileSync(removerJs, out.outputFiles[0]!.contents);
-  chmodSync(removerJs, 0o644);
 });
 afterAll(() => {
   spawnSync('chmod', ['-R', 'u+rwx', base]);
@@ -51,10 +45,10 @@ function fresh(uid = 0): string {
   return path;
 }
 
-/** Runs removeRunDir(dir) in a child node as `uid`, killed after BOUND_MS: how long it took, and whether it finished. */
+/** Runs the removal of `dir` in a child node as `uid`, killed after BOUND_MS: how long it took, and whether it finished. */
 function removeInChild(dir: string, uid = 0): { ms: number; finished: boolean } {
   const t0 = Date.now();
-  const r = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(removerJs)}).removeRunDir(process.argv[1])`, dir], {
+  const r = spawnSync(process.execPath, ['-e', REMOVE_PROGRAM, dir], {
     timeout: BOUND_MS, killSignal: 'SIGKILL', stdio: 'ignore', ...(uid ? { uid, gid: uid } : {}),
   });
   return { ms: Date.now() - t0, finished: r.status === 0 };
