@@ -12,6 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
+import { deadPid } from '../helpers/dead-pid.js';
 import { listDir, noDockerEnv, nonce, sandbox, startCli, waitFor, type RunResult, type Sandbox } from '../helpers/cli.js';
 
 /** Far more than any of these runs takes (well under a second each). */
@@ -31,18 +32,6 @@ async function bounded(args: string[], env: NodeJS.ProcessEnv, during?: (child: 
   const r = await Promise.race([run.done, limit]);
   clearTimeout(timer);
   return r;
-}
-
-/** A pid that no process has: a child that has exited and been reaped. */
-function deadPid(): number {
-  for (;;) {
-    const { pid } = spawnSync('true');
-    try {
-      process.kill(pid!, 0);
-    } catch {
-      return pid!;
-    }
-  }
 }
 
 describe('cleanup never blocks (real commands, no docker)', () => {
