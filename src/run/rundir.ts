@@ -101,6 +101,14 @@ export interface SecretFile {
   path: string;
 }
 
+/**
+ * Names secbuild's own files take in a run directory, which a secret file
+ * (named by its id under `secbuild exec`) must not: `reap`, the podman
+ * cleanup script the watchdog runs (src/engines/podman/reap.ts), and
+ * `tmp-N`, podman's TMPDIRs. (`.alive` cannot be an id.)
+ */
+const OWN_NAMES = /^(?:reap|tmp-\d+)$/;
+
 /** The file name of the index-th secret: `NN-id`, with anything unusual in the id replaced. */
 export function secretFileName(id: string, index: number): string {
   return `${String(index).padStart(2, '0')}-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
@@ -153,8 +161,12 @@ export class RunDir {
    * `name` makes each file's name (default `NN-id`; `secbuild exec` uses the id).
    */
   writeAll(secrets: readonly FileContent[], name: (id: string, index: number) => string = secretFileName): SecretFile[] {
+    const names = secrets.map((s, i) => name(s.id, i));
+    secrets.forEach((s, i) => {
+      if (OWN_NAMES.test(names[i]!)) throw new UsageError(`secret id "${shown(s.id)}" names ${names[i]}, which secbuild keeps for its own files in the run directory; choose another id.`);
+    });
     return secrets.map((s, i) => {
-      const path = join(this.path, name(s.id, i));
+      const path = join(this.path, names[i]!);
       this.sizes[basename(path)] = s.value.length;
       writeExclusive(path, s.value, (err) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) }));
       return { id: s.id, path };

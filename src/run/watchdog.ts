@@ -8,7 +8,9 @@
  * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
  * the build's session so BuildKit cancels the build, runs the engine's
  * cleanup script when the run directory holds one (`reap`: what an
- * interrupted podman build leaves, src/engines/podman/reap.ts), and removes
+ * interrupted podman build leaves, src/engines/podman/reap.ts; a regular
+ * file, not a symlink, and stopped after 10 s — a command under `exec` can
+ * write one, and it must not keep the secrets there forever), and removes
  * the run directory with the same removal as secbuild's own (./remove.ts,
  * run by this node as `node -e REMOVE_PROGRAM DIR`: never blocks, follows no
  * symlink, overwrites first), then `rm -rf` as a backstop should node fail.
@@ -35,7 +37,11 @@ while IFS= read -r line; do
   esac
 done
 for p in $pids; do kill -TERM "$p" 2>/dev/null; done
-[ -n "$dir" ] && [ -f "$dir/reap" ] && /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1
+if [ -n "$dir" ] && [ -f "$dir/reap" ] && [ ! -h "$dir/reap" ]; then
+  /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1 & r=$!
+  ( sleep 10; kill -KILL "$r" ) </dev/null >/dev/null 2>&1 & k=$!
+  wait "$r"; kill "$k" 2>/dev/null
+fi
 [ -n "$dir" ] && "$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1
 [ -n "$dir" ] && rm -rf -- "$dir"
 n=0

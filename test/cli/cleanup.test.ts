@@ -13,7 +13,7 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSy
 import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { deadPid } from '../helpers/dead-pid.js';
-import { listDir, noDockerEnv, nonce, sandbox, startCli, waitFor, type RunResult, type Sandbox } from '../helpers/cli.js';
+import { listDir, noDockerEnv, nonce, pidsMatching, sandbox, startCli, waitFor, type RunResult, type Sandbox } from '../helpers/cli.js';
 
 /** Far more than any of these runs takes (well under a second each). */
 const BOUND_MS = 10_000;
@@ -132,4 +132,27 @@ describe('cleanup never blocks (real commands, no docker)', () => {
       run.child.kill('SIGKILL');
     }
   });
+
+  test('exec --secret id=reap (a name the watchdog reads as podman\'s cleanup script) is refused before anything is written (exit 2)', async () => {
+    const r = await bounded(['exec', '--secret', 'id=reap,from=env:X', '--', 'true'], env({ X: 'echo never run as a script' }));
+    expect(r).not.toBe('blocked');
+    expect((r as RunResult).code).toBe(2);
+    expect((r as RunResult).stderr).toContain('secret id "reap" names reap, which secbuild keeps for its own files in the run directory; choose another id.');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('SIGKILL of secbuild when the command planted a reap script that never ends: the watchdog still removes the directory (the script is stopped after 10 s)', async () => {
+    const flag = join(box.dir, `ready-${nonce()}`);
+    const forever = `36${Math.floor(Math.random() * 90000) + 10000}`;
+    const run = startCli(['exec', ...secretArgs, '--', 'sh', '-c', `printf 'exec sleep ${forever}\\n' > "$SECBUILD_SECRETS/reap" && touch ${flag} && exec sleep 30`], { env: env({ X: `reap-${nonce()}` }) });
+    try {
+      await waitFor('the command to start', () => existsSync(flag), BOUND_MS);
+      run.child.kill('SIGKILL');
+      await run.done;
+      await waitFor('the run directory to go', () => listDir(box.tmp).length === 0, 15_000);
+    } finally {
+      run.child.kill('SIGKILL');
+      for (const pid of pidsMatching(`sleep ${forever}`)) process.kill(pid, 'SIGKILL');
+    }
+  }, 30_000);
 });
