@@ -122,11 +122,22 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
     }
   };
 
-  const top = lstat(path);
+  let top = lstat(path);
   if (!top) return;
   if (!top.isDirectory()) {
     quiet(() => fs.unlinkSync(path)); // the run directory replaced by a link or a file: that, and nothing it names
     return;
+  }
+  // Moved out of the way first, to another run-directory name (the sweep still knows it): a process the
+  // command left behind that writes to $SECBUILD_SECRETS/... cannot refill it while it is emptied.
+  const m = /^(.*\/secbuild-\d+-)[A-Za-z0-9]{6}$/.exec(path);
+  if (m) {
+    const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+    const moved = m[1] + Array.from({ length: 6 }, () => abc[Math.floor(Math.random() * abc.length)]).join('');
+    if (!lstat(moved) && quiet(() => fs.renameSync(path, moved))) {
+      path = moved;
+      top = lstat(path) ?? top;
+    }
   }
   /** Empties `dir` (`p`, relative path `rel`), depth-first without recursion in JS (a deep tree cannot overflow the stack). */
   interface Frame { dir: Dir; rel: string; names: string[]; next: number; parent?: Frame; name?: string }
@@ -143,38 +154,42 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
     return { dir, rel, names, next: 0, parent, name };
   };
   const rootDev = top.dev;
-  let frame = enter(path, top, '');
-  let depth = 0;
-  while (frame) {
-    if (frame.next >= frame.names.length) {
-      frame.dir.close();
-      const done = frame;
-      frame = frame.parent;
-      depth--;
-      if (frame && done.name !== undefined) {
-        const p = frame.dir.at(done.name);
-        if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
+  // Passes until it is gone: something still writing by a descriptor gets 2 s, then the sweep has it.
+  for (let pass = 0; pass === 0 || (Date.now() <= deadline && (top = lstat(path)) && top.isDirectory()); pass++) {
+    let frame = enter(path, top, '');
+    let depth = 0;
+    while (frame) {
+      if (frame.next >= frame.names.length) {
+        frame.dir.close();
+        const done = frame;
+        frame = frame.parent;
+        depth--;
+        if (frame && done.name !== undefined) {
+          const p = frame.dir.at(done.name);
+          if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
+        }
+        continue;
       }
-      continue;
+      const name = frame.names[frame.next++]!;
+      const p = frame.dir.at(name);
+      const rel = frame.rel ? `${frame.rel}/${name}` : name;
+      const st = lstat(p);
+      if (!st) continue;
+      if (st.isDirectory()) {
+        if (st.dev !== rootDev) continue; // a mount point: never entered (and it cannot be removed)
+        const child = depth < MAX_DEPTH ? enter(p, st, rel, frame, name) : undefined;
+        if (child) {
+          frame = child;
+          depth++;
+        } else if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
+        continue;
+      }
+      if (st.isFile()) overwrite(p, st, rel);
+      quiet(() => fs.unlinkSync(p));
     }
-    const name = frame.names[frame.next++]!;
-    const p = frame.dir.at(name);
-    const rel = frame.rel ? `${frame.rel}/${name}` : name;
-    const st = lstat(p);
-    if (!st) continue;
-    if (st.isDirectory()) {
-      if (st.dev !== rootDev) continue; // a mount point: never entered (and it cannot be removed)
-      const child = depth < MAX_DEPTH ? enter(p, st, rel, frame, name) : undefined;
-      if (child) {
-        frame = child;
-        depth++;
-      } else if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
-      continue;
-    }
-    if (st.isFile()) overwrite(p, st, rel);
-    quiet(() => fs.unlinkSync(p));
+    if (quiet(() => fs.rmdirSync(path))) return;
   }
-  if (!quiet(() => fs.rmdirSync(path))) quiet(() => fs.rmSync(path, { recursive: true, force: true }));
+  quiet(() => fs.rmSync(path, { recursive: true, force: true }));
 }
 
 /**

@@ -85,6 +85,14 @@ describe('cleanup never blocks (real commands, no docker)', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('a process the command left behind, still writing files into $SECBUILD_SECRETS: no directory left', async () => {
+    const script = '(i=0; while [ $i -lt 100000 ]; do : > "$SECBUILD_SECRETS/f$i" || exit; i=$((i+1)); done) </dev/null >/dev/null 2>&1 & sleep 0.3';
+    const r = await bounded(['exec', ...secretArgs, '--', 'sh', '-c', script], env({ X: `writer-${nonce()}` }));
+    expect(r).not.toBe('blocked');
+    expect((r as RunResult).code, (r as RunResult).stderr).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
   describe('a stale run directory holding a FIFO (its run dead) is swept like any other', () => {
     const stale = (): string => {
       const name = `secbuild-${deadPid()}-F1f0${nonce().slice(-2)}`;
