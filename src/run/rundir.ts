@@ -13,12 +13,14 @@
  * Whatever the umask, the run directory is 0700 and each file 0600: both are
  * ours, and set with fchmod right after they are created.
  */
+import * as fs from 'node:fs';
 import {
-  constants, closeSync, fchmodSync, fsyncSync, lstatSync, mkdtempSync, openSync, readdirSync, realpathSync, rmdirSync, statfsSync, unlinkSync, writeSync, fstatSync, rmSync, mkdirSync, chmodSync,
+  constants, closeSync, fchmodSync, lstatSync, mkdtempSync, openSync, realpathSync, statfsSync, writeSync, fstatSync, rmSync, mkdirSync, chmodSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../util/errors.js';
+import { removeTree, type WrittenSizes } from './remove.js';
 
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
@@ -99,6 +101,14 @@ export interface SecretFile {
   path: string;
 }
 
+/**
+ * Names secbuild's own files take in a run directory, which a secret file
+ * (named by its id under `secbuild exec`) must not: `reap`, the podman
+ * cleanup script the watchdog runs (src/engines/podman/reap.ts), and
+ * `tmp-N`, podman's TMPDIRs. (`.alive` cannot be an id.)
+ */
+const OWN_NAMES = /^(?:reap|tmp-\d+)$/;
+
 /** The file name of the index-th secret: `NN-id`, with anything unusual in the id replaced. */
 export function secretFileName(id: string, index: number): string {
   return `${String(index).padStart(2, '0')}-${id.replace(/[^A-Za-z0-9._-]/g, '_')}`;
@@ -106,6 +116,8 @@ export function secretFileName(id: string, index: number): string {
 
 export class RunDir {
   private removed = false;
+  /** What this run wrote, by relative path: removal overwrites those bytes and no more (./remove.ts). */
+  private readonly sizes: Record<string, number> = {};
   private constructor(readonly path: string) {}
 
   /**
@@ -149,8 +161,13 @@ export class RunDir {
    * `name` makes each file's name (default `NN-id`; `secbuild exec` uses the id).
    */
   writeAll(secrets: readonly FileContent[], name: (id: string, index: number) => string = secretFileName): SecretFile[] {
+    const names = secrets.map((s, i) => name(s.id, i));
+    secrets.forEach((s, i) => {
+      if (OWN_NAMES.test(names[i]!)) throw new UsageError(`secret id "${shown(s.id)}" names ${names[i]}, which secbuild keeps for its own files in the run directory; choose another id.`);
+    });
     return secrets.map((s, i) => {
-      const path = join(this.path, name(s.id, i));
+      const path = join(this.path, names[i]!);
+      this.sizes[basename(path)] = s.value.length;
       writeExclusive(path, s.value, (err) => fileSystemProblem(err, dirname(this.path), { id: s.id, bytes: s.value.length, name: basename(path) }));
       return { id: s.id, path };
     });
@@ -169,18 +186,22 @@ export class RunDir {
     } catch (err) {
       throw fileSystemProblem(err, dirname(this.path));
     }
-    for (const f of files) writeExclusive(join(dir, f.name), f.value, (err) => fileSystemProblem(err, dirname(this.path), { id: f.name, bytes: f.value.length, name: f.name }));
+    for (const f of files) {
+      this.sizes[`${sub}/${f.name}`] = f.value.length;
+      writeExclusive(join(dir, f.name), f.value, (err) => fileSystemProblem(err, dirname(this.path), { id: f.name, bytes: f.value.length, name: f.name }));
+    }
     return dir;
   }
 
   /**
-   * Overwrites each file with zeros, unlinks it, removes the directory.
-   * Synchronous so it can run from an 'exit' handler. Idempotent.
+   * Removes the directory and everything in it (removeRunDir), overwriting
+   * what this run wrote up to the size it wrote. Synchronous so it can run
+   * from an 'exit' handler; never blocks (./remove.ts). Idempotent.
    */
   remove(): void {
     if (this.removed) return;
     this.removed = true;
-    removeRunDir(this.path);
+    removeRunDir(this.path, this.sizes);
   }
 }
 
@@ -249,38 +270,11 @@ export function fileSystemProblem(err: unknown, root: string, secret?: { id: str
   return say(`secret root ${root} cannot be written (${code}); choose another directory ${fix}.`);
 }
 
-export function removeRunDir(path: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync(path);
-  } catch {
-    return;
-  }
-  for (const name of names) {
-    const file = join(path, name);
-    try {
-      const fd = openSync(file, constants.O_WRONLY | constants.O_NOFOLLOW);
-      try {
-        const size = fstatSync(fd).size;
-        if (size > 0) {
-          writeSync(fd, Buffer.alloc(size), 0, size, 0);
-          fsyncSync(fd);
-        }
-      } finally {
-        closeSync(fd);
-      }
-    } catch {
-      // Not a regular file we can open (or already gone): unlink below all the same.
-    }
-    try {
-      unlinkSync(file);
-    } catch {
-      rmSync(file, { recursive: true, force: true });
-    }
-  }
-  try {
-    rmdirSync(path);
-  } catch {
-    rmSync(path, { recursive: true, force: true });
-  }
+/**
+ * The one removal of a run directory (a run's own, the sweep's, the
+ * watchdog's): never blocks, never follows a symlink, bounded overwriting;
+ * see ./remove.ts.
+ */
+export function removeRunDir(path: string, sizes?: WrittenSizes): void {
+  removeTree(fs, path, sizes);
 }

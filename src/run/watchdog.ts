@@ -8,8 +8,14 @@
  * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
  * the build's session so BuildKit cancels the build, runs the engine's
  * cleanup script when the run directory holds one (`reap`: what an
- * interrupted podman build leaves, src/engines/podman/reap.ts), and removes
- * the run directory. Cost on the critical path: one fork/exec of /bin/sh, not awaited.
+ * interrupted podman build leaves, src/engines/podman/reap.ts; a regular
+ * file, not a symlink, and stopped after 10 s — a command under `exec` can
+ * write one, and it must not keep the secrets there forever), and removes
+ * the run directory with the same removal as secbuild's own (./remove.ts,
+ * run by this node as `node -e REMOVE_PROGRAM DIR`: never blocks, follows no
+ * symlink, overwrites first), then `rm -rf` as a backstop should node fail.
+ * Cost on the critical path: one fork/exec of /bin/sh, not awaited (node
+ * starts only on the SIGKILL path).
  * If the watchdog itself dies first (a process-tree kill, a stray `kill`),
  * `onDeath` is called at once: the session starts another.
  */
@@ -17,9 +23,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { minimalEnv } from './env.js';
 import { spawnDetached, type Watcher } from './exec.js';
+import { REMOVE_PROGRAM } from './remove.js';
 
 const SCRIPT = `
-dir=$1; pids=
+dir=$1; node=$2; remove=$3; pids=
 while IFS= read -r line; do
   case $line in
     "pid "*) pids="$pids \${line#pid }" ;;
@@ -32,7 +39,12 @@ done
 # a child's own children too (docker 20.10 does not pass signals to a CLI plugin such as compose)
 kids=; for p in $pids; do kids="$kids $(cat /proc/$p/task/*/children 2>/dev/null)"; done
 for p in $pids $kids; do kill -TERM "$p" 2>/dev/null; done
-[ -n "$dir" ] && [ -f "$dir/reap" ] && /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1
+if [ -n "$dir" ] && [ -f "$dir/reap" ] && [ ! -h "$dir/reap" ]; then
+  /bin/sh "$dir/reap" "$dir"/tmp-* </dev/null >/dev/null 2>&1 & r=$!
+  ( sleep 10; kill -KILL "$r" ) </dev/null >/dev/null 2>&1 & k=$!
+  wait "$r"; kill "$k" 2>/dev/null
+fi
+[ -n "$dir" ] && "$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1
 [ -n "$dir" ] && rm -rf -- "$dir"
 n=0
 while [ $n -lt 20 ]; do
@@ -57,8 +69,8 @@ export class Watchdog implements Watcher {
   static start(dir: string, onDeath?: (pid: number | undefined) => void): Watchdog | undefined {
     let child: ChildProcess;
     try {
-      // PATH only: the watchdog needs rm, sleep and kill, and no variable a secret came from.
-      child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir], { env: minimalEnv(process.env) });
+      // PATH only: the watchdog needs node, rm, sleep and kill, and no variable a secret came from (nor NODE_OPTIONS).
+      child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir, process.execPath, REMOVE_PROGRAM], { env: minimalEnv(process.env) });
     } catch {
       return undefined;
     }

@@ -6,12 +6,13 @@
  * in another PID namespace, whose pid means nothing here, is never touched.
  * The other-owner case chowns to uid 65534 and needs root (CI runs as root).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ALIVE_SOCKET, listenAlive, sweepStale } from '../../src/run/liveness.js';
 import { skipUnlessCI } from '../helpers/ci.js';
+import { deadPid } from '../helpers/dead-pid.js';
 
 const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
 const NOBODY = 65534;
@@ -28,18 +29,6 @@ function dir(): string {
   const path = join(base, `d${n++}`);
   mkdirSync(path, { mode: 0o700 });
   return path;
-}
-
-/** A pid that no process has: a child that has exited and been reaped. */
-function deadPid(): number {
-  for (;;) {
-    const { pid } = spawnSync('true');
-    try {
-      process.kill(pid!, 0);
-    } catch {
-      return pid!;
-    }
-  }
 }
 
 /** Backdated past the sweep's minimum age, as a dead run's directory is. */
