@@ -3,6 +3,8 @@ import { UsageError } from '../../src/util/errors.js';
 import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/check/secret-ids.js';
 import { parseDockerfile } from '../../src/dockerfile/model.js';
 import { mountEnvErrors, needsDaemon, type Builder } from '../../src/check/mount-env.js';
+import { askDocker } from '../../src/pipeline/preflight.js';
+import { scrubEnv } from '../../src/run/env.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';
@@ -201,5 +203,18 @@ describe('mountEnvErrors: env= on a mount against the frontend that parses it', 
     ['env= with a syntax line', df('# syntax=docker/dockerfile:1.4', 'FROM a', 'RUN --mount=type=secret,id=tok,env=T make'), false],
   ])('the daemon is asked only when its frontend decides: %s', async (_name, dockerfile, asks) => {
     expect(needsDaemon(await parseDockerfile({ dockerfile, path: P }))).toBe(asks);
+  });
+});
+
+describe('askDocker: which builder parses a Dockerfile without a syntax line', () => {
+  const noDocker = '/nonexistent/secbuild-test-docker';
+  test.each<[string, string[], Record<string, string>, Builder]>([
+    ['--builder X: its BuildKit is not asked', ['--builder', 'ci', '.'], {}, { engine: 'docker', unknown: 'the build uses buildx builder "ci", whose BuildKit secbuild does not ask' }],
+    ['--builder=X', ['--builder=ci', '.'], {}, { engine: 'docker', unknown: 'the build uses buildx builder "ci", whose BuildKit secbuild does not ask' }],
+    ['BUILDX_BUILDER', ['.'], { BUILDX_BUILDER: 'remote' }, { engine: 'docker', unknown: 'the build uses buildx builder "remote", whose BuildKit secbuild does not ask' }],
+    ['"default" is the daemon: asked', ['--builder', 'default', '.'], {}, { engine: 'docker', unknown: 'the daemon did not answer "docker version"' }],
+    ['no builder named: the daemon is asked', ['.'], {}, { engine: 'docker', unknown: 'the daemon did not answer "docker version"' }],
+  ])('%s', async (_name, dockerArgs, env, want) => {
+    expect(await askDocker(noDocker, dockerArgs, scrubEnv({ PATH: '/usr/bin', ...env }, new Set()))).toEqual(want);
   });
 });
