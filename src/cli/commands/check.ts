@@ -122,7 +122,7 @@ export function checkHelp(): string {
     '',
     helpTail({
       examples: ['secbuild check .', 'secbuild check --secret id=npm,from=env:NPM_TOKEN -f docker/Dockerfile --target prod .', 'secbuild check --format json . > findings.json'],
-      exits: [[0, 'no error-level finding (warnings allowed)'], [2, 'usage error'], [4, 'an error-level finding: the build would leak a secret or mount nothing']],
+      exits: [[0, 'no error-level finding (warnings allowed)'], [2, 'usage error, or an env= on a mount that the frontend in use refuses'], [4, 'an error-level finding: the build would leak a secret or mount nothing']],
     }),
   ].join('\n');
 }
