@@ -8,9 +8,17 @@ import { posix } from 'node:path';
 interface CredentialKind {
   /** The file's name, or the last two path elements for `.docker/config.json` and `.aws/credentials`. */
   name: string;
-  /** How the build should get it instead of a COPY. */
-  fix: string;
+  /** How the build should get it instead of a COPY; `envKey` as in secretAsVariable. */
+  fix: string | ((envKey: boolean) => string);
 }
+
+/**
+ * A secret handed to a RUN as variable NAME: `env=NAME` on the mount where the
+ * Dockerfile's syntax line gives frontend 1.10 or later (`envKey`), else the
+ * form every frontend takes, `NAME="$(cat /run/secrets/NAME)"` (../check/mount-env.ts).
+ */
+export const secretAsVariable = (name: string, envKey: boolean): string =>
+  envKey ? `RUN --mount=type=secret,id=${name},env=${name} …` : `RUN --mount=type=secret,id=${name} ${name}="$(cat /run/secrets/${name})" …`;
 
 const mount = (id: string, target: string, flag: string) =>
   `Mount it only where it is used: RUN --mount=type=secret,id=${id},target=${target} … with ${flag}.`;
@@ -24,8 +32,13 @@ export const CREDENTIAL_FILES: readonly CredentialKind[] = [
   { name: 'id_rsa', fix: 'Use the SSH agent instead: RUN --mount=type=ssh … with docker build --ssh default.' },
   { name: 'id_ed25519', fix: 'Use the SSH agent instead: RUN --mount=type=ssh … with docker build --ssh default.' },
   { name: '.aws/credentials', fix: mount('aws', '/root/.aws/credentials', 'secbuild --secret id=aws,from=file:PATH') },
-  { name: '.env', fix: 'Pass the values the build needs as secrets: RUN --mount=type=secret,id=NAME,env=NAME … with secbuild --secret id=NAME,from=env:NAME.' },
+  { name: '.env', fix: (envKey) => `Pass the values the build needs as secrets: ${secretAsVariable('NAME', envKey)} with secbuild --secret id=NAME,from=env:NAME.` },
 ];
+
+/** How a COPY of credential `kind` should be replaced, for a Dockerfile whose frontend does (`envKey`) or may not take env= on a mount. */
+export function fixOf(kind: CredentialKind, envKey: boolean): string {
+  return typeof kind.fix === 'string' ? kind.fix : kind.fix(envKey);
+}
 
 /** The credential kind of a context-relative path, if it is one. */
 export function credentialKind(rel: string): CredentialKind | undefined {

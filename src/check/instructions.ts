@@ -6,7 +6,8 @@
 import type { Arg, Env } from 'dockerfile-ast';
 import { statSync } from 'node:fs';
 import { join, posix } from 'node:path';
-import { contextPath, copiedBy, credentialKind, globRegExp, isGlob } from './credentials.js';
+import { contextPath, copiedBy, credentialKind, fixOf, globRegExp, isGlob, secretAsVariable } from './credentials.js';
+import { mountEnvBySyntax } from '../dockerfile/frontend.js';
 import type { Draft } from './dockerfile.js';
 import type { DockerfileModel, Step } from '../dockerfile/types.js';
 import { ignoreMatcher, resolveInContext } from './context.js';
@@ -15,6 +16,9 @@ import { looksLikeSecretName } from '../guards/wordlist.js';
 
 const inReachedStages = (model: DockerfileModel, keywords: readonly string[]) =>
   model.steps.filter((s) => s.stage >= 0 && model.reached.has(s.stage) && keywords.includes(s.keyword));
+
+/** Whether check may suggest env= on a mount: only where the syntax line gives frontend 1.10 or later (the builder's own may be older). */
+const envKey = (model: DockerfileModel) => mountEnvBySyntax(model.frontend) === true;
 
 export function argEnvFindings(model: DockerfileModel): Draft[] {
   const out: Draft[] = [];
@@ -28,7 +32,7 @@ export function argEnvFindings(model: DockerfileModel): Draft[] {
         line: step.start,
         at: step.start,
         message: `${step.keyword} ${name} looks like a credential (Docker's SecretsUsedInArgOrEnv), and its value ${where}.`,
-        fix: `Pass it as a secret instead: RUN --mount=type=secret,id=${name},env=${name} … with secbuild --secret id=${name},from=env:${name}.`,
+        fix: `Pass it as a secret instead: ${secretAsVariable(name, envKey(model))} with secbuild --secret id=${name},from=env:${name}.`,
       });
     }
   }
@@ -67,7 +71,7 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
           line: step.start,
           at: step.start,
           message: `${step.keyword} copies the credential file "${src}" into the image, where anyone who can pull the image can read it.`,
-          fix: kind.fix,
+          fix: fixOf(kind, envKey(model)),
         });
         copied.add(src);
         continue;
@@ -87,7 +91,7 @@ export async function copyFindings(model: DockerfileModel, context: ContextView 
           line: step.start,
           at: step.start,
           message: `${step.keyword} copies "${named}", a symlink to the credential file "${path}", into the image, where anyone who can pull the image can read it.`,
-          fix: credentialKind(path)!.fix,
+          fix: fixOf(credentialKind(path)!, envKey(model)),
         });
         copied.add(path);
         return true;

@@ -23,10 +23,11 @@
 import type { Arg, Dockerfile, Env, Instruction } from 'dockerfile-ast';
 import { UsageError } from '../util/errors.js';
 import { declareArg, expandWord, setExpanded, type Scope } from './expand.js';
+import { frontendOf, isDockerfileFrontend } from './frontend.js';
 import { leadingFlags } from './flags.js';
 import { readMount } from './mounts.js';
 import { argumentText, copySources, jsonArguments } from './text.js';
-import type { DockerfileInput, DockerfileModel, Stage, Step } from './types.js';
+import type { DockerfileInput, DockerfileModel, EnvMount, Frontend, Stage, Step } from './types.js';
 
 export type * from './types.js';
 
@@ -62,9 +63,10 @@ async function build(input: DockerfileInput): Promise<DockerfileModel> {
   const df = DockerfileParser.parse(input.dockerfile);
   const lines = input.dockerfile.split(/\r\n|\r|\n/);
   const escape = df.getEscapeCharacter();
-  const { steps, stages } = walk(df.getInstructions(), lines, escape, input);
-  const notes = syntaxNotes(df, input);
-  const base = { path: input.path, lines, escape, steps, stages };
+  const { steps, stages, envMounts } = walk(df.getInstructions(), lines, escape, input);
+  const frontend = syntaxFrontend(df, input);
+  const notes = syntaxNotes(frontend);
+  const base = { path: input.path, lines, escape, steps, stages, frontend, envMounts };
 
   if (stages.length === 0) {
     if (input.target) throw new UsageError(`${input.path} has no FROM instruction, so it has no stage "${input.target}"; check -f and --target.`);
@@ -105,8 +107,9 @@ interface Draft extends Stage {
 }
 
 /** One pass over the instructions: steps, stages, ARG/ENV scopes, mounts and stage references. */
-function walk(instructions: Instruction[], lines: string[], esc: string, input: DockerfileInput): { steps: Step[]; stages: Stage[] } {
+function walk(instructions: Instruction[], lines: string[], esc: string, input: DockerfileInput): { steps: Step[]; stages: Stage[]; envMounts: EnvMount[] } {
   const buildArgs = input.buildArgs ?? {};
+  const envMounts: EnvMount[] = [];
   let meta: Scope = new Map();
   const stages: Draft[] = [];
   const earlier = new Map<string, number>(); // FROM sees only stages defined above it
@@ -150,6 +153,7 @@ function walk(instructions: Instruction[], lines: string[], esc: string, input: 
         if (m.from) st.refs.push({ ref: m.from, byIndex: false });
         if (m.secret) st.mounts.push({ ...m.secret, run: start });
         if (m.ssh) st.sshMounts.push(m.ssh);
+        if (m.env) envMounts.push(m.env);
         if (m.note) st.notes.push(m.note);
       }
     }
@@ -162,21 +166,20 @@ function walk(instructions: Instruction[], lines: string[], esc: string, input: 
     const deps = refs.map((d) => (d.byIndex ? Number(d.ref) : byName.get(d.ref.toLowerCase())));
     return { ...stage, deps: [...new Set(deps.filter((j): j is number => j !== undefined && j >= 0 && j < stages.length))] };
   });
-  return { steps, stages: out };
+  return { steps, stages: out, envMounts };
+}
+
+/** The frontend the BUILDKIT_SYNTAX build-arg or the `# syntax=` directive names (the build-arg wins, as in BuildKit). */
+function syntaxFrontend(df: Dockerfile, input: DockerfileInput): Frontend {
+  const syntax = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
+  const syntaxArg = input.buildArgs?.['BUILDKIT_SYNTAX']?.trim().split(/\s+/)[0];
+  if (syntaxArg) return frontendOf(syntaxArg, `${input.path} (build-arg BUILDKIT_SYNTAX)`);
+  const ref = syntax?.getValue().trim();
+  return frontendOf(ref || undefined, ref ? `${input.path}:${syntax!.getRange().start.line + 1}` : undefined);
 }
 
 /** A note when the frontend is not docker/dockerfile: its mounts may differ from what the model reads. */
-function syntaxNotes(df: Dockerfile, input: DockerfileInput): string[] {
-  const syntax = df.getDirectives().find((d) => d.getName().toLowerCase() === 'syntax');
-  const syntaxArg = input.buildArgs?.['BUILDKIT_SYNTAX']?.trim().split(/\s+/)[0];
-  const frontend = syntaxArg || syntax?.getValue().trim();
-  if (!frontend || isDockerfileFrontend(frontend)) return [];
-  const where = syntaxArg ? `${input.path} (build-arg BUILDKIT_SYNTAX)` : `${input.path}:${syntax!.getRange().start.line + 1}`;
-  return [`${where}: syntax "${frontend}" is not docker/dockerfile; the secret check follows the standard Dockerfile syntax and may not match what that frontend mounts`];
-}
-
-/** docker/dockerfile or docker/dockerfile-upstream, any tag or digest, with or without docker.io/. */
-function isDockerfileFrontend(ref: string): boolean {
-  const repo = ref.replace(/^docker\.io\//, '').replace(/@.*$/, '').replace(/:[^/]*$/, '');
-  return repo === 'docker/dockerfile' || repo === 'docker/dockerfile-upstream';
+function syntaxNotes(frontend: Frontend): string[] {
+  if (!frontend.ref || isDockerfileFrontend(frontend.ref)) return [];
+  return [`${frontend.where}: syntax "${frontend.ref}" is not docker/dockerfile; the secret check follows the standard Dockerfile syntax and may not match what that frontend mounts`];
 }

@@ -11,11 +11,14 @@
  * - dockerfile2llb/convert_ssh.go `dispatchSSH`: source= is rejected; the id is
  *   id=, and BuildKit's sshforward uses `default` when it is empty;
  * - dockerfile2llb/convert_runmount.go `detectRunMount`: from= names a stage
- *   (a value with a variable is not followed).
+ *   (a value with a variable is not followed);
+ * - `env=` (dockerfile frontend 1.10, BuildKit v0.16: moby/buildkit#5215) is
+ *   read on any mount type and kept as an EnvMount, whatever else the value
+ *   holds: a frontend before 1.10 refuses the key (./frontend.ts).
  */
 import { expandWord } from './expand.js';
 import { GO_TRUE, goBase, splitCsv } from './flags.js';
-import type { RunMount, SecretMount, SshMount, Vars } from './types.js';
+import type { EnvMount, RunMount, SecretMount, SshMount, Vars } from './types.js';
 
 export interface MountRead {
   /** Set when the value is well-formed and its type known. */
@@ -24,6 +27,8 @@ export interface MountRead {
   from?: string;
   secret?: SecretMount;
   ssh?: SshMount;
+  /** Set when the value has an env= key. */
+  env?: EnvMount;
   /** Why the mount was not checked. */
   note?: string;
 }
@@ -49,6 +54,8 @@ export function readMount(value: string | null, line: number, stage: string, var
   const required = req === true || (req !== undefined && GO_TRUE.has(expandWord(req, vars, esc) ?? ''));
 
   const out: MountRead = {};
+  const envKey = opts.get('env');
+  if (envKey !== undefined) out.env = { line, env: envKey === true ? '' : envKey, file: '' };
   const from = raw('from');
   if (from && !/\$./.test(from)) out.from = from;
   const type = val('type');
@@ -75,7 +82,9 @@ export function readMount(value: string | null, line: number, stage: string, var
   if (!secretId) {
     return { ...out, note: `${at}: secret mount has no id, source or target; BuildKit rejects it ("one of source, target required"). Add id=NAME.` };
   }
-  const dest = target === null ? raw('target') : target || (opts.has('env') ? '' : `/run/secrets/${goBase(secretId)}`);
-  out.secret = { id: secretId, line, stage, required, target: dest };
+  const file = target === null ? raw('target') : target || `/run/secrets/${goBase(secretId)}`;
+  if (out.env) out.env.file = file;
+  // With env= and no target= the secret is not mounted as a file (on a frontend that takes env=).
+  out.secret = { id: secretId, line, stage, required, target: out.env && target === '' ? '' : file };
   return out;
 }

@@ -42,6 +42,33 @@ export interface SshMount {
   required: boolean;
 }
 
+/**
+ * A `RUN --mount` with an `env=` key, in any stage: the Dockerfile frontend
+ * reads the key from 1.10 on; an older one refuses the whole Dockerfile
+ * ("unexpected key 'env'"; BuildKit 0.8 parses every stage's mounts).
+ */
+export interface EnvMount {
+  /** 1-based line of the `--mount` flag. */
+  line: number;
+  /** The variable env= names, as written. */
+  env: string;
+  /** For a secret mount, the file that holds the secret without env= (target=, else /run/secrets/<id>); '' otherwise. */
+  file: string;
+}
+
+/**
+ * The Dockerfile frontend a `# syntax=` line (or the BUILDKIT_SYNTAX build-arg)
+ * names; without either, the builder's own frontend parses the Dockerfile.
+ */
+export interface Frontend {
+  /** The image named; absent without a syntax line. */
+  ref?: string;
+  /** `path:line` of the syntax line, or `path (build-arg BUILDKIT_SYNTAX)`. */
+  where?: string;
+  /** docker/dockerfile's version from the tag: 'latest' (no tag, latest, labs, master, a major alone) or [major, minor]; null when the ref does not tell (a digest only, another frontend, no syntax line). */
+  version: 'latest' | [number, number] | null;
+}
+
 /** A leading `--name[=value]` word of an instruction, as BuildKit reads it (quotes removed, not expanded). */
 export interface Flag {
   name: string;
@@ -129,6 +156,10 @@ export interface DockerfileModel {
   mounts: SecretMount[];
   /** Ssh mounts in the reached stages, in document order. */
   sshMounts: SshMount[];
+  /** The frontend the syntax line names (./frontend.ts reads what it supports). */
+  frontend: Frontend;
+  /** Mounts with env=, in every stage, in document order. */
+  envMounts: EnvMount[];
   /** What could not be decided (a variable that cannot be expanded, another frontend); never fatal. */
   notes: string[];
 }

@@ -18,7 +18,7 @@ import { info } from '../util/log.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import type { Resolution } from '../secrets/resolve.js';
 import type { CacheArgs } from './cache-args.js';
-import { runPreflight, type PreflightResult } from './preflight.js';
+import { askDocker, runPreflight, type PreflightResult } from './preflight.js';
 import type { Job } from './run.js';
 
 /** The run directory's subdirectory that holds the derived Dockerfile. */
@@ -51,7 +51,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     specs: plan.specs,
     engine,
     async preflight() {
-      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name);
+      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name, () => askDocker(docker, args.dockerArgs, plan.childEnv));
       const { checked, findings, mount } = read;
       return { checked, findings, mount };
     },

@@ -9,7 +9,8 @@
  * Returns each service's Dockerfile as read, with its mounts (a cache policy
  * derives from it: ./cache-args.ts).
  */
-import { cachedMounts } from './preflight.js';
+import { cachedMounts, requireMountEnv } from './preflight.js';
+import type { Builder } from '../check/mount-env.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
@@ -23,7 +24,11 @@ export async function preflightServices(
   env: NodeJS.ProcessEnv,
   /** compose's own --ssh values: forwarded to every service. */
   cliSsh: readonly string[] = [],
+  /** Asks the daemon its version (./preflight.ts askDocker); without it env= mounts are left to the build. */
+  ask?: () => Promise<Builder>,
 ): Promise<Map<string, ReadDockerfile>> {
+  let builder: Promise<Builder> | undefined; // asked once for every service
+  const askOnce = ask && (() => (builder ??= ask()));
   const read = new Map<string, ReadDockerfile>();
   const errors: string[] = [];
   const leaks: string[] = [];
@@ -52,6 +57,14 @@ export async function preflightServices(
       continue;
     }
     for (const n of scan.notes) info(`${label}: ${n}`);
+    if (askOnce) {
+      try {
+        await requireMountEnv(scan, b.dockerfile, 'docker', askOnce);
+      } catch (err) {
+        if (!(err instanceof UsageError)) throw err;
+        errors.push(...err.message.split('\n').map((l) => `${label}: ${l}`));
+      }
+    }
     read.set(b.service, { path: b.dockerfile, text, mounts: scan.mounts });
     const granted = new Map(b.grants.map((g) => [g.id, g]));
     const seen = new Set<string>();

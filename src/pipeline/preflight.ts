@@ -1,7 +1,9 @@
 /**
  * Preflight for a build: find the Dockerfile the build will use, collect its
  * secret mounts in the reached stages, and compare them with the secrets
- * secbuild provides. Errors stop the build (exit 2); warnings are printed.
+ * secbuild provides; refuse `env=` on a mount where the frontend that will
+ * parse it does not take the key (src/check/mount-env.ts). Errors stop the
+ * build (exit 2); warnings are printed.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, join, resolve as resolvePath } from 'node:path';
@@ -11,6 +13,10 @@ import { defaultDockerfile, type EngineName } from '../engines/engine.js';
 import { readCache, writeCache } from '../util/cache.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { checkSecretIds, mountedInputs, sshIdFindings, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
+import { mountEnvErrors, needsDaemon, type Builder } from '../check/mount-env.js';
+import type { EnvMount, Frontend } from '../dockerfile/types.js';
+import type { ChildEnv } from '../run/env.js';
+import { capture } from '../run/exec.js';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import type { SecretSpec } from '../secrets/spec.js';
@@ -19,7 +25,7 @@ import { isSshSpec, providedSshIds } from '../secrets/ssh.js';
 const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
-const VERSION_KEY = 'preflight-4';
+const VERSION_KEY = 'preflight-5';
 
 /** The Dockerfile path a build reads (without -f: src/engines/engine.ts defaultDockerfile), or why it cannot be checked. */
 export function dockerfileFor(args: BuildArgs, cwd: string, engine: EngineName = 'docker'): { path?: string; skip?: string } {
@@ -44,7 +50,7 @@ export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<
 }
 
 /** `warnings`: secbuild check's warning lines about the Dockerfile alone (src/check/index.ts dockerfileWarnings). */
-type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[]; warnings: string[] };
+type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[]; warnings: string[]; frontend: Frontend; envMounts: EnvMount[] };
 
 /**
  * The Dockerfile model's secret and ssh mounts and notes, cached by everything
@@ -63,10 +69,10 @@ export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv
     return hit.scan;
   }
   const { parseDockerfile } = await import('../dockerfile/model.js');
-  const { mounts, sshMounts, notes } = await parseDockerfile(input);
+  const { mounts, sshMounts, notes, frontend, envMounts } = await parseDockerfile(input);
   // The parsed model stays in memory: check's rules reuse it.
   const { dockerfileWarnings } = await import('../check/index.js');
-  const scan: Scan = { mounts, sshMounts, notes, warnings: await dockerfileWarnings(input) };
+  const scan: Scan = { mounts, sshMounts, notes, warnings: await dockerfileWarnings(input), frontend, envMounts };
   writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
   return scan;
 }
@@ -110,6 +116,39 @@ export interface PreflightResult {
   skip?: string;
 }
 
+/**
+ * The builder whose own frontend parses a Dockerfile: podman, or docker's
+ * daemon, asked (`ask`) only when an env= mount and no syntax line make its
+ * version decide; without `ask` it is unknown.
+ */
+export async function builderFor(scan: Pick<Scan, 'frontend' | 'envMounts'>, engine: EngineName, ask?: () => Promise<Builder>): Promise<Builder> {
+  if (engine === 'podman') return { engine: 'podman' };
+  if (!needsDaemon(scan)) return { engine: 'docker', unknown: 'not asked: the syntax line decides' };
+  return ask ? ask() : { engine: 'docker', unknown: 'no docker CLI to ask the daemon' };
+}
+
+/** The mount-env lines (src/check/mount-env.ts) as one UsageError: exit 2 before docker runs. */
+export async function requireMountEnv(scan: Pick<Scan, 'frontend' | 'envMounts'>, path: string, engine: EngineName, ask?: () => Promise<Builder>): Promise<void> {
+  if (scan.envMounts.length === 0) return;
+  const lines = mountEnvErrors(scan, path, await builderFor(scan, engine, ask));
+  if (lines.length > 0) throw new UsageError(lines.join('\n'));
+}
+
+/**
+ * Docker's builder for a build with these arguments: a buildx builder the
+ * build names (--builder, BUILDX_BUILDER; "default" is the daemon) is one
+ * whose BuildKit secbuild cannot see; else the daemon `docker version` reaches
+ * through the child's environment (DOCKER_HOST, DOCKER_CONTEXT), by its engine version.
+ */
+export async function askDocker(docker: string, dockerArgs: readonly string[], childEnv: ChildEnv): Promise<Builder> {
+  const at = dockerArgs.indexOf('--builder');
+  const named = (at >= 0 ? dockerArgs[at + 1] : dockerArgs.find((a) => a.startsWith('--builder='))?.slice(10)) ?? childEnv.BUILDX_BUILDER;
+  if (named && named !== 'default') return { engine: 'docker', unknown: `the build uses buildx builder "${named}", whose BuildKit secbuild does not ask` };
+  const r = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env: childEnv, timeoutMs: 15_000 });
+  const version = r.exitCode === 0 ? r.stdout.toString('utf8').trim().split('\n')[0]! : '';
+  return version ? { engine: 'docker', version } : { engine: 'docker', unknown: 'the daemon did not answer "docker version"' };
+}
+
 export async function runPreflight(
   args: BuildArgs,
   specs: readonly SecretSpec[],
@@ -117,6 +156,8 @@ export async function runPreflight(
   cwd: string,
   configPath?: string,
   engine: EngineName = 'docker',
+  /** Asks docker's daemon for its version (askDocker), when an env= mount needs it. */
+  ask?: () => Promise<Builder>,
 ): Promise<PreflightResult> {
   const where = dockerfileFor(args, cwd, engine);
   if (!where.path) {
@@ -135,9 +176,11 @@ export async function runPreflight(
     throw new UsageError(`cannot read Dockerfile ${where.path} (${code}); check -f.`);
   }
   const input = { dockerfile: text, path: where.path, target: args.target, buildArgs: buildArgValues(args, env) };
-  const { mounts, sshMounts, notes, warnings } = await cachedMounts(input, env);
+  const scan = await cachedMounts(input, env);
+  const { mounts, sshMounts, notes, warnings } = scan;
   for (const n of notes) info(n);
   for (const w of warnings) warn(w);
+  await requireMountEnv(scan, where.path, engine, ask);
   const plain = specs.filter((s) => !isSshSpec(s));
   const provided = new Set(plain.filter((s) => s.mount).map((s) => s.id));
   const inputs = new Set(plain.filter((s) => !s.mount).map((s) => s.id));

@@ -1,7 +1,8 @@
 /**
  * A `docker` stand-in for tests that need no daemon. It answers the version
  * probes secbuild's engine detection makes (a 20.10 client without buildx,
- * so builds use DOCKER_BUILDKIT=1; Compose v2.29.1 unless told otherwise) and,
+ * so builds use DOCKER_BUILDKIT=1; Compose v2.29.1 unless told otherwise; no
+ * daemon, unless FAKE_SERVER_VERSION gives its version) and,
  * for `build` and `compose`, records argv, environment and a copy of every
  * file it is pointed at, at the moment it runs. It builds nothing.
  *
@@ -22,7 +23,7 @@ mkdir -p "$rec/files"
 printf '%s\\n' "$*" >> "$rec/calls"
 case $1 in
   version)
-    case "$*" in *Server*) echo "Cannot connect to the Docker daemon: this is secbuild's fake docker" >&2; exit 1 ;; esac
+    case "$*" in *Server*) [ -n "$FAKE_SERVER_VERSION" ] && { echo "$FAKE_SERVER_VERSION"; exit 0; }; echo "Cannot connect to the Docker daemon: this is secbuild's fake docker" >&2; exit 1 ;; esac
     echo "\${FAKE_CLIENT_VERSION:-20.10.24}"; exit 0 ;;
   buildx) echo "docker: 'buildx' is not a docker command." >&2; exit 1 ;;
   compose)
@@ -70,7 +71,7 @@ export interface Recording {
 
 export interface FakeDocker {
   path: string;
-  /** A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_COMPOSE_VERSION (or "none"). */
+  /** A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_SERVER_VERSION, FAKE_COMPOSE_VERSION (or "none"). */
   record(extra?: NodeJS.ProcessEnv): Recording;
 }
 

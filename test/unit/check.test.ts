@@ -250,3 +250,28 @@ describe('splitFormat', () => {
     expect(() => splitFormat(argv)).toThrow(want);
   });
 });
+
+describe('advice that works on the frontend in use', () => {
+  const fixOf = async (dockerfile: string, files: Record<string, string> = {}) => {
+    const { opts } = context(dockerfile, files);
+    return (await checkDockerfile(opts)).findings.map((f) => f.fix);
+  };
+  const readForm = 'Pass it as a secret instead: RUN --mount=type=secret,id=GITHUB_TOKEN GITHUB_TOKEN="$(cat /run/secrets/GITHUB_TOKEN)" … with secbuild --secret id=GITHUB_TOKEN,from=env:GITHUB_TOKEN.';
+  const envForm = 'Pass it as a secret instead: RUN --mount=type=secret,id=GITHUB_TOKEN,env=GITHUB_TOKEN … with secbuild --secret id=GITHUB_TOKEN,from=env:GITHUB_TOKEN.';
+  test.each<[string, string, string]>([
+    ['no syntax line: the form every frontend takes', df('FROM a', 'ARG GITHUB_TOKEN'), readForm],
+    ['a syntax line older than 1.10', df('# syntax=docker/dockerfile:1.4', 'FROM a', 'ARG GITHUB_TOKEN'), readForm],
+    ['another frontend', df('# syntax=example/frontend:2', 'FROM a', 'ARG GITHUB_TOKEN'), readForm],
+    ['docker/dockerfile:1.10: env= works', df('# syntax=docker/dockerfile:1.10', 'FROM a', 'ARG GITHUB_TOKEN'), envForm],
+    ['docker/dockerfile:1: env= works', df('# syntax=docker/dockerfile:1', 'FROM a', 'ARG GITHUB_TOKEN'), envForm],
+  ])('secret-in-arg-or-env, %s', async (_name, dockerfile, fix) => {
+    expect(await fixOf(dockerfile)).toEqual([fix]);
+  });
+
+  test.each<[string, string, RegExp]>([
+    ['no syntax line', df('FROM a', 'COPY .env /app/'), /RUN --mount=type=secret,id=NAME NAME="\$\(cat \/run\/secrets\/NAME\)" …/],
+    ['docker/dockerfile:1.10', df('# syntax=docker/dockerfile:1.10', 'FROM a', 'COPY .env /app/'), /RUN --mount=type=secret,id=NAME,env=NAME …/],
+  ])('credential-file-copied of .env, %s', async (_name, dockerfile, fix) => {
+    expect(await fixOf(dockerfile)).toEqual([expect.stringMatching(fix)]);
+  });
+});

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import type { Project } from '../../src/engines/compose/files.js';
 import { effectiveArgs, selectBuilds, type ServiceBuild } from '../../src/engines/compose/plan.js';
 import { preflightServices } from '../../src/pipeline/compose-preflight.js';
+import type { Builder } from '../../src/check/mount-env.js';
 import { checkSecretVariables, composeSecrets } from '../../src/engines/compose/secrets.js';
 import { UsageError } from '../../src/util/errors.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
@@ -219,6 +220,25 @@ describe('preflightServices', () => {
     await expect(preflightServices([b([])], [], env)).rejects.toThrow(`service "app": ${sshDir}/Dockerfile:2: RUN mounts ssh id "gl", which services.app.build.ssh in compose.yaml does not forward. Add "- gl" under services.app.build.ssh and give its key with --ssh-key gl=REF`);
     await expect(preflightServices([b(['gl'])], [], env)).resolves.toBeInstanceOf(Map);
     await expect(preflightServices([b([])], [], env, ['gl=/a.sock'])).resolves.toBeInstanceOf(Map);
+  });
+
+  test('env= on a mount: refused per service where the daemon\'s frontend is older than 1.10, the daemon asked once', async () => {
+    const envDir = mkdtempSync(join(dir, 'env-'));
+    writeFileSync(join(envDir, 'Dockerfile'), 'FROM x\nRUN --mount=type=secret,id=tok,env=TOKEN true\n');
+    const b = (service: string) => build({ service, dockerfile: join(envDir, 'Dockerfile'), grants: [{ source: 'tok', id: 'tok', at: 'x' }] });
+    let asked = 0;
+    const daemon = (version: string) => async (): Promise<Builder> => {
+      asked++;
+      return { engine: 'docker', version };
+    };
+    const err = await preflightServices([b('app'), b('web')], [], env, [], daemon('26.1.5')).catch((e: unknown) => e);
+    expect(asked).toBe(1);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message.split('\n')).toEqual([
+      expect.stringMatching(new RegExp(`^service "app": ${envDir}/Dockerfile:2: RUN --mount … env=TOKEN needs the Dockerfile frontend 1\\.10 or later; .*docker engine 26\\.1\\.5's own frontend`)),
+      expect.stringMatching(/^service "web": .*Dockerfile:2: .*TOKEN="\$\(cat \/run\/secrets\/tok\)"\.$/),
+    ]);
+    await expect(preflightServices([b('app')], [], env, [], daemon('28.2.2'))).resolves.toBeInstanceOf(Map);
   });
 
   test('an unknown target names the compose key', async () => {

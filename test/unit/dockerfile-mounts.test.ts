@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { parseDockerfile, type DockerfileInput, type SshMount } from '../../src/dockerfile/model.js';
+import { mountEnvBySyntax } from '../../src/dockerfile/frontend.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';
@@ -63,5 +64,51 @@ describe('mount ids through ARG and ENV', () => {
     const m = await model(dockerfile, { buildArgs });
     const all = [...m.mounts.map((x) => ({ ...x, kind: 'secret' })), ...m.sshMounts.map((x) => ({ ...x, kind: 'ssh' }))];
     expect(all.map((x) => `${x.kind} ${x.id}@${x.line}`).sort()).toEqual(want);
+  });
+});
+
+describe('env= on a mount (Dockerfile frontend 1.10 and later)', () => {
+  test.each<[string, string, string[]]>([
+    ['secret with env= and id: the file it would read', df('FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN true'), ['TOKEN@2 /run/secrets/tok']],
+    ['target= is the file', df('FROM a', 'RUN --mount=type=secret,id=tok,env=T,target=/root/tok true'), ['T@2 /root/tok']],
+    ['id from a path: its base name', df('FROM a', 'RUN --mount=type=secret,id=a/b,env=T true'), ['T@2 /run/secrets/b']],
+    ['key case-insensitive, continuation line', df('FROM a', 'RUN --mount=type=cache,target=/c \\', '  --mount=type=secret,id=x,ENV=X true'), ['X@3 /run/secrets/x']],
+    ['unreached stages count (BuildKit 0.8 parses every stage)', df('FROM a AS other', 'RUN --mount=type=secret,id=o,env=O true', 'FROM a', 'RUN true'), ['O@2 /run/secrets/o']],
+    ['env= on another mount type', df('FROM a', 'RUN --mount=type=cache,target=/c,env=C true'), ['C@2 ']],
+    ['no env=: none', df('FROM a', 'RUN --mount=type=secret,id=tok true'), []],
+    ['env in the command is not a mount key', df('FROM a', 'RUN --mount=type=secret,id=tok env=X true'), []],
+  ])('%s', async (_name, dockerfile, want) => {
+    expect((await model(dockerfile)).envMounts.map((m) => `${m.env}@${m.line} ${m.file}`)).toEqual(want);
+  });
+});
+
+describe('the frontend a syntax line names', () => {
+  test.each<[string, string, Record<string, string> | undefined, boolean | undefined]>([
+    ['no syntax line: the builder decides', df('FROM a'), undefined, undefined],
+    ['docker/dockerfile:1.10', df('# syntax=docker/dockerfile:1.10', 'FROM a'), undefined, true],
+    ['docker/dockerfile:1.10.0-rc1', df('# syntax=docker/dockerfile:1.10.0-rc1', 'FROM a'), undefined, true],
+    ['docker/dockerfile:1.17-labs', df('# syntax=docker/dockerfile:1.17-labs', 'FROM a'), undefined, true],
+    ['docker/dockerfile:1 (the newest 1.x)', df('# syntax=docker/dockerfile:1', 'FROM a'), undefined, true],
+    ['docker/dockerfile:1-labs', df('# syntax=docker/dockerfile:1-labs', 'FROM a'), undefined, true],
+    ['docker/dockerfile (latest)', df('#syntax=docker/dockerfile', 'FROM a'), undefined, true],
+    ['docker.io/docker/dockerfile:latest', df('# syntax=docker.io/docker/dockerfile:latest', 'FROM a'), undefined, true],
+    ['docker/dockerfile:labs', df('# syntax=docker/dockerfile:labs', 'FROM a'), undefined, true],
+    ['docker/dockerfile-upstream:master', df('# syntax=docker/dockerfile-upstream:master', 'FROM a'), undefined, true],
+    ['tag and digest: the tag tells', df('# syntax=docker/dockerfile:1.12@sha256:' + 'a'.repeat(64), 'FROM a'), undefined, true],
+    ['docker/dockerfile:1.9', df('# syntax=docker/dockerfile:1.9', 'FROM a'), undefined, false],
+    ['docker/dockerfile:1.4.3', df('# syntax=docker/dockerfile:1.4.3', 'FROM a'), undefined, false],
+    ['docker/dockerfile:1.2-experimental', df('# syntax=docker/dockerfile:1.2-experimental', 'FROM a'), undefined, false],
+    ['docker/dockerfile:0.9.0', df('# syntax=docker/dockerfile:0.9.0', 'FROM a'), undefined, false],
+    ['a digest only: cannot tell', df('# syntax=docker/dockerfile@sha256:' + 'a'.repeat(64), 'FROM a'), undefined, undefined],
+    ['another frontend: cannot tell', df('# syntax=example/frontend:2', 'FROM a'), undefined, undefined],
+    ['BUILDKIT_SYNTAX build-arg wins over the line', df('# syntax=docker/dockerfile:1.4', 'FROM a'), { BUILDKIT_SYNTAX: 'docker/dockerfile:1.10' }, true],
+  ])('%s', async (_name, dockerfile, buildArgs, want) => {
+    expect(mountEnvBySyntax((await model(dockerfile, { buildArgs })).frontend)).toBe(want);
+  });
+
+  test('where it was named', async () => {
+    expect((await model(df('# syntax=docker/dockerfile:1.9', 'FROM a'))).frontend).toEqual({ ref: 'docker/dockerfile:1.9', where: 'Dockerfile:1', version: [1, 9] });
+    expect((await model(df('FROM a'), { buildArgs: { BUILDKIT_SYNTAX: 'docker/dockerfile:1' } })).frontend.where).toBe('Dockerfile (build-arg BUILDKIT_SYNTAX)');
+    expect((await model(df('FROM a'))).frontend).toEqual({ version: null });
   });
 });

@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
 import { checkSecretIds, type PreflightInput, type SecretMount } from '../../src/check/secret-ids.js';
 import { parseDockerfile } from '../../src/dockerfile/model.js';
+import { mountEnvErrors, needsDaemon, type Builder } from '../../src/check/mount-env.js';
+import { askDocker } from '../../src/pipeline/preflight.js';
+import { scrubEnv } from '../../src/run/env.js';
 
 const P = 'Dockerfile';
 const df = (...lines: string[]) => lines.join('\n') + '\n';
@@ -167,5 +170,51 @@ describe('checkSecretIds', () => {
     ['provided, no mounts, no target', [], ['x'], [], undefined, [{ level: 'warning', message: 'secret "x" is provided but no RUN in the stages this build reaches mounts it' }]],
   ])('%s', (_name, mounts, provided, optional, target, want) => {
     expect(checkSecretIds(mounts, P, new Set(provided), new Set(optional), target)).toEqual(want);
+  });
+});
+
+describe('mountEnvErrors: env= on a mount against the frontend that parses it', () => {
+  const envRun = df('FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make');
+  const fixSyntax = 'Add "# syntax=docker/dockerfile:1.10" as the first line (docker pulls that frontend from Docker Hub), or drop env=TOKEN and read the file: TOKEN="$(cat /run/secrets/tok)".';
+  const fixRead = 'Drop env=TOKEN and read the file: TOKEN="$(cat /run/secrets/tok)".';
+  test.each<[string, string, Builder, string[]]>([
+    ['daemon 20.10 (BuildKit 0.8)', envRun, { engine: 'docker', version: '20.10.24+dfsg1' }, [`Dockerfile:2: RUN --mount … env=TOKEN needs the Dockerfile frontend 1.10 or later; without a "# syntax=" line docker engine 20.10.24+dfsg1's own frontend parses it, and engines before 27.3 refuse the env key ("unexpected key 'env'"). ${fixSyntax}`]],
+    ['daemon 26.1 (BuildKit 0.13)', envRun, { engine: 'docker', version: '26.1.5+dfsg1' }, [expect.stringContaining("docker engine 26.1.5+dfsg1's own frontend")]],
+    ['daemon 27.2', envRun, { engine: 'docker', version: '27.2.1' }, [expect.stringContaining('Dockerfile:2: ')]],
+    ['daemon 27.3 (BuildKit 0.16, frontend 1.10)', envRun, { engine: 'docker', version: '27.3.0' }, []],
+    ['daemon 28.2', envRun, { engine: 'docker', version: '28.2.2' }, []],
+    ['daemon unknown: assumed older', envRun, { engine: 'docker', unknown: 'the daemon did not answer "docker version"' }, [`Dockerfile:2: RUN --mount … env=TOKEN needs the Dockerfile frontend 1.10 or later; without a "# syntax=" line the builder's own frontend parses it, and secbuild cannot tell its version (the daemon did not answer "docker version"). ${fixSyntax}`]],
+    ['syntax 1.10 on an old daemon', df('# syntax=docker/dockerfile:1.10', 'FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make'), { engine: 'docker', version: '20.10.24' }, []],
+    ['syntax :1 with a daemon that did not answer', df('# syntax=docker/dockerfile:1', 'FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make'), { engine: 'docker', unknown: 'x' }, []],
+    ['an older syntax line', df('# syntax=docker/dockerfile:1.4', 'FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make'), { engine: 'docker', version: '28.2.2' }, [`Dockerfile:3: RUN --mount … env=TOKEN needs the Dockerfile frontend 1.10 or later; the syntax line (Dockerfile:1) asks for docker/dockerfile:1.4, which refuses the env key. Change it to docker/dockerfile:1.10 or later, or drop env=TOKEN and read the file: TOKEN="$(cat /run/secrets/tok)".`]],
+    ['another frontend: not judged', df('# syntax=example/frontend:2', 'FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make'), { engine: 'docker', version: '20.10.24' }, []],
+    ['podman: buildah refuses it whatever the syntax line', df('# syntax=docker/dockerfile:1.10', 'FROM a', 'RUN --mount=type=secret,id=tok,env=TOKEN make'), { engine: 'podman' }, [`Dockerfile:3: RUN --mount … env=TOKEN needs the Dockerfile frontend 1.10 or later; podman builds with buildah, which refuses the env key and reads no "# syntax=" line. ${fixRead}`]],
+    ['target= is the file to read', df('FROM a', 'RUN --mount=type=secret,id=tok,target=/root/t,env=T make'), { engine: 'docker', version: '26.1.5' }, [expect.stringContaining('or drop env=T and read the file: T="$(cat /root/t)".')]],
+    ['one line per mount', df('FROM a', 'RUN --mount=type=secret,id=a,env=A --mount=type=secret,id=b,env=B true'), { engine: 'docker', version: '26.1.5' }, [expect.stringMatching(/^Dockerfile:2: .*env=A/), expect.stringMatching(/^Dockerfile:2: .*env=B/)]],
+    ['no env= mount: nothing', df('FROM a', 'RUN --mount=type=secret,id=tok make'), { engine: 'docker', version: '20.10.24' }, []],
+  ])('%s', async (_name, dockerfile, builder, want) => {
+    const model = await parseDockerfile({ dockerfile, path: P });
+    expect(mountEnvErrors(model, P, builder)).toEqual(want);
+  });
+
+  test.each<[string, string, boolean]>([
+    ['no env= mount', df('FROM a', 'RUN --mount=type=secret,id=tok make'), false],
+    ['env= without a syntax line', df('FROM a', 'RUN --mount=type=secret,id=tok,env=T make'), true],
+    ['env= with a syntax line', df('# syntax=docker/dockerfile:1.4', 'FROM a', 'RUN --mount=type=secret,id=tok,env=T make'), false],
+  ])('the daemon is asked only when its frontend decides: %s', async (_name, dockerfile, asks) => {
+    expect(needsDaemon(await parseDockerfile({ dockerfile, path: P }))).toBe(asks);
+  });
+});
+
+describe('askDocker: which builder parses a Dockerfile without a syntax line', () => {
+  const noDocker = '/nonexistent/secbuild-test-docker';
+  test.each<[string, string[], Record<string, string>, Builder]>([
+    ['--builder X: its BuildKit is not asked', ['--builder', 'ci', '.'], {}, { engine: 'docker', unknown: 'the build uses buildx builder "ci", whose BuildKit secbuild does not ask' }],
+    ['--builder=X', ['--builder=ci', '.'], {}, { engine: 'docker', unknown: 'the build uses buildx builder "ci", whose BuildKit secbuild does not ask' }],
+    ['BUILDX_BUILDER', ['.'], { BUILDX_BUILDER: 'remote' }, { engine: 'docker', unknown: 'the build uses buildx builder "remote", whose BuildKit secbuild does not ask' }],
+    ['"default" is the daemon: asked', ['--builder', 'default', '.'], {}, { engine: 'docker', unknown: 'the daemon did not answer "docker version"' }],
+    ['no builder named: the daemon is asked', ['.'], {}, { engine: 'docker', unknown: 'the daemon did not answer "docker version"' }],
+  ])('%s', async (_name, dockerArgs, env, want) => {
+    expect(await askDocker(noDocker, dockerArgs, scrubEnv({ PATH: '/usr/bin', ...env }, new Set()))).toEqual(want);
   });
 });

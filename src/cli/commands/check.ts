@@ -4,7 +4,10 @@
  * arguments would use. It takes a build's command line as it is (secbuild's
  * secret flags, -f, --target, --build-arg; other docker flags are accepted and
  * ignored), so `secbuild check …` can run ahead of `secbuild build …` in CI.
- * Exit 0 when there is no error-level finding (warnings allowed), 4 when there is.
+ * Exit 0 when there is no error-level finding (warnings allowed), 4 when there is;
+ * 2 (as the build's preflight) when a mount's env= would be refused by the
+ * frontend that parses it (src/check/mount-env.ts; the daemon is asked its
+ * version only when no syntax line decides).
  * Secrets are not resolved: only their declared ids are used.
  */
 import { isAbsolute, resolve as resolvePath } from 'node:path';
@@ -20,7 +23,9 @@ import { checkSshConflicts, isSshSpec, providedSshIds } from '../../secrets/ssh.
 import { isRemoteContext } from '../../engines/docker/context.js';
 import { defaultDockerfile } from '../../engines/engine.js';
 import { askedEngine } from '../../engines/select.js';
-import { buildArgValues } from '../../pipeline/preflight.js';
+import { askDocker, buildArgValues, requireMountEnv } from '../../pipeline/preflight.js';
+import { parseDockerfile } from '../../dockerfile/model.js';
+import { findDocker } from '../../engines/docker/detect.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../../util/read.js';
 
 export async function checkCommand(argv: readonly string[]): Promise<void> {
@@ -36,7 +41,8 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   if (contextArg === '-' || isRemoteContext(contextArg)) throw new UsageError(`secbuild check reads a local build context, got "${contextArg}"; give a directory.`);
   if (args.file === '-') throw new UsageError('secbuild check reads the Dockerfile from a file; give -f PATH instead of -f -.');
   const context = resolvePath(cwd, contextArg);
-  const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : defaultDockerfile(context, askedEngine(args, env) ?? 'docker');
+  const engine = askedEngine(args, env) ?? 'docker';
+  const path = args.file ? (isAbsolute(args.file) ? args.file : resolvePath(cwd, args.file)) : defaultDockerfile(context, engine);
   let dockerfile: string;
   try {
     dockerfile = (await readBounded(path, MAX_DOCKERFILE_BYTES)).toString('utf8');
@@ -53,11 +59,21 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   const provided = new Set(plain.filter((s) => s.mount).map((s) => s.id));
   const optional = new Set(plain.filter((s) => s.mount && s.optional).map((s) => s.id));
   const inputs = new Set(plain.filter((s) => !s.mount).map((s) => s.id));
+  const buildArgs = buildArgValues(args, env);
+  // The same refusal as the build's preflight, from the same (cached) model.
+  const ask = async () => {
+    try {
+      return await askDocker(findDocker(args.docker, env), args.dockerArgs, plan.childEnv);
+    } catch {
+      return { engine: 'docker', unknown: 'no docker CLI to ask the daemon' } as const;
+    }
+  };
+  await requireMountEnv(await parseDockerfile({ dockerfile, path, target: args.target, buildArgs }), displayPath(path, cwd), engine, ask);
   const { findings, notes } = await checkDockerfile({
     dockerfile,
     path,
     target: args.target,
-    buildArgs: buildArgValues(args, env),
+    buildArgs,
     context,
     secrets: { provided, optional, inputs, ssh },
     cwd,
@@ -106,7 +122,7 @@ export function checkHelp(): string {
     '',
     helpTail({
       examples: ['secbuild check .', 'secbuild check --secret id=npm,from=env:NPM_TOKEN -f docker/Dockerfile --target prod .', 'secbuild check --format json . > findings.json'],
-      exits: [[0, 'no error-level finding (warnings allowed)'], [2, 'usage error'], [4, 'an error-level finding: the build would leak a secret or mount nothing']],
+      exits: [[0, 'no error-level finding (warnings allowed)'], [2, 'usage error, or an env= on a mount that the frontend in use refuses'], [4, 'an error-level finding: the build would leak a secret or mount nothing']],
     }),
   ].join('\n');
 }
