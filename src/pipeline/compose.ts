@@ -30,6 +30,7 @@ import { UsageError } from '../util/errors.js';
 import type { CacheArgs, ReadDockerfile } from './cache-args.js';
 import { info, warn } from '../util/log.js';
 import { preflightServices } from './compose-preflight.js';
+import { askDocker } from './preflight.js';
 import type { Job } from './run.js';
 
 /**
@@ -135,7 +136,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     specs: [...secrets.specs, ...sshKeys],
     engine,
     async preflight() {
-      read = await preflightServices(builds, args.cliBuildArgs, project.env, args.ssh);
+      read = await preflightServices(builds, args.cliBuildArgs, project.env, args.ssh, engine.name === 'podman' ? undefined : () => askDocker(docker, [], childEnv));
       return { checked: true, findings: [] };
     },
     async detect(report) {

@@ -6,6 +6,7 @@
  * the server-version probe with FAKE_SERVER_VERSION, or fails as a missing
  * daemon does; no build ever starts.
  */
+import { writeFileSync } from 'node:fs';
 import { afterAll, describe, expect, test } from 'vitest';
 import { context, noDockerEnv, nonce, runCli, sandbox } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
@@ -70,5 +71,25 @@ describe('env= on a secret mount (argv and files only)', () => {
     const r = await runCli(['--dry-run', ...tok, '-t', 'x', pinned.dir], { env });
     expect(r.code).toBe(0);
     expect(calls().filter((c) => c.includes('Server'))).toEqual([]);
+  });
+});
+
+describe('env= on a secret mount under compose build (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const proj = context(['FROM $BASE', 'RUN --mount=type=secret,id=tok,env=TOKEN sh -c \'test -n "$TOKEN"\'', ''].join('\n'));
+  writeFileSync(`${proj.dir}/compose.yaml`, ['services:', '  app:', '    build:', '      context: .', '      secrets: [tok]', 'secrets:', '  tok:', '    environment: E2E_TOKEN', ''].join('\n'));
+  afterAll(() => {
+    proj.cleanup();
+    box.cleanup();
+  });
+
+  test('daemon 26.1: the service is refused with the one line before a build starts (exit 2)', async () => {
+    const { env, runs } = fake.record({ E2E_TOKEN: VALUE, FAKE_SERVER_VERSION: '26.1.5+dfsg1' });
+    const r = await runCli(['compose', 'build', '--engine', 'direct', '--secret', 'id=tok,from=env:E2E_TOKEN'], { env, cwd: proj.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Dockerfile:2: RUN --mount … env=TOKEN needs the Dockerfile frontend 1\.10 or later/);
+    expect(runs()).toEqual([]);
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
   });
 });
