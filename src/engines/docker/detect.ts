@@ -6,13 +6,13 @@
  * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
  *
  * What detection learns is cached per binary, keyed by its real path, size and
- * mtime, in the cache (src/util/cache.ts), so a cached build does not
+ * mtime, in the cache (src/run/cache.ts), so a cached build does not
  * pay for two extra docker processes on every run. A refusal is not cached:
  * installing the buildx plugin does not change the docker binary. When the
  * chosen CLI is refused, the others on this machine are probed the same way
  * (./discover.ts) and the one that works is named in the error.
  */
-import { cachedPerBinary } from '../../util/cache.js';
+import { cachedPerBinary } from '../../run/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
@@ -85,7 +85,7 @@ export async function detectEngine(docker: string, env: ChildEnv): Promise<Engin
 }
 
 function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
-  return cachedPerBinary(env, 'engine.json', docker, () => probeEngine(docker, env));
+  return cachedPerBinary(env, 'engine.json', docker, '', () => probeEngine(docker, env));
 }
 
 /** Environment for the build: secret sources removed, BuildKit switched on. */

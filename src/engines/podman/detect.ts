@@ -1,7 +1,7 @@
 /**
  * Which podman to run, and whether it can build with secbuild's secrets.
  *
- * One probe per binary, cached like docker's (src/util/cache.ts
+ * One probe per binary, cached like docker's (src/run/cache.ts
  * `cachedPerBinary`, keyed by real path, size and mtime): `podman info
  * --format json` (version, rootless, graph root, OCI runtime, whether the
  * service is remote) and `podman build --help` (whether `--secret` exists,
@@ -18,7 +18,7 @@ import { basename } from 'node:path';
 import type { ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
 import { isMemoryBacked } from '../../run/rundir.js';
-import { cachedPerBinary } from '../../util/cache.js';
+import { cachedPerBinary } from '../../run/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { locate } from '../locate.js';
 
@@ -103,7 +103,7 @@ export async function probePodman(podman: string, env: ChildEnv): Promise<Podman
 /** The facts for this binary (cached); refuses remote podman and a podman without `build --secret`. */
 export async function detectPodman(podman: string, env: ChildEnv): Promise<PodmanFacts> {
   refuseRemote(podman, env);
-  const facts = await cachedPerBinary(env, 'podman.json', podman, () => probePodman(podman, env));
+  const facts = await cachedPerBinary(env, 'podman.json', podman, '', () => probePodman(podman, env));
   refuseRemote(podman, env, facts);
   if (!facts.secrets) throw new UsageError(`${podman} (podman ${facts.version || 'unknown version'}) has no \`build --secret\`; secbuild needs podman 3.2 or later.`);
   return facts;
