@@ -9,13 +9,13 @@
  * (without blocking) and an oversized file.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { MAX_CACHE_BYTES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
 import { fileKey } from '../../src/secrets/cache-key.js';
-import { cacheDir, MAX_JSON_BYTES, readCache } from '../../src/run/cache.js';
+import { cacheDir, MAX_JSON_BYTES, readCache, writeCache } from '../../src/run/cache.js';
 
 const isRoot = process.geteuid?.() === 0;
 const dirs: string[] = [];
@@ -114,6 +114,12 @@ describe.each(READERS)('$what', (r) => {
     expect(r.read(env)).toBe(false);
   });
 
+  test.skipIf(!isRoot)('is not read when its root directory belongs to another user (sudo -E with a user\'s HOME)', () => {
+    const { env } = planted(r, r.good());
+    chownSync(r.root(env), 65534, 65534);
+    expect(r.read(env)).toBe(false);
+  });
+
   test('a FIFO in its place is refused without blocking', () => {
     const { env, file } = planted(r, r.good());
     rmSync(file);
@@ -145,5 +151,22 @@ describe('the code cache writer', () => {
     writeTrusted(join(cacheDir(env), 'code', `${ID}_1-v-x-build.bin`), Buffer.from('code'));
     expect(readdirSync(join(elsewhere, 'code')).length).toBe(40);
     expect(existsSync(join(elsewhere, 'code', `${ID}_1-v-x-build.bin`))).toBe(false);
+  });
+});
+
+describe('the JSON cache writer', () => {
+  test.skipIf(!isRoot)('root creates no cache directory inside another user\'s directory (sudo -E with a user\'s HOME)', () => {
+    const userHome = home();
+    chownSync(userHome, 65534, 65534);
+    writeCache({ HOME: userHome }, 'engine.json', { k: 1 });
+    expect(readdirSync(userHome)).toEqual([]);
+  });
+
+  test('writes a 0600 file in 0700 directories that reads back', () => {
+    const env = { XDG_CACHE_HOME: join(home(), 'cache') };
+    writeCache(env, 'preflight/x.json', { k: 1 });
+    expect(readCache(env, 'preflight/x.json')).toEqual({ k: 1 });
+    expect(statSync(join(cacheDir(env), 'preflight', 'x.json')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cacheDir(env), 'preflight')).mode & 0o777).toBe(0o700);
   });
 });
