@@ -11,10 +11,11 @@
  * `$XDG_CACHE_HOME/secbuild/code/<build id>_<wrapper>-<node version>-<arch>-<kind>.bin`.
  * Node 22's `module.enableCompileCache()` does the same; Node 20 lacks it.
  *
- * The file is code, so it is trusted as strictly as code: it is read only
- * from a directory and a file of the user's own, writable by no one else,
- * never through a symlink, at most MAX_CACHE_BYTES; it is written to a new
- * file (O_EXCL | O_NOFOLLOW, 0600) renamed into place, and only the newest
+ * The file is code, so it is trusted as strictly as code: it is read and
+ * written only through the trusted-state reader (src/run/trusted.ts): from
+ * the cache root down, every directory and the file the user's own, writable
+ * by no one else, never through a symlink, at most MAX_CACHE_BYTES; it is
+ * written to a new file (O_EXCL | O_NOFOLLOW, 0600) renamed into place, and only the newest
  * MAX_CACHE_FILES stay. V8 refuses a cache of
  * another source, V8 version or flags (the run then compiles as usual and
  * writes a new one); the build id (a digest of the bundle, on its first line)
@@ -22,13 +23,13 @@
  * holds compiled source only, never a value a run handled. Any error here
  * only costs the compile. SECBUILD_NO_CACHE=1 turns it off.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, unlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
-import { writeExclusive } from '../run/rundir.js';
-import { cacheDir } from '../util/cache.js';
+import { cacheDir } from '../run/cache.js';
+import { readState, withStateDir, writeState } from '../run/trusted.js';
 
 /** A code cache larger than this is not read (the entry's is about 100-300 KB). */
 export const MAX_CACHE_BYTES = 16 << 20;
@@ -58,59 +59,21 @@ export function cachePath(env: NodeJS.ProcessEnv, id: string | undefined, kind: 
   return join(cacheDir(env), 'code', `${id}_${WRAPPER_FORMAT}-${process.version}-${process.arch}-${kind}.bin`);
 }
 
-/** Mode bits that let someone else write. */
-const FOREIGN_WRITE = 0o022;
-
-const own = (st: { uid: number; mode: number }) => st.uid === process.getuid!() && (st.mode & FOREIGN_WRITE) === 0;
-
-/** The directory holds only what its owner put there: ours, writable by no one else, not a symlink. */
-function trustedDir(dir: string): boolean {
-  const st = lstatSync(dir);
-  return st.isDirectory() && own(st);
-}
-
-/** The cache file's bytes, when the file and its directory are trusted (see the header); else undefined. */
+/**
+ * The cache file's bytes, when it is trusted: read through the trusted-state
+ * reader (src/run/trusted.ts) from the cache root (`path`'s grandparent,
+ * the `secbuild` directory) down, never through a symlink; else undefined.
+ */
 export function readTrusted(path: string): Buffer | undefined {
-  try {
-    if (!trustedDir(dirname(path))) return undefined;
-    const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-    try {
-      const st = fstatSync(fd);
-      if (!st.isFile() || !own(st) || st.size > MAX_CACHE_BYTES || st.size === 0) return undefined;
-      const data = Buffer.allocUnsafe(st.size);
-      let have = 0;
-      while (have < data.length) {
-        const n = readSync(fd, data, have, data.length - have, null);
-        if (n === 0) return undefined; // shrank while read
-        have += n;
-      }
-      return data;
-    } finally {
-      closeSync(fd);
-    }
-  } catch {
-    return undefined;
-  }
+  const read = readState(dirname(dirname(path)), join(basename(dirname(path)), basename(path)), { maxBytes: MAX_CACHE_BYTES });
+  return read.ok && read.data.length > 0 ? read.data : undefined;
 }
 
-/** Writes `data` as a new 0600 file renamed over `path`, and prunes the directory. */
+/** Writes `data` as a new 0600 file renamed over `path` (src/run/trusted.ts writeState), and prunes the directory. */
 export function writeTrusted(path: string, data: Buffer): void {
-  const dir = dirname(path);
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    if (!trustedDir(dir)) return;
-    writeExclusive(tmp, data);
-    renameSync(tmp, path);
-  } catch {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // it was not created
-    }
-    return;
-  }
-  prune(dir, path);
+  const root = dirname(dirname(path));
+  const sub = basename(dirname(path));
+  if (writeState(root, join(sub, basename(path)), data)) prune(root, sub, basename(path));
 }
 
 /**
@@ -118,19 +81,21 @@ export function writeTrusted(path: string, data: Buffer): void {
  * and removes the rest, and temporary files a killed writer left over a
  * minute ago. Not "every other bundle's": two installs of secbuild (a global
  * one and a project's) share the directory and would remove each other's
- * caches on every run.
+ * caches on every run. The directory is the one the writer checked and
+ * opened, never the path looked up again.
  */
-function prune(dir: string, kept: string): void {
+function prune(root: string, sub: string, kept: string): void {
   try {
-    const bins: Array<{ path: string; mtime: number }> = [];
-    for (const name of readdirSync(dir)) {
-      const path = join(dir, name);
-      const mtime = lstatSync(path).mtimeMs;
-      if (name.endsWith('.bin')) bins.push({ path, mtime });
-      else if (name.endsWith('.tmp') && Date.now() - mtime > 60_000) remove(path);
-    }
-    bins.sort((x, y) => y.mtime - x.mtime);
-    for (const { path } of bins.slice(MAX_CACHE_FILES)) if (path !== kept) remove(path);
+    withStateDir(root, sub, false, (at) => {
+      const bins: Array<{ name: string; mtime: number }> = [];
+      for (const name of readdirSync(at(''))) {
+        const mtime = lstatSync(at(name)).mtimeMs;
+        if (name.endsWith('.bin')) bins.push({ name, mtime });
+        else if (name.endsWith('.tmp') && Date.now() - mtime > 60_000) remove(at(name));
+      }
+      bins.sort((x, y) => y.mtime - x.mtime);
+      for (const { name } of bins.slice(MAX_CACHE_FILES)) if (name !== kept) remove(at(name));
+    });
   } catch {
     // only costs disk space
   }

@@ -10,7 +10,7 @@ import { isAbsolute, join, resolve as resolvePath } from 'node:path';
 import type { BuildArgs } from '../args/build.js';
 import { isRemoteContext } from '../engines/docker/context.js';
 import { defaultDockerfile, type EngineName } from '../engines/engine.js';
-import { readCache, writeCache } from '../util/cache.js';
+import { readCache, writeCache } from '../run/cache.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { checkSecretIds, mountedInputs, sshIdFindings, type Finding, type PreflightInput, type SecretMount, type SshMount } from '../check/secret-ids.js';
 import { mountEnvErrors, needsDaemon, type Builder } from '../check/mount-env.js';

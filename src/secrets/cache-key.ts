@@ -16,12 +16,11 @@
  * SECBUILD_CACHE_KEY) rebuilds every step with a `content` policy and nothing
  * else. Read only when some secret has a `content` policy.
  */
-import { closeSync, constants, fstatSync, lstatSync, mkdirSync, openSync, readSync } from 'node:fs';
-import { writeExclusive } from '../run/rundir.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildEnv } from '../run/env.js';
 import { UsageError } from '../util/errors.js';
+import { createState, readState, refusalText } from '../run/trusted.js';
 import { hmacSha256 } from '../util/hmac.js';
 import { info } from '../util/log.js';
 import { CACHE_KEY_VAR, type CachePolicy } from './cache-policy.js';
@@ -44,57 +43,40 @@ export function configDir(env: NodeJS.ProcessEnv): string {
   return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'secbuild');
 }
 
+const KEY_FILE = 'cache-key';
+
 function keyFile(env: NodeJS.ProcessEnv): string {
-  return join(configDir(env), 'cache-key');
+  return join(configDir(env), KEY_FILE);
 }
 
 /** Reads the key file, or creates it exclusively (0600, never through a symlink) when absent. */
 export function fileKey(env: NodeJS.ProcessEnv): Buffer {
-  const path = keyFile(env);
-  return readKeyFile(path) ?? createKeyFile(configDir(env), path);
+  return readKeyFile(env) ?? createKeyFile(env);
 }
 
-function createKeyFile(dir: string, path: string): Buffer {
-  try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const st = lstatSync(dir);
-    if (!st.isDirectory() || (process.getuid && st.uid !== process.getuid())) {
-      throw new UsageError(`${dir} is not a directory of this user (a symlink?); the cache key is kept there, so fix it or set ${CACHE_KEY_VAR}.`);
-    }
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError(`cannot create ${dir} for the cache key (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
-  }
+/** The key file is at most this long (64 hex digits and a newline). */
+const MAX_KEY_FILE = 256;
+
+function createKeyFile(env: NodeJS.ProcessEnv): Buffer {
   const text = Buffer.from(`${freshKey()}\n`);
   try {
-    writeExclusive(path, text, (err) => new UsageError(`cannot create the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err }));
+    createState(configDir(env), KEY_FILE, text);
   } catch (err) {
-    if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code === 'EEXIST') return readKeyFile(path)!; // another run created it first
-    throw err;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return readKeyFile(env)!; // another run created it first
+    const why = (err as NodeJS.ErrnoException).code ?? 'a directory on the way is a symlink or not this user\'s own';
+    throw new UsageError(`cannot create the cache key file ${keyFile(env)} (${why}); fix it or set ${CACHE_KEY_VAR}.`, { cause: err });
   }
-  return fromText(text.toString(), path);
+  return fromText(text.toString(), keyFile(env));
 }
 
-/** The key file's key; undefined when there is none. */
-function readKeyFile(path: string): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new UsageError(`cannot read the cache key file ${path} (${(err as NodeJS.ErrnoException).code}); a symlink is refused. Remove it or set ${CACHE_KEY_VAR}.`, { cause: err });
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || (st.mode & 0o077) !== 0 || (process.getuid && st.uid !== process.getuid())) {
-      throw new UsageError(`the cache key file ${path} must be a regular file of this user with mode 0600 (it is ${(st.mode & 0o777).toString(8)}); run chmod 600 ${path}.`);
-    }
-    const buf = Buffer.alloc(256);
-    const n = readSync(fd, buf, 0, buf.length, 0);
-    return fromText(buf.subarray(0, n).toString('utf8'), path);
-  } finally {
-    closeSync(fd);
-  }
+/** The key file's key, read through the trusted-state reader (src/run/trusted.ts); undefined when there is none. */
+function readKeyFile(env: NodeJS.ProcessEnv): Buffer | undefined {
+  const read = readState(configDir(env), KEY_FILE, { maxBytes: MAX_KEY_FILE, private: true });
+  if (read.ok) return fromText(read.data.toString('utf8'), keyFile(env));
+  if (read.why === 'missing') return undefined;
+  throw new UsageError(
+    `the cache key file ${keyFile(env)} is not used: ${refusalText(read.why)} (${read.where}). It must be a regular file of this user with mode 0600 in directories only this user can write; fix it (chmod 600, or remove it) or set ${CACHE_KEY_VAR}.`,
+  );
 }
 
 /** The key from the keychain, created there on first use; undefined when no keychain answers. */
@@ -132,7 +114,7 @@ async function findKey(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<Buff
     if (key.length < KEY_BYTES) throw new UsageError(`${CACHE_KEY_VAR} holds ${key.length} bytes; a cache key needs at least ${KEY_BYTES} (make one with: openssl rand -hex 32).`);
     return key;
   }
-  const stored = readKeyFile(keyFile(env));
+  const stored = readKeyFile(env);
   if (stored) return stored;
   return (await keychainKey(childEnv)) ?? fileKey(env);
 }

@@ -101,7 +101,7 @@ describe('podman info and remote podman', () => {
     ['/usr/bin/podman', { CONTAINER_HOST: 'ssh://core@127.0.0.1:2222/run/podman/podman.sock' }, undefined, /CONTAINER_HOST is set; in remote mode podman packs the secret files into the build context/],
     ['/usr/bin/podman', { CONTAINER_CONNECTION: 'machine' }, undefined, /CONTAINER_CONNECTION is set/],
     ['/usr/bin/podman-remote', {}, undefined, /is podman-remote/],
-    ['/usr/bin/podman', {}, { remote: true }, /talks to a remote service \(a podman machine or a default system connection/],
+    ['/usr/bin/podman', {}, { remote: true }, /is in remote mode and talks to a remote service \(set by \[engine\] remote = true in a containers.conf.*a podman machine or a default system connection/],
   ])('%s %j %j', (bin, env, facts, message) => {
     if (message) expect(() => refuseRemote(bin, env, facts)).toThrow(message);
     else expect(() => refuseRemote(bin, env, facts)).not.toThrow();

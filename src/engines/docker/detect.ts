@@ -12,13 +12,15 @@
  * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
  *
  * What detection learns is cached per binary, keyed by its real path, size and
- * mtime, in the cache (src/util/cache.ts), so a cached build does not
- * pay for two extra docker processes on every run. A refusal is not cached:
- * installing the buildx plugin does not change the docker binary. When the
+ * mtime and by the buildx plugin binaries it may run (engineInputs), in the
+ * cache (src/run/cache.ts), so a cached build does not pay for two extra
+ * docker processes on every run. A refusal is not cached. When the
  * chosen CLI is refused, the others on this machine are probed the same way
  * (./discover.ts) and the one that works is named in the error.
  */
-import { cachedPerBinary } from '../../util/cache.js';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { cachedPerBinary, inputsKey } from '../../run/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
@@ -121,7 +123,20 @@ export async function detectEngine(docker: string, env: ChildEnv): Promise<Engin
 }
 
 function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
-  return cachedPerBinary(env, 'engine.json', docker, () => probeEngine(docker, env));
+  return cachedPerBinary(env, 'engine.json', docker, engineInputs(env), () => probeEngine(docker, env));
+}
+
+/**
+ * What else decides whether `docker buildx` works: DOCKER_CONFIG, its
+ * config.json (cliPluginsExtraDirs) and the docker-buildx binary in each
+ * directory the CLI looks for plugins in (docker/cli cli-plugins/manager
+ * manager_unix.go: the config's cli-plugins, then the system directories),
+ * keyed by their stat. A plugin added, removed or replaced is probed again.
+ */
+export function engineInputs(env: NodeJS.ProcessEnv): string {
+  const config = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
+  const dirs = [join(config, 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+  return inputsKey({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, [join(config, 'config.json'), ...dirs.map((d) => join(d, 'docker-buildx'))]);
 }
 
 /** Environment for the build: secret sources removed, BuildKit switched on. */

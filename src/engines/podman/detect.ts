@@ -1,8 +1,9 @@
 /**
  * Which podman to run, and whether it can build with secbuild's secrets.
  *
- * One probe per binary, cached like docker's (src/util/cache.ts
- * `cachedPerBinary`, keyed by real path, size and mtime): `podman info
+ * One probe per binary, cached like docker's (src/run/cache.ts
+ * `cachedPerBinary`, keyed by real path, size and mtime and by the
+ * containers.conf/storage.conf files and variables: podmanInputs): `podman info
  * --format json` (version, rootless, graph root, OCI runtime, whether the
  * service is remote) and `podman build --help` (whether `--secret` exists,
  * podman 3.2+).
@@ -11,14 +12,14 @@
  * CONTAINER_HOST / CONTAINER_CONNECTION, a podman machine or a default
  * connection (`host.serviceIsRemote`): in remote mode the client packs the
  * secret files into the build context it sends (podman #12415, #17382,
- * #19844, #28334), so they would leave the tmpfs run directory. The
- * variables are checked on every run (they are not part of the cache key).
+ * #19844, #28334), so they would leave the tmpfs run directory. Remote
+ * mode is decided on every run, never from the cache (remoteMode).
  */
 import { basename } from 'node:path';
 import type { ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
 import { isMemoryBacked } from '../../run/rundir.js';
-import { cachedPerBinary } from '../../util/cache.js';
+import { cachedPerBinary, inputsKey } from '../../run/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { locate } from '../locate.js';
 
@@ -58,7 +59,7 @@ export function refuseRemote(podman: string, env: Readonly<Record<string, string
       : basename(podman).startsWith('podman-remote')
         ? `${podman} is podman-remote`
         : facts?.remote
-          ? `${podman} talks to a remote service (a podman machine or a default system connection: see podman system connection list)`
+          ? `${podman} is in remote mode and talks to a remote service (set by [engine] remote = true in a containers.conf, e.g. the one CONTAINERS_CONF names, by a podman machine or a default system connection: see podman system connection list)`
           : undefined;
   if (by) throw new UsageError(`secbuild does not build with remote podman: ${by}; ${REMOTE_WHY}`);
 }
@@ -100,11 +101,68 @@ export async function probePodman(podman: string, env: ChildEnv): Promise<Podman
   return { ...readInfo(podman, info.stdout.toString('utf8')), secrets: /--secret\b/.test(help.stdout.toString('utf8')) };
 }
 
-/** The facts for this binary (cached); refuses remote podman and a podman without `build --secret`. */
+/**
+ * Whether podman is in remote mode on this run, from podman itself: `podman
+ * version --format json` holds a `Server` part only in remote mode (measured
+ * on 4.3.1: local 44 ms, the whole `podman info` probe 280 ms), and fails
+ * when remote mode cannot reach its service. Asked on every run, never
+ * cached: remote mode follows from variables, flags and every containers.conf
+ * podman reads (CONTAINERS_CONF, `[engine] remote = true`), which change
+ * without the binary changing.
+ */
+export async function remoteMode(podman: string, env: ChildEnv): Promise<Pick<PodmanFacts, 'remote'>> {
+  const r = await capture(podman, ['version', '--format', 'json'], { env, timeoutMs: 15_000 });
+  if (r.failedToStart) throw new UsageError(`${podman} could not be started (${r.failedToStart}); check --podman / SECBUILD_PODMAN.`);
+  if (r.exitCode !== 0) {
+    if (/Cannot connect to Podman|unable to connect to Podman/i.test(r.stderr)) return { remote: true }; // remote mode, its service unreachable
+    const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
+    throw new UsageError(`\`${podman} version\` failed (${said}); podman must work here before secbuild can build with it.`);
+  }
+  try {
+    return { remote: obj(JSON.parse(r.stdout.toString('utf8'))).Server != null };
+  } catch {
+    throw new UsageError(`\`${podman} version --format json\` did not print JSON; check that podman works (podman version).`);
+  }
+}
+
+/**
+ * What else changes what `podman info` says (the OCI runtime the reaper runs,
+ * the graph root, remoteness): the variables and the containers.conf and
+ * storage.conf files podman reads (containers/common config `systemConfigs`,
+ * containers/storage `DefaultConfigFile`), keyed by their stat.
+ */
+export function podmanInputs(env: NodeJS.ProcessEnv): string {
+  const home = env.HOME ?? '';
+  const user = env.XDG_CONFIG_HOME || `${home}/.config`;
+  const vars = ['CONTAINERS_CONF', 'CONTAINERS_CONF_OVERRIDE', 'CONTAINERS_STORAGE_CONF', 'CONTAINER_HOST', 'CONTAINER_CONNECTION', 'XDG_CONFIG_HOME', 'XDG_RUNTIME_DIR', 'HOME'];
+  return inputsKey(Object.fromEntries([...vars.map((v) => [v, env[v]]), ['euid', String(process.geteuid?.())]]), [
+    ...[env.CONTAINERS_CONF, env.CONTAINERS_CONF_OVERRIDE, env.CONTAINERS_STORAGE_CONF].filter((f): f is string => !!f),
+    '/usr/share/containers/containers.conf',
+    '/usr/share/containers/containers.conf.d/',
+    '/etc/containers/containers.conf',
+    '/etc/containers/containers.conf.d/',
+    `${user}/containers/containers.conf`,
+    `${user}/containers/containers.conf.d/`,
+    '/usr/share/containers/storage.conf',
+    '/etc/containers/storage.conf',
+    `${user}/containers/storage.conf`,
+  ]);
+}
+
+/**
+ * The facts for this binary; refuses remote podman (asked on every run: see
+ * remoteMode) and a podman without `build --secret`. The rest is cached per
+ * binary and podmanInputs; a probe that finds remote mode throws, so a
+ * refusal is never cached.
+ */
 export async function detectPodman(podman: string, env: ChildEnv): Promise<PodmanFacts> {
   refuseRemote(podman, env);
-  const facts = await cachedPerBinary(env, 'podman.json', podman, () => probePodman(podman, env));
-  refuseRemote(podman, env, facts);
+  refuseRemote(podman, env, await remoteMode(podman, env));
+  const facts = await cachedPerBinary(env, 'podman.json', podman, podmanInputs(env), async () => {
+    const probed = await probePodman(podman, env);
+    refuseRemote(podman, env, probed);
+    return probed;
+  });
   if (!facts.secrets) throw new UsageError(`${podman} (podman ${facts.version || 'unknown version'}) has no \`build --secret\`; secbuild needs podman 3.2 or later.`);
   return facts;
 }
