@@ -15,13 +15,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { BASE, containsBytes, listDir, pidsMatching, ROOT, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { FLAGS, ID, leakedValues, NETRC, NPMRC, PIP, PROJECT, SECRET_ENV, sha, V, VALUES } from '../helpers/compose-project.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
-describe.skipIf(e2e.skip)('compose build, direct engine', () => {
+describeE2E('compose build, direct engine', () => {
   const box = sandbox();
   const env = baseEnv(box, SECRET_ENV);
   const proj = tree(PROJECT);
@@ -119,7 +119,7 @@ describe.skipIf(e2e.skip)('compose build, direct engine', () => {
   });
 });
 
-describe.skipIf(e2e.skip)('compose build, compose engine (argv and files only)', () => {
+describeE2E('compose build, compose engine (argv and files only)', () => {
   const box = sandbox();
   const fake = fakeDocker(box);
   const proj = tree(PROJECT);
