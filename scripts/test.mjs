@@ -79,8 +79,8 @@ child.on('close', (code, signal) => {
     // A file that failed with no failed test: it did not load (no test was collected), or a hook threw.
     const outside = (r.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'));
     const how = (f) => (f.assertionResults.length === 0 ? 'failed to load' : 'failed in a hook');
-    const why = ['failed to load', 'failed in a hook']
-      .map((h) => [outside.filter((f) => how(f) === h).length, h])
+    const notLoaded = outside.filter((f) => how(f) === 'failed to load').length;
+    const why = [[notLoaded, 'failed to load'], [outside.length - notLoaded, 'failed in a hook']]
       .filter(([n]) => n > 0)
       .map(([n, h]) => `${n} file${n === 1 ? '' : 's'} ${h}`);
     const failedCount = r.numFailedTests + outside.length;
