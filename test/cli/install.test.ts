@@ -18,13 +18,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { context, ROOT, sandbox } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
+import { cleanEnv } from '../helpers/servers.js';
 
 /** npm's environment without what `npm test` sets for its scripts (npm_config_prefix and the like). */
-function npmEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
-  return { ...env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
-}
+const npmEnv = () => cleanEnv({ npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' });
 
 const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'];
 
