@@ -10,6 +10,13 @@
 //   the entry, which is why src/errors.ts brands its errors instead of relying
 //   on class identity.
 //
+// The files are built in memory and checked, then each is written to a
+// temporary name in dist/ and renamed over its old copy, so dist/ never lacks
+// a file (a secbuild running from the clone meanwhile keeps finding its
+// parts), and a build that fails leaves dist/ as it was. Nothing installs
+// this way: `npm pack` (prepack) builds the tarball's dist/, and the tarball
+// has no install script (README "Install"). test/cli/install.test.ts.
+//
 // Dependencies stay external in node_modules and are imported with import()
 // where they are used, never at the top level: a top-level import of an
 // external would load it on every run. The build fails if one slips in.
@@ -17,8 +24,8 @@
 // because loading its fifty modules from node_modules cost 50 ms more.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -59,20 +66,21 @@ const coldParts = {
   },
 };
 
-// Start from an empty dist/ so nothing stale is shipped.
-rmSync(resolve(ROOT, 'dist'), { recursive: true, force: true });
-
 const ENTRY = 'secbuild';
 /** Parts written as CommonJS (.cjs): the entry, which the loader runs as a vm.Script, and the loader bin/secbuild.js requires. */
 const CJS = new Set([ENTRY, 'loader']);
-const outFile = (out) => resolve(ROOT, 'dist', `${out}.${CJS.has(out) ? 'cjs' : 'js'}`);
+const DIST = resolve(ROOT, 'dist');
+const outFile = (out) => resolve(DIST, `${out}.${CJS.has(out) ? 'cjs' : 'js'}`);
 const entries = [[ENTRY, 'src/cli/main.ts'], ['loader', 'src/cli/loader.ts'], ...Object.entries(COLD)];
-await Promise.all(
+/** Output path → its text, written to dist/ only once every check below has passed. */
+const files = new Map();
+const results = await Promise.all(
   entries.map(([out, src]) =>
     build({
       entryPoints: [{ in: src, out }],
       ...(CJS.has(out) ? { format: 'cjs', outExtension: { '.js': '.cjs' } } : { format: 'esm' }),
-      outdir: resolve(ROOT, 'dist'),
+      outdir: DIST,
+      write: false,
       absWorkingDir: ROOT,
       bundle: true,
       platform: 'node',
@@ -87,25 +95,26 @@ await Promise.all(
     }),
   ),
 );
+for (const { outputFiles } of results) for (const f of outputFiles) files.set(f.path, f.text);
 
 // The entry: every import() becomes __import() (the loader passes it in: a vm.Script has no module loader of its
 // own), and its first line names the build (a digest of the text), which keys its code cache.
 const entryFile = outFile(ENTRY);
 {
-  const code = readFileSync(entryFile, 'utf8').replace(/\bimport\((?=["'])/g, '__import(');
+  const code = files.get(entryFile).replace(/\bimport\((?=["'])/g, '__import(');
   const stray = /\bimport\(|\bimport\.meta\b|\brequire\(["']\.\.?\//.exec(code);
   if (stray) {
     console.error(`build: dist/${ENTRY}.cjs has \`${stray[0]}\`, which a vm.Script cannot run: import cold parts and dependencies with await import('literal').`);
     process.exit(1);
   }
   const id = createHash('sha256').update(code).digest('hex').slice(0, 32);
-  writeFileSync(entryFile, `// secbuild-build ${id}\n${code}`);
+  files.set(entryFile, `// secbuild-build ${id}\n${code}`);
 }
 
 // Guard: a static import of a dependency would load it on every run of that part.
 for (const [out] of entries) {
   const file = outFile(out);
-  const code = readFileSync(file, 'utf8');
+  const code = files.get(file);
   for (const dep of EXTERNAL) {
     const esc = dep.replace(/[/.]/g, '\\$&');
     if (new RegExp(`^import[^;]*from\\s*["']${esc}["']|^var [\\w$]+ = (?:__toESM\\()?require\\(["']${esc}["']`, 'm').test(code)) {
@@ -114,3 +123,13 @@ for (const [out] of entries) {
     }
   }
 }
+
+// Publish: each file under a temporary name, then renamed over its old copy; then what no longer belongs goes.
+mkdirSync(DIST, { recursive: true });
+for (const [file, code] of files) {
+  const tmp = resolve(DIST, `.${basename(file)}.${process.pid}.tmp`);
+  writeFileSync(tmp, code);
+  renameSync(tmp, file);
+}
+const built = new Set([...files.keys()].map((f) => basename(f)));
+for (const name of readdirSync(DIST)) if (!built.has(name) && !/\.\d+\.tmp$/.test(name)) rmSync(resolve(DIST, name), { recursive: true, force: true });

@@ -31,7 +31,7 @@ function stop(line) {
 }
 const run = (file, args, opts = {}) => spawnSync(file, args, { encoding: 'utf8', timeout: 30_000, ...opts });
 
-if (!existsSync(join(ROOT, 'dist', 'secbuild.cjs'))) stop('dist/secbuild.cjs is missing: run `npm ci` (its prepare script builds it) or `npm run build` first.');
+if (!existsSync(join(ROOT, 'dist', 'secbuild.cjs'))) stop('dist/secbuild.cjs is missing: run `npm run build` (npm run demo does it first).');
 
 function buildsWithBuildKit(docker) {
   if (run(docker, ['buildx', 'version']).status === 0) return 'buildx';

@@ -5,6 +5,11 @@
 //   tests: 912 ran: 900 passed, 0 failed, 12 skipped (unit 512, conformance 60, cli 210, e2e 130)
 //   skipped: [e2e] SKIPPED: the Docker daemon does not answer through /usr/bin/docker …
 //
+// A file that fails outside its tests (it does not load, or a hook throws)
+// is a failure here, though vitest counts it as neither passed nor failed:
+// `1 failed (1 file failed to load)` and a `failed to load: FILE` line. The
+// line never says "0 failed" when the exit code is not 0.
+//
 // One line per skip reason the tiers print (every "… SKIPPED: why" line,
 // once). When a tier's global setup refuses to start (CI=true and no daemon,
 // no base image, no D-Bus), vitest first prints "No test files found", which
@@ -13,7 +18,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -57,6 +62,7 @@ child.stderr.on('data', forward(process.stderr));
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
 
 child.on('close', (code, signal) => {
+  const exit = signal ? 128 + ({ SIGINT: 2, SIGTERM: 15 }[signal] ?? 0) : (code ?? 1);
   if (tail) (scan(tail), process.stdout.write(`${tail}\n`));
   // "No test files found" is vitest's words for a global setup that threw; say so only when that is not why.
   if (setupErrors.length === 0) held.forEach((l) => process.stdout.write(`${l}\n`));
@@ -70,7 +76,18 @@ child.on('close', (code, signal) => {
     }
     const ran = r.numPassedTests + r.numFailedTests;
     const per = Object.entries(tiers).map(([t, n]) => `${t} ${n}`).join(', ');
-    lines.push(`tests: ${ran} ran: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests + r.numTodoTests} skipped${per ? ` (${per})` : ''}`);
+    // A file that failed with no failed test: it did not load (no test was collected), or a hook threw.
+    const outside = (r.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults.some((a) => a.status === 'failed'));
+    const how = (f) => (f.assertionResults.length === 0 ? 'failed to load' : 'failed in a hook');
+    const notLoaded = outside.filter((f) => how(f) === 'failed to load').length;
+    const why = [[notLoaded, 'failed to load'], [outside.length - notLoaded, 'failed in a hook']]
+      .filter(([n]) => n > 0)
+      .map(([n, h]) => `${n} file${n === 1 ? '' : 's'} ${h}`);
+    const failedCount = r.numFailedTests + outside.length;
+    const failed =
+      failedCount === 0 && exit !== 0 ? `no test failed but vitest exited ${exit} (see above)` : `${failedCount} failed${why.length ? ` (${why.join(', ')})` : ''}`;
+    lines.push(`tests: ${ran} ran: ${r.numPassedTests} passed, ${failed}, ${r.numPendingTests + r.numTodoTests} skipped${per ? ` (${per})` : ''}`);
+    for (const f of outside) lines.push(`${how(f)}: ${relative(ROOT, f.name)}`);
   } catch {
     lines.push('tests: no result file was written (vitest stopped before running tests)');
   }
@@ -78,5 +95,5 @@ child.on('close', (code, signal) => {
   for (const e of setupErrors) lines.push(`not run: ${e}`);
   process.stdout.write(`\n${lines.join('\n')}\n`);
   rmSync(dir, { recursive: true, force: true });
-  process.exitCode = signal ? 128 + ({ SIGINT: 2, SIGTERM: 15 }[signal] ?? 0) : (code ?? 1);
+  process.exitCode = exit;
 });

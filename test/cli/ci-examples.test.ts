@@ -1,7 +1,8 @@
 /**
  * examples/ci (issue 11 item 7): the CI jobs install secbuild from a checkout
  * of its repository, never from the npm registry (where secbuild@0.1.0 is a
- * 404 until it is published); and (issue 16) they run the host-side `npm ci`
+ * 404 until it is published), as the README's "Install" does: the tarball
+ * `npm pack` makes there (test/cli/install.test.ts runs that install); and (issue 16) they run the host-side `npm ci`
  * through `secbuild exec` with the example's own secbuild.yml, whose dry run
  * names the .npmrc in NPM_CONFIG_USERCONFIG and prints no token. Read from
  * the files as shipped.
@@ -13,8 +14,8 @@ import { listDir, noDockerEnv, nonce, ROOT, runCli, sandbox } from '../helpers/c
 
 describe('examples/ci install secbuild from a checkout', () => {
   test.each([
-    ['github-actions.yml', /npm install --global \.\/\.secbuild$/m],
-    ['gitlab-ci.yml', /npm install --global \/tmp\/secbuild$/m],
+    ['github-actions.yml', /npm pack \.\/\.secbuild --pack-destination \.secbuild && npm install --global \.\/\.secbuild\/secbuild-\*\.tgz$/m],
+    ['gitlab-ci.yml', /npm pack \/tmp\/secbuild --pack-destination \/tmp\/secbuild && npm install --global \/tmp\/secbuild\/secbuild-\*\.tgz$/m],
   ])('%s', async (file, install) => {
     const text = readFileSync(join(ROOT, 'examples', 'ci', file), 'utf8');
     const { parse } = await import('yaml');

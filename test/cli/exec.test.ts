@@ -10,6 +10,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { onPath, skipUnlessCI } from '../helpers/ci.js';
 import { CLI, listDir, noDockerEnv, nonce, pidsMatching, runCli, sandbox, sh, startCli, waitFor } from '../helpers/cli.js';
 
 /** Every process whose environment or argv holds `value` (raw or base64): pid → the entries that do. */
@@ -130,7 +131,8 @@ describe('secbuild exec (real commands, no docker)', () => {
     expect(r.stderr).toMatch(/^secbuild: debug: phases start=\S+ plan=\S+ root=\S+ preflight=\S+ resolve=\S+ checks=\S+ files=\S+ docker=\S+$/m);
   });
 
-  test('git: --netrc reaches git through its credential helper, matched on the host without the port; other hosts get nothing', async () => {
+  const noGit = skipUnlessCI(!onPath('git') && 'git is not on PATH', 'exec: the git credential-helper case');
+  test.skipIf(noGit)('git: --netrc reaches git through its credential helper, matched on the host without the port; other hosts get nothing', async () => {
     const password = `pw-${nonce()}%"#;=@/+:`;
     const ask = (host: string) => `printf 'protocol=https\\nhost=${host}\\n\\n' | git credential fill`;
     const r = await runCli(['exec', '--netrc', 'machine=127.0.0.1,login=bob,password=env:P', '--netrc', 'machine=git.example.com,login=x-access-token,password=env:P', '--no-mask', '--',

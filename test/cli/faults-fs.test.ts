@@ -16,9 +16,8 @@ import { fakeDocker } from '../helpers/fake-docker.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
 const VALUE = `faults-fs-${nonce()}-value`;
-const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
+const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'it runs secbuild as uid 65534, which needs root', 'faults-fs: the unwritable-root case');
 const NOBODY = 65534;
-if (!asRoot) console.log('faults-fs: the unwritable-root case is SKIPPED: it runs secbuild as uid 65534, which needs root');
 
 interface Run {
   env: NodeJS.ProcessEnv;

@@ -13,10 +13,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { skipUnlessCI } from '../helpers/ci.js';
 import { containsBytes, context, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 
 const hash = (alg: string, v: string) => createHash(alg).update(v).digest('hex');
@@ -34,7 +34,7 @@ function ran(output: string): string[] {
   return [...names].filter(([n]) => !cached.has(n)).map(([, name]) => name);
 }
 
-describe.skipIf(e2e.skip)('cache policies', () => {
+describeE2E('cache policies', () => {
   const box = sandbox();
   const id = nonce();
   const tag = `secbuild-e2e-cache-${id}`;
@@ -131,7 +131,7 @@ describe.skipIf(e2e.skip)('cache policies', () => {
     expect(r.stdout + r.stderr).not.toContain(stored);
   });
 
-  test.skipIf(skipUnlessCI(secretServiceProblem()))('with a Secret Service and no key file, the key is created in the keychain (secbuild/cache-key), not in a file', async () => {
+  test.skipIf(skipUnlessCI(secretServiceProblem(), '[e2e] cache policies: the keychain-key case'))('with a Secret Service and no key file, the key is created in the keychain (secbuild/cache-key), not in a file', async () => {
     const before = await secretTool.lookup('secbuild', 'cache-key');
     const own = join(box.dir, 'keychain-config');
     try {
@@ -177,7 +177,7 @@ describe.skipIf(e2e.skip)('cache policies', () => {
   });
 });
 
-describe.skipIf(e2e.skip)('cache policies in compose build (direct engine)', () => {
+describeE2E('cache policies in compose build (direct engine)', () => {
   const box = sandbox();
   const id = nonce();
   const image = `secbuild-e2e-cache-${id}-compose`;

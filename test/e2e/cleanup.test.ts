@@ -7,13 +7,13 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 const SECRET = `cleanup-${nonce()}-value`;
 
-describe.skipIf(e2e.skip)('cleanup matrix', () => {
+describeE2E('cleanup matrix', () => {
   const box = sandbox();
   const env = baseEnv(box, { E2E_TOKEN: SECRET });
   const ok = context('FROM $BASE\nRUN --mount=type=secret,id=tok wc -c /run/secrets/tok\n');

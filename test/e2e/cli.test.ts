@@ -8,14 +8,14 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
 const VALUE = `cli-${nonce()}-secret`;
 
-/** The path when it is a docker CLI of version 23 or later without the buildx plugin, else undefined (the test says so). */
+/** The path when it is a docker CLI of version 23 or later without the buildx plugin, else undefined. */
 function modernClientWithoutBuildx(path: string): string | undefined {
   try {
     const version = execFileSync(path, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
@@ -24,11 +24,10 @@ function modernClientWithoutBuildx(path: string): string | undefined {
   } catch {
     // not there
   }
-  process.stdout.write(`[e2e] engine-detection test SKIPPED: ${path} is not a docker CLI >= 23 without buildx\n`);
   return undefined;
 }
 
-describe.skipIf(e2e.skip)('cli', () => {
+describeE2E('cli', () => {
   const box = sandbox();
   const env = baseEnv(box, { E2E_TOKEN: VALUE });
   const ctx = context(
@@ -59,7 +58,7 @@ describe.skipIf(e2e.skip)('cli', () => {
 
   // This machine kind ships a 28.x client without buildx at /usr/local/bin/docker (the one first on PATH).
   const modern = modernClientWithoutBuildx('/usr/local/bin/docker');
-  skipUnlessCI(!modern && 'no docker CLI >= 23 without buildx at /usr/local/bin/docker');
+  skipUnlessCI(!modern && '/usr/local/bin/docker is not a docker CLI >= 23 without buildx', '[e2e] the engine-detection cases');
   test.skipIf(!modern)('engine detection: a 23+ docker CLI without buildx is refused with exit 2, naming the docker CLI here that can', async () => {
     const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], { env: { ...env, SECBUILD_DOCKER: modern! } });
     expect(r.code).toBe(2);

@@ -14,13 +14,13 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { BASE, containsBytes, listDir, pidsMatching, ROOT, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { FLAGS, ID, leakedValues, NETRC, NPMRC, PIP, PROJECT, SECRET_ENV, sha, V, VALUES } from '../helpers/compose-project.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { composeV2 } from '../helpers/engines.js';
 
-describe.skipIf(e2e.skip)('compose build, direct engine', () => {
+describeE2E('compose build, direct engine', () => {
   const box = sandbox();
   const env = baseEnv(box, SECRET_ENV);
   const proj = tree(PROJECT);
@@ -117,7 +117,7 @@ describe.skipIf(e2e.skip)('compose build, direct engine', () => {
   });
 });
 
-describe.skipIf(e2e.skip || composeV2.skip)('compose build, compose engine (Compose v2 for real)', () => {
+describeE2E('compose build, compose engine (Compose v2 for real)', () => composeV2.skip && composeV2.why, () => {
   const box = sandbox();
   const env = baseEnv(box, SECRET_ENV);
   const p = `secbuild-e2e-cmp-${ID}`;

@@ -7,13 +7,13 @@
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { containsBytes, context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
-describe.skipIf(e2e.skip)('delivery', () => {
+describeE2E('delivery', () => {
   const box = sandbox();
   const id = nonce();
   const tag = `secbuild-e2e/delivery:${id}`;

@@ -13,10 +13,9 @@
 import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { afterAll, expect, test } from 'vitest';
 import { CLI, context, envFor, nonce, sandbox, type RunResult } from '../helpers/cli.js';
-import { docker, e2e } from '../helpers/e2e.js';
+import { describeE2E, docker } from '../helpers/e2e.js';
 
 const DOCKER28 = '/usr/local/bin/docker';
 const SYSTEM_PLUGINS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
@@ -27,9 +26,7 @@ const missing =
   : !BUILDX ? 'no docker-buildx plugin in the system plugin directories'
   : process.geteuid?.() !== 0 ? 'this test binds over the plugin directories in a mount namespace, which needs root'
   : undefined;
-const skip = e2e.skip || skipUnlessCI(missing);
-
-describe.skipIf(skip)('engine detection cache and the buildx plugin', () => {
+describeE2E('engine detection cache and the buildx plugin', () => missing, () => {
   const box = sandbox('sb-engc-');
   const image = `secbuild-trust-engine:${nonce()}`;
   const empty = join(box.dir, 'empty');

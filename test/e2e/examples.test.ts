@@ -3,13 +3,13 @@
  * and prints only the secret's length. The credential-file examples' --dry-run
  * is daemon-free: test/cli/examples.test.ts. (examples/compose: compose.test.ts.)
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { BASE, listDir, nonce, ROOT, runCli, sandbox } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 const TAG = 'secbuild-e2e/examples:hello';
 
-describe.skipIf(e2e.skip)('examples', () => {
+describeE2E('examples', () => {
   const box = sandbox();
   afterAll(async () => {
     await docker(['rmi', '-f', TAG]);

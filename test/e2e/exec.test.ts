@@ -16,14 +16,14 @@
  */
 import { cpSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, expect, inject, test } from 'vitest';
 import { listDir, nonce, ROOT, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, e2e, expectLogged, logSince } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, expectLogged, logSince } from '../helpers/e2e.js';
 import { cleanEnv } from '../helpers/servers.js';
 
 const servers = inject('servers');
 
-describe.skipIf(e2e.skip || servers.skip)('secbuild exec with real tools against real servers', () => {
+describeE2E('secbuild exec with real tools against real servers', () => servers.skip, () => {
   const s = servers.info!;
   // Not `secbuild-e2e-*`: another e2e run's teardown sweeps those.
   const box = sandbox('secbuild-exec-');

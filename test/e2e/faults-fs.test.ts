@@ -11,14 +11,12 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { CLI, context, listDir, nonce, pidsMatching, sandbox, waitFor, type RunResult } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
 const SECRET = `faults-fs-${nonce()}-secret`;
-const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
-if (!asRoot) console.log('faults-fs: the real-tmpfs cases are SKIPPED: mount needs root');
 
 /**
  * The built CLI, optionally under a umask or with stdin from a file, killed
@@ -50,7 +48,8 @@ function errorLine(stderr: string): string {
   return lines[lines.length - 1]!;
 }
 
-describe.skipIf(e2e.skip)('file-system faults', () => {
+describeE2E('file-system faults', () => {
+  const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'mount needs root', '[e2e] faults-fs: the real-tmpfs cases');
   const box = sandbox();
   const env = baseEnv(box, { E2E_TOKEN: SECRET });
   const secretArgs = ['--secret', 'id=tok,from=env:E2E_TOKEN'];

@@ -6,9 +6,9 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { CLI, context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 const SECRET = `faults-${nonce()}-secret`;
 
@@ -34,7 +34,7 @@ function sleeping(arg: string): number[] {
   });
 }
 
-describe.skipIf(e2e.skip)('faults', () => {
+describeE2E('faults', () => {
   const box = sandbox();
   const env = baseEnv(box, { E2E_TOKEN: SECRET });
   const secretArgs = ['--secret', 'id=tok,from=env:E2E_TOKEN'];

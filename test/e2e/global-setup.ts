@@ -11,7 +11,7 @@ import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { BASE as BASE_IMAGE } from '../helpers/cli.js';
+import { BASE as BASE_IMAGE, SHM } from '../helpers/cli.js';
 import { secretServiceProblem } from '../helpers/keyring.js';
 import { sweepOrphans } from '../helpers/fixture-dirs.js';
 import { probeRemoteDaemon, startRemoteDaemon, type RemoteDaemonInfo } from '../helpers/remote-daemon.js';
@@ -35,11 +35,11 @@ function check(docker: string): string | undefined {
 
 /**
  * Removes the sandboxes and build contexts this run created but did not clean
- * (a skipped describe block runs its body, creating them, but not its afterAll).
+ * (a suite that failed or timed out before its afterAll).
  */
 function sweepLeftovers(since: number, run: string): void {
   // Only this run's (test/helpers/cli.ts names them `secbuild-e2e-RUN-…`): a second e2e run on the machine keeps its own.
-  for (const [dir, prefix] of [['/dev/shm', `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-ctx-`]] as const) {
+  for (const [dir, prefix] of [[SHM, `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-ctx-`]] as const) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);
@@ -75,7 +75,8 @@ function serversProblem(docker: string): string | undefined {
 /**
  * The real servers and the second daemon (issue 12), started once for the run
  * when the tier runs at all. In CI a missing piece is a failure; elsewhere
- * the files that need them are skipped with one line.
+ * the suites that need them skip, each with one line (describeE2E in
+ * test/helpers/e2e.ts).
  */
 async function startFixtures(docker: string, ci: boolean): Promise<{ servers: ProvidedServers; remote: ProvidedRemote; stop: () => Promise<void> }> {
   const stops: Array<() => Promise<void>> = [];
@@ -84,9 +85,7 @@ async function startFixtures(docker: string, ci: boolean): Promise<{ servers: Pr
   };
   let servers: ProvidedServers = { skip: serversProblem(docker) ?? '' };
   if (servers.skip && ci) throw new Error(`e2e tests cannot run in CI: ${servers.skip}`);
-  if (servers.skip) process.stdout.write(`\n[e2e] registries SKIPPED: ${servers.skip}.\n\n`);
   let remote: ProvidedRemote = { skip: probeRemoteDaemon(docker).problem ?? '' };
-  if (remote.skip && !ci) process.stdout.write(`\n[e2e] second daemon SKIPPED: ${remote.skip}.\n\n`);
   try {
     const t = Date.now();
     await sweepOrphans(docker);
@@ -101,7 +100,6 @@ async function startFixtures(docker: string, ci: boolean): Promise<{ servers: Pr
     await stop();
     if (ci) throw err;
     const why = (err as Error).message.split('\n')[0]!;
-    process.stdout.write(`\n[e2e] registries and remote builder SKIPPED: ${why}\n\n`);
     servers = { skip: why };
     remote = { skip: why };
   }

@@ -7,14 +7,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker, e2e } from '../helpers/e2e.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 const keyring = secretServiceProblem();
-if (!e2e.skip && keyring) process.stdout.write(`[e2e] keychain tests SKIPPED: ${keyring}\n`);
 
 /** Why keytar cannot load here (it is optional: npm ci skips it without libsecret-1-dev), or undefined. */
 function keytarProblem(): string | undefined {
@@ -30,7 +29,7 @@ if (!e2e.skip && !keyring && noKeytar) process.stdout.write(`[e2e] keychain test
 /** The backends to test: secret-tool always, keytar where it loads (with CI=true too: it is an optional dependency). */
 const BACKENDS = noKeytar ? ['cli'] : ['keytar', 'cli'];
 
-describe.skipIf(e2e.skip || keyring)('keychain (real Secret Service)', () => {
+describeE2E('keychain (real Secret Service)', () => keyring, () => {
   const box = sandbox();
   const service = `secbuild-e2e-${nonce()}`;
   const value = `kc-${nonce()}-välue`;

@@ -7,15 +7,15 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { CLI, context, expectNoSecret, listDir, nonce, pidsMatching, runCli, sandbox, sh, startCli, waitFor } from '../helpers/cli.js';
-import { baseEnv, DOCKER, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, DOCKER } from '../helpers/e2e.js';
 
 const TOKEN = `ghp_${nonce()}Zq9`;
 const PW = `p@ss/w0rd+${nonce()}!`;
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 
-describe.skipIf(e2e.skip)('leak paths', () => {
+describeE2E('leak paths', () => {
   const box = sandbox();
   const tokFile = join(box.dir, 'tok.txt');
   const pwFile = join(box.dir, 'pw.txt');

@@ -8,14 +8,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { CLI, context, expectNoSecret, listDir, nonce, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E } from '../helpers/e2e.js';
 
 const TOKEN = `tok-${nonce()}-Zq9`;
 const LINES = [`first-${nonce()}`, `second-${nonce()}`, `third-${nonce()}`];
 
-describe.skipIf(e2e.skip)('masking', () => {
+describeE2E('masking', () => {
   const box = sandbox();
   const multi = join(box.dir, 'multi');
   writeFileSync(multi, `${LINES.join('\n')}\n`);

@@ -7,13 +7,13 @@
  * the image by that RUN, equals the secret's.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
-describe.skipIf(e2e.skip)('env= on a secret mount and the form that replaces it', () => {
+describeE2E('env= on a secret mount and the form that replaces it', () => {
   const box = sandbox();
   const id = nonce();
   const tag = `secbuild-frontend-mount-env:${id}`;

@@ -9,15 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { afterAll, expect, test } from 'vitest';
 import { context, nonce, pidsMatching, runCli, sandbox } from '../helpers/cli.js';
-import { e2e } from '../helpers/e2e.js';
+import { describeE2E } from '../helpers/e2e.js';
 import { podman, podmanEnv, podmanProblem } from '../helpers/podman.js';
 
-const skip = e2e.skip || skipUnlessCI(podmanProblem);
-
-describe.skipIf(skip)('podman engine with ssh keys and cache policies', () => {
+describeE2E('podman engine with ssh keys and cache policies', podmanProblem, () => {
   // A short root: buildah binds its ssh socket under the run directory (src/engines/podman/engine.ts checkBuildahSshPath).
   const box = sandbox('sb-podx-');
   const id = nonce();

@@ -11,17 +11,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chownSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { detectPodman } from '../../src/engines/podman/detect.js';
 import { scrubEnv } from '../../src/run/env.js';
-import { skipUnlessCI } from '../helpers/ci.js';
 import { context, nonce, runCli, sandbox, waitFor } from '../helpers/cli.js';
-import { e2e } from '../helpers/e2e.js';
+import { describeE2E } from '../helpers/e2e.js';
 import { podman, PODMAN, podmanEnv, podmanProblem } from '../helpers/podman.js';
 
-const skip = e2e.skip || skipUnlessCI(podmanProblem);
-
-describe.skipIf(skip)('remote podman, decided on every run', () => {
+describeE2E('remote podman, decided on every run', podmanProblem, () => {
   const box = sandbox('sb-podr-');
   const id = nonce();
   const image = `secbuild-trust-remote:${id}`;

@@ -13,15 +13,12 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { VerifyResult } from '../../src/verify/scan.js';
-import { skipUnlessCI } from '../helpers/ci.js';
 import { containsBytes, context, expectNoSecret, listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
-import { e2e } from '../helpers/e2e.js';
+import { describeE2E } from '../helpers/e2e.js';
 import { buildContainers, podman, PODMAN, podmanEnv, podmanProblem, podmanRun } from '../helpers/podman.js';
 
 const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
-const skip = e2e.skip || skipUnlessCI(podmanProblem);
-
-describe.skipIf(skip)('podman engine', () => {
+describeE2E('podman engine', podmanProblem, () => {
   const box = sandbox();
   const id = nonce();
   const SECRET = `podman-${id}-Zq9 value`;

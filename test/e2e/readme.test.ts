@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { nonce, ROOT } from '../helpers/cli.js';
-import { docker, e2e } from '../helpers/e2e.js';
+import { describeE2E, docker } from '../helpers/e2e.js';
 
 /** The `$ ` lines of the first console block under "## Quick start". */
 function quickStart(): string[] {
@@ -31,7 +31,7 @@ describe('README quick start', () => {
     expect(readFileSync(join(ROOT, '.ci', 'run'), 'utf8')).toMatch(new RegExp(`^\\s*${commands[1]}$`, 'm'));
   });
 
-  describe.skipIf(e2e.skip)('in a fresh clone', () => {
+  describeE2E('in a fresh clone', () => {
     const dir = mkdtempSync(join(tmpdir(), 'secbuild-e2e-readme-'));
     const image = `secbuild-e2e-readme-hello:${nonce()}`;
     const base = `secbuild-e2e-readme-base:${nonce()}`;

@@ -20,9 +20,9 @@
  */
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, expect, inject, test } from 'vitest';
 import { listDir, nonce, ROOT, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, docker, DOCKER, e2e, expectLogged, logSince } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker, DOCKER, expectLogged, logSince } from '../helpers/e2e.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { addHtpasswdUser, cleanEnv } from '../helpers/servers.js';
 import { renderTemplate } from '../../src/secrets/render.js';
@@ -35,10 +35,9 @@ import { renderTemplate } from '../../src/secrets/render.js';
 const registriesBox = () => sandbox('secbuild-registries-');
 
 const servers = inject('servers');
-const skip = e2e.skip || servers.skip;
 const id = nonce();
 
-describe.skipIf(skip)('the credential examples against real servers', () => {
+describeE2E('the credential examples against real servers', () => servers.skip, () => {
   const s = servers.info!;
   const box = registriesBox();
   const tags: string[] = [];

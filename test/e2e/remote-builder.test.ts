@@ -11,14 +11,13 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, expect, inject, test } from 'vitest';
 import { context, listDir, nonce, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, DOCKER, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, DOCKER } from '../helpers/e2e.js';
 
 const remote = inject('remote');
-const skip = e2e.skip || remote.skip;
 
-describe.skipIf(skip)('a remote builder (a second dockerd)', () => {
+describeE2E('a remote builder (a second dockerd)', () => remote.skip, () => {
   const r = remote.info!;
   const box = sandbox();
   const id = nonce();

@@ -9,23 +9,19 @@
  */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
-import { baseEnv, docker, DOCKER, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker, DOCKER } from '../helpers/e2e.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 import { ensureToolsImage, keygen, SSH_TOOLS_IMAGE, sshdProblem, startGitSshd, type GitSshd } from '../helpers/sshd.js';
 
-const missing = e2e.skip ? undefined : sshdProblem();
-const skip = e2e.skip || skipUnlessCI(missing);
-if (!e2e.skip && missing) process.stdout.write(`[e2e] ssh tests SKIPPED: ${missing}\n`);
 const keyring = secretServiceProblem();
 
 /** The key's base64 body lines: what a key printed or copied into a layer is made of. */
 const bodyLines = (key: string) => key.split('\n').filter((l) => l && !l.startsWith('-----'));
 
-describe.skipIf(skip)('--ssh-key: a private agent for RUN --mount=type=ssh (real sshd, real daemon)', () => {
+describeE2E('--ssh-key: a private agent for RUN --mount=type=ssh (real sshd, real daemon)', sshdProblem, () => {
   const box = sandbox('secbuild-e2e-ssh-');
   const id = nonce();
   const tags: string[] = [];

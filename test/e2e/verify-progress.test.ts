@@ -5,11 +5,11 @@
  * pseudo-terminal) the same text redrawn in place and cleared at the end.
  * The image searched is the tier's base image; the secret is not in it.
  */
-import { afterAll, describe, expect, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import { BASE, CLI, runCli, sandbox, sh } from '../helpers/cli.js';
-import { baseEnv, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E } from '../helpers/e2e.js';
 
-describe.skipIf(e2e.skip)('verify progress', () => {
+describeE2E('verify progress', () => {
   const box = sandbox();
   afterAll(() => box.cleanup());
   const env = baseEnv(box, { V_TOK: 'progress-secret-value-1234', SECBUILD_PROGRESS_MS: '1' });

@@ -12,12 +12,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { VerifyResult } from '../../src/verify/scan.js';
 import { context, listDir, nonce, pidsMatching, runCli, sandbox, type RunResult } from '../helpers/cli.js';
-import { baseEnv, docker, e2e } from '../helpers/e2e.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
-describe.skipIf(e2e.skip)('verify', () => {
+describeE2E('verify', () => {
   const box = sandbox();
   const id = nonce();
   const leakyTag = `secbuild-e2e/verify-leaky:${id}`;

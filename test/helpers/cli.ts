@@ -50,11 +50,18 @@ export interface Sandbox {
 }
 
 /**
- * A private, empty secret root (0700 on /dev/shm) and a cache dir for one test file.
+ * Where sandboxes are made: a tmpfs, /dev/shm unless SECBUILD_TEST_SHM names
+ * another directory (test/cli/test-command.test.ts gives a nested `npm test`
+ * an empty one of its own, to prove the run leaves nothing there).
+ */
+export const SHM = process.env.SECBUILD_TEST_SHM || '/dev/shm';
+
+/**
+ * A private, empty secret root (0700 in SHM) and a cache dir for one test file.
  * `prefix`: a name the e2e teardown's sweep of `secbuild-e2e-*` does not take.
  */
 export function sandbox(prefix = `secbuild-${owner()}-`): Sandbox {
-  const dir = mkdtempSync(join('/dev/shm', prefix));
+  const dir = mkdtempSync(join(SHM, prefix));
   const tmp = join(dir, 'root');
   const cache = join(dir, 'cache');
   mkdirSync(tmp, { mode: 0o700 });

@@ -5,10 +5,25 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect, inject } from 'vitest';
+import { describeUnless, type Missing } from './ci.js';
 import { envFor, sh, waitFor, type Sandbox } from './cli.js';
 
 export const e2e = inject('e2e');
 export const DOCKER = e2e.docker;
+
+/**
+ * An e2e suite: `describe(name, body)` when the tier runs and `needs` (called
+ * only then) names nothing missing. Otherwise its body never runs (see
+ * describeUnless): without a daemon the global setup has said why, once;
+ * a missing piece of its own (podman, the real servers) is said here.
+ */
+export function describeE2E(name: string, body: () => void): void;
+export function describeE2E(name: string, needs: () => Missing, body: () => void): void;
+export function describeE2E(name: string, ...args: [() => void] | [() => Missing, () => void]): void {
+  const [needs, body] = args.length === 2 ? args : [undefined, args[0]];
+  if (e2e.skip) describeUnless(e2e.skip, name, body, { quiet: true });
+  else describeUnless(needs?.(), name, body, { what: `[e2e] ${name}` });
+}
 
 /** The environment of a CLI run against the real daemon. */
 export function baseEnv(box: Pick<Sandbox, 'tmp' | 'cache'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -25,8 +25,7 @@ function out(bin: string, args: string[]): string | undefined {
 
 /** One skip decision per engine, printed once: `[e2e] <what> SKIPPED: <why>`. */
 function decide(what: string, problem: string | undefined): { skip: boolean; why: string } {
-  const skip = skipUnlessCI(problem ? `${what}: ${problem}` : undefined);
-  if (skip) process.stdout.write(`[e2e] ${what} SKIPPED: ${problem}; run .ci/provision.sh\n`);
+  const skip = skipUnlessCI(problem && `${problem}; run .ci/provision.sh`, `[e2e] ${what}`);
   return { skip, why: problem ?? '' };
 }
 

@@ -5,20 +5,8 @@
  * is there, and the e2e tests seed and remove items with the platform's own
  * `secret-tool` (the keytar schema: service + account).
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { onPath } from './ci.js';
 import { sh } from './cli.js';
-
-function onPath(tool: string, env: NodeJS.ProcessEnv): boolean {
-  return (env.PATH ?? '').split(delimiter).some((d) => {
-    try {
-      accessSync(join(d, tool), constants.X_OK);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
 
 /** Why the Secret Service cannot be used here, or undefined when it can. */
 export function secretServiceProblem(env: NodeJS.ProcessEnv = process.env): string | undefined {

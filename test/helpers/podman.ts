@@ -2,7 +2,7 @@
  * The e2e tier's podman: Debian's podman (SECBUILD_E2E_PODMAN, default
  * /usr/bin/podman), rootful, with the busybox base image in its storage
  * (.ci/provision.sh copies it from docker's: `podman pull
- * docker-daemon:secbuild-test/busybox:local`). `podmanProblem` says what is
+ * docker-daemon:secbuild-test/busybox:local`). `podmanProblem()` says what is
  * missing (with CI=true the podman tests then fail, see ./ci.ts).
  * Runs use `--network none` (no netavark/CNI iptables chains) and
  * `podman run` the ulimits this machine allows (RECIPES §3).
@@ -14,7 +14,8 @@ import { DOCKER } from './e2e.js';
 
 export const PODMAN = process.env.SECBUILD_E2E_PODMAN ?? '/usr/bin/podman';
 
-function problem(): string | undefined {
+/** What the podman tests need and this machine lacks, or undefined (it runs podman: call it only where the tier runs). */
+export function podmanProblem(): string | undefined {
   if (!existsSync(PODMAN)) return `${PODMAN} does not exist (apt-get install podman; .ci/provision.sh does)`;
   try {
     execFileSync(PODMAN, ['image', 'exists', BASE], { stdio: 'ignore', timeout: 30_000 });
@@ -23,7 +24,6 @@ function problem(): string | undefined {
   }
   return undefined;
 }
-export const podmanProblem = problem();
 
 /** A CLI run with podman: SECBUILD_ENGINE=podman and the e2e podman binary. */
 export function podmanEnv(box: Pick<Sandbox, 'tmp' | 'cache'>, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {

@@ -31,7 +31,7 @@ function has(cmd: string, args: string[] = ['--version']): boolean {
   }
 }
 const tools = { curl: has('curl'), git: has('git'), npm: has('npm'), python: has('python3'), pip: has('python3', ['-m', 'pip', '--version']) };
-for (const [tool, ok] of Object.entries(tools)) if (skipUnlessCI(!ok && `${tool} is not installed`)) console.log(`consumers: the ${tool} cases are SKIPPED: ${tool} is not installed here`);
+for (const [tool, ok] of Object.entries(tools)) skipUnlessCI(!ok && `${tool} is not installed here`, `consumers: the ${tool} cases`);
 
 /** An environment without the caller's npm/pip/git settings (npm sets npm_config_* for scripts it runs). */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -147,7 +147,7 @@ const curl784 = tools.curl && (() => {
   const [major = 0, minor = 0] = (/curl (\d+)\.(\d+)/.exec(execFileSync('curl', ['--version'], { encoding: 'utf8' })) ?? []).slice(1).map(Number);
   return major > 7 || (major === 7 && minor >= 84);
 })();
-if (tools.curl && skipUnlessCI(!curl784 && 'curl is older than 7.84')) console.log('consumers: the curl 7.84+ .netrc cases are SKIPPED: this curl is older');
+if (tools.curl) skipUnlessCI(!curl784 && 'this curl is older than 7.84', 'consumers: the curl 7.84+ .netrc cases');
 
 describe('.netrc: why a leading ", a leading # and a backslash are refused', () => {
   const byHand = (password: string) => utf8(`machine 127.0.0.1\n  login u\n  password ${password}\n`);

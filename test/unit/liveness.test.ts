@@ -14,9 +14,8 @@ import { ALIVE_SOCKET, listenAlive, sweepStale } from '../../src/run/liveness.js
 import { skipUnlessCI } from '../helpers/ci.js';
 import { deadPid } from '../helpers/dead-pid.js';
 
-const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
+const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'it chowns to uid 65534, which needs root', 'liveness: the other-owner case');
 const NOBODY = 65534;
-if (!asRoot) console.log('liveness: the other-owner case is SKIPPED: it chowns to uid 65534, which needs root');
 
 let base: string;
 beforeAll(() => {

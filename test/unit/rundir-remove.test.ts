@@ -19,9 +19,8 @@ import { REMOVE_PROGRAM } from '../../src/run/remove.js';
 import { RunDir, removeRunDir } from '../../src/run/rundir.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
-const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
+const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'they need root', 'rundir-remove: the cases run as uid 65534');
 const NOBODY = 65534;
-if (!asRoot) console.log('rundir-remove: the cases run as uid 65534 are SKIPPED: they need root');
 /** Far more than any removal here takes (milliseconds); a blocked one is killed at this point. */
 const BOUND_MS = 5_000;
 

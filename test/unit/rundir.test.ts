@@ -19,9 +19,8 @@ import { checkRoot, chooseRoot, fileSystemProblem, isMemoryBacked, RunDir, secre
 import { UsageError } from '../../src/util/errors.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
-const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'the tests do not run as root');
+const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'chown to uid 65534 and mount need root', 'rundir: the other-owner and real-tmpfs cases');
 const NOBODY = 65534;
-if (!asRoot) console.log('rundir: the other-owner and real-tmpfs cases are SKIPPED: chown to uid 65534 and mount need root');
 
 let base: string;
 beforeAll(() => {
@@ -120,8 +119,7 @@ describe('the secret root', () => {
   describe('--require-tmpfs', () => {
     // The OS temp dir is on disk here (ext4); where it is a tmpfs the case cannot be made.
     const disk = isMemoryBacked(tmpdir()) ? undefined : tmpdir();
-    skipUnlessCI(!disk && `the OS temp dir ${tmpdir()} is a tmpfs, so there is no disk root to refuse`);
-    if (!disk) console.log(`rundir: the --require-tmpfs refusal is SKIPPED: ${tmpdir()} is memory-backed here`);
+    skipUnlessCI(!disk && `the OS temp dir ${tmpdir()} is a tmpfs, so there is no disk root to refuse`, 'rundir: the --require-tmpfs refusal');
     let root: string;
     beforeAll(() => {
       if (disk) root = mkdtempSync(join(disk, 'secbuild-unit-disk-'));

@@ -17,10 +17,10 @@ import { agentSocket, startAgents } from '../../src/run/agent.js';
 import { parseConfig } from '../../src/secrets/config.js';
 import { checkSshConflicts, dockerSshIds, mergeSsh, parseSshKeyFlag, sshSpecs } from '../../src/secrets/ssh.js';
 import { inspectKey } from '../../src/secrets/sshkey.js';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { onPath, skipUnlessCI } from '../helpers/ci.js';
 
-const noKeygen = existsSync('/usr/bin/ssh-keygen') && existsSync('/usr/bin/ssh-agent') ? undefined : 'ssh-keygen/ssh-agent are missing (openssh-client)';
-const skip = skipUnlessCI(noKeygen);
+const noKeygen = ['ssh-keygen', 'ssh-agent', 'ssh-add'].every((t) => onPath(t)) ? undefined : 'ssh-keygen, ssh-agent or ssh-add is not on PATH (openssh-client)';
+const skip = skipUnlessCI(noKeygen, 'ssh: the ssh-keygen and ssh-agent cases');
 const dir = mkdtempSync(join(tmpdir(), 'secbuild-unit-ssh-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
