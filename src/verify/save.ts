@@ -117,7 +117,22 @@ export function startSave(docker: string, image: string, env: ChildEnv, save: (i
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
   const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
-  return { docker, image, stdout: child.stdout!, stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+  return { docker, image, stdout: claim(child.stdout!), stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+}
+
+/**
+ * A child's stdout, kept for a reader that comes later. When a child exits,
+ * Node resumes each of its output streams that no one listens to for
+ * 'readable' (child_process `flushStdio`): the data flows to no listener
+ * and is lost. An archive that fits the pipe (under ~80 KiB: a FROM scratch
+ * image) is written whole and docker save gone before the scan starts, so
+ * the scan read nothing. A 'readable' listener from the start keeps every
+ * byte: the stream buffers up to its highWaterMark, then the pipe holds the
+ * writer until the scan reads.
+ */
+function claim(stream: Readable): Readable {
+  stream.on('readable', () => {});
+  return stream;
 }
 
 /** Searches the output of a started `docker save` as it streams; `stats` fills in as the archive is read (progress lines read it). */
