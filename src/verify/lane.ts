@@ -14,6 +14,7 @@
  * layer in `docker save`'s tar) has a log and no lane of its own: the outer
  * lane asks it, through the entry's sink (`Locator`), where a match lies.
  */
+import type { PatternForm } from '../secrets/forms.js';
 import type { Place, Search } from './search.js';
 import { WideScanner } from './wide.js';
 import type { Span } from './tarwalk.js';
@@ -28,13 +29,22 @@ export interface Locator {
   forget(offset: number): void;
 }
 
-/** The spans of one tar stream that a match may still fall in, and what each region of them is called. */
+/**
+ * The spans of one tar stream that a match may still fall in, and what each
+ * region of them is called. `name` is asked once per span and region (the
+ * answer is kept for the matches after it), except for content when
+ * `nested` says its place depends on the offset (a blob holding a tar).
+ */
 export class SpanLog implements Locator {
   #spans: Span[] = [];
   #head = 0;
   #closed = false;
+  #named: { span: Span; region: Region; place: Place } | undefined;
 
-  constructor(private readonly name: (span: Span, region: Region, offset: number) => Place | undefined) {}
+  constructor(
+    private readonly name: (span: Span, region: Region, offset: number) => Place | undefined,
+    private readonly nested = false,
+  ) {}
 
   add(span: Span): void {
     const last = this.#spans.at(-1);
@@ -60,7 +70,11 @@ export class SpanLog implements Locator {
     }
     const s = spans[lo]!;
     const region: Region = s.header === null ? 'end' : offset < s.content ? 'header' : offset < s.contentEnd ? 'content' : 'padding';
-    return this.name(s, region, offset - s.content);
+    const named = this.#named;
+    if (named && named.span === s && named.region === region) return named.place;
+    const place = this.name(s, region, offset - s.content);
+    if (place && !(this.nested && region === 'content')) this.#named = { span: s, region, place };
+    return place;
   }
 
   forget(offset: number): void {
@@ -81,15 +95,18 @@ const EMPTY: Span = { start: 0, content: 0, contentEnd: 0, end: 0, header: null,
 /**
  * One scanner over a whole byte stream; each match is recorded at the place
  * `where` gives for its first byte (`fallback` when the stream ended before
- * that was known). Overlapping matches of one secret at one place (the
- * forms of one occurrence) count once.
+ * that was known). Matches in a row at one place are counted together and
+ * recorded once (a file holding a value a million times costs a lookup per
+ * match, not a record); overlapping matches of one secret there (the forms
+ * of one occurrence) count once.
  */
 export class ByteLane {
   readonly #scanner: WideScanner;
   readonly #pending: number[] = []; // pattern index, end offset: matches not yet placed
-  readonly #lastEnd = new Map<string, number>(); // place and secret → end of the last occurrence counted
   readonly #longest: number;
   readonly #onMatch = (index: number, end: number): void => void this.#pending.push(index, end);
+  #place: Place | undefined; // where the matches counted in #found are
+  readonly #found = new Map<number, { forms: Set<PatternForm>; count: number; lastEnd: number }>();
 
   constructor(
     private readonly search: Search,
@@ -102,35 +119,55 @@ export class ByteLane {
 
   feed(chunk: Uint8Array): void {
     this.#scanner.feed(chunk, this.#onMatch);
-    if (this.#pending.length > 0) this.#place(false);
+    if (this.#pending.length > 0) this.#placeAll(false);
     const before = this.#scanner.offset - this.#longest;
     this.where.forget(this.#pending.length > 0 ? Math.min(before, this.#startOf(0)) : before);
   }
 
-  /** The stream has ended (and the walker with it): every match is placed. */
+  /** The stream has ended (and the walker with it): every match is placed and recorded. */
   end(): void {
-    this.#place(true);
+    this.#placeAll(true);
+    this.#flush();
   }
 
   #startOf(k: number): number {
     return this.#pending[k + 1]! - this.search.lengthOf[this.#pending[k]!]!;
   }
 
-  #place(final: boolean): void {
+  #placeAll(final: boolean): void {
     const pending = this.#pending;
     const { search } = this;
     let k = 0;
     for (; k < pending.length; k += 2) {
       const place = this.where.locate(this.#startOf(k)) ?? (final ? this.fallback : undefined);
       if (!place) break;
+      if (!this.#place || !samePlace(place, this.#place)) {
+        this.#flush();
+        this.#place = place;
+      }
       const index = pending[k]!;
       const end = pending[k + 1]!;
       const secret = search.secretOf[index]!;
-      const key = `${JSON.stringify(place)}\0${secret}`;
-      const last = this.#lastEnd.get(key) ?? -1;
-      search.record(place, secret, [search.formOf[index]!], end - search.lengthOf[index]! >= last ? 1 : 0);
-      this.#lastEnd.set(key, Math.max(last, end));
+      let f = this.#found.get(secret);
+      if (!f) this.#found.set(secret, (f = { forms: new Set(), count: 0, lastEnd: -1 }));
+      f.forms.add(search.formOf[index]!);
+      if (end - search.lengthOf[index]! >= f.lastEnd) f.count++;
+      f.lastEnd = Math.max(f.lastEnd, end);
     }
     pending.splice(0, k);
   }
+
+  #flush(): void {
+    if (this.#place) for (const [secret, f] of this.#found) this.search.record(this.#place, secret, f.forms, f.count);
+    this.#found.clear();
+    this.#place = undefined;
+  }
+}
+
+/** Whether two places name the same thing (a place is a small record of strings and numbers). */
+function samePlace(a: Place, b: Place): boolean {
+  if (a === b) return true;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  return x.kind === y.kind && x.blob === y.blob && x.path === y.path && x.part === y.part && x.field === y.field && x.entry === y.entry;
 }

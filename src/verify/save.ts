@@ -39,12 +39,12 @@ export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Sea
   const end: Place = { kind: 'archive', blob: '', part: 'end' };
   const log = new SpanLog((span, region, offset) => {
     if (!span.header || region === 'end') return end;
-    const blob = normalize(span.header.name);
-    if (region !== 'content') return { kind: 'archive', blob, part: region };
     // A blob's sink names where in it a byte lies (a layer: the file), once it has seen enough of it.
     const sink = span.sink as (EntrySink & Partial<Locator>) | undefined;
-    return sink?.locate ? sink.locate(offset) : { kind: 'blob', blob };
-  });
+    if (region === 'content' && sink?.locate) return sink.locate(offset);
+    const blob = normalize(span.header.name);
+    return region === 'content' ? { kind: 'blob', blob } : { kind: 'archive', blob, part: region };
+  }, true);
   const walker = new TarWalker((h) => {
     const name = normalize(h.name);
     if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
