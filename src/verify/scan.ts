@@ -1,8 +1,9 @@
 /**
- * `verifyImage()`: searches a local image for secret values — every layer
- * (file names and contents), the image config and every JSON file of the
- * `docker save` archive, and `docker history --no-trunc` — with one
- * multi-pattern matcher, and returns where each value was found. Shared by
+ * `verifyImage()`: searches a local image for secret values — every byte of
+ * the `docker save` archive and of each layer in it (headers, content,
+ * padding, end blocks; file names and PAX records as read), the image config
+ * and every JSON file string by string, and `docker history --no-trunc` —
+ * with one multi-pattern matcher, and returns where each value was found. Shared by
  * `secbuild verify` and `secbuild build --verify`.
  *
  * The image is pinned to its id first (`docker image inspect`), so `save`
