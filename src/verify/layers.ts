@@ -1,16 +1,21 @@
 /**
  * Searching one blob of an image archive, whatever it turns out to be.
  *
+ * Every byte of the archive is searched as it is, by the archive's own
+ * lane (src/verify/lane.ts, in src/verify/save.ts): what a blob's sink adds
+ * is what raw bytes cannot show, and the names that say where a match is.
  * A blob is sniffed (src/verify/sniff.ts) from its first bytes and then:
  * - gzip (or zstd, where this Node.js has a zstd decoder): decompressed on
- *   the fly and sniffed again;
- * - a tar: a layer. It is walked as it streams in (src/verify/tarwalk.ts)
- *   and every entry is searched: its name, link target and PAX records, and
- *   its content as one stream with its own scanner, so a match may straddle
- *   chunks but never two files;
+ *   the fly and sniffed again; decompressed bytes have a lane of their own;
+ * - a tar: a layer. It is walked as it streams in (src/verify/tarwalk.ts),
+ *   which places each match of the lane that scans its bytes (the archive's
+ *   for a plain layer, its own for a compressed one) in an entry's header,
+ *   content or padding, or the layer's end; each entry's name, link target
+ *   and PAX records are searched as well, as the walker reads them (a name
+ *   joined from ustar's prefix and name is not contiguous in the bytes);
  * - small JSON (configs, manifests, v1 layer json): parsed and searched
  *   string by string, each hit named by its field path (`config.Env[2]`);
- * - anything else: searched as raw bytes.
+ * - anything else: its bytes are the lane's alone.
  *
  * Each is an EntrySink: fed synchronously, chunk by chunk, by the tar walker
  * of the archive (or by a decompressor); a chunk is valid only during the
@@ -18,9 +23,10 @@
  * block and the JSON documents (at most JSON_MAX_BYTES each): memory stays
  * bounded whatever the image size.
  */
-import type { Transform } from 'node:stream';
+import { Decompress, type Decoder } from './decompress.js';
 import { walkJson } from './json.js';
-import type { Place, Search } from './search.js';
+import { ByteLane, SpanLog, type Locator } from './lane.js';
+import type { LayerPart, Place, Search } from './search.js';
 import { SNIFF_BYTES, sniff } from './sniff.js';
 import { TarFormatError, TarWalker, type EntrySink } from './tarwalk.js';
 
@@ -60,15 +66,6 @@ export function newStats(): ScanStats {
   return { archiveBytes: 0, layerBytes: 0, layers: [], layersDone: 0, files: 0, jsonFiles: 0, unreadable: [] };
 }
 
-type Decoder = () => Transform;
-
-/** The decompressor closed while it was being written (its own error, if any, says why). */
-class SinkClosed extends Error {
-  constructor() {
-    super('the stream closed while being written');
-  }
-}
-
 type Zlib = typeof import('node:zlib');
 /** node:zlib, imported when a scan starts: a build without --verify never loads it. */
 let zlibModule: Zlib | undefined;
@@ -79,28 +76,48 @@ function zstdDecoder(zlib: Zlib): Decoder | undefined {
   return typeof make === 'function' ? () => make() : undefined;
 }
 
-/** A sink that searches one blob (`size` is known for archive entries, undefined for a decompressed stream). */
-export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0): EntrySink {
-  return new Sniffer((head) => {
+/**
+ * A sink that searches one blob: an entry of the archive (depth 0: `size`
+ * known, its bytes scanned by the archive's lane) or a decompressed stream
+ * (`size` undefined, scanned here). As a Locator it names where in the blob
+ * an offset of its bytes lies.
+ */
+export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0): EntrySink & Locator {
+  const covered = depth === 0;
+  return new Sniffer(blob, (head) => {
     const kind = depth < 2 ? sniff(head) : 'other';
-    if (kind === 'gzip') return new Decompress(ctx, blob, () => ctx.zlib.createGunzip(), 'gzip', depth);
+    const inner = () => blobSink(ctx, blob, undefined, depth + 1);
+    if (kind === 'gzip') return new Decompress(blob, ctx.zlib.createGunzip(), 'gzip', inner());
     if (kind === 'zstd') {
       const zstd = zstdDecoder(ctx.zlib);
-      if (zstd) return new Decompress(ctx, blob, zstd, 'zstd', depth);
+      if (zstd) return new Decompress(blob, zstd(), 'zstd', inner());
       ctx.stats.unreadable.push({ blob, reason: `it is zstd-compressed and Node.js ${process.version} has no zstd decoder (Node.js 22.15 or later has one)` });
-      return rawSink(ctx, blob);
+      return rawSink(ctx, blob, covered);
     }
-    if (kind === 'tar') return layerSink(ctx, blob);
-    if (kind === 'json' && size !== undefined && size <= JSON_MAX_BYTES) return jsonSink(ctx, blob);
-    return rawSink(ctx, blob);
+    if (kind === 'tar') return layerSink(ctx, blob, covered);
+    if (kind === 'json' && covered && size! <= JSON_MAX_BYTES) return jsonSink(ctx, blob);
+    return rawSink(ctx, blob, covered);
   });
 }
 
 /** Holds back the first SNIFF_BYTES (copied only when they come in pieces), then hands everything to the sink they choose. */
-class Sniffer implements EntrySink {
+class Sniffer implements EntrySink, Locator {
   #head: Buffer | undefined;
-  #sink: EntrySink | undefined;
-  constructor(private readonly choose: (head: Uint8Array) => EntrySink) {}
+  #sink: (EntrySink & Partial<Locator>) | undefined;
+  constructor(
+    private readonly blob: string,
+    private readonly choose: (head: Uint8Array) => EntrySink & Partial<Locator>,
+  ) {}
+
+  /** Where a byte of the blob lies: in a layer's entry, or just in the blob; undefined before the blob was sniffed. */
+  locate(offset: number): Place | undefined {
+    if (!this.#sink) return undefined;
+    return this.#sink.locate ? this.#sink.locate(offset) : { kind: 'blob', blob: this.blob };
+  }
+
+  forget(offset: number): void {
+    this.#sink?.forget?.(offset);
+  }
 
   data(chunk: Uint8Array): void | Promise<void> {
     if (this.#sink) return this.#sink.data(chunk);
@@ -127,96 +144,9 @@ class Sniffer implements EntrySink {
   }
 }
 
-/**
- * A compressed blob: its chunks (copied: the decompressor works on them after
- * the call) go through a zlib stream whose output feeds a blob sink of its
- * own; `data` waits while the stream is full, and the stream pauses while
- * that sink waits.
- */
-class Decompress implements EntrySink {
-  readonly #stream: Transform;
-  readonly #inner: EntrySink;
-  readonly #ended: Promise<void>;
-  #waiting: Promise<void> | undefined;
-  #failed: { error: unknown } | undefined;
-
-  constructor(ctx: ScanContext, private readonly blob: string, make: Decoder, private readonly what: string, depth: number) {
-    const stream = (this.#stream = make());
-    this.#inner = blobSink(ctx, blob, undefined, depth + 1);
-    stream.on('data', (out: Buffer) => {
-      if (this.#failed) return;
-      try {
-        const wait = this.#inner.data(out);
-        if (wait) {
-          stream.pause();
-          this.#waiting = wait.then(() => {
-            this.#waiting = undefined;
-            stream.resume();
-          }, (err: unknown) => this.#fail(err));
-        }
-      } catch (err) {
-        this.#fail(err);
-      }
-    });
-    this.#ended = new Promise((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('error', reject);
-      stream.on('close', () => reject(new SinkClosed()));
-    });
-    this.#ended.catch(() => {});
-  }
-
-  #fail(error: unknown): void {
-    this.#failed ??= { error };
-    this.#stream.destroy();
-  }
-
-  data(chunk: Uint8Array): void | Promise<void> {
-    if (this.#failed) throw this.#failed.error;
-    if (this.#stream.destroyed) throw this.#error(new SinkClosed());
-    if (!this.#stream.write(Buffer.from(chunk))) return this.#drained();
-  }
-
-  #drained(): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.#stream.destroyed) return reject(this.#error(new SinkClosed()));
-      const off = () => {
-        this.#stream.off('drain', onDrain);
-        this.#stream.off('close', onClose);
-      };
-      const onDrain = () => (off(), resolve());
-      const onClose = () => (off(), reject(this.#error(new SinkClosed())));
-      this.#stream.on('drain', onDrain);
-      this.#stream.on('close', onClose);
-    });
-  }
-
-  async end(): Promise<void> {
-    this.#stream.end();
-    try {
-      await this.#ended;
-    } catch (err) {
-      throw this.#error(err);
-    }
-    while (this.#waiting) await this.#waiting;
-    if (this.#failed) throw this.#failed.error;
-    await this.#inner.end();
-  }
-
-  /** What went wrong: the inner sink's own error first, else the decompressor's, as "corrupt". */
-  #error(err: unknown): unknown {
-    if (this.#failed) return this.#failed.error;
-    const zerr = this.#streamError ?? err;
-    if ((zerr as NodeJS.ErrnoException).code?.startsWith('Z_')) return new Error(`${this.blob}: the ${this.what} data is corrupt (${(zerr as Error).message})`, { cause: zerr });
-    return zerr;
-  }
-
-  get #streamError(): unknown {
-    return (this.#stream as unknown as { errored?: unknown }).errored ?? undefined;
-  }
-}
-
-function rawSink(ctx: ScanContext, blob: string): EntrySink {
+/** Bytes that are neither a layer nor JSON: the archive's lane searches an entry's (`covered`); a decompressed stream is searched here. */
+function rawSink(ctx: ScanContext, blob: string, covered: boolean): EntrySink {
+  if (covered) return { data() {}, end() {} };
   const s = ctx.search.stream(() => ({ kind: 'blob', blob }));
   return { data: (chunk) => s.feed(chunk), end: () => s.end() };
 }
@@ -231,8 +161,7 @@ function scanJson(ctx: ScanContext, blob: string, data: Buffer): void {
   try {
     doc = JSON.parse(data.toString('utf8'));
   } catch {
-    ctx.search.bytes(data, () => ({ kind: 'blob', blob }));
-    return;
+    return; // its bytes are the archive lane's, as any other blob's
   }
   ctx.stats.jsonFiles++;
   if (ctx.jsonKept + data.length <= JSON_KEEP_BYTES) {
@@ -243,14 +172,21 @@ function scanJson(ctx: ScanContext, blob: string, data: Buffer): void {
   walkJson(doc, (field, text) => ctx.search.bytes(Buffer.from(text, 'utf8'), () => ({ kind: 'json', blob, field })));
 }
 
-/** A layer: every entry's name, link target, PAX records and content, each its own stream. */
-function layerSink(ctx: ScanContext, blob: string): EntrySink {
+/**
+ * A layer: its walker places every match of the lane that scans its bytes —
+ * its own when `covered` is false (a decompressed layer), else the
+ * archive's, which asks `locate()` — and each entry's name, link target and
+ * PAX records are searched as the walker reads them.
+ */
+function layerSink(ctx: ScanContext, blob: string, covered: boolean): EntrySink & Locator {
   const { search, stats } = ctx;
   stats.layers.push(blob);
+  const end: Place = { kind: 'layer', blob, path: '', part: 'end' };
+  const log = new SpanLog((span, region) => (span.header && region !== 'end' ? { kind: 'layer', blob, path: displayPath(span.header.name), part: region } : end));
   const walker = new TarWalker((header) => {
     stats.files++;
     const path = displayPath(header.name);
-    const at = (part: 'content' | 'name' | 'linkname' | 'pax') => (): Place => ({ kind: 'layer', blob, path, part });
+    const at = (part: LayerPart) => (): Place => ({ kind: 'layer', blob, path, part });
     search.bytes(header.nameBytes, at('name'));
     if (header.linkBytes) search.bytes(header.linkBytes, at('linkname'));
     for (const [key, value] of header.pax ?? []) {
@@ -258,20 +194,20 @@ function layerSink(ctx: ScanContext, blob: string): EntrySink {
       search.bytes(Buffer.from(key, 'utf8'), at('pax'));
       search.bytes(value, at('pax'));
     }
-    if (header.size === 0) return undefined;
-    const content = search.stream(at('content'));
-    return { data: (chunk) => content.feed(chunk), end: () => content.end() };
-  });
+    return undefined; // the content is the lane's
+  }, (span) => log.add(span));
+  const lane = covered ? undefined : new ByteLane(search, log, end);
   const invalid = (err: unknown) => (err instanceof TarFormatError ? new Error(`${blob}: the layer is not a valid tar archive (${err.message})`, { cause: err }) : err);
   return {
     data(chunk) {
       stats.layerBytes += chunk.length;
       try {
-        const wait = walker.feed(chunk);
-        if (wait) return wait.catch((err: unknown) => Promise.reject(invalid(err)));
+        // No entry has a sink: the walk never waits.
+        void walker.feed(chunk);
       } catch (err) {
         throw invalid(err);
       }
+      lane?.feed(chunk);
     },
     end() {
       try {
@@ -279,8 +215,12 @@ function layerSink(ctx: ScanContext, blob: string): EntrySink {
       } catch (err) {
         throw invalid(err);
       }
+      log.close();
+      lane?.end();
       stats.layersDone++;
     },
+    locate: (offset) => log.locate(offset),
+    forget: (offset) => log.forget(offset),
   };
 }
 

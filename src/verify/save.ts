@@ -1,20 +1,25 @@
 /**
  * Streaming an image archive: `docker save IMAGE` piped straight into a tar
- * walker (src/verify/tarwalk.ts), never to disk. Each entry of the outer tar
- * is fed to a blob sink as it streams by (a layer is itself walked by a
- * nested walker fed from the entry), so memory does not grow with the image.
- * Symlinks between entries (Docker layout: a repeated layer) are recorded
- * for the layout; everything else that is not a regular file is skipped.
+ * walker (src/verify/tarwalk.ts), never to disk. Every byte of the archive —
+ * its own headers, padding and end blocks as much as the blobs — goes
+ * through one search lane (src/verify/lane.ts); the walker says where each
+ * match lies. Each entry of the outer tar is fed to a blob sink as it
+ * streams by (a layer is itself walked by a nested walker fed from the
+ * entry, which names the file a match is in), so memory does not grow with
+ * the image. Symlinks between entries (Docker layout: a repeated layer) are
+ * recorded for the layout; other entries without content are only searched
+ * as bytes.
  */
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../util/errors.js';
 import type { ChildEnv } from '../run/env.js';
 import { start, waitForExit } from '../run/exec.js';
+import { ByteLane, SpanLog, type Locator } from './lane.js';
 import { blobSink, loadZlib, newStats, type ScanContext, type ScanStats } from './layers.js';
 import { readLayout, type Layout } from './layout.js';
-import type { Search } from './search.js';
-import { TarFormatError, TarWalker } from './tarwalk.js';
+import type { Place, Search } from './search.js';
+import { TarFormatError, TarWalker, type EntrySink } from './tarwalk.js';
 
 export interface ArchiveScan {
   stats: ScanStats;
@@ -31,6 +36,15 @@ const normalize = (name: string) => posix.normalize(name.replace(/^(\.\/)+/, '')
 export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
   const ctx: ScanContext = { search, zlib: await loadZlib(), stats, json: new Map(), jsonKept: 0 };
   const links = new Map<string, string>();
+  const end: Place = { kind: 'archive', blob: '', part: 'end' };
+  const log = new SpanLog((span, region, offset) => {
+    if (!span.header || region === 'end') return end;
+    // A blob's sink names where in it a byte lies (a layer: the file), once it has seen enough of it.
+    const sink = span.sink as (EntrySink & Partial<Locator>) | undefined;
+    if (region === 'content' && sink?.locate) return sink.locate(offset);
+    const blob = normalize(span.header.name);
+    return region === 'content' ? { kind: 'blob', blob } : { kind: 'archive', blob, part: region };
+  }, true);
   const walker = new TarWalker((h) => {
     const name = normalize(h.name);
     if ((h.type === 'symlink' || h.type === 'link') && h.linkname) {
@@ -38,14 +52,19 @@ export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Sea
       return undefined;
     }
     return h.type === 'file' || h.type === 'contiguous-file' ? blobSink(ctx, name, h.size) : undefined;
-  });
+  }, (span) => log.add(span));
+  const lane = new ByteLane(search, log, end);
   try {
     for await (const chunk of source) {
       stats.archiveBytes += chunk.length;
       const wait = walker.feed(chunk);
       if (wait) await wait;
+      // After the walk: the spans (and a layer's own) cover the chunk, so most matches are placed at once.
+      lane.feed(chunk);
     }
     walker.end();
+    log.close();
+    lane.end();
   } catch (err) {
     if (err instanceof TarFormatError) throw new Error(`the archive is not a valid tar (${err.message})`, { cause: err });
     throw err;
@@ -98,7 +117,22 @@ export function startSave(docker: string, image: string, env: ChildEnv, save: (i
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
   const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
-  return { docker, image, stdout: child.stdout!, stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+  return { docker, image, stdout: claim(child.stdout!), stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+}
+
+/**
+ * A child's stdout, kept for a reader that comes later. When a child exits,
+ * Node resumes each of its output streams that no one listens to for
+ * 'readable' (child_process `flushStdio`): the data flows to no listener
+ * and is lost. An archive that fits the pipe (under ~80 KiB: a FROM scratch
+ * image) is written whole and docker save gone before the scan starts, so
+ * the scan read nothing. A 'readable' listener from the start keeps every
+ * byte: the stream buffers up to its highWaterMark, then the pipe holds the
+ * writer until the scan reads.
+ */
+function claim(stream: Readable): Readable {
+  stream.on('readable', () => {});
+  return stream;
 }
 
 /** Searches the output of a started `docker save` as it streams; `stats` fills in as the archive is read (progress lines read it). */

@@ -1,8 +1,9 @@
 /**
- * `verifyImage()`: searches a local image for secret values — every layer
- * (file names and contents), the image config and every JSON file of the
- * `docker save` archive, and `docker history --no-trunc` — with one
- * multi-pattern matcher, and returns where each value was found. Shared by
+ * `verifyImage()`: searches a local image for secret values — every byte of
+ * the `docker save` archive and of each layer in it (headers, content,
+ * padding, end blocks; file names and PAX records as read), the image config
+ * and every JSON file string by string, and `docker history --no-trunc` —
+ * with one multi-pattern matcher, and returns where each value was found. Shared by
  * `secbuild verify` and `secbuild build --verify`.
  *
  * The image is pinned to its id first (`docker image inspect`), so `save`
@@ -18,7 +19,7 @@ import { newStats, type ScanStats } from './layers.js';
 import type { Layout } from './layout.js';
 import { walkJson } from './json.js';
 import { scanStartedSave, startSave } from './save.js';
-import { Search, type RawHit } from './search.js';
+import { Search, type LayerPart, type RawHit } from './search.js';
 
 export interface VerifyHit {
   /** The secret's id, and where it came from (e.g. `env:NPM_TOKEN`). Never its value. */
@@ -30,9 +31,9 @@ export interface VerifyHit {
   in: 'layer' | 'config' | 'archive' | 'history';
   /** For `in: layer`: position (0 = base), layer count, digest, and the config history entry that made it. */
   layer?: { index?: number; of?: number; digest?: string; history?: number };
-  /** For `in: layer`: the file, and what of it matched. */
+  /** For `in: layer`: the file (none for the layer's end), and what of it matched; for `in: archive`, the archive's own tar bytes: an entry's header or padding, or its end. */
   path?: string;
-  part?: 'content' | 'name' | 'linkname' | 'pax';
+  part?: LayerPart;
   /** The archive entry (layer blob, config or other JSON file). */
   file?: string;
   /** For config, archive JSON and history: the field path, e.g. `config.Env[2]`. */
@@ -197,6 +198,15 @@ export function describeHits(search: Search, layout: Layout, sources: ReadonlyMa
   });
 }
 
+const LAYER_PART: Record<Exclude<LayerPart, 'end'>, string> = {
+  content: '',
+  name: ' (file name)',
+  linkname: ' (file link target)',
+  pax: ' (file PAX header)',
+  header: ' (its tar header: owner names, times, device numbers, …)',
+  padding: ' (the padding after its content)',
+};
+
 function placeHit(h: RawHit, search: Search, layout: Layout, source: string): VerifyHit {
   const base = { secret: h.secret, source, forms: [...h.forms], occurrences: h.occurrences };
   const p = h.place;
@@ -208,8 +218,13 @@ function placeHit(h: RawHit, search: Search, layout: Layout, source: string): Ve
     const which = info
       ? `layer ${info.index}${info.digest ? ` ${info.digest}` : ''}${info.history !== undefined ? ` (history[${info.history}])` : ''}`
       : `layer ${search.redact(p.blob)} (not in the image's manifest)`;
-    const what = p.part === 'content' ? '' : ` (file ${p.part === 'name' ? 'name' : p.part === 'linkname' ? 'link target' : 'PAX header'})`;
-    return { ...base, in: 'layer', layer, path, part: p.part, file: p.blob, where: `${label} in ${which}: ${path}${what}` };
+    if (p.part === 'end') return { ...base, in: 'layer', layer, part: p.part, file: p.blob, where: `${label} in ${which}: after its last entry (the end-of-archive blocks)` };
+    return { ...base, in: 'layer', layer, path, part: p.part, file: p.blob, where: `${label} in ${which}: ${path}${LAYER_PART[p.part]}` };
+  }
+  if (p.kind === 'archive') {
+    const blob = search.redact(p.blob);
+    const where = p.part === 'end' ? "the archive's end-of-archive blocks" : p.part === 'header' ? `the archive's tar header of ${blob}` : `the archive's padding after ${blob}`;
+    return { ...base, in: 'archive', part: p.part, ...(p.blob ? { file: p.blob } : {}), where: `${label} in ${where}` };
   }
   if (p.kind === 'json') {
     const field = search.redact(p.field);

@@ -15,10 +15,15 @@ import { Matcher } from '../guards/matcher.js';
 import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { WideScanner } from './wide.js';
 
+/** What of a layer's entry matched: its content, name, link target or PAX record; elsewhere in its header blocks; the padding after its content; or the end of the layer (`path` is empty). */
+export type LayerPart = 'content' | 'name' | 'linkname' | 'pax' | 'header' | 'padding' | 'end';
+
 /** Where a hit was found, before the archive's layout is known. */
 export type Place =
-  /** In a layer tar (archive path `blob`): a file's content, name, link target or PAX record. */
-  | { kind: 'layer'; blob: string; path: string; part: 'content' | 'name' | 'linkname' | 'pax' }
+  /** In a layer tar (archive path `blob`). */
+  | { kind: 'layer'; blob: string; path: string; part: LayerPart }
+  /** In the archive's own tar: the header or padding of entry `blob`, or its end (`blob` empty). */
+  | { kind: 'archive'; blob: string; part: 'header' | 'padding' | 'end' }
   /** A string (or key) in a JSON file of the archive: the image config, a manifest, a v1 layer json. */
   | { kind: 'json'; blob: string; field: string }
   /** Raw bytes of an archive entry that is neither a layer nor readable JSON. */
@@ -41,6 +46,8 @@ export class Search {
   readonly secretOf: Int32Array;
   readonly formOf: readonly PatternForm[];
   readonly lengthOf: Int32Array;
+  /** The longest pattern's length (a match starts at most this far before its end). */
+  readonly longest: number;
 
   constructor(readonly patterns: readonly Pattern[]) {
     this.matcher = new Matcher(patterns.map((p) => p.bytes));
@@ -48,10 +55,28 @@ export class Search {
     this.secretOf = Int32Array.from(patterns, (p) => this.secrets.indexOf(p.id));
     this.formOf = patterns.map((p) => p.form);
     this.lengthOf = Int32Array.from(patterns, (p) => p.bytes.length);
+    this.longest = Math.max(0, ...this.lengthOf);
   }
 
+  /**
+   * The hits, each once: the raw bytes of an entry's header hold its name,
+   * link target and PAX records, and a JSON file's text its strings, so a
+   * header or blob hit is left out where its entry's name/link/PAX (or its
+   * JSON fields) already name that secret.
+   */
   get hits(): RawHit[] {
-    return [...this.#hits.values()];
+    const hits = [...this.#hits.values()];
+    const named = new Set<string>();
+    for (const h of hits) {
+      const p = h.place;
+      if (p.kind === 'layer' && (p.part === 'name' || p.part === 'linkname' || p.part === 'pax')) named.add(`${p.blob}\0${p.path}\0${h.secret}`);
+      if (p.kind === 'json') named.add(`${p.blob}\0${h.secret}`);
+    }
+    return hits.filter(({ place: p, secret }) => {
+      if (p.kind === 'layer' && p.part === 'header') return !named.has(`${p.blob}\0${p.path}\0${secret}`);
+      if (p.kind === 'blob') return !named.has(`${p.blob}\0${secret}`);
+      return true;
+    });
   }
 
   /** Records `occurrences` of secret number `secret` at `place`, found in `forms`. */

@@ -11,7 +11,7 @@
  *   all-zero first block is an empty archive (an empty layer is 1024 zeros).
  * - json: the first non-blank byte is `{` or `[` (configs, manifests, index).
  */
-import { headerChecksumOk } from './tarwalk.js';
+import { headerChecksumOk } from './tarheader.js';
 
 export type BlobKind = 'gzip' | 'zstd' | 'tar' | 'json' | 'other';
 

@@ -12,10 +12,21 @@
  * Header-only types (links, devices, directories, FIFOs) have no content
  * whatever their size field says, as in Go. A PAX global header's records
  * are handed over as an entry's `pax` of its own (moby ignores them; they
- * are searched all the same). Zero blocks are skipped. A header whose
- * checksum does not add up, a size that is not a number, a long header over
- * 4 MiB or an archive that ends inside an entry is an Error naming that.
+ * are searched all the same). A lone zero block is skipped; two in a row end
+ * the archive, as in Go: what follows them is not read as entries (GNU tar
+ * pads to a 10 KiB record there). A header whose checksum does not add up,
+ * a size that is not a number, a long header over 4 MiB or an archive that
+ * ends inside an entry is an Error naming that.
+ *
+ * The walker also says where each entry lies in the stream (`onSpan`), so
+ * a search of the stream's raw bytes (src/verify/lane.ts) can name the entry
+ * whose header, content or padding a match falls in: every byte read lies
+ * in exactly one span, in stream order.
  */
+
+import { field, headerChecksumOk, isZero, padding, paxRecords, readNumber } from './tarheader.js';
+
+export { headerChecksumOk, paxRecords };
 
 export interface WalkHeader {
   /** The entry's name, as bytes (prefix/name, a GNU long name or PAX `path`) and as UTF-8 text. */
@@ -35,6 +46,23 @@ export interface EntrySink {
   /** A part of the entry's content, valid only during the call. A promise makes the reader wait for it. */
   data(chunk: Uint8Array): void | Promise<void>;
   end(): void | Promise<void>;
+}
+
+/**
+ * Where one entry lies in the stream, as offsets from its first byte:
+ * [start, content) its header blocks (a PAX or GNU long header before it
+ * included), [content, contentEnd) its content, [contentEnd, end) the
+ * padding to the next block. `header` is null for zero blocks and for what
+ * follows the end of the archive (`end` is Infinity there).
+ */
+export interface Span {
+  start: number;
+  content: number;
+  contentEnd: number;
+  end: number;
+  header: WalkHeader | null;
+  /** The sink the entry's content went to (undefined: none). */
+  sink: EntrySink | undefined;
 }
 
 /** Long headers (PAX, GNU long names) are read into memory: at most this many bytes each. */
@@ -63,16 +91,28 @@ export class TarWalker {
   #pax: Map<string, Buffer> | undefined;
   #gnuPath: Buffer | undefined;
   #gnuLink: Buffer | undefined;
+  #pos = 0; // bytes consumed
+  #first: number | undefined; // where the entry being read began (its first long header)
+  #zeros = 0; // zero blocks in a row
+  #ended = false; // two zero blocks were read: the rest is not entries
 
-  constructor(private readonly onEntry: (header: WalkHeader) => EntrySink | undefined) {}
+  constructor(
+    private readonly onEntry: (header: WalkHeader) => EntrySink | undefined,
+    private readonly onSpan: (span: Span) => void = () => {},
+  ) {}
 
   feed(chunk: Uint8Array): void | Promise<void> {
     const n = chunk.length;
+    if (this.#ended) {
+      this.#pos += n;
+      return;
+    }
     let at = 0;
     while (at < n) {
       if (this.#sink) {
         const take = Math.min(this.#missing, n - at);
         this.#missing -= take;
+        this.#pos += take;
         // take > 0: a sink is set only for an entry with content, and the loop runs while bytes are left.
         let wait = this.#sink.data(chunk.subarray(at, (at += take)));
         if (this.#missing === 0) wait = wait ? wait.then(() => this.#endEntry()) : this.#endEntry();
@@ -84,6 +124,7 @@ export class TarWalker {
         const take = Math.min(long.data.length - long.have, n - at);
         long.data.set(chunk.subarray(at, (at += take)), long.have);
         long.have += take;
+        this.#pos += take;
         if (long.have === long.data.length) {
           const wait = this.#longDone(long);
           if (wait) return wait.then(() => this.feed(chunk.subarray(at)));
@@ -93,16 +134,22 @@ export class TarWalker {
       if (this.#pad > 0) {
         const take = Math.min(this.#pad, n - at);
         this.#pad -= take;
+        this.#pos += take;
         at += take;
         continue;
       }
       const take = Math.min(512 - this.#have, n - at);
       this.#block.set(chunk.subarray(at, (at += take)), this.#have);
       this.#have += take;
+      this.#pos += take;
       if (this.#have < 512) break;
       this.#have = 0;
       const wait = this.#header();
       if (wait) return wait.then(() => this.feed(chunk.subarray(at)));
+      if (this.#ended) {
+        this.#pos += n - at;
+        return;
+      }
     }
   }
 
@@ -120,7 +167,17 @@ export class TarWalker {
   /** A whole header block is in #block. */
   #header(): void | Promise<void> {
     const b = this.#block;
-    if (isZero(b)) return;
+    const at = this.#pos - 512;
+    if (isZero(b)) {
+      const start = this.#first ?? at;
+      this.#first = undefined;
+      // Two zero blocks end the archive (Go's reader stops there): the rest is one span, never read as entries.
+      if (++this.#zeros === 2) this.#ended = true;
+      this.onSpan({ start, content: at + 512, contentEnd: at + 512, end: this.#ended ? Infinity : at + 512, header: null, sink: undefined });
+      return;
+    }
+    this.#zeros = 0;
+    this.#first ??= at;
     if (!headerChecksumOk(b)) throw new TarFormatError('a header block is damaged (its checksum does not add up; is it gzip-compressed?)');
     let type = TYPES[b[156]!] ?? null;
     let size = readNumber(b, 124, 12);
@@ -160,11 +217,15 @@ export class TarWalker {
       linkname: linkBytes?.toString('utf8') ?? null,
       pax,
     };
-    return this.#begin(header, this.onEntry(header) ?? NOTHING);
+    return this.#begin(header, this.onEntry(header));
   }
 
-  #begin(header: WalkHeader, sink: EntrySink): void | Promise<void> {
+  #begin(header: WalkHeader, given: EntrySink | undefined): void | Promise<void> {
+    const content = this.#pos;
     this.#pad = padding(header.size);
+    this.onSpan({ start: this.#first!, content, contentEnd: content + header.size, end: content + header.size + this.#pad, header, sink: given });
+    this.#first = undefined;
+    const sink = given ?? NOTHING;
     if (header.size > 0) {
       this.#sink = sink;
       this.#missing = header.size;
@@ -183,70 +244,12 @@ export class TarWalker {
       const pax = paxRecords(long.data);
       const name = Buffer.from(field(this.#block, 0, 100));
       const header: WalkHeader = { nameBytes: name, name: name.toString('utf8'), type: 'pax-global-header', size: 0, linkBytes: null, linkname: null, pax };
-      return this.onEntry(header)?.end();
+      const sink = this.onEntry(header);
+      // Its records and their padding are header bytes.
+      const end = this.#pos + this.#pad;
+      this.onSpan({ start: this.#first!, content: end, contentEnd: end, end, header, sink });
+      this.#first = undefined;
+      return sink?.end();
     }
   }
-}
-
-const padding = (size: number) => (512 - (size % 512)) % 512;
-
-function isZero(b: Buffer): boolean {
-  for (let i = 0; i < 512; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
-/** The bytes of a NUL-terminated field (a view: copy it to keep it). */
-function field(b: Buffer, offset: number, length: number): Buffer {
-  const end = b.indexOf(0, offset);
-  return b.subarray(offset, end === -1 || end > offset + length ? offset + length : end);
-}
-
-/** A numeric header field: octal text (spaces and NULs around it), or base-256 when its first byte has the top bit set. */
-function readNumber(b: Buffer, offset: number, length: number): number | undefined {
-  if (b[offset]! & 0x80) {
-    const negative = b[offset] === 0xff;
-    if (!negative && b[offset] !== 0x80) return undefined;
-    let v = 0;
-    for (let i = offset + 1; i < offset + length; i++) v = v * 256 + (negative ? 0xff - b[i]! : b[i]!);
-    return negative ? -v - 1 : v;
-  }
-  const text = b.toString('latin1', offset, offset + length).replace(/^[ \0]+/, '').replace(/[ \0]+$/, '').replace(/\0.*$/s, '');
-  if (text === '') return 0;
-  return /^[0-7]+$/.test(text) ? parseInt(text, 8) : undefined;
-}
-
-/**
- * Whether the 512-byte header block `b` carries its own checksum: the sum of
- * its bytes with the checksum field read as spaces, taken unsigned or signed
- * as Go accepts it. Also what src/verify/sniff.ts asks of a tar's first block.
- */
-export function headerChecksumOk(b: Buffer): boolean {
-  const sum = readNumber(b, 148, 8);
-  if (sum === undefined) return false;
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < 512; i++) {
-    const v = i >= 148 && i < 156 ? 0x20 : b[i]!;
-    unsigned += v;
-    signed += v > 127 ? v - 256 : v;
-  }
-  return sum === unsigned || sum === signed;
-}
-
-/** PAX records (`LEN key=value\n`), values as raw bytes; a malformed record ends the list, as in tar-stream. */
-export function paxRecords(data: Buffer): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  let at = 0;
-  while (at < data.length) {
-    const space = data.indexOf(0x20, at);
-    if (space === -1) break;
-    const len = Number(data.toString('latin1', at, space));
-    if (!Number.isSafeInteger(len) || len <= space - at + 1 || at + len > data.length) break;
-    const record = data.subarray(space + 1, at + len - 1); // without the newline
-    const eq = record.indexOf(0x3d);
-    if (eq === -1) break;
-    out.set(record.toString('utf8', 0, eq), Buffer.from(record.subarray(eq + 1)));
-    at += len;
-  }
-  return out;
 }

@@ -9,7 +9,7 @@ import { patternsFor } from '../../src/secrets/forms.js';
 import { scanArchive } from '../../src/verify/save.js';
 import { describeHits } from '../../src/verify/scan.js';
 import { Search } from '../../src/verify/search.js';
-import { TarFormatError, TarWalker, paxRecords, type WalkHeader } from '../../src/verify/tarwalk.js';
+import { TarFormatError, TarWalker, paxRecords, type Span, type WalkHeader } from '../../src/verify/tarwalk.js';
 import { chunks, imageArchive, tarOf } from './verify-helpers.js';
 import { rng } from './rng.js';
 
@@ -149,6 +149,35 @@ describe('headers', () => {
       ['h', 0, ''],
       ['f', 5, '12345'],
     ]);
+  });
+});
+
+describe('spans: where each entry lies (for the byte lane, src/verify/lane.ts)', () => {
+  test('every byte lies in exactly one span, in order; long headers belong to the entry after them; two zero blocks end the walk', () => {
+    const records = Buffer.concat([rec('SCHILY.xattr.user.k', 'v')]);
+    const junk = Buffer.from('not a header, after the end of the archive'); // never read as a header
+    const tar = Buffer.concat([
+      entry({ name: 'PaxHeader', type: 'x' }, records),
+      entry({ name: 'a' }, Buffer.from('hello')),
+      entry({ name: '././@LongLink', type: 'L', magic: 'gnu' }, Buffer.from('long/name\0')),
+      entry({ name: 'short', magic: 'gnu' }, Buffer.alloc(512, 1)),
+      entry({ name: 'pax_global_header', type: 'g' }, rec('comment', 'x')),
+      END,
+      junk,
+    ]);
+    for (const size of [1, 100, 512, tar.length]) {
+      const spans: Span[] = [];
+      const w = new TarWalker(() => undefined, (s) => spans.push(s));
+      for (let i = 0; i < tar.length; i += size) expect(w.feed(tar.subarray(i, i + size))).toBeUndefined();
+      w.end();
+      expect(spans.map((s) => [s.header?.name ?? null, s.start, s.content, s.contentEnd, s.end])).toEqual([
+        ['a', 0, 1536, 1541, 2048],
+        ['long/name', 2048, 3584, 4096, 4096],
+        ['pax_global_header', 4096, 5120, 5120, 5120],
+        [null, 5120, 5632, 5632, 5632],
+        [null, 5632, 6144, 6144, Infinity],
+      ]);
+    }
   });
 });
 

@@ -63,8 +63,8 @@ export function ustarHeader(name: string, size: number): Buffer {
 }
 
 export interface ImageSpec {
-  /** Each layer: its entries, and whether it is stored gzip-compressed. */
-  layers: Array<{ entries: TarEntrySpec[]; gzip?: boolean }>;
+  /** Each layer: its entries (or its tar, written by hand: rawTar), and whether it is stored gzip-compressed. */
+  layers: Array<{ entries: TarEntrySpec[]; gzip?: boolean; tar?: Buffer }>;
   config: Record<string, unknown>;
   /** Docker layout (`docker save` ≤ 24) or OCI layout (index.json + blobs). */
   layout: 'docker' | 'oci';
@@ -76,7 +76,7 @@ export interface ImageSpec {
 
 /** An image archive laid out as `docker save` writes it. Returns the archive and the layer digests. */
 export async function imageArchive(spec: ImageSpec): Promise<{ archive: Buffer; layerDigests: string[]; diffIds: string[]; configDigest: string }> {
-  const tars = await Promise.all(spec.layers.map((l) => tarOf(l.entries)));
+  const tars = await Promise.all(spec.layers.map((l) => l.tar ?? tarOf(l.entries)));
   const blobs = tars.map((t, i) => (spec.layers[i]!.gzip ? gzip(t) : t));
   const diffIds = tars.map((t) => `sha256:${sha256(t)}`);
   const config = Buffer.from(JSON.stringify({ ...spec.config, rootfs: { type: 'layers', diff_ids: diffIds } }));
@@ -114,4 +114,97 @@ export async function imageArchive(spec: ImageSpec): Promise<{ archive: Buffer; 
   }
   entries.push(...(spec.extra ?? []));
   return { archive: await tarOf(entries), layerDigests, diffIds, configDigest: `sha256:${configHex}` };
+}
+
+/** ustar header fields by name: [offset, length] (POSIX.1-1988; `rest` is the 12 unused bytes after `prefix`). */
+export const USTAR_FIELDS = {
+  name: [0, 100], mode: [100, 8], uid: [108, 8], gid: [116, 8], size: [124, 12], mtime: [136, 12], typeflag: [156, 1], linkname: [157, 100],
+  uname: [265, 32], gname: [297, 32], devmajor: [329, 8], devminor: [337, 8], prefix: [345, 155], rest: [500, 12],
+} as const;
+export type UstarField = keyof typeof USTAR_FIELDS;
+
+/** A tar entry written byte by byte: any header field, and bytes in the padding after its content. */
+export interface RawTarEntry {
+  name: string;
+  data?: Buffer | string;
+  /** Typeflag character (default '0', a regular file). */
+  type?: string;
+  /** Header fields written as given, over the defaults (text, cut to the field's length). */
+  fields?: Partial<Record<UstarField, string>>;
+  /** GNU magic (`ustar  \0`) instead of POSIX `ustar\000`. */
+  gnu?: boolean;
+  /** Written at the start of the padding after the content (the content must leave room). */
+  pad?: string;
+}
+
+/** The header block of `e`, its checksum computed over what was written. */
+export function rawHeader(e: RawTarEntry): Buffer {
+  const data = typeof e.data === 'string' ? Buffer.from(e.data) : (e.data ?? Buffer.alloc(0));
+  const h = Buffer.alloc(512);
+  const set = (f: UstarField, text: string) => h.write(text, USTAR_FIELDS[f][0], USTAR_FIELDS[f][1], 'latin1');
+  set('name', e.name);
+  set('mode', '0000644\0');
+  set('uid', '0000000\0');
+  set('gid', '0000000\0');
+  set('size', `${data.length.toString(8).padStart(11, '0')}\0`);
+  set('mtime', '00000000000\0');
+  set('typeflag', e.type ?? '0');
+  h.write(e.gnu ? 'ustar  \0' : 'ustar\x0000', 257, 'latin1');
+  for (const [f, text] of Object.entries(e.fields ?? {})) set(f as UstarField, text);
+  h.write('        ', 148, 'latin1');
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+  return h;
+}
+
+/** A tar of `entries` written by hand, then `end` (default: the two zero blocks that end an archive). */
+export function rawTar(entries: readonly RawTarEntry[], end: Buffer = Buffer.alloc(1024)): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    const data = typeof e.data === 'string' ? Buffer.from(e.data) : (e.data ?? Buffer.alloc(0));
+    const padding = Buffer.alloc((512 - (data.length % 512)) % 512);
+    if (e.pad) {
+      if (e.pad.length > padding.length) throw new Error(`no room for the padding of ${e.name}`);
+      padding.write(e.pad, 0, 'latin1');
+    }
+    parts.push(rawHeader(e), data, padding);
+  }
+  parts.push(end);
+  return Buffer.concat(parts);
+}
+
+/**
+ * Rewrites the header of the entry named `name` in `tar` (a plain ustar
+ * archive without PAX or long names, as tarOf writes small ones): `fields`
+ * over the header, `pad` into the padding after its content. Returns a copy.
+ */
+export function patchTar(tar: Buffer, name: string, change: { fields?: Partial<Record<UstarField, string>>; pad?: string }): Buffer {
+  const out = Buffer.from(tar);
+  for (let at = 0; at + 512 <= out.length; ) {
+    const h = out.subarray(at, at + 512);
+    if (h.every((b) => b === 0)) break;
+    const size = parseInt(h.toString('latin1', 124, 136).replace(/\0.*$/s, '').trim() || '0', 8);
+    const type = h.toString('latin1', 156, 157);
+    const body = type === '0' || type === '\0' || type === 'x' ? size : 0;
+    if (h.toString('latin1', 0, 100).replace(/\0.*$/s, '') === name) {
+      for (const [f, text] of Object.entries(change.fields ?? {})) {
+        const [off, len] = USTAR_FIELDS[f as UstarField];
+        h.fill(0, off, off + len);
+        h.write(text, off, len, 'latin1');
+      }
+      h.write('        ', 148, 'latin1');
+      let sum = 0;
+      for (const b of h) sum += b;
+      h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148, 'latin1');
+      if (change.pad) {
+        const room = (512 - (body % 512)) % 512;
+        if (change.pad.length > room) throw new Error(`no room for the padding of ${name}`);
+        out.write(change.pad, at + 512 + body, 'latin1');
+      }
+      return out;
+    }
+    at += 512 + body + ((512 - (body % 512)) % 512);
+  }
+  throw new Error(`no entry ${name} in the tar`);
 }

@@ -1,0 +1,41 @@
+/**
+ * Reading a started `docker save` from its first byte whatever the
+ * archive's size (issue 22 item 10). `startSave()` starts the engine early
+ * (other probes run meanwhile); an archive small enough to fit the pipe was
+ * written whole and the child gone before the scan read a byte, and Node
+ * drained (resumed and discarded) the unread stdout of the exited child:
+ * "docker save printed nothing". Here `cat FILE` stands in for the engine's
+ * save argv — a real process that prints a small image archive and exits at
+ * once; no fake docker is involved.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, describe, expect, test } from 'vitest';
+import { minimalEnv } from '../../src/run/env.js';
+import { patternsFor } from '../../src/secrets/forms.js';
+import { scanStartedSave, startSave } from '../../src/verify/save.js';
+import { describeHits } from '../../src/verify/scan.js';
+import { Search } from '../../src/verify/search.js';
+import { imageArchive } from './verify-helpers.js';
+
+const TOKEN = 'tok_small_5d4c3b2a190817';
+const dir = mkdtempSync(join(tmpdir(), 'secbuild-verify-save-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a started save is read from its first byte', () => {
+  test.each([0, 300])('a 10 KiB archive whose writer exited %i ms before the scan began', async (delay) => {
+    const { archive } = await imageArchive({ layout: 'docker', layers: [{ entries: [{ name: 'app.conf', data: `token=${TOKEN}\n` }] }], config: { os: 'linux' } });
+    expect(archive.length).toBeLessThan(80 << 10);
+    const file = join(dir, `small-${delay}.tar`);
+    writeFileSync(file, archive);
+    const save = startSave('cat', file, minimalEnv(process.env), (f) => [f]);
+    // What verifyImage does meanwhile: docker image inspect, resolving the secrets.
+    await sleep(delay);
+    const search = new Search(patternsFor([{ id: 'tok', value: Buffer.from(TOKEN) }]));
+    const scan = await scanStartedSave(save, search);
+    expect(scan.stats.archiveBytes).toBe(archive.length);
+    expect(describeHits(search, scan.layout, new Map()).map((h) => [h.path, h.part])).toEqual([['/app.conf', 'content']]);
+  });
+});
