@@ -20,6 +20,7 @@
  */
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { debug } from '../util/log.js';
+import { printableArgv } from './printable.js';
 import type { ChildEnv } from './env.js';
 
 /** Told of every child that starts and ends while a run directory exists (the watchdog). */
@@ -142,7 +143,7 @@ export interface CaptureOptions {
 
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions): Promise<CaptureResult> {
   const { execa } = await import('./execa.js');
-  debug(`exec: ${[file, ...args].join(' ')}`);
+  debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const sub = execa(file, args, {
     env: opts.env,
     extendEnv: false,
@@ -175,7 +176,7 @@ export async function capture(file: string, args: readonly string[], opts: Captu
 
 /** Starts a long-running child; it ends with secbuild and hears of its signals (see the header). */
 export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy }): ChildProcess {
-  debug(`exec: ${[file, ...args].join(' ')}`);
+  debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const child = spawn(file, args, { env: opts.env, stdio: opts.stdio ?? 'inherit' });
   register(child, opts.signals ?? 'forward');
   return child;

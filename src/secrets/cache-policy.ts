@@ -112,6 +112,8 @@ export function formatPolicy(p: CachePolicy | undefined): string {
  * word such as `token` or `key`: BuildKit's SecretsUsedInArgOrEnv check
  * (frontend/dockerfile/linter) never mistakes it for a secret in an ARG.
  */
+export const CACHE_ARG_PREFIX = 'SECBUILD_CACHE_ID';
+
 export function cacheArgName(id: string): string {
-  return `SECBUILD_CACHE_ID${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+  return `${CACHE_ARG_PREFIX}${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }
