@@ -9,7 +9,9 @@
  * `PrintableArgv` can only be made here, so a printed field typed with it
  * cannot be filled from the argv that runs.
  */
-import { CACHE_ARG_PREFIX } from '../secrets/cache-policy.js';
+
+/** The build-arg name's prefix (cacheArgName in src/secrets/cache-policy.ts): defined here, below secrets, so argv can be made printable at the exec seam. */
+export const CACHE_ARG_PREFIX = 'SECBUILD_CACHE_ID';
 
 declare const printable: unique symbol;
 export type PrintableArgv = readonly string[] & { readonly [printable]: true };

@@ -19,6 +19,8 @@
  * mounts the secret, carrying a keyed MAC) is src/dockerfile/derive.ts and
  * src/pipeline/cache-args.ts.
  */
+import { CACHE_ARG_PREFIX } from '../run/printable.js';
+
 
 /** The variable a cache key may be given in (./cache-key.ts): removed from every child's environment. */
 export const CACHE_KEY_VAR = 'SECBUILD_CACHE_KEY';
@@ -112,8 +114,6 @@ export function formatPolicy(p: CachePolicy | undefined): string {
  * word such as `token` or `key`: BuildKit's SecretsUsedInArgOrEnv check
  * (frontend/dockerfile/linter) never mistakes it for a secret in an ARG.
  */
-export const CACHE_ARG_PREFIX = 'SECBUILD_CACHE_ID';
-
 export function cacheArgName(id: string): string {
   return `${CACHE_ARG_PREFIX}${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }
