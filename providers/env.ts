@@ -17,7 +17,8 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const envProvider = {
   scheme: 'env',
   usage: 'env:NAME              an environment variable',
-  check: (key) => (NAME.test(key) ? undefined : `"${key}" is not a valid environment variable name`),
+  // The name is not repeated: a text that is no variable name may be the credential itself.
+  check: (key) => (NAME.test(key) ? undefined : 'the text after it is not a valid environment variable name (letters, digits and "_", not starting with a digit)'),
   describe: (key) => `env:${key}`,
   envVars: (key) => [key],
   async resolve(key, ctx) {

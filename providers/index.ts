@@ -2,6 +2,7 @@
  * The registry: the only list of providers. Adding `vault:` or `op:` is one
  * new file in this folder and one line here.
  */
+import { showTyped, type Shown } from '../src/secrets/shown.js';
 import { UsageError } from '../src/util/errors.js';
 import { cmdProvider } from './cmd.js';
 import { envProvider } from './env.js';
@@ -33,24 +34,30 @@ export function looksLikeRef(text: string): boolean {
 }
 
 /**
- * Parses `SCHEME:KEY`. `where` names the flag or config key for the error,
- * which lists the known schemes.
+ * Parses `SCHEME:KEY`. `where` names the field and its position for the
+ * error (`--npmrc #1 token=`); the text itself is never in the error, as a
+ * value that is not a reference may be the credential itself
+ * (src/secrets/shown.ts). A scheme-like prefix (`evn:`) is named, to point at
+ * the typo.
  */
 export function parseRef(text: string, baseDir: string, where: string): Ref {
   const colon = text.indexOf(':');
   const scheme = colon > 0 ? text.slice(0, colon) : '';
   const provider = findProvider(scheme);
+  const notShown = 'the value is not shown, as it may be the credential itself';
   if (!provider) {
-    throw new UsageError(`${where}: "${text}" is not a secret reference; write SCHEME:KEY with one of ${knownSchemes()} (for example env:NPM_TOKEN).`);
+    const named = /^[a-z][a-z0-9+.-]{0,15}$/.test(scheme) ? ` ("${scheme}:" is not a known scheme)` : '';
+    throw new UsageError(`${where} is not a secret reference${named}; write SCHEME:KEY with one of ${knownSchemes()} (for example env:NPM_TOKEN); ${notShown}.`);
   }
   const key = text.slice(colon + 1);
   const problem = provider.check?.(key);
-  if (problem) throw new UsageError(`${where}: ${problem} in "${scheme}:${key}".`);
+  if (problem) throw new UsageError(`${where} ${scheme}: ${problem}; ${notShown}.`);
   return { scheme, key, baseDir };
 }
 
-export function describeRef(ref: Ref): string {
-  return `${ref.scheme}:${ref.key}`;
+/** A reference as secbuild prints it: credential-looking words of the key hidden (src/secrets/shown.ts). */
+export function describeRef(ref: Ref): Shown {
+  return showTyped(`${ref.scheme}:${ref.key}`);
 }
 
 export function refEnvVars(ref: Ref): string[] {

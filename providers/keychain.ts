@@ -164,7 +164,7 @@ export async function keychainDelete(item: KeychainItem, env: ChildEnv): Promise
 export const keychainProvider = {
   scheme: 'keychain',
   usage: 'keychain:SERVICE/ACCOUNT  an OS keychain item (keytar schema)',
-  check: (key) => (parseKeychainKey(key) ? undefined : `"${key}" is not SERVICE/ACCOUNT`),
+  check: (key) => (parseKeychainKey(key) ? undefined : 'the text after it is not SERVICE/ACCOUNT'),
   describe: (key) => `keychain:${key}`,
   async resolve(key: string, ctx: ResolveContext) {
     const item = parseKeychainKey(key)!;

@@ -24,7 +24,7 @@ export interface SecretProvider {
   readonly scheme: string;
   /** One line for `--help` and the unknown-scheme error, e.g. `env:NAME  an environment variable`. */
   readonly usage: string;
-  /** Checks the key's syntax without resolving; returns a problem sentence or undefined. */
+  /** Checks the key's syntax without resolving; returns a problem sentence (never quoting the key) or undefined. */
   check?(key: string): string | undefined;
   /** Printable description of where the value comes from (no value, ever). */
   describe(key: string, ctx: ResolveContext): string;

@@ -15,6 +15,7 @@ import { withVars } from '../run/env.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { ChildExit, UsageError } from '../util/errors.js';
+import { showTyped } from '../secrets/shown.js';
 import { deliveredVars, dryRunLines, envSecretId, envValues, plannedVars } from './exec-env.js';
 import type { Job } from './run.js';
 
@@ -38,7 +39,7 @@ function envSpecs(args: ExecArgs, cwd: string): SecretSpec[] {
     if (!looksLikeRef(ref)) {
       throw new UsageError(`--env ${name}: what follows "=" is not a reference (not shown, as it may be the credential itself); write --env ${name}=env:VAR, file:PATH, keychain:SERVICE/ACCOUNT or cmd:COMMAND.`);
     }
-    return { kind: 'ref', id: envSecretId(name), optional: false, mount: false, origin: `--env ${name}`, ref: parseRef(ref, cwd, `--env ${name}`) };
+    return { kind: 'ref', id: envSecretId(name), optional: false, mount: false, origin: showTyped(`--env ${name}`), ref: parseRef(ref, cwd, `--env ${name}`) };
   });
 }
 

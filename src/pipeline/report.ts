@@ -3,9 +3,11 @@
  * that gets that far. Built from ids, sources, lengths, paths and counts —
  * never from a value. Field reference: README "Report".
  */
-import { accessSync, chmodSync, constants, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ChildExit, exitCodeOf, SecbuildError, UsageError } from '../util/errors.js';
+import type { PrintableArgv } from '../run/printable.js';
+import { writeUserFile } from '../run/user-file.js';
 import type { Secret } from '../secrets/secret.js';
 import { masked, warn } from '../util/log.js';
 import { phases } from '../util/timing.js';
@@ -15,10 +17,10 @@ export interface Report {
   secbuild: string;
   command: string;
   engine?: { docker: string; clientVersion?: string; buildkit?: string; compose?: 'compose' | 'direct' };
-  /** docker's argv as run (secret file paths, never values). For compose, the last one started. */
-  dockerArgv?: string[];
+  /** docker's argv as run (secret file paths, never values; a cache MAC redacted by printableArgv). For compose, the last one started. */
+  dockerArgv?: PrintableArgv;
   /** compose: every docker process started, in order: the service (direct engine) and its argv. */
-  runs?: Array<{ service?: string; argv: string[]; exitCode?: number }>;
+  runs?: Array<{ service?: string; argv: PrintableArgv; exitCode?: number }>;
   /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
@@ -56,11 +58,14 @@ export function reportSecrets(report: Report, values: readonly Secret[], mounted
   }
 }
 
-/** Written 0600 (it names the secrets and their sources), through the output filter like every other text. */
+/**
+ * Written 0600 (it names the secrets and their sources), through the output
+ * filter like every other text, by the user-file writer: never through a
+ * symlink, never changing the mode of a file secbuild did not create.
+ */
 export function writeReport(path: string, report: Report): void {
   report.timings = phases();
-  writeFileSync(path, masked(`${JSON.stringify(report, null, 2)}\n`), { mode: 0o600 });
-  chmodSync(path, 0o600);
+  writeUserFile(path, masked(`${JSON.stringify(report, null, 2)}\n`));
 }
 
 /** Refuses a --report path that cannot be written, before anything runs. */

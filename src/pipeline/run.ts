@@ -18,6 +18,7 @@ import type { Engine } from '../engines/engine.js';
 import { guardBuildArgs, type BuildArg } from '../guards/build-args.js';
 import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
+import { printableArgv } from '../run/printable.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
 import { formatPolicy } from '../secrets/cache-policy.js';
@@ -149,7 +150,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => withAgents(session.dir.path, ssh, (sshFlags) => {
     mark('files');
     const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: { service?: string; rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite }) => {
-      const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: [file, ...argv], exitCode: undefined as number | undefined };
+      const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: printableArgv([file, ...argv]), exitCode: undefined as number | undefined };
       report.runs?.push(entry);
       if (file === job.engine?.bin) report.dockerArgv = entry.argv;
       const result = await runMasked(session, file, argv, env, masking ? patterns : undefined, report, { ...opts, noTerminal: terminalIsLog });

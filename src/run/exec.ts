@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { debug } from '../util/log.js';
+import { printableArgv } from './printable.js';
 import type { ChildEnv } from './env.js';
 
 /** Told of every child that starts and ends while a run directory exists (the watchdog). */
@@ -201,7 +202,7 @@ export interface CaptureOptions {
 
 export async function capture(file: string, args: readonly string[], opts: CaptureOptions): Promise<CaptureResult> {
   const { execa } = await import('./execa.js');
-  debug(`exec: ${[file, ...args].join(' ')}`);
+  debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const sub = execa(file, args, {
     env: opts.env,
     extendEnv: false,
@@ -251,7 +252,7 @@ function withoutTerminal(stdio: StdioOptions): StdioOptions {
  * through the pipes the caller masks. Signals then go to its process group.
  */
 export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean }): ChildProcess {
-  debug(`exec: ${[file, ...args].join(' ')}`);
+  debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const stdio = opts.stdio ?? 'inherit';
   const child = spawn(file, args, { env: opts.env, stdio: opts.noTerminal ? withoutTerminal(stdio) : stdio, detached: opts.noTerminal === true });
   register(child, opts.signals ?? 'forward', opts.noTerminal === true);

@@ -19,6 +19,8 @@
  * mounts the secret, carrying a keyed MAC) is src/dockerfile/derive.ts and
  * src/pipeline/cache-args.ts.
  */
+import { CACHE_ARG_PREFIX } from '../run/printable.js';
+
 
 /** The variable a cache key may be given in (./cache-key.ts): src/run/env.ts removes it from every child's environment. */
 export { CACHE_KEY_VAR } from '../run/env.js';
@@ -113,5 +115,5 @@ export function formatPolicy(p: CachePolicy | undefined): string {
  * (frontend/dockerfile/linter) never mistakes it for a secret in an ARG.
  */
 export function cacheArgName(id: string): string {
-  return `SECBUILD_CACHE_ID${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
+  return `${CACHE_ARG_PREFIX}${id.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}`;
 }

@@ -32,6 +32,7 @@ import { TemplateError, templateNames } from './render.js';
 import { configCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { ENV_NAME } from '../args/exec.js';
 import { parseSshSection } from './ssh.js';
+import { showTyped } from './shown.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {
@@ -93,7 +94,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (typeof optional !== 'boolean') bad(`${at}.optional`, 'true or false');
     const mount = def.mount ?? true;
     if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
-    const origin = `${path} ${at}`;
+    const origin = showTyped(`${path} ${at}`);
     if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
     if (def.env !== undefined && def.template === undefined) bad(`${at}.env`, 'no env: here, as env: names the variable secbuild exec points at a template: file (a from: value goes into a variable with secbuild exec --env NAME=REF)');
     if (def.env !== undefined && (typeof def.env !== 'string' || !ENV_NAME.test(def.env))) bad(`${at}.env`, 'a variable name of letters, digits and "_", not starting with a digit');
@@ -119,10 +120,11 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (typeof v !== 'string' || v === '') return bad(keyPath, literal ? 'a string' : 'the name of a secret under secrets: or a reference such as env:TOKEN');
     if (looksLikeRef(v)) return { kind: 'ref', ref: parseRef(v, base, `${path} ${keyPath}`) };
     if (literal) return { kind: 'literal', text: v };
-    if (!names.has(v)) bad(keyPath, `the name of a secret under secrets: (no secret "${v}" is declared) or a reference such as env:TOKEN`);
+    // The text is named only once it is a declared name: a bare word that names nothing may be the credential itself.
+    if (!names.has(v)) bad(keyPath, 'the name of a secret under secrets: (the value names none, and is not shown, as it may be the credential itself) or a reference such as env:TOKEN');
     if (!refNames.has(v)) bad(keyPath, `the name of a secret declared with from: (secret "${v}" is a template)`);
     usedByTemplates.add(v);
-    return { kind: 'secret', name: v };
+    return { kind: 'secret', name: v, at: showTyped(`${path} ${keyPath}`) };
   };
 
   const list = (key: 'netrc' | 'npmrc'): Obj[] => {
@@ -188,8 +190,8 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     npmrc.set(id, [...(npmrc.get(id) ?? []), entry]);
   });
   const policy = (id: string) => (fileCache.has(id) ? { cache: fileCache.get(id)! } : {});
-  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: `${path} netrc`, ...policy(id) });
-  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: `${path} npmrc`, ...policy(id) });
+  for (const [id, entries] of netrc) specs.push({ kind: 'netrc', id, entries, optional: false, mount: true, origin: showTyped(`${path} netrc`), ...policy(id) });
+  for (const [id, entries] of npmrc) specs.push({ kind: 'npmrc', id, entries, optional: false, mount: true, origin: showTyped(`${path} npmrc`), ...policy(id) });
 
   unmountTemplateInputs(specs, usedByTemplates, secrets as Obj);
   specs.push(...parseSshSection(top.ssh, path, base));

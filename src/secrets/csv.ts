@@ -77,7 +77,7 @@ export function parseKeyValues(text: string, bare: readonly string[] = []): Arra
     const eq = field.indexOf('=');
     if (eq === -1) {
       if (bare.includes(field.trim().toLowerCase())) return [field.trim().toLowerCase(), 'true'];
-      throw new Error(`"${field}" is not a key=value pair (to keep a comma in a value, quote the whole field: "from=cmd:printf a,b")`);
+      throw new Error(`a field is not a key=value pair (to keep a comma in a value, quote the whole field: "from=cmd:printf a,b")`);
     }
     return [field.slice(0, eq).trim().toLowerCase(), field.slice(eq + 1)];
   });

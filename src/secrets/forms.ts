@@ -19,8 +19,11 @@
  * - `url`: percent-encoded as `encodeURIComponent` does (bytes, so invalid
  *   UTF-8 works too), as RFC 3986 does (curl, Python `quote`: also `!'()*`),
  *   each with `%20` → `+`, and as WHATWG `URLSearchParams` writes it;
- * - `escaped`: a JSON string's escapes (`\"`, `\\`, `\n`, `\u0001`…) and XML's
- *   entities (`&amp;` `&lt;` `&gt;` `&quot;` `&apos;`), for UTF-8 values;
+ * - `escaped`: a JSON string's escapes (`\"`, `\\`, `\n`, `\u0001`…), also with
+ *   `\uXXXX` wherever an encoder may put one (Go's `\u0026 \u003c \u003e`,
+ *   Python's `\u00e4` and surrogate pairs, .NET's `\u0027`, upper- and
+ *   lower-case hex: unicodeEscapes below), and XML's entities (`&amp;` `&lt;`
+ *   `&gt;` `&quot;` `&apos;`), for UTF-8 values;
  * - `pem`: for a PEM-style block (an SSH or TLS private key: `-----BEGIN …`),
  *   its base64 body joined into one line (a key pasted or echoed without its
  *   line breaks) and the body decoded (the key written out as binary). Its
@@ -221,7 +224,50 @@ function escapedForms(value: Buffer): Buffer[] {
   const json = JSON.stringify(text).slice(1, -1);
   const slash = json.replace(/\//g, '\\/'); // PHP's json_encode, some Java writers
   const xml = text.replace(/[&<>"']/g, (c) => XML[c]!);
-  return [json, slash, xml].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
+  // Most values (tokens of letters, digits, `-_.`) have no character any encoder escapes: no more forms.
+  const unicode = /[^\x20-\x7e]|[&<>'+`"]/.test(text) ? unicodeEscapes(text) : [];
+  return [json, slash, xml, ...unicode].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
+}
+
+const GO_HTML = '&<>\u2028\u2029';
+const DOTNET = "\"&'+<>`";
+const nonAscii = (cp: number) => cp >= 0x7f;
+
+/**
+ * A JSON string body with `\uXXXX` escapes where encoders other than
+ * JSON.stringify put them (each adds a form only where it differs):
+ * - Go's encoding/json: `&` `<` `>` U+2028 U+2029 (HTML-safe by default),
+ *   and before Go 1.22 `\b` `\f` as `\u0008` `\u000c`;
+ * - Python's json.dumps (ensure_ascii) and Jackson's ESCAPE_NON_ASCII: every
+ *   character from U+007F, an astral one as a surrogate pair (lower- and
+ *   upper-case hex);
+ * - .NET System.Text.Json's default encoder: `"&'+<>` and the backtick too,
+ *   upper-case hex (and lower-case, for PHP's JSON_HEX_* flags' kin).
+ */
+function unicodeEscapes(text: string): string[] {
+  return [
+    jsonUnicode(text, (cp) => GO_HTML.includes(String.fromCodePoint(cp)), false, true),
+    jsonUnicode(text, (cp) => GO_HTML.includes(String.fromCodePoint(cp)), false, false),
+    jsonUnicode(text, nonAscii, false, true),
+    jsonUnicode(text, nonAscii, true, true),
+    jsonUnicode(text, (cp) => nonAscii(cp) || DOTNET.includes(String.fromCodePoint(cp)), true, true),
+    jsonUnicode(text, (cp) => nonAscii(cp) || DOTNET.includes(String.fromCodePoint(cp)), false, true),
+  ];
+}
+
+const SHORT: Record<string, string> = { '"': '\\"', '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\b': '\\b', '\f': '\\f' };
+
+function jsonUnicode(text: string, escape: (cp: number) => boolean, upper: boolean, shortBF: boolean): string {
+  const u = (unit: number) => `\\u${(upper ? unit.toString(16).toUpperCase() : unit.toString(16)).padStart(4, '0')}`;
+  let out = '';
+  for (const c of text) {
+    const cp = c.codePointAt(0)!;
+    const short = SHORT[c];
+    if (short !== undefined && !(c === '"' && escape(cp)) && (shortBF || (c !== '\b' && c !== '\f'))) out += short;
+    else if (cp < 0x20 || escape(cp)) out += c.length === 2 ? u(c.charCodeAt(0)) + u(c.charCodeAt(1)) : u(cp);
+    else out += c;
+  }
+  return out;
 }
 
 const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----\r?\n([\s\S]*?)\r?\n-----END \1-----$/;

@@ -24,9 +24,10 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
   const wanted = flags.config !== undefined || ['secbuild.yml', 'secbuild.yaml'].some((n) => existsSync(resolvePath(cwd, n)));
   const config = wanted ? await (await import('./config.js')).loadConfig(flags.config, cwd) : undefined;
   const cli: SecretSpec[] = [
-    ...flags.secrets.map((s) => parseSecretFlag(s, env, cwd)),
-    ...groupEntries('netrc', flags.netrc.map((s) => parseNetrcFlag(s, cwd))),
-    ...groupEntries('npmrc', flags.npmrc.map((s) => parseNpmrcFlag(s, cwd))),
+    // Errors say which flag of several (`--npmrc #2`), never what was typed in it.
+    ...flags.secrets.map((s, i, all) => parseSecretFlag(s, env, cwd, all.length > 1 ? i : undefined)),
+    ...groupEntries('netrc', flags.netrc.map((s, i, all) => parseNetrcFlag(s, cwd, all.length > 1 ? i : undefined))),
+    ...groupEntries('npmrc', flags.npmrc.map((s, i, all) => parseNpmrcFlag(s, cwd, all.length > 1 ? i : undefined))),
   ];
   const configSpecs = config?.specs ?? [];
   const ssh = mergeSsh(configSpecs.filter(isSshSpec), sshSpecs((flags.sshKeys ?? []).map((s) => parseSshKeyFlag(s, cwd))));

@@ -9,12 +9,13 @@ import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js'
 import { info } from '../util/log.js';
 import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
+import { hideCredentials, shown, showTyped, type Shown } from './shown.js';
 import type { FieldValue, SecretSpec } from './spec.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames } from './render.js';
 
 export interface SkippedSecret {
   id: string;
-  source: string;
+  source: Shown;
   reason: string;
 }
 
@@ -77,8 +78,9 @@ function refKey(ref: Ref): string {
 }
 
 function reasonOf(err: unknown): { missing: boolean; reason: string; output?: Buffer } {
-  if (err instanceof MissingSecret) return { missing: true, reason: `${err.message}.` };
-  if (err instanceof ProviderError) return { missing: false, reason: `${err.message}.`.replace(/\.\.$/, '.'), output: err.output };
+  // A provider's message names the key it read, which may be a credential typed as a name: such words are hidden.
+  if (err instanceof MissingSecret) return { missing: true, reason: `${hideCredentials(err.message)}.` };
+  if (err instanceof ProviderError) return { missing: false, reason: `${hideCredentials(err.message)}.`.replace(/\.\.$/, '.'), output: err.output };
   return { missing: false, reason: `the provider failed unexpectedly (${(err as Error)?.name ?? 'error'}); rerun with SECBUILD_DEBUG=1 for details.` };
 }
 
@@ -89,8 +91,8 @@ const SLOW_MS = 1000;
  * the output filter: a cmd: shows its program's name only (the rest of the
  * line may hold the value), anything else its reference.
  */
-function waitingFor(ref: Ref): string {
-  return ref.scheme === 'cmd' ? `cmd: ${ref.key.trim().split(/\s+/, 1)[0]} …` : describeRef(ref);
+function waitingFor(ref: Ref): Shown {
+  return ref.scheme === 'cmd' ? shown`cmd: ${showTyped(ref.key.trim().split(/\s+/, 1)[0]!)} …` : describeRef(ref);
 }
 
 /** The ids a reference resolves, for the "resolving secret …" line. */
@@ -136,7 +138,8 @@ export async function resolveSpecs(
     if (f.kind === 'secret') {
       const target = byId.get(f.name);
       if (!target || target.kind !== 'ref') {
-        throw new UsageError(`a template field names secret "${f.name}", which is not declared with from:; declare it with --secret id=${f.name},from=REF or under secrets: in secbuild.yml.`);
+        // Not named: a bare word that names no secret is most likely the credential itself.
+        throw new UsageError(`${f.at} names no secret declared with from: (the value is not shown, as it may be the credential itself); give a reference such as env:TOKEN, or the id of a secret declared with --secret id=NAME,from=REF or under secrets: in secbuild.yml.`);
       }
     }
   };
@@ -214,7 +217,7 @@ export async function resolveSpecs(
         value = renderNpmrc(s.entries, (_f, _w, i) => fieldBytes(s.entries[i]!.token));
         source = `npmrc: ${s.entries.map((e) => e.registry).join(', ')}`;
       } else {
-        value = renderTemplate(templateText.get(s.id)!, (name) => fieldBytes({ kind: 'secret', name }));
+        value = renderTemplate(templateText.get(s.id)!, (name) => fieldBytes({ kind: 'secret', name, at: shown`a placeholder of ${showTyped(s.path)}` }));
         source = `template: ${s.path}`;
       }
       secrets.push(new Secret(s.id, source, value));

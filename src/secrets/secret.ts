@@ -5,16 +5,19 @@
  * The bytes live in a private field behind a getter, so spreading the object,
  * `Object.assign`, `Object.entries` or a test runner's diff never copy them.
  */
+import { showTyped, type Shown } from './shown.js';
 
 export class Secret {
   readonly #value: Buffer;
+  /** Where it came from, e.g. `env:NPM_TOKEN` or `netrc: github.com`: typed text, so shown through showTyped (./shown.ts). */
+  readonly source: Shown;
 
   constructor(
     readonly id: string,
-    /** Where it came from, e.g. `env:NPM_TOKEN` or `netrc (2 entries)`. */
-    readonly source: string,
+    source: string,
     value: Buffer,
   ) {
+    this.source = showTyped(source);
     this.#value = value;
   }
 

@@ -7,12 +7,13 @@ import { looksLikeRef, parseRef, type Ref } from '../../providers/index.js';
 import { parseKeyValues } from './csv.js';
 import { UsageError } from '../util/errors.js';
 import { parseCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
+import { flagAt, shown, showTyped, type Shown } from './shown.js';
 
 /** A field of a credential template: a literal, a reference, or the name of another secret. */
 export type FieldValue =
   | { kind: 'literal'; text: string }
   | { kind: 'ref'; ref: Ref }
-  | { kind: 'secret'; name: string };
+  | { kind: 'secret'; name: string; /** Where it was typed (`--npmrc #1 token=`): the name is shown only once it is known to be a declared id. */ at: Shown };
 
 export interface NetrcEntry {
   machine: string;
@@ -29,8 +30,8 @@ export interface NpmrcEntry {
 interface SpecBase {
   id: string;
   optional: boolean;
-  /** Where it was declared: `--secret`, `--netrc`, `secbuild.yml secrets.x`… for messages. */
-  origin: string;
+  /** Where it was declared: `--secret id=x`, `--netrc`, `secbuild.yml secrets.x`… for messages (never the flag's whole value). */
+  origin: Shown;
   /**
    * false for a named config secret that only feeds templates: it is resolved but
    * not handed to docker by itself (set `mount: true` to hand it over as well).
@@ -59,10 +60,10 @@ export function checkId(id: string, where: string): string {
   // An id names a file of the run directory (`NN-ID`, within NAME_MAX) and /run/secrets/ID in the build.
   const maxLength = 128;
   if (id.length > maxLength) {
-    throw new UsageError(`${where}: secret id "${id.slice(0, 40)}…" is ${id.length} characters long; use an id of at most ${maxLength} characters.`);
+    throw new UsageError(`${where}: the secret id is ${id.length} characters long; use an id of at most ${maxLength} characters.`);
   }
   if (!ID.test(id)) {
-    throw new UsageError(`${where}: secret id "${id}" must start with a letter or digit and use only letters, digits, ".", "_" and "-".`);
+    throw new UsageError(`${where}: secret id "${showTyped(id)}" must start with a letter or digit and use only letters, digits, ".", "_" and "-".`);
   }
   return id;
 }
@@ -72,21 +73,21 @@ function fail(where: string, message: string): never {
 }
 
 /**
- * `echo` is false for --netrc/--npmrc: their values may hold a credential (a
- * literal password, a registry URL with a token), so errors name keys only.
+ * A flag's `key=value` fields. Errors name keys only, never the value: any
+ * field may hold a credential (a literal password, a token typed where a
+ * reference belongs).
  */
-function pairs(flag: string, value: string, bare: readonly string[] = [], echo = true): Map<string, string> {
-  const where = echo ? `"${value}"` : `the ${flag} value`;
+function pairs(flag: string, value: string, bare: readonly string[] = []): Map<string, string> {
   let list: Array<[string, string]>;
   try {
     list = parseKeyValues(value, bare);
   } catch (err) {
-    const why = echo ? (err as Error).message : `a field is unterminated or not a key=value pair (quote a field holding a comma: "key=a,b")`;
-    fail(flag, `${why} in ${where}.`);
+    // The reason names no field's text (csv.ts).
+    fail(flag, `${(err as Error).message}; the value is not shown, as it may hold a credential.`);
   }
   const map = new Map<string, string>();
   for (const [k, v] of list) {
-    if (map.has(k)) fail(flag, `"${k}" is given twice in ${where}.`);
+    if (map.has(k)) fail(flag, `"${showTyped(k)}" is given twice.`);
     map.set(k, v);
   }
   return map;
@@ -104,7 +105,7 @@ function cachePolicyOf(flag: string, id: string, value: string | undefined): { c
 
 function only(flag: string, map: Map<string, string>, allowed: readonly string[]): void {
   for (const k of map.keys()) {
-    if (!allowed.includes(k)) fail(flag, `unknown key "${k}"; expected ${allowed.join(', ')}.`);
+    if (!allowed.includes(k)) fail(flag, `unknown key "${showTyped(k)}"; expected ${allowed.join(', ')}.`);
   }
 }
 
@@ -112,7 +113,7 @@ function isTrue(flag: string, key: string, v: string | undefined): boolean {
   if (v === undefined) return false;
   if (/^(true|1|yes)$/i.test(v)) return true;
   if (/^(false|0|no)$/i.test(v)) return false;
-  fail(flag, `${key}=${v} must be true or false.`);
+  fail(flag, `${key}= must be true or false.`);
 }
 
 /**
@@ -122,17 +123,20 @@ function isTrue(flag: string, key: string, v: string | undefined): boolean {
  * moby/buildkit session/secrets/secretsprovider/store.go (bare id: the env var
  * named ID when it is set, else the file named ID).
  */
-export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string): SecretSpec {
-  const flag = `--secret ${value}`;
-  const map = pairs('--secret', value, ['optional']);
-  only('--secret', map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache']);
+export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string, index?: number): SecretSpec {
+  const at = flagAt('--secret', index);
+  const map = pairs(at, value, ['optional']);
+  only(at, map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache']);
   const id = map.get('id');
-  if (!id) fail('--secret', `"${value}" has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
-  checkId(id, '--secret');
+  if (!id) fail(at, `has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
+  checkId(id, at);
+  const flag = shown`--secret id=${showTyped(id)}`;
+  // Set only once the value parsed: every field is then a name, a reference or a path, shown through showTyped.
+  const origin = showTyped(`--secret ${value}`);
   const optional = isTrue('--secret', 'optional', map.get('optional'));
   const cache = cachePolicyOf('--secret', id, map.get('cache'));
   const type = map.get('type');
-  if (type !== undefined && type !== 'file' && type !== 'env') fail('--secret', `type=${type} is not supported; use type=file or type=env.`);
+  if (type !== undefined && type !== 'file' && type !== 'env') fail(flag, `type= must be file or env.`);
   if (map.has('src') && map.has('source')) fail('--secret', `id=${id}: src= and source= are the same key; give one.`);
   let src = map.get('src') ?? map.get('source');
   let envName = map.get('env');
@@ -141,7 +145,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     if (src !== undefined || envName !== undefined || type !== undefined) {
       fail('--secret', `id=${id}: from= cannot be combined with src=, env= or type=.`);
     }
-    return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: parseRef(from, cwd, `--secret id=${id}`) };
+    return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: parseRef(from, cwd, `${flag} from=`) };
   }
   if (type === 'env' && envName === undefined) {
     envName = src;
@@ -155,18 +159,22 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     else envName = id;
   }
   if (envName !== undefined) {
-    return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: parseRef(`env:${envName}`, cwd, `--secret id=${id}`), label: `env=${envName}` };
+    return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: parseRef(`env:${envName}`, cwd, `${flag} ${map.has('env') ? 'env=' : 'src='}`), label: `env=${envName}` };
   }
-  return { kind: 'ref', id, optional, origin: flag, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
+  return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
 }
 
-/** A template field given on the command line: a reference, or the id of another --secret. */
-function cliField(flag: string, key: string, text: string, cwd: string, literalUnlessRef: boolean): FieldValue {
-  if (looksLikeRef(text)) return { kind: 'ref', ref: parseRef(text, cwd, `${flag} ${key}=`) };
+/**
+ * A template field given on the command line: a reference, or the id of
+ * another --secret (checked when the specs are resolved; until then the name
+ * is not shown, as a bare word here is often the credential itself).
+ */
+function cliField(flag: Shown, key: string, text: string, cwd: string, literalUnlessRef: boolean): FieldValue {
+  const at = shown`${flag} ${key as Shown}=`;
+  if (looksLikeRef(text)) return { kind: 'ref', ref: parseRef(text, cwd, at) };
   if (literalUnlessRef) return { kind: 'literal', text };
-  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) return { kind: 'secret', name: text };
-  // Not echoed: a value that is neither is most likely the credential itself.
-  fail(flag, `${key}= must be a reference such as env:TOKEN or the id of another secret; the value given is neither (not shown, as it may be the credential itself).`);
+  if (/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(text)) return { kind: 'secret', name: text, at };
+  fail(flag, `${key}= is not a reference such as env:TOKEN nor the id of another secret (not shown, as it may be the credential itself).`);
 }
 
 /**
@@ -178,12 +186,13 @@ export function isMachineName(host: string): boolean {
 }
 
 function machineName(flag: string, host: string): string {
-  if (!isMachineName(host)) fail(flag, `machine=${JSON.stringify(host)} must be a host name without spaces, "#", '"' or "\\".`);
+  if (!isMachineName(host)) fail(flag, `machine= must be a host name without spaces, "#", '"' or "\\" (not shown).`);
   return host;
 }
 
-export function parseNetrcFlag(value: string, cwd: string): { id: string; entry: NetrcEntry; cache?: CachePolicy } {
-  const map = pairs('--netrc', value, [], false);
+export function parseNetrcFlag(value: string, cwd: string, index?: number): { id: string; entry: NetrcEntry; cache?: CachePolicy } {
+  const at = flagAt('--netrc', index);
+  const map = pairs(at, value);
   only('--netrc', map, ['machine', 'login', 'password', 'id', 'cache']);
   for (const k of ['machine', 'login', 'password']) {
     if (!map.get(k)) fail('--netrc', `needs ${k}=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN.`);
@@ -193,9 +202,9 @@ export function parseNetrcFlag(value: string, cwd: string): { id: string; entry:
     id,
     ...cachePolicyOf('--netrc', id, map.get('cache')),
     entry: {
-      machine: machineName('--netrc', map.get('machine')!),
-      login: cliField('--netrc', 'login', map.get('login')!, cwd, true),
-      password: cliField('--netrc', 'password', map.get('password')!, cwd, false),
+      machine: machineName(at, map.get('machine')!),
+      login: cliField(at, 'login', map.get('login')!, cwd, true),
+      password: cliField(at, 'password', map.get('password')!, cwd, false),
     },
   };
 }
@@ -215,7 +224,7 @@ export function registryKey(flag: string, registry: string): string {
     fail(flag, `the registry URL contains a line break, a space or another control character; write it on one line, such as registry=https://npm.example.com/.`);
   }
   // A URL with userinfo (`https://user:TOKEN@host/`) is never echoed.
-  const shown = registry.includes('@') ? 'the registry URL' : `registry="${registry}"`;
+  const shown = registry.includes('@') ? 'the registry URL' : `registry="${showTyped(registry)}"`;
   let url: URL;
   try {
     url = new URL(registry);
@@ -238,12 +247,13 @@ export function checkScope(flag: string, scope: string | undefined): string | un
   if (typeof scope === 'string' && CONTROL_OR_SPACE.test(scope)) {
     fail(flag, `the scope contains a line break, a space or another control character; write it as scope=@my-org.`);
   }
-  if (!/^@[a-z0-9][a-z0-9._-]*$/i.test(scope)) fail(flag, `scope="${scope}" must look like @my-org.`);
+  if (!/^@[a-z0-9][a-z0-9._-]*$/i.test(scope)) fail(flag, `scope="${showTyped(String(scope))}" must look like @my-org.`);
   return scope;
 }
 
-export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry: NpmrcEntry; cache?: CachePolicy } {
-  const map = pairs('--npmrc', value, [], false);
+export function parseNpmrcFlag(value: string, cwd: string, index?: number): { id: string; entry: NpmrcEntry; cache?: CachePolicy } {
+  const at = flagAt('--npmrc', index);
+  const map = pairs(at, value);
   only('--npmrc', map, ['registry', 'token', 'scope', 'id', 'cache']);
   for (const k of ['registry', 'token']) {
     if (!map.get(k)) fail('--npmrc', `needs ${k}=; write --npmrc registry=https://npm.example.com/,token=env:NPM_TOKEN.`);
@@ -256,7 +266,7 @@ export function parseNpmrcFlag(value: string, cwd: string): { id: string; entry:
     ...cachePolicyOf('--npmrc', id, map.get('cache')),
     entry: {
       registry,
-      token: cliField('--npmrc', 'token', map.get('token')!, cwd, false),
+      token: cliField(at, 'token', map.get('token')!, cwd, false),
       scope: checkScope('--npmrc', map.get('scope')),
     },
   };
@@ -277,5 +287,5 @@ export function groupEntries<E>(kind: 'netrc' | 'npmrc', items: Array<{ id: stri
     }
     byId.set(id, group);
   }
-  return [...byId].map(([id, g]) => ({ kind, id, entries: g.entries, optional: false, mount: true, origin: `--${kind}`, ...(g.cache ? { cache: g.cache } : {}) }) as SecretSpec);
+  return [...byId].map(([id, g]) => ({ kind, id, entries: g.entries, optional: false, mount: true, origin: shown`--${kind as Shown}`, ...(g.cache ? { cache: g.cache } : {}) }) as SecretSpec);
 }

@@ -17,6 +17,7 @@
  */
 import { parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
+import { showTyped } from './shown.js';
 import { checkId, type SecretSpec } from './spec.js';
 
 export type SshSpec = Extract<SecretSpec, { kind: 'ref' }> & { ssh: string };
@@ -42,7 +43,7 @@ export function parseSshKeyFlag(value: string, cwd: string): { id: string; spec:
   const id = hasId ? sshId(head, '--ssh-key') : 'default';
   const ref = hasId ? value.slice(eq + 1) : value;
   if (!ref) throw new UsageError(`--ssh-key ${value}: no reference after "="; write --ssh-key ${id}=env:DEPLOY_KEY.`);
-  return { id, spec: { kind: 'ref', optional: false, mount: false, origin: `--ssh-key ${value}`, ssh: id, ref: parseRef(ref, cwd, `--ssh-key ${id}`) } };
+  return { id, spec: { kind: 'ref', optional: false, mount: false, origin: showTyped(`--ssh-key ${value}`), ssh: id, ref: parseRef(ref, cwd, `--ssh-key ${id}`) } };
 }
 
 /** Specs for keys grouped by ssh id, in first-seen order. */
@@ -76,7 +77,7 @@ export function parseSshSection(section: unknown, path: string, base: string): S
     refs.forEach((r, i) => {
       const keyPath = Array.isArray(def.from) ? `${at}.from[${i}]` : `${at}.from`;
       if (typeof r !== 'string' || !r) bad(keyPath, 'a reference such as keychain:deploy/github or env:DEPLOY_KEY');
-      items.push({ id, spec: { kind: 'ref', optional: false, mount: false, origin: `${path} ${keyPath}`, ssh: id, ref: parseRef(r as string, base, `${path} ${keyPath}`) } });
+      items.push({ id, spec: { kind: 'ref', optional: false, mount: false, origin: showTyped(`${path} ${keyPath}`), ssh: id, ref: parseRef(r as string, base, `${path} ${keyPath}`) } });
     });
   }
   return sshSpecs(items);

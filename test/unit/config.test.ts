@@ -44,11 +44,11 @@ npmrc:
       { kind: 'ref', id: 'plain', optional: false, mount: true, origin: `${PATH} secrets.plain`, ref: { scheme: 'file', key: 'tokens/plain', baseDir: base } },
       {
         kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: `${PATH} netrc`,
-        entries: [{ machine: 'github.com', login: { kind: 'literal', text: 'x-access-token' }, password: { kind: 'secret', name: 'gh_token' } }],
+        entries: [{ machine: 'github.com', login: { kind: 'literal', text: 'x-access-token' }, password: { kind: 'secret', name: 'gh_token', at: `${PATH} netrc[0].password` } }],
       },
       {
         kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: `${PATH} npmrc`,
-        entries: [{ registry: 'https://npm.pkg.github.com/', token: { kind: 'secret', name: 'npm_token' }, scope: '@acme' }],
+        entries: [{ registry: 'https://npm.pkg.github.com/', token: { kind: 'secret', name: 'npm_token', at: `${PATH} npmrc[0].token` }, scope: '@acme' }],
       },
     ]);
   });
@@ -116,7 +116,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['mount not boolean', 'secrets:\n  a: { from: env:A, mount: 1 }\n', 'secrets.a.mount', /true or false/],
     ['from and template', 'secrets:\n  a: { from: env:A, template: t }\n', 'secrets.a', /either from: or template:, not both/],
     ['neither from nor template', 'secrets:\n  a: { optional: true }\n', 'secrets.a', /from: SCHEME:KEY .* or template: FILE/],
-    ['unknown scheme', 'secrets:\n  a: { from: "vault:x/y" }\n', 'secrets.a.from', /not a secret reference; write SCHEME:KEY with one of env:, file:, keychain:, cmd:/],
+    ['unknown scheme', 'secrets:\n  a: { from: "vault:x/y" }\n', 'secrets.a.from', /from is not a secret reference \("vault:" is not a known scheme\); write SCHEME:KEY with one of env:, file:, keychain:, cmd:/],
     ['bad env name', 'secrets:\n  a: env:1A\n', 'secrets.a.from', /not a valid environment variable name/],
     ['netrc not a list', 'netrc: { machine: h }\n', 'netrc', /a list of entries/],
     ['netrc entry a string', 'netrc: [h]\n', 'netrc[0]', /a mapping/],
@@ -127,7 +127,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['netrc machine with a quote', 'netrc: [{ machine: \'"h"\', login: l, password: env:P }]\n', 'netrc[0].machine', /a host name \(no spaces/],
     ['netrc no login', 'netrc: [{ machine: h, password: env:P }]\n', 'netrc[0].login', /a string/],
     ['netrc login a number', 'netrc: [{ machine: h, login: 7, password: env:P }]\n', 'netrc[0].login', /a string/],
-    ['netrc password undeclared', 'netrc: [{ machine: h, login: l, password: gh }]\n', 'netrc[0].password', /no secret "gh" is declared/],
+    ['netrc password undeclared', 'netrc: [{ machine: h, login: l, password: gh }]\n', 'netrc[0].password', /the value names none, and is not shown/],
     ['netrc password a template', 'secrets:\n  t: { template: x }\nnetrc: [{ machine: h, login: l, password: t }]\n', 'netrc[0].password', /declared with from: \(secret "t" is a template\)/],
     ['netrc bad ref', 'netrc: [{ machine: h, login: l, password: "keychain:x" }]\n', 'netrc[0].password', /is not SERVICE\/ACCOUNT/],
     ['netrc id a number', 'netrc: [{ machine: h, login: l, password: env:P, id: 3 }]\n', 'netrc[0].id', /a string/],

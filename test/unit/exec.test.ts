@@ -9,6 +9,7 @@ import { scrubEnv } from '../../src/run/env.js';
 import { Secret } from '../../src/secrets/secret.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
 import { deliveredVars, dryRunLines, envValues, gitCredentialHelper, plannedVars } from '../../src/pipeline/exec-env.js';
+import { showTyped } from '../../src/secrets/shown.js';
 
 describe('parseExecArgs', () => {
   test.each<[string, string[], Partial<ReturnType<typeof parseExecArgs>>]>([
@@ -39,10 +40,10 @@ describe('parseExecArgs', () => {
   });
 });
 
-const ref = (id: string, origin = `--secret id=${id}`): SecretSpec => ({ kind: 'ref', id, optional: false, mount: true, origin, ref: { scheme: 'env', key: 'X', baseDir: '/' } });
-const netrc = (id = 'netrc'): SecretSpec => ({ kind: 'netrc', id, optional: false, mount: true, origin: '--netrc', entries: [] });
-const npmrc = (id = 'npmrc'): SecretSpec => ({ kind: 'npmrc', id, optional: false, mount: true, origin: '--npmrc', entries: [] });
-const template = (id: string, env?: string): SecretSpec => ({ kind: 'template', id, optional: false, mount: true, origin: `secbuild.yml secrets.${id}`, path: '/t', ...(env ? { env } : {}) });
+const ref = (id: string, origin = `--secret id=${id}`): SecretSpec => ({ kind: 'ref', id, optional: false, mount: true, origin: showTyped(origin), ref: { scheme: 'env', key: 'X', baseDir: '/' } });
+const netrc = (id = 'netrc'): SecretSpec => ({ kind: 'netrc', id, optional: false, mount: true, origin: showTyped('--netrc'), entries: [] });
+const npmrc = (id = 'npmrc'): SecretSpec => ({ kind: 'npmrc', id, optional: false, mount: true, origin: showTyped('--npmrc'), entries: [] });
+const template = (id: string, env?: string): SecretSpec => ({ kind: 'template', id, optional: false, mount: true, origin: showTyped(`secbuild.yml secrets.${id}`), path: '/t', ...(env ? { env } : {}) });
 
 describe('plannedVars', () => {
   test('every variable exec sets, with where it comes from', () => {

@@ -119,3 +119,57 @@ describe('an SSH or TLS private key (a PEM block): its body lines, joined body a
     expect(formsOf(b('-----BEGIN NOTHING\nabc\n')).some((f) => f.form === 'pem')).toBe(false);
   });
 });
+
+describe('JSON \\uXXXX escapes: a value printed by Go, Python, .NET or Jackson as JSON is masked, found and refused', () => {
+  const hex = (n: number, upper: boolean) => (upper ? n.toString(16).toUpperCase() : n.toString(16)).padStart(4, '0');
+  /** A JSON string body as an encoder writes it: `escape` says which characters become \uXXXX (UTF-16 units, so astral ones are a surrogate pair). */
+  const encode = (text: string, escape: (c: string) => boolean, upper: boolean, shortBF = true): string => {
+    let out = '';
+    for (const c of text) {
+      const cp = c.codePointAt(0)!;
+      const u = () => [...Array(c.length).keys()].map((i) => `\\u${hex(c.charCodeAt(i), upper)}`).join('');
+      if (c === '"') out += escape(c) ? u() : '\\"';
+      else if (c === '\\') out += '\\\\';
+      else if (c === '\n') out += '\\n';
+      else if (c === '\r') out += '\\r';
+      else if (c === '\t') out += '\\t';
+      else if ((c === '\b' || c === '\f') && shortBF) out += c === '\b' ? '\\b' : '\\f';
+      else if (cp < 0x20 || escape(c)) out += u();
+      else out += c;
+    }
+    return out;
+  };
+  const nonAscii = (c: string) => c.codePointAt(0)! >= 0x7f;
+  const encoders: Array<[string, (t: string) => string]> = [
+    ["Go's encoding/json (HTML-safe: \\u0026 \\u003c \\u003e, U+2028/9)", (t) => encode(t, (c) => '&<>\u2028\u2029'.includes(c), false)],
+    ['Go before 1.22 (\\b and \\f as \\u0008 \\u000c)', (t) => encode(t, (c) => '&<>\u2028\u2029'.includes(c), false, false)],
+    ["Python's json.dumps (ensure_ascii: \\u00e4, astral as a surrogate pair)", (t) => encode(t, nonAscii, false)],
+    ["Jackson's ESCAPE_NON_ASCII (upper-case hex)", (t) => encode(t, nonAscii, true)],
+    ["System.Text.Json's default encoder (\"&'+<>` and non-ASCII, upper-case hex)", (t) => encode(t, (c) => "\"&'+<>`".includes(c) || nonAscii(c), true)],
+    ['the same in lower-case hex', (t) => encode(t, (c) => "\"&'+<>`".includes(c) || nonAscii(c), false)],
+  ];
+  const values = ['p&ss<w>rd', "it's-a-Pässwörd", 'tök€n-😀-value', 'ctl\u0001\b\f-value', 'a\u2028b-line'];
+  test.each(encoders.flatMap(([name, enc]) => values.map((v) => [name, v, enc] as const)))('%s of %j', (_name, value, enc) => {
+    const secret = new Secret('s', 'env:S', b(value));
+    const printed = enc(value);
+    const text = b(`{"token":"${printed}","n":1}\n`);
+    expect(redact([secret], text).includes(b(printed)), printed).toBe(false);
+    expect(found([secret], text), printed).toBe(true);
+    expect(carriedSecret(text.toString('utf8'), [secret])?.id, printed).toBe('s');
+  });
+
+  test('property: random values with escapable characters, through every encoder', () => {
+    const alphabet = ['a', 'Z', '7', '&', '<', '>', "'", '"', '\\', 'ä', '€', '😀', '\u0001', '\u007f', '\u2028', '+', '`', ' ', '/'];
+    for (let seed = 1; seed <= 30; seed++) {
+      const next = rng(seed);
+      const value = Array.from({ length: 4 + next(12) }, () => alphabet[next(alphabet.length)]).join('');
+      const secret = new Secret('s', 'env:S', b(value));
+      for (const [name, enc] of encoders) {
+        const printed = enc(value);
+        const text = b(`x=${printed};`);
+        expect(redact([secret], text).includes(b(printed)), `${name}: ${JSON.stringify(value)}`).toBe(false);
+        expect(found([secret], text), `${name}: ${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+});

@@ -7,6 +7,7 @@ import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { scrubEnv as childEnvironment } from '../../src/run/env.js';
 import { mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
 import type { FieldValue, SecretSpec } from '../../src/secrets/spec.js';
+import { showTyped } from '../../src/secrets/shown.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -19,9 +20,9 @@ afterAll(async () => {
 type Extra = Partial<Pick<SecretSpec, 'optional' | 'mount'>>;
 const ref = (id: string, from: string, extra: Extra = {}): SecretSpec => {
   const colon = from.indexOf(':');
-  return { kind: 'ref', id, optional: false, mount: true, origin: `test ${id}`, ref: { scheme: from.slice(0, colon), key: from.slice(colon + 1), baseDir: dir }, ...extra };
+  return { kind: 'ref', id, optional: false, mount: true, origin: showTyped(`test ${id}`), ref: { scheme: from.slice(0, colon), key: from.slice(colon + 1), baseDir: dir }, ...extra };
 };
-const secretField = (name: string): FieldValue => ({ kind: 'secret', name });
+const secretField = (name: string): FieldValue => ({ kind: 'secret', name, at: showTyped('test field') });
 const refField = (from: string): FieldValue => ({ kind: 'ref', ref: { scheme: from.split(':')[0]!, key: from.slice(from.indexOf(':') + 1), baseDir: dir } });
 
 /** Resolves with `vars` added to this process's environment; children get it minus the secret sources. */
@@ -123,9 +124,9 @@ describe('resolveSpecs: credential files and templates', () => {
       ref('gh', 'env:GH', { mount: false }),
       ref('npm', "cmd:printf 'npm_tok\\n'", { mount: false }),
       ref('shown', 'env:SHOWN'),
-      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: 'test', entries: [{ machine: 'github.com', login: { kind: 'literal', text: 'x' }, password: secretField('gh') }] },
-      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: 'test', entries: [{ registry: 'https://r.example/', token: secretField('npm') }] },
-      { kind: 'template', id: 'conf', optional: false, mount: true, origin: 'test', path: join(dir, 'conf.tmpl'), text: 'u=${shown}\np=${gh}\n' },
+      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: showTyped('test'), entries: [{ machine: 'github.com', login: { kind: 'literal', text: 'x' }, password: secretField('gh') }] },
+      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: showTyped('test'), entries: [{ registry: 'https://r.example/', token: secretField('npm') }] },
+      { kind: 'template', id: 'conf', optional: false, mount: true, origin: showTyped('test'), path: join(dir, 'conf.tmpl'), text: 'u=${shown}\np=${gh}\n' },
     ];
     const r = await resolve(specs, { GH: 'ghp_1\n', SHOWN: 's' });
     expect(r.secrets.map((s) => [s.id, text(s)])).toEqual([
@@ -140,7 +141,7 @@ describe('resolveSpecs: credential files and templates', () => {
   test('a template read from its file; a placeholder naming no secret is a usage error with file:line', async () => {
     const path = join(dir, 'pip.conf.tmpl');
     await writeFile(path, '[global]\nindex-url = https://u:${tok}@pypi.example/\n# ${undeclared}\n');
-    const spec: SecretSpec = { kind: 'template', id: 'pip', optional: false, mount: true, origin: 'test', path };
+    const spec: SecretSpec = { kind: 'template', id: 'pip', optional: false, mount: true, origin: showTyped('test'), path };
     const err = await resolve([ref('tok', 'env:TOK'), spec], { TOK: 't' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     expect((err as Error).message).toContain(`${path}:3: placeholder \${undeclared} names no secret`);
@@ -155,9 +156,9 @@ describe('resolveSpecs: credential files and templates', () => {
       ref('multi', 'env:MULTI', { mount: false }),
       ref('huge', 'env:HUGE'),
       ref('gone', 'env:SECBUILD_TEST_UNSET'),
-      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: 'test', entries: [{ machine: 'h', login: refField('env:SPACED'), password: secretField('spaced') }] },
-      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: 'test', entries: [{ registry: 'https://r/', token: refField('env:SECBUILD_TEST_UNSET') }] },
-      { kind: 'template', id: 'tmpl', optional: false, mount: true, origin: 'test', path: 't', text: 'a=${multi}\nb=${gone}\n' },
+      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: showTyped('test'), entries: [{ machine: 'h', login: refField('env:SPACED'), password: secretField('spaced') }] },
+      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: showTyped('test'), entries: [{ registry: 'https://r/', token: refField('env:SECBUILD_TEST_UNSET') }] },
+      { kind: 'template', id: 'tmpl', optional: false, mount: true, origin: showTyped('test'), path: 't', text: 'a=${multi}\nb=${gone}\n' },
     ], values);
     expect(err.failures.map((f) => f.id)).toEqual(['gone', 'netrc', 'npmrc', 'tmpl', 'huge']);
     for (const v of Object.values(values)) for (const part of v.split(/\s+/)) expect(err.message).not.toContain(part.slice(0, 40));
@@ -167,7 +168,7 @@ describe('resolveSpecs: credential files and templates', () => {
 
 describe('mergeSpecs', () => {
   const c = (id: string) => ref(id, `env:CONFIG_${id.toUpperCase()}`);
-  const l = (id: string) => ({ ...ref(id, `env:CLI_${id.toUpperCase()}`), origin: `--secret id=${id}` });
+  const l = (id: string) => ({ ...ref(id, `env:CLI_${id.toUpperCase()}`), origin: showTyped(`--secret id=${id}`) });
 
   test('a CLI spec replaces the config spec of the same id, in the config position', () => {
     const merged = mergeSpecs([c('a'), c('b')], [l('b'), l('z')]);
@@ -175,8 +176,8 @@ describe('mergeSpecs', () => {
   });
 
   test('an id given twice on the command line is refused, naming both', () => {
-    expect(() => mergeSpecs([c('a')], [l('a'), { ...l('a'), origin: '--netrc' }])).toThrow(UsageError);
-    expect(() => mergeSpecs([], [l('x'), { ...l('x'), origin: '--npmrc' }])).toThrow(/secret id "x" is given twice on the command line \(--secret id=x and --npmrc\)/);
+    expect(() => mergeSpecs([c('a')], [l('a'), { ...l('a'), origin: showTyped('--netrc') }])).toThrow(UsageError);
+    expect(() => mergeSpecs([], [l('x'), { ...l('x'), origin: showTyped('--npmrc') }])).toThrow(/secret id "x" is given twice on the command line \(--secret id=x and --npmrc\)/);
   });
 });
 
@@ -187,8 +188,8 @@ describe('sensitiveEnvVars and childEnvironment', () => {
       ref('f', 'file:x'),
       ref('c', 'cmd:true'),
       ref('k', 'keychain:s/a'),
-      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: 't', entries: [{ machine: 'h', login: refField('env:LOGIN_VAR'), password: refField('env:PASS_VAR') }] },
-      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: 't', entries: [{ registry: 'https://r/', token: refField('env:NPM_VAR') }] },
+      { kind: 'netrc', id: 'netrc', optional: false, mount: true, origin: showTyped('t'), entries: [{ machine: 'h', login: refField('env:LOGIN_VAR'), password: refField('env:PASS_VAR') }] },
+      { kind: 'npmrc', id: 'npmrc', optional: false, mount: true, origin: showTyped('t'), entries: [{ registry: 'https://r/', token: refField('env:NPM_VAR') }] },
     ];
     expect([...sensitiveEnvVars(specs)].sort()).toEqual(['A_VAR', 'LOGIN_VAR', 'NPM_VAR', 'PASS_VAR']);
   });

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
 import { splitCommand } from '../../providers/cmd.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type NetrcEntry } from '../../src/secrets/spec.js';
+import { showTyped } from '../../src/secrets/shown.js';
 
 const cwd = '/work/ctx';
 const ref = (scheme: string, key: string) => ({ scheme, key, baseDir: cwd });
@@ -89,18 +90,18 @@ describe('parseSecretFlag: errors', () => {
     ['id with a slash', 'id=a/b,src=x', /secret id "a\/b"/],
     ['id with a space', 'id=a b,src=x', /secret id "a b"/],
     ['unknown key', 'id=a,dst=x', /unknown key "dst"; expected id, src, source, env, type, from, optional/],
-    ['not key=value', 'id=a,oops', /"oops" is not a key=value pair/],
+    ['not key=value', 'id=a,oops', /a field is not a key=value pair/],
     ['src and source', 'id=a,src=x,source=y', /src= and source= are the same key; give one/],
     ['same key twice', 'id=a,src=x,src=y', /"src" is given twice/],
-    ['unsupported type', 'id=a,type=ssh,src=x', /type=ssh is not supported; use type=file or type=env/],
+    ['unsupported type', 'id=a,type=ssh,src=x', /type= must be file or env/],
     ['src and env', 'id=a,src=x,env=Y', /either src= or env=, not both/],
     ['from with src', 'id=a,from=env:A,src=x', /from= cannot be combined with src=, env= or type=/],
     ['from with env', 'id=a,from=env:A,env=B', /from= cannot be combined/],
     ['from with type', 'id=a,from=env:A,type=env', /from= cannot be combined/],
-    ['bad optional', 'id=a,from=env:A,optional=maybe', /optional=maybe must be true or false/],
+    ['bad optional', 'id=a,from=env:A,optional=maybe', /optional= must be true or false/],
     ['unterminated quote', 'id=a,src="x', /unterminated double quote/],
-    ['bad env name', 'id=a,from=env:1BAD', /"1BAD" is not a valid environment variable name/],
-    ['bad keychain key', 'id=a,from=keychain:noslash', /"noslash" is not SERVICE\/ACCOUNT/],
+    ['bad env name', 'id=a,from=env:1BAD', /from= env: the text after it is not a valid environment variable name/],
+    ['bad keychain key', 'id=a,from=keychain:noslash', /from= keychain: the text after it is not SERVICE\/ACCOUNT/],
     ['empty command', 'id=a,from=cmd:  ', /the command is empty/],
     ['empty file path', 'id=a,from=file:', /the file path is empty/],
   ])('%s', (_name, value, message) => {
@@ -109,9 +110,10 @@ describe('parseSecretFlag: errors', () => {
     expect(err.message).toMatch(message);
   });
 
-  test.each(['vault:secret/x', 'op://vault/item', 'NPM_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes', (from) => {
+  test.each(['vault:secret/x', 'op://vault/item', 'MY_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes, never the value', (from) => {
     const err = usageError(() => parseSecretFlag(`id=a,from=${from}`, {}, cwd));
-    expect(err.message).toContain(`"${from}" is not a secret reference`);
+    expect(err.message).toContain('--secret id=a from= is not a secret reference');
+    expect(err.message).not.toContain(from);
     expect(err.message).toContain('env:, file:, keychain:, cmd:');
   });
 });
@@ -119,7 +121,7 @@ describe('parseSecretFlag: errors', () => {
 describe('parseNetrcFlag', () => {
   test.each<[string, Omit<NetrcEntry, 'machine'>]>([
     ['login=x-access-token,password=env:GH', { login: { kind: 'literal', text: 'x-access-token' }, password: { kind: 'ref', ref: ref('env', 'GH') } }],
-    ['login=env:USER_NAME,password=gh_token', { login: { kind: 'ref', ref: ref('env', 'USER_NAME') }, password: { kind: 'secret', name: 'gh_token' } }],
+    ['login=env:USER_NAME,password=gh_token', { login: { kind: 'ref', ref: ref('env', 'USER_NAME') }, password: { kind: 'secret', name: 'gh_token', at: showTyped('--netrc password=') } }],
     ['login=user:name,password=keychain:gh/ci', { login: { kind: 'literal', text: 'user:name' }, password: { kind: 'ref', ref: ref('keychain', 'gh/ci') } }],
     ['login=me,password=file:~/.gh', { login: { kind: 'literal', text: 'me' }, password: { kind: 'ref', ref: ref('file', '~/.gh') } }],
     ['login=me,"password=cmd:gh auth token"', { login: { kind: 'literal', text: 'me' }, password: { kind: 'ref', ref: ref('cmd', 'gh auth token') } }],
@@ -135,15 +137,15 @@ describe('parseNetrcFlag', () => {
     ['no machine', 'login=l,password=env:P', /needs machine=/],
     ['no login', 'machine=h,password=env:P', /needs login=/],
     ['empty password', 'machine=h,login=l,password=', /needs password=/],
-    ['machine with a space', 'machine=a b,login=l,password=env:P', /machine="a b" must be a host name/],
+    ['machine with a space', 'machine=a b,login=l,password=env:P', /machine= must be a host name/],
     ['machine with #', 'machine=a#b,login=l,password=env:P', /must be a host name/],
-    ['machine with a line break', '"machine=h\nmachine evil",login=l,password=env:P', /machine="h\\nmachine evil" must be a host name/],
+    ['machine with a line break', '"machine=h\nmachine evil",login=l,password=env:P', /machine= must be a host name/],
     ['machine starting with a quote', '"machine=""h""",login=l,password=env:P', /must be a host name without spaces, "#", '"' or "\\"/],
     ['machine with a backslash', 'machine=a\\b,login=l,password=env:P', /must be a host name/],
     ['unknown key', 'machine=h,login=l,password=env:P,port=22', /unknown key "port"/],
     ['bad id', 'machine=h,login=l,password=env:P,id=.x', /secret id ".x"/],
-    ['bad env name in password', 'machine=h,login=l,password=env:A-B', /"A-B" is not a valid environment variable name/],
-    ['unknown scheme in password', 'machine=h,login=l,password=vault:x', /must be a reference such as env:TOKEN or the id of another secret/],
+    ['bad env name in password', 'machine=h,login=l,password=env:A-B', /password= env: the text after it is not a valid environment variable name/],
+    ['unknown scheme in password', 'machine=h,login=l,password=vault:x', /password= is not a reference such as env:TOKEN/],
   ])('%s', (_name, value, message) => {
     const err = usageError(() => parseNetrcFlag(value, cwd));
     expect(err.message).toMatch(/^--netrc/);
@@ -164,7 +166,7 @@ describe('parseNpmrcFlag', () => {
     ['registry=https://npm.pkg.github.com/,token=env:NPM_TOKEN,scope=@acme',
       { registry: 'https://npm.pkg.github.com/', token: { kind: 'ref', ref: ref('env', 'NPM_TOKEN') }, scope: '@acme' }],
     ['registry=http://localhost:4873,token=npm_token',
-      { registry: 'http://localhost:4873', token: { kind: 'secret', name: 'npm_token' }, scope: undefined }],
+      { registry: 'http://localhost:4873', token: { kind: 'secret', name: 'npm_token', at: '--npmrc token=' }, scope: undefined }],
     ['registry=https://r.example/npm/,token=keychain:npm/ci,scope=@My-Org.x',
       { registry: 'https://r.example/npm/', token: { kind: 'ref', ref: ref('keychain', 'npm/ci') }, scope: '@My-Org.x' }],
   ])('%s', (value, entry) => {
@@ -182,7 +184,7 @@ describe('parseNpmrcFlag', () => {
     ['registry not http(s)', 'registry=ftp://r/,token=env:T', /registry="ftp:\/\/r\/" must be an http\(s\) URL/],
     ['scope without @', 'registry=https://r/,token=env:T,scope=acme', /scope="acme" must look like @my-org/],
     ['scope with a slash', 'registry=https://r/,token=env:T,scope=@a/b', /scope="@a\/b" must look like @my-org/],
-    ['token a literal', 'registry=https://r/,token=abc+def', /token= must be a reference/],
+    ['token a literal', 'registry=https://r/,token=abc+def', /token= is not a reference such as env:TOKEN nor the id of another secret/],
     ['unknown key', 'registry=https://r/,token=env:T,always-auth=true', /unknown key "always-auth"/],
   ])('%s', (_name, value, message) => {
     const err = usageError(() => parseNpmrcFlag(value, cwd));
@@ -282,7 +284,7 @@ describe('--secret: quotes inside a cmd: command group, as the README says (leak
     ['id=x,from=cmd:sh -c "printf x', /unterminated double quote/],
     ['id=x,"from=cmd:x"y', /text after a closing double quote/],
     ['id=x,from="cmd:x"y', /text after a closing double quote/],
-    ["id=x,from=cmd:sh -c 'printf a,b'", /"b'" is not a key=value pair \(to keep a comma in a value, quote the whole field/],
+    ["id=x,from=cmd:sh -c 'printf a,b'", /a field is not a key=value pair \(to keep a comma in a value, quote the whole field/],
   ])('%s is refused with the fix', (value, message) => {
     const err = usageError(() => parseSecretFlag(value, {}, cwd));
     expect(err.message).toMatch(/^--secret: /);

@@ -116,7 +116,7 @@ describe('--ssh-key and secbuild.yml ssh:', () => {
   test.each([
     ['-bad=env:X', /ssh id "-bad" must start/],
     ['gitlab=', /no reference after "="/],
-    ['nope:X', /"nope:X" is not a secret reference/],
+    ['nope:X', /is not a secret reference \("nope:" is not a known scheme\)/],
   ])('--ssh-key %s is a usage error', (value, why) => {
     expect(() => parseSshKeyFlag(value, '/w')).toThrow(why);
   });

@@ -8,6 +8,7 @@ import type { NetrcEntry, NpmrcEntry, SecretSpec } from '../../src/secrets/spec.
 import { UsageError } from '../../src/util/errors.js';
 import { trimNewlines as dropTrailingNewline } from '../../src/secrets/forms.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames, type FieldLookup } from '../../src/secrets/render.js';
+import { showTyped } from '../../src/secrets/shown.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const lit = (text: string) => ({ kind: 'literal', text }) as const;
@@ -288,7 +289,7 @@ describe('resolveSpecs reads a template that was not read yet with the same limi
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   const resolveTemplate = async (path: string): Promise<UsageError> => {
-    const spec: SecretSpec = { kind: 'template', id: 'conf', optional: false, mount: true, origin: 'test secrets.conf', path };
+    const spec: SecretSpec = { kind: 'template', id: 'conf', optional: false, mount: true, origin: showTyped('test secrets.conf'), path };
     const err = await resolveSpecs([spec], { env: {}, childEnv: scrubEnv({}, new Set()) }).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(UsageError);
     return err as UsageError;

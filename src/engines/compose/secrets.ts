@@ -14,6 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { MAX_TEMPLATE_BYTES } from '../../secrets/limits.js';
 import { parseRef } from '../../../providers/index.js';
 import { UsageError } from '../../util/errors.js';
+import { showTyped } from '../../secrets/shown.js';
 import { checkId, type FieldValue, type SecretSpec } from '../../secrets/spec.js';
 import { templateNames } from '../../secrets/render.js';
 import type { Project } from './files.js';
@@ -94,9 +95,9 @@ export function composeSecrets(project: Project, builds: readonly ServiceBuild[]
     if (def.external) {
       errors.push(`${files}: secrets.${source} is external: true, and Compose drops external secrets from builds without a word, so BuildKit would mount nothing; ${fix}.`);
     } else if (typeof def.file === 'string' && def.environment === undefined) {
-      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: where, ref: parseRef(`file:${def.file}`, project.dir, `${where}.file`), label: `file: ${def.file}` });
+      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: showTyped(where), ref: parseRef(`file:${def.file}`, project.dir, `${where}.file`), label: `file: ${def.file}` });
     } else if (typeof def.environment === 'string' && def.file === undefined) {
-      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: where, ref: parseRef(`env:${def.environment}`, project.dir, `${where}.environment`), label: `environment: ${def.environment}` });
+      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: showTyped(where), ref: parseRef(`env:${def.environment}`, project.dir, `${where}.environment`), label: `environment: ${def.environment}` });
     } else {
       errors.push(`${files}: secrets.${source}: a build secret needs exactly one of file: or environment: (found ${describeDef(def)}); fix it, or ${fix}.`);
     }

@@ -1,0 +1,69 @@
+/**
+ * One writer for files the user names (src/run/user-file.ts). Every module of
+ * src/ that writes, renames or chmods files is listed here with the directory
+ * it writes into; a module that starts writing somewhere else fails this test
+ * until it goes through writeUserFile (a user-given path) or is listed (a
+ * directory secbuild owns).
+ */
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { writeUserFile } from '../../src/run/user-file.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const WRITES = /\b(writeFileSync|appendFileSync|createWriteStream|chmodSync|fchmodSync|lchmodSync|renameSync|copyFileSync|cpSync|writeFile|appendFile|chmod|rename|copyFile)\(|O_WRONLY|O_RDWR|O_CREAT/;
+
+/** Module → where it writes. Only src/run/user-file.ts writes at a path the user gave. */
+const WRITERS: Record<string, string> = {
+  'src/run/user-file.ts': 'a path the user names (--report)',
+  'src/run/rundir.ts': "the run directory (secbuild's, 0700) and writeExclusive's new files",
+  'src/run/trusted.ts': "secbuild's cache and config directories (the trusted-state writer)",
+  'src/run/remove.ts': 'the run directory (overwriting its files before removal)',
+  'src/cli/loader.ts': "secbuild's code cache",
+  'src/engines/podman/engine.ts': 'the run directory (the reaper script)',
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+}
+
+describe('files secbuild writes', () => {
+  test('every module that writes files is a known writer; a user-given path is written only by writeUserFile', () => {
+    const writers = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'providers'))]
+      .filter((f) => WRITES.test(readFileSync(f, 'utf8')))
+      .map((f) => relative(ROOT, f));
+    expect(writers.filter((f) => !(f in WRITERS))).toEqual([]);
+    expect(readFileSync(join(ROOT, 'src/pipeline/report.ts'), 'utf8')).toMatch(/writeUserFile\(/);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'secbuild-userinput-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test.each([
+    ['a symlink to a file', (p: string) => (writeFileSync(join(dir, 'victim'), 'keep', { mode: 0o644 }), symlinkSync(join(dir, 'victim'), p))],
+    ['a dangling symlink', (p: string) => symlinkSync(join(dir, 'planted'), p)],
+    ["a file with the user's own mode", (p: string) => writeFileSync(p, 'old', { mode: 0o664 })],
+    ['nothing', () => undefined],
+  ])('writeUserFile over %s: a new 0600 file at the name, nothing written elsewhere', (_what, setup) => {
+    const path = join(dir, `r-${Math.random().toString(36).slice(2)}`);
+    rmSync(join(dir, 'victim'), { force: true });
+    setup(path);
+    writeUserFile(path, 'report\n');
+    expect(lstatSync(path).isFile()).toBe(true);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(readFileSync(path, 'utf8')).toBe('report\n');
+    expect(readdirSync(dir).filter((n) => n === 'planted' || n.includes('.secbuild-'))).toEqual([]);
+    if (readdirSync(dir).includes('victim')) {
+      expect(readFileSync(join(dir, 'victim'), 'utf8')).toBe('keep');
+      expect(statSync(join(dir, 'victim')).mode & 0o777).toBe(0o644);
+    }
+  });
+
+  test('writeUserFile onto a directory fails and leaves no temporary file', () => {
+    const path = join(dir, 'adir');
+    mkdirSync(path);
+    expect(() => writeUserFile(path, 'x')).toThrow();
+    expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
+  });
+});
