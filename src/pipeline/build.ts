@@ -8,6 +8,7 @@
  */
 import type { BuildArgs } from '../args/build.js';
 import { outputToStdout, shellQuote } from '../engines/docker/argv.js';
+import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { NoBuildKitError } from '../engines/docker/detect.js';
 import { chooseEngine } from '../engines/select.js';
 import { parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../guards/build-args.js';
@@ -31,6 +32,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   checkSshConflicts(plan.specs, args.ssh);
   const engine = await chooseEngine(args, env);
   const docker = engine.bin;
+  // --context / -H: every docker child of the run addresses that daemon (src/engines/docker/daemon.ts).
+  const childEnv = addressDaemon(engine.name, plan.childEnv, args);
   let userArgs = args.dockerArgs;
   // No secret at all and no BuildKit: nothing for secbuild to mount, so docker builds it as `docker build` would.
   let passThrough = false;
@@ -47,22 +50,22 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   };
   return {
     options: args,
-    childEnv: plan.childEnv,
+    childEnv,
     specs: plan.specs,
     engine,
     async preflight() {
-      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name, () => askDocker(docker, args.dockerArgs, plan.childEnv));
+      read = await runPreflight(args, plan.specs, env, cwd, plan.configPath, engine.name, () => askDocker(docker, args.dockerArgs, childEnv));
       const { checked, findings, mount } = read;
       return { checked, findings, mount };
     },
     async beforeRun(resolution: Resolution) {
       if (!resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) return;
       cacheMod = await import('./cache-args.js');
-      cache = await cacheMod.cacheArgs({ secrets: resolution.secrets, policyOf, dockerfile: read?.dockerfile, skip: read?.skip, env, childEnv: plan.childEnv, dryRun: args.dryRun });
+      cache = await cacheMod.cacheArgs({ secrets: resolution.secrets, policyOf, dockerfile: read?.dockerfile, skip: read?.skip, env, childEnv, dryRun: args.dryRun });
     },
     async detect(report) {
       try {
-        report.engine = await engine.detect(plan.childEnv);
+        report.engine = await engine.detect(childEnv);
       } catch (err) {
         if (!(err instanceof NoBuildKitError) || plan.specs.length > 0) throw err;
         passThrough = true;
@@ -79,7 +82,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
     // The engine's build environment (DOCKER_BUILDKIT=1; podman's TMPDIR) is printed with the command.
     dryRun: (files, dir, ssh) => {
       const words = cache ? withCache(userArgs, cacheMod!.cacheArgv(cache, `${dir}/${DERIVED_DIR}`)) : userArgs;
-      return [`${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...engine.buildArgv(files, words, ssh)])}`];
+      return [`${daemonPrefix(args)}${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...engine.buildArgv(files, words, ssh)])}`];
     },
     async run(ctx) {
       // --verify needs the image id: from the user's --iidfile, else from one in the run directory.

@@ -21,6 +21,7 @@ const SCRIPT = `#!/bin/sh
 rec=\${FAKE_RECORD:?FAKE_RECORD is not set}
 mkdir -p "$rec/files"
 printf '%s\\n' "$*" >> "$rec/calls"
+printf '%s\\t%s\\t%s\\n' "$1" "\${DOCKER_CONTEXT-(unset)}" "\${DOCKER_HOST-(unset)}" >> "$rec/daemons"
 case $1 in
   version)
     case "$*" in *Server*) [ -n "$FAKE_SERVER_VERSION" ] && { echo "$FAKE_SERVER_VERSION"; exit 0; }; echo "Cannot connect to the Docker daemon: this is secbuild's fake docker" >&2; exit 1 ;; esac
@@ -67,6 +68,8 @@ export interface Recording {
   calls(): string[];
   /** The invocations that were not version probes (a build or `compose build`). */
   runs(): string[];
+  /** Per invocation: its first word, DOCKER_CONTEXT and DOCKER_HOST ("(unset)" when absent), tab-separated. */
+  daemons(): string[];
 }
 
 export interface FakeDocker {
@@ -94,6 +97,7 @@ export function fakeDocker(box: Sandbox): FakeDocker {
         env,
         read: (file) => readFileSync(join(rec, file), 'utf8'),
         calls,
+        daemons: () => (listDir(rec).includes('daemons') ? readFileSync(join(rec, 'daemons'), 'utf8').trimEnd().split('\n') : []),
         runs: () => calls().filter((c) => !/^(version|buildx|compose version|build --help)( |$)/.test(c)),
       };
     },
