@@ -40,6 +40,7 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
   let read: PreflightResult | undefined;
   let cache: CacheArgs | undefined;
   let cacheMod: typeof import('./cache-args.js') | undefined;
+  let verifyPlan: import('./verify-step.js').VerifyPlan | undefined;
   const policyOf = (id: string) => plan.specs.find((s) => s.id === id)?.cache;
   /** The user's words without their -f (a derived Dockerfile replaces it), and secbuild's words first. */
   const withCache = (words: readonly string[], ours: string[]): string[] => {
@@ -71,6 +72,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
         passThrough = true;
         info(`no secret is given and ${docker} cannot build with BuildKit: the build goes to docker unchanged (its classic builder).`);
       }
+      // --verify: what the build will produce and whether it can be searched, decided before it runs.
+      if (args.verify) verifyPlan = await (await import('./verify-step.js')).planVerify(engine, report.engine?.buildkit === 'buildx', args.dockerArgs, childEnv, cwd);
     },
     passThrough: () => passThrough,
     buildArgs: () => [{ args: [...parseBuildArgFlags(args.buildArgs, env), ...parseLabelFlags(args.dockerArgs)] }],
@@ -85,9 +88,8 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
       return [`${daemonPrefix(args)}${passThrough ? '' : engine.dryRunPrefix(dir)}${shellQuote([docker, ...engine.buildArgv(files, words, ssh)])}`];
     },
     async run(ctx) {
-      // --verify needs the image id: from the user's --iidfile, else from one in the run directory.
-      const verify = args.verify ? await import('./verify-step.js') : undefined;
-      const iid = verify?.iidFileFor(args.dockerArgs, ctx.dir, cwd);
+      // --verify needs the image id (from the user's --iidfile, else from one in the run directory) or the files the build writes.
+      const verify = verifyPlan && (await import('./verify-step.js')).startVerify(verifyPlan, args.dockerArgs, ctx.dir, cwd);
       const rawStdout = outputToStdout(args.dockerArgs);
       // The artifact on stdout is binary and must arrive byte-exact: never rewritten by the redactor.
       if (rawStdout && ctx.masking) info("docker's stdout carries the build output (-o -): it is passed through not masked; stderr is masked.");
@@ -99,9 +101,9 @@ export async function buildJob(args: BuildArgs): Promise<Job> {
         words = withCache(userArgs, cacheArgv(cache, dir));
         rewrite = lineRewrite(cache);
       }
-      const code = await ctx.docker(engine.buildArgv(ctx.files, iid ? [...iid.args, ...words] : words, ctx.ssh), undefined, { rawStdout, rewrite });
+      const code = await ctx.docker(engine.buildArgv(ctx.files, verify ? [...verify.args, ...words] : words, ctx.ssh), undefined, { rawStdout, rewrite });
       if (code !== 0) throw new DockerExit(code);
-      return iid && verify?.readIid(iid.path);
+      return verify?.built();
     },
   };
 }

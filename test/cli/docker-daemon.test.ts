@@ -86,3 +86,58 @@ describe('--context and -H reach every docker child (argv and environment only)'
     expect(rec.runs()).toEqual([]);
   });
 });
+
+describe('--verify asks buildx where the result goes and refuses what it cannot search (argv only)', () => {
+  // Its own sandbox: engine detection is cached per binary, and here `docker build` is buildx.
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+  const tok = ['--secret', 'id=tok,from=env:D_TOK'];
+  const inspect = (name: string, driver: string, endpoint: string) => `Name: ${name}\nDriver: ${driver}\n\nNodes:\nName: ${name}0\nEndpoint: ${endpoint}\nStatus: running\n`;
+  afterAll(() => {
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('a docker-container builder without --load: one line why, exit 2, nothing built (argv only)', async () => {
+    const rec = fake.record({ D_TOK: VALUE, FAKE_BUILDX_INSPECT: inspect('ci', 'docker-container', 'unix:///var/run/docker.sock') });
+    const r = await runCli(['--verify', '--builder', 'ci', ...tok, '-t', 'x', ctx.dir], { env: rec.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--verify cannot search the result: builder "ci" \(driver docker-container\) keeps the result in its own cache.*add --load/);
+    expect(r.stderr).not.toMatch(/clean/);
+    expect(rec.calls()).toContain('buildx inspect ci');
+    expect(rec.runs().filter((c) => c.startsWith('build '))).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test.each([
+    [['--push'], /--push sends the image to its registry before --verify could search it/],
+    [['-o', 'type=registry'], /type=registry sends the image to its registry/],
+    [['-o', '-'], /writes the result to stdout/],
+  ])('%j with --verify: one line why, exit 2, nothing built (argv only)', async (flags, why) => {
+    const rec = fake.record({ D_TOK: VALUE, FAKE_BUILDX_INSPECT: inspect('default', 'docker', 'default') });
+    const r = await runCli(['--verify', ...flags, ...tok, '-t', 'x', ctx.dir], { env: rec.env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(why);
+    expect(r.stderr.split('\n').filter((l) => /--verify cannot search/.test(l))).toHaveLength(1);
+    expect(rec.runs().filter((c) => c.startsWith('build '))).toEqual([]);
+  });
+
+  test('a docker-container builder with --load: the build runs with an --iidfile (argv only)', async () => {
+    const rec = fake.record({ D_TOK: VALUE, FAKE_BUILDX_INSPECT: inspect('ci', 'docker-container', 'unix:///var/run/docker.sock') });
+    const r = await runCli(['--verify', '--builder', 'ci', '--load', ...tok, '-t', 'x', ctx.dir], { env: rec.env });
+    // the stand-in writes no image id: verify stops there, never "clean"
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/docker wrote no image id/);
+    expect(rec.read('argv')).toMatch(/^--iidfile$/m);
+  });
+
+  test('-o type=local,dest=DIR with --verify: no --iidfile is added (argv only)', async () => {
+    const rec = fake.record({ D_TOK: VALUE, FAKE_BUILDX_INSPECT: inspect('default', 'docker', 'default') });
+    const r = await runCli(['--verify', '-o', `type=local,dest=${box.dir}/nowhere`, ...tok, '-t', 'x', ctx.dir], { env: rec.env });
+    // the stand-in writes nothing there: verify says so, never "clean"
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--verify: --output type=local,dest=\S+ left nothing readable at \S+nowhere \(ENOENT\)/);
+    expect(rec.read('argv')).not.toMatch(/^--iidfile$/m);
+  });
+});
