@@ -32,7 +32,7 @@ const EXEC_HELP: Partial<Record<OwnKey, string>> = {
 
 /** build's own options that mean something to exec (not --docker, --verify, --allow-secret-build-arg), and --env. */
 export const EXEC_OPTIONS: readonly OwnOption<OwnKey | 'envs'>[] = [
-  ...OWN_OPTIONS.filter((o) => !['docker', 'verify', 'allowSecretBuildArg'].includes(o.key)).map((o) => ({ ...o, help: EXEC_HELP[o.key] ?? o.help })),
+  ...OWN_OPTIONS.filter((o) => !['docker', 'verify', 'allowSecretBuildArg', 'context', 'host'].includes(o.key)).map((o) => ({ ...o, help: EXEC_HELP[o.key] ?? o.help })),
   { name: '--env', key: 'envs', value: 'VAR=REF', repeatable: true, help: "put a secret's value in the command's environment as VAR (refused for a value holding a NUL byte)" },
 ];
 

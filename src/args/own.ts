@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.js';
 import type { OptionSpec } from './options.js';
 
 /** A field of SecretRunOptions (or BuildArgs' `verify`) that an own option fills. */
-export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'sshKeys' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'builder' | 'docker' | 'podman' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify';
+export type OwnKey = 'secrets' | 'netrc' | 'npmrc' | 'sshKeys' | 'config' | 'dryRun' | 'tmpdir' | 'requireTmpfs' | 'builder' | 'docker' | 'podman' | 'mask' | 'noMask' | 'allowSecretBuildArg' | 'report' | 'verify' | 'context' | 'host';
 
 export interface OwnOption<K extends string = OwnKey> extends OptionSpec<K> {
   help: string;
@@ -31,6 +31,8 @@ export const OWN_OPTIONS: readonly OwnOption[] = [
   { name: '--no-mask', key: 'noMask', help: "do not mask docker's output (masking is on whenever stdout or stderr is not a terminal)" },
   { name: '--allow-secret-build-arg', key: 'allowSecretBuildArg', value: 'NAME', repeatable: true, help: 'let --build-arg NAME through although it carries a secret (it will be in the image history)' },
   { name: '--report', key: 'report', value: 'FILE', help: 'write a JSON report of the run (ids, sources, lengths, argv with paths, timings; never a value)' },
+  { name: '--context', key: 'context', value: 'NAME', help: "docker's global --context: every docker command of the run (probes, build, compose, --verify) addresses that context's daemon (as DOCKER_CONTEXT, and DOCKER_HOST is ignored)" },
+  { name: '--host', short: '-H', key: 'host', value: 'URL', help: "docker's global -H/--host: every docker command of the run addresses the daemon at URL (as DOCKER_HOST)" },
   { name: '--verify', key: 'verify', help: 'after the build, search the image for the secrets (layers, config, history; see secbuild verify) and fail with exit 4 on a hit' },
 ];
 
@@ -60,6 +62,9 @@ export interface SecretRunOptions extends SecretFlags {
   noMask: boolean;
   allowSecretBuildArg: string[];
   report?: string;
+  /** docker's global --context and -H/--host (src/engines/docker/daemon.ts). */
+  context?: string;
+  host?: string;
 }
 
 /** SecretRunOptions with every default filled in. */
@@ -76,8 +81,14 @@ export function applyOwn(out: object, spec: OptionSpec<string>, value: string | 
 }
 
 /** Checks that hold across own options once the whole line is read. */
-export function checkOwn(out: Pick<SecretRunOptions, 'mask' | 'noMask'>): void {
+export function checkOwn(out: Pick<SecretRunOptions, 'mask' | 'noMask' | 'context' | 'host'>): void {
   if (out.mask && out.noMask) throw new UsageError('--mask and --no-mask contradict each other; give one.');
+  checkDaemonFlags(out);
+}
+
+/** docker's own rule: one daemon, named by --context or by -H, not both. */
+export function checkDaemonFlags(out: Pick<SecretRunOptions, 'context' | 'host'>): void {
+  if (out.context !== undefined && out.host !== undefined) throw new UsageError('--context and -H/--host both name the daemon; give one (docker refuses both too).');
 }
 
 /** Help lines for a list of options, names padded to one column. */

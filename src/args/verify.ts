@@ -5,7 +5,7 @@
  * verify with the flags it built with. Pure: argv in, a plain object out.
  */
 import { parseOptions } from './options.js';
-import { applyOwn, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption, type SecretFlags } from './own.js';
+import { applyOwn, checkDaemonFlags, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption, type SecretFlags } from './own.js';
 import { helpTail } from './help.js';
 import { UsageError } from '../util/errors.js';
 
@@ -15,12 +15,15 @@ export interface VerifyArgs extends SecretFlags {
   builder?: string;
   docker?: string;
   podman?: string;
+  /** docker's global --context and -H/--host: the daemon that holds the image. */
+  context?: string;
+  host?: string;
   format: VerifyFormat;
   image?: string;
   help: boolean;
 }
 
-const TAKEN = ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config', 'builder', 'docker', 'podman'] as const;
+const TAKEN = ['secrets', 'netrc', 'npmrc', 'sshKeys', 'config', 'builder', 'docker', 'podman', 'context', 'host'] as const;
 const OPTIONS: readonly OwnOption<string>[] = [
   ...OWN_OPTIONS.filter((o) => (TAKEN as readonly string[]).includes(o.key)),
   { name: '--format', key: 'format', value: 'text|json', help: 'output: one line per leak and a summary (text), or the whole result (json)' },
@@ -44,13 +47,14 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
     positional: (word) => positionals.push(word),
   });
   if (positionals.length > 1) throw new UsageError(`secbuild verify takes one image, got ${positionals.map((p) => `"${p}"`).join(', ')}.`);
+  checkDaemonFlags(out);
   out.image = positionals[0];
   return out;
 }
 
 export function verifyHelp(): string {
   return [
-    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--ssh-key [ID=]REF …] [--config PATH] [--engine docker|podman] [--docker PATH] [--podman PATH] [--format text|json] IMAGE',
+    'Usage: secbuild verify [--secret SPEC …] [--netrc SPEC …] [--npmrc SPEC …] [--ssh-key [ID=]REF …] [--config PATH] [--engine docker|podman] [--docker PATH] [--podman PATH] [--context NAME | -H URL] [--format text|json] IMAGE',
     '',
     'Resolves the secrets a build would get and searches the local image for their values (and their base64 and',
     'URL-encoded forms): every layer (file names and contents), the image config and docker history (podman: podman save and podman history).',

@@ -70,7 +70,14 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
     const carried = a.value === undefined ? undefined : carriedSecret(a.value, secrets);
     if (carried) {
       const recorded = flag === '--label' ? 'labels are recorded in the image config' : 'build-args are recorded in the image history and the build cache';
-      if (allowed.has(a.name)) {
+      if (allowed.has(a.name) && provenanceMax && flag === '--build-arg') {
+        // Decided (issue 23): refuse. The attestation goes wherever the image goes (pushed beside it, in --metadata-file)
+        // and --verify does not search a registry's attestations: the opt-in names the image history, not that.
+        refused.push(
+          `--build-arg ${a.name} carries secret "${carried.id}", and provenance mode=max would copy its value into the attestation, which is pushed with the image and written to --metadata-file; ` +
+            '--allow-secret-build-arg does not extend to that. Use --provenance mode=min (or false), or mount the secret instead.',
+        );
+      } else if (allowed.has(a.name)) {
         warnings.push(`${flag} ${a.name} carries secret "${carried.id}" and is let through by --allow-secret-build-arg: its value will be in the image (${recorded}).`);
         if (a.fromEnv) allowedEnvNames.push(a.name);
       } else {

@@ -31,6 +31,7 @@ import type { CacheArgs, ReadDockerfile } from './cache-args.js';
 import { info, warn } from '../util/log.js';
 import { preflightServices } from './compose-preflight.js';
 import { askDocker } from './preflight.js';
+import { addressDaemon } from '../engines/docker/daemon.js';
 import type { Job } from './run.js';
 
 /**
@@ -67,7 +68,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const engine = await chooseEngine(args, env);
   const docker = engine.bin;
   const secrets = withConfigHint(() => composeSecrets(project, builds, plan.specs), project.dir, plan.configPath);
-  const childEnv = childEnvFor(env, [...plan.specs, ...secrets.specs]);
+  // --context / -H: Compose and every docker child address that daemon (src/engines/docker/daemon.ts).
+  const childEnv = addressDaemon(engine.name, childEnvFor(env, [...plan.specs, ...secrets.specs]), args);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   const choice = engine.name === 'podman' ? podmanChoice(args.engine) : await chooseComposeEngine(docker, childEnv, args.engine);
   info(`compose engine: ${choice.engine} (${choice.why})`);

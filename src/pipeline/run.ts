@@ -34,6 +34,7 @@ import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
 import { resolveMasked } from './resolve-step.js';
 import { plannedSshFlags, sshKeysOf, withAgents } from './ssh-step.js';
+import type { Built } from './verify-step.js';
 
 export interface RunContext {
   files: readonly SecretFile[];
@@ -87,8 +88,8 @@ export interface Job {
   beforeRun?(resolution: Resolution): void | Promise<void>;
   /** What --dry-run prints: the commands a real run would start (paths, never values); `ssh` as in RunContext. */
   dryRun(files: SecretFile[], dir: string, ssh: readonly string[]): string[];
-  /** Runs docker; resolves to the image id to verify (build --verify), if any. */
-  run(ctx: RunContext): Promise<string | undefined>;
+  /** Runs docker; resolves to what the build produced, to verify (build --verify), if any. */
+  run(ctx: RunContext): Promise<Built | undefined>;
 }
 
 /** Runs the job `prepare` makes; a job of undefined means there is nothing to do (said by `prepare`). */
@@ -181,7 +182,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   if (options.verify && built) {
     const { verifyBuilt } = await import('./verify-step.js');
     try {
-      await verifyBuilt({ engine: job.engine!, id: built, env: childEnv, values: resolution.values, report });
+      await verifyBuilt({ engine: job.engine!, built, env: childEnv, values: resolution.values, report });
     } finally {
       mark('verify');
     }

@@ -14,25 +14,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { ranSteps as ran } from '../helpers/progress.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 import { containsBytes, context, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 
 const hash = (alg: string, v: string) => createHash(alg).update(v).digest('hex');
-
-/** The RUN steps that ran (not CACHED), by their instruction text, from plain progress output. */
-function ran(output: string): string[] {
-  const names = new Map<string, string>();
-  const cached = new Set<string>();
-  for (const line of output.split('\n')) {
-    const step = /^#(\d+) \[[^\]]*\d+\/\d+\] (RUN .*)$/.exec(line);
-    if (step) names.set(step[1]!, step[2]!);
-    const hit = /^#(\d+) CACHED$/.exec(line);
-    if (hit) cached.add(hit[1]!);
-  }
-  return [...names].filter(([n]) => !cached.has(n)).map(([, name]) => name);
-}
 
 describeE2E('cache policies', () => {
   const box = sandbox();

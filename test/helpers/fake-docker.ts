@@ -21,18 +21,22 @@ const SCRIPT = `#!/bin/sh
 rec=\${FAKE_RECORD:?FAKE_RECORD is not set}
 mkdir -p "$rec/files"
 printf '%s\\n' "$*" >> "$rec/calls"
+printf '%s\\t%s\\t%s\\n' "$1" "\${DOCKER_CONTEXT-(unset)}" "\${DOCKER_HOST-(unset)}" >> "$rec/daemons"
 case $1 in
   version)
     case "$*" in *Server*) [ -n "$FAKE_SERVER_VERSION" ] && { echo "$FAKE_SERVER_VERSION"; exit 0; }; echo "Cannot connect to the Docker daemon: this is secbuild's fake docker" >&2; exit 1 ;; esac
     echo "\${FAKE_CLIENT_VERSION:-20.10.24}"; exit 0 ;;
-  buildx) echo "docker: 'buildx' is not a docker command." >&2; exit 1 ;;
+  buildx)
+    [ -n "$FAKE_BUILDX_INSPECT" ] || { echo "docker: 'buildx' is not a docker command." >&2; exit 1; }
+    case $2 in version) echo "github.com/docker/buildx 0.13.1 0.13.1"; exit 0 ;; inspect) printf '%s\\n' "$FAKE_BUILDX_INSPECT"; exit 0 ;; esac
+    exit 1 ;;
   compose)
     if [ "$2" = version ]; then
       v=\${FAKE_COMPOSE_VERSION:-2.29.1}
       [ "$v" = none ] && { echo "docker: 'compose' is not a docker command." >&2; exit 1; }
       echo "Docker Compose version v$v"; exit 0
     fi ;;
-  build) [ "$2" = --help ] && { echo "Usage:  docker build [OPTIONS] PATH | URL | -"; exit 0; } ;;
+  build) [ "$2" = --help ] && { echo "Usage:  docker \${FAKE_BUILDX_INSPECT:+buildx }build [OPTIONS] PATH | URL | -"; exit 0; } ;;
   *) echo "fake docker: '$1' is not faked" >&2; exit 1 ;;
 esac
 printf '%s\\n' "$@" > "$rec/argv"
@@ -67,11 +71,16 @@ export interface Recording {
   calls(): string[];
   /** The invocations that were not version probes (a build or `compose build`). */
   runs(): string[];
+  /** Per invocation: its first word, DOCKER_CONTEXT and DOCKER_HOST ("(unset)" when absent), tab-separated. */
+  daemons(): string[];
 }
 
 export interface FakeDocker {
   path: string;
-  /** A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_SERVER_VERSION, FAKE_COMPOSE_VERSION (or "none"). */
+  /**
+   * A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_SERVER_VERSION,
+   * FAKE_COMPOSE_VERSION (or "none"), FAKE_BUILDX_INSPECT (then `docker build` is buildx and `buildx inspect` prints it).
+   */
   record(extra?: NodeJS.ProcessEnv): Recording;
 }
 
@@ -94,6 +103,7 @@ export function fakeDocker(box: Sandbox): FakeDocker {
         env,
         read: (file) => readFileSync(join(rec, file), 'utf8'),
         calls,
+        daemons: () => (listDir(rec).includes('daemons') ? readFileSync(join(rec, 'daemons'), 'utf8').trimEnd().split('\n') : []),
         runs: () => calls().filter((c) => !/^(version|buildx|compose version|build --help)( |$)/.test(c)),
       };
     },

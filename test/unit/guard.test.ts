@@ -60,6 +60,14 @@ describe('guardBuildArgs', () => {
     expect(r.warnings.length > 0).toBe(warns);
   });
 
+  test('provenance mode=max refuses a secret build-arg even when --allow-secret-build-arg lets it through (exit 4)', () => {
+    const args = parseBuildArgFlags(['A=s3cr3t-value/+x'], env);
+    expect(() => guardBuildArgs(args, [tok], new Set(['A']), true)).toThrow(LeakError);
+    expect(() => guardBuildArgs(args, [tok], new Set(['A']), true)).toThrow(/--build-arg A carries secret "tok", and provenance mode=max would copy its value into the attestation/);
+    // mode=min: the warning of --allow-secret-build-arg only
+    expect(guardBuildArgs(args, [tok], new Set(['A']), false).warnings).toEqual([expect.stringMatching(/let through/)]);
+  });
+
   test('provenance mode=max adds a warning per credential-like name', () => {
     const r = guardBuildArgs(parseBuildArgFlags(['GITHUB_TOKEN=x', 'NODE_ENV=production'], {}), [tok], new Set(), true);
     expect(r.warnings.filter((w) => w.includes('provenance'))).toEqual([expect.stringMatching(/including --build-arg GITHUB_TOKEN/)]);

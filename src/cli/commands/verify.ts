@@ -4,6 +4,7 @@
  * local image for them (src/verify/scan.ts). Exit 0 when nothing is found,
  * 4 when a secret is found, 2 when the image cannot be read or searched whole.
  */
+import { addressDaemon } from '../../engines/docker/daemon.js';
 import { chooseEngine } from '../../engines/select.js';
 import { LeakError, UsageError } from '../../util/errors.js';
 import { info, warn, masked } from '../../util/log.js';
@@ -24,6 +25,8 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
   const engine = await chooseEngine(args, env);
+  // --context / -H: inspect, save and history ask that daemon.
+  const childEnv = addressDaemon(engine.name, plan.childEnv, args);
   // The secrets resolve while docker save starts (src/verify/scan.ts).
   const targets = async () => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
@@ -37,7 +40,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
     }
     return { patterns, sources: sourcesOf(resolution.values) };
   };
-  const result = await verifyImage({ docker: engine.bin, save: engine.saveArgv, image: args.image, env: plan.childEnv, targets });
+  const result = await verifyImage({ docker: engine.bin, save: engine.saveArgv, image: args.image, env: childEnv, targets });
   process.stdout.write(masked(args.format === 'json' ? jsonReport(result) : textReport(result)));
   if (!result.clean) throw new LeakError(`${args.image} holds secret values (listed above).`, { reported: true });
   if (result.unreadable.length > 0) throw new UsageError(`${args.image} could not be searched whole (listed above).`, { reported: true });

@@ -19,6 +19,17 @@ export function dockerBuildArgv(files: readonly SecretFile[], userArgs: readonly
   return ['build', ...secretFlags(files), ...sshFlags(ssh), ...userArgs];
 }
 
+/** The value of docker's long flag `name` (`--name V` or `--name=V`) in `dockerArgs`; the last one wins, as in docker. */
+export function lastFlagValue(dockerArgs: readonly string[], name: string): string | undefined {
+  let found: string | undefined;
+  for (let i = 0; i < dockerArgs.length; i++) {
+    const a = dockerArgs[i]!;
+    if (a === name) found = dockerArgs[++i];
+    else if (a.startsWith(`${name}=`)) found = a.slice(name.length + 1);
+  }
+  return found;
+}
+
 /**
  * Whether docker writes the build's result to its stdout: `-o -`, `--output=-`
  * or an output whose `dest=-` (buildx util/buildflags/export.go: `-` alone is
