@@ -42,7 +42,8 @@ describe('cmd: providers and the terminal (argv and files only)', () => {
   test('on a terminal they take turns', async () => {
     const log = join(box.dir, `tty-${nonce()}.log`);
     const cmd = [process.execPath, CLI, ...twoSlowProviders(log), '--dry-run', ctx.dir].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env: fake.record().env });
+    // A person's terminal: CI=false (in CI a terminal is a log, test/cli/ci-terminal.test.ts).
+    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env: fake.record({ CI: 'false' }).env });
     expect(r.code, r.stdout.toString()).toBe(0);
     expect(overlap(spans(log))).toBe(false);
   });
@@ -51,7 +52,8 @@ describe('cmd: providers and the terminal (argv and files only)', () => {
     const script = join(box.dir, `prompt-${nonce()}.sh`);
     writeFileSync(script, '#!/bin/sh\necho "Password for demo: " >&2\nprintf prompt-value-1234\n', { mode: 0o755 });
     const cmd = [process.execPath, CLI, '--secret', `id=a,from=cmd:${script}`, '--secret', 'id=b,from=cmd:echo other-value', '--dry-run', ctx.dir].map((a) => `'${a.replaceAll("'", `'\\''`)}'`).join(' ');
-    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env: fake.record().env });
+    // A person's terminal: CI=false (in CI a terminal is a log, test/cli/ci-terminal.test.ts).
+    const r = await sh('script', ['-qec', cmd, '/dev/null'], { env: fake.record({ CI: 'false' }).env });
     expect(r.code, r.stdout.toString()).toBe(0);
     expect(r.stdout.toString()).toContain('Password for demo: ');
   });

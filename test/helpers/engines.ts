@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { skipUnlessCI } from './ci.js';
+import { e2e } from './e2e.js';
 
 /** Debian's 20.10 client and a 23+ client whose `docker build` is buildx. */
 export const D20 = process.env.SECBUILD_E2E_DOCKER ?? '/usr/bin/docker';
@@ -24,9 +25,12 @@ function out(bin: string, args: string[]): string | undefined {
 }
 
 /** One skip decision per engine, printed once: `[e2e] <what> SKIPPED: <why>`. */
-function decide(what: string, problem: string | undefined): { skip: boolean; why: string } {
-  const skip = skipUnlessCI(problem && `${problem}; run .ci/provision.sh`, `[e2e] ${what}`);
-  return { skip, why: problem ?? '' };
+function decide(what: string, problem: () => string | undefined): { skip: boolean; why: string } {
+  // Without the tier's own daemon the global setup has said why, once; nothing is probed.
+  if (e2e.skip) return { skip: true, why: e2e.skip };
+  const why = problem();
+  const skip = skipUnlessCI(why && `${why}; run .ci/provision.sh`, `[e2e] ${what}`);
+  return { skip, why: why ?? '' };
 }
 
 function buildxProblem(): string | undefined {
@@ -41,6 +45,6 @@ function composeProblem(): string | undefined {
 }
 
 /** (b): docker 28 with the buildx plugin, against the main daemon. */
-export const buildx = decide('docker CLI with buildx', buildxProblem());
+export const buildx = decide('docker CLI with buildx', buildxProblem);
 /** (d): Compose v2 as `docker compose`. */
-export const composeV2 = decide('Compose v2', composeProblem());
+export const composeV2 = decide('Compose v2', composeProblem);
