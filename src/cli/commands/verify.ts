@@ -24,6 +24,8 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
   const engine = await chooseEngine(args, env);
+  // The image is the daemon's: no daemon, nothing to verify — said before any provider runs.
+  await engine.requireDaemon?.(plan.childEnv);
   // The secrets resolve while docker save starts (src/verify/scan.ts).
   const targets = async () => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
