@@ -41,3 +41,25 @@ describe('no daemon reachable (argv and files only)', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 });
+
+describe('a secret that is not there: the message names every place tried and the right verb (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const ctx = context(DOCKERFILE);
+  afterAll(() => {
+    ctx.cleanup();
+    box.cleanup();
+  });
+  const env = () => fake.record().env;
+
+  test.each<[string, string, string]>([
+    ['a missing file: create it, not "set it"', 'id=api_token,src=./nope.txt', 'secret "api_token" (file:./nope.txt): file $CWD/nope.txt does not exist. Create it or correct the path, or mark the secret optional.'],
+    ['a variable not set: set it', 'id=api_token,env=NOPE_VAR', 'secret "api_token" (env:NOPE_VAR): environment variable NOPE_VAR is not set. Set it, or mark the secret optional.'],
+    ['id= alone: the variable and the file it tried', 'id=api_token', 'secret "api_token" (env:api_token, else file:api_token): environment variable api_token is not set and file $CWD/api_token does not exist. Set the variable or create the file, or mark the secret optional.'],
+    ['a command whose stderr ends in "?": no "?."', 'id=api_token,from=cmd:sh -c "echo Is the docker daemon running? >&2; exit 1"', 'secret "api_token" (cmd:sh -c "echo Is the docker daemon running? >&2; exit 1"): command "sh" exited with code 1; its stderr:\nIs the docker daemon running?'],
+  ])('%s', async (_, spec, message) => {
+    const r = await runCli(['--dry-run', '--secret', spec, ctx.dir], { env: env(), cwd: ctx.dir });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toBe(`secbuild: ${message.replaceAll('$CWD', ctx.dir)}\n`);
+  });
+});
