@@ -63,3 +63,37 @@ describe('a secret that is not there: the message names every place tried and th
     expect(r.stderr).toBe(`secbuild: ${message.replaceAll('$CWD', ctx.dir)}\n`);
   });
 });
+
+describe('engine and context messages (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const ctx = context(DOCKERFILE);
+  afterAll(() => {
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('SECBUILD_DOCKER= (empty) says so, not "docker is not on PATH"', async () => {
+    const { env, runs } = fake.record({ SECBUILD_DOCKER: '', TOK: 'abcdefgh' });
+    const r = await runCli(['--secret', 'id=api_token,from=env:TOK', ctx.dir], { env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe('secbuild: SECBUILD_DOCKER is set but empty; unset it to use the docker on PATH, or set it to the docker binary.\n');
+    expect(runs()).toEqual([]);
+  });
+
+  test('check of a context that does not exist: "no such context", exit 2', async () => {
+    const missing = join(box.dir, 'nonexistent');
+    const r = await runCli(['check', missing], { env: fake.record().env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`secbuild: no such build context: ${missing} does not exist; check the path.\n`);
+  });
+
+  test('build of a context that does not exist: "no such context", exit 2', async () => {
+    const missing = join(box.dir, 'nonexistent');
+    const { env, runs } = fake.record({ TOK: 'abcdefgh' });
+    const r = await runCli(['--secret', 'id=api_token,from=env:TOK', missing], { env });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toBe(`secbuild: no such build context: ${missing} does not exist; check the path.\n`);
+    expect(runs()).toEqual([]);
+  });
+});
