@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, runCli, sandbox } from '../helpers/cli.js';
+import { context, listDir, runCli, sandbox, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 const DOCKERFILE = 'FROM $BASE\nRUN --mount=type=secret,id=api_token wc -c < /run/secrets/api_token\n';
@@ -95,5 +95,40 @@ describe('engine and context messages (argv and files only)', () => {
     expect(r.code, r.stderr).toBe(2);
     expect(r.stderr).toBe(`secbuild: no such build context: ${missing} does not exist; check the path.\n`);
     expect(runs()).toEqual([]);
+  });
+});
+
+describe('compose build messages (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const proj = tree({
+    'compose.yaml': 'services:\n  app:\n    build: .\n',
+    Dockerfile: 'FROM scratch\nRUN --mount=type=ssh true\nRUN --mount=type=ssh,id=gh true\n',
+  });
+  afterAll(() => {
+    proj.cleanup();
+    box.cleanup();
+  });
+
+  test('an ssh id compose does not forward: the fix reads --ssh-key REF / --ssh-key ID=REF', async () => {
+    const r = await runCli(['compose', 'build'], { env: fake.record().env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('give its key with --ssh-key REF (or an ssh: entry in secbuild.yml)');
+    expect(r.stderr).toContain('give its key with --ssh-key gh=REF (or an ssh: entry in secbuild.yml)');
+    expect(r.stderr).not.toMatch(/--ssh-keyREF/);
+  });
+
+  test('--dry-run says the compose engine and why once', async () => {
+    const flat = tree({ 'compose.yaml': 'services:\n  app:\n    build: .\n', Dockerfile: 'FROM scratch\n' });
+    try {
+      for (const version of ['2.29.1', 'none']) {
+        const r = await runCli(['compose', 'build', '--dry-run'], { env: fake.record({ FAKE_COMPOSE_VERSION: version }).env, cwd: flat.dir });
+        expect(r.code, r.stderr).toBe(0);
+        const lines = (r.stdout + r.stderr).split('\n').filter((l) => /Compose v2\.29\.1 answers|docker compose/.test(l) && /engine/.test(l));
+        expect(lines, r.stdout + r.stderr).toHaveLength(1);
+      }
+    } finally {
+      flat.cleanup();
+    }
   });
 });
