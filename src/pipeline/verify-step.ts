@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
-import { patternsFor } from '../secrets/forms.js';
+import { patternsFor, tooShortToMask } from '../secrets/forms.js';
 import type { Engine } from '../engines/engine.js';
 import type { ChildEnv } from '../run/env.js';
 import type { Report } from './report.js';
@@ -58,7 +58,7 @@ export async function verifyBuilt(opts: { engine: Engine; id: string; env: Child
     return;
   }
   info(`verify: searching ${opts.id} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
-  const result = await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: opts.id, env: opts.env, targets: { patterns, sources: sourcesOf(opts.values) } });
+  const result = await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: opts.id, env: opts.env, targets: { patterns, sources: sourcesOf(opts.values.filter((s) => !tooShortToMask(s.value))) } });
   opts.report.verify = result;
   for (const line of hitLines(result)) info(`verify: ${line}`);
   info(`verify: ${summaryLine(result)}`);

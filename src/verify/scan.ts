@@ -62,6 +62,8 @@ export interface VerifyResult {
   /** Blobs that could not be searched (e.g. zstd without a decoder): the image is not verified. */
   unreadable: Array<{ blob: string; reason: string }>;
   ms: number;
+  /** The ids of the secrets searched for (never a value). */
+  secrets?: string[];
 }
 
 export interface SearchTargets {
@@ -128,6 +130,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     historyEntries,
     unreadable: archive.stats.unreadable,
     ms: Math.round(performance.now() - started),
+    secrets: [...search.sources.keys()],
   };
 }
 
