@@ -10,6 +10,7 @@
  */
 import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { UsageError } from '../util/errors.js';
+import { daemonUnreachableIn } from '../engines/docker/daemon.js';
 import { info, progress } from '../util/log.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
@@ -154,7 +155,7 @@ async function imageId(docker: string, image: string, env: ChildEnv): Promise<st
   const id = r.stdout.toString('utf8').trim().split('\n')[0] ?? '';
   if (r.exitCode !== 0 || !id) {
     const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
-    throw new UsageError(`image "${image}" is not in the local image store (${said}); build or pull it first — with buildx's docker-container driver add --load.`);
+    throw daemonUnreachableIn(said, docker, `look up ${image}`, env) ?? new UsageError(`image "${image}" is not in the local image store (${said}); build or pull it first — with buildx's docker-container driver add --load.`);
   }
   return id;
 }

@@ -155,3 +155,19 @@ export function daemonMessage(e: Endpoint, why: string): string {
     : 'Start the daemon (sudo systemctl start docker)';
   return `no Docker daemon answers at ${e.host} (${e.from}): ${why}. ${fix}, or point DOCKER_HOST or DOCKER_CONTEXT at a running one; no secret was resolved.`;
 }
+
+/** What the docker client prints when it cannot reach its daemon (docker/cli, docker/docker client). */
+const CLIENT_CANNOT_CONNECT = /Cannot connect to the Docker daemon|error during connect|Is the docker daemon running\?/i;
+
+/**
+ * When docker's last stderr line (`said`) says it could not reach its daemon:
+ * the error that says so (exit 2), naming the endpoint; else undefined. For
+ * a command that failed after the check above (an ssh:// endpoint, a daemon
+ * that stopped meanwhile), so that a missing daemon never reads as a missing image.
+ */
+export function daemonUnreachableIn(said: string, docker: string, what: string, env: NodeJS.ProcessEnv): DaemonUnreachableError | undefined {
+  if (!CLIENT_CANNOT_CONNECT.test(said)) return undefined;
+  const e = dockerEndpoint(env);
+  const where = e ? ` (${e.host}, ${e.from})` : '';
+  return new DaemonUnreachableError(`${docker} could not reach the Docker daemon${where} to ${what}: ${said.replace(/[.\s]+$/, '')}; start it or point DOCKER_HOST or DOCKER_CONTEXT at a running one.`);
+}
