@@ -3,10 +3,10 @@
  * and says nothing wrong. Builds run against the docker stand-in (argv and
  * files only) or stop before any docker runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, runCli, sandbox, tree } from '../helpers/cli.js';
+import { context, listDir, noDockerEnv, runCli, sandbox, sh, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 const DOCKERFILE = 'FROM $BASE\nRUN --mount=type=secret,id=api_token wc -c < /run/secrets/api_token\n';
@@ -130,5 +130,23 @@ describe('compose build messages (argv and files only)', () => {
     } finally {
       flat.cleanup();
     }
+  });
+});
+
+describe('secbuild exec (real commands, no docker)', () => {
+  const box = sandbox();
+  afterAll(() => box.cleanup());
+
+  test('the command\'s stdout closed early (| head -1): exit as the pipeline does, no stack', async () => {
+    const r = await sh('sh', ['-c', `"${process.execPath}" "${join(process.cwd(), 'bin', 'secbuild.js')}" exec -- yes | head -1; echo "status=$?"`], { env: noDockerEnv(box) });
+    expect(r.stdout.toString()).toBe('y\nstatus=0\n');
+    expect(r.stderr).toBe('');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('... and secbuild\'s own exit code then is the command\'s (141 for SIGPIPE), not 1', async () => {
+    const r = await sh('bash', ['-c', `set -o pipefail; "${process.execPath}" "${join(process.cwd(), 'bin', 'secbuild.js')}" exec -- yes | head -1; echo "status=$?"`], { env: noDockerEnv(box) });
+    expect(r.stdout.toString()).toBe('y\nstatus=141\n');
+    expect(r.stderr).toBe('');
   });
 });
