@@ -137,6 +137,18 @@ describe('secbuild exec (real commands, no docker)', () => {
   const box = sandbox();
   afterAll(() => box.cleanup());
 
+  test('--ssh-key: the command gets SSH_AUTH_SOCK of the agent holding the key', async () => {
+    const keyFile = join(box.dir, 'id_ed25519');
+    const gen = await sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'secbuild-messages', '-f', keyFile]);
+    expect(gen.code, gen.stderr).toBe(0);
+    const env = noDockerEnv(box, { DEPLOY_KEY: readFileSync(keyFile, 'utf8'), SSH_AUTH_SOCK: '/nonexistent/user-agent.sock' });
+    const r = await runCli(['exec', '--ssh-key', 'env:DEPLOY_KEY', '--', 'sh', '-c', 'echo "sock=$SSH_AUTH_SOCK"; ssh-add -l'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^sock=${box.tmp}/secbuild-\\d+-\\w+/\\S+\\n`));
+    expect(r.stdout).toContain('secbuild-messages (ED25519)');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
   test('the command\'s stdout closed early (| head -1): exit as the pipeline does, no stack', async () => {
     const r = await sh('sh', ['-c', `"${process.execPath}" "${join(process.cwd(), 'bin', 'secbuild.js')}" exec -- yes | head -1; echo "status=$?"`], { env: noDockerEnv(box) });
     expect(r.stdout.toString()).toBe('y\nstatus=0\n');
