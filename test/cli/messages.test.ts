@@ -162,3 +162,22 @@ describe('secbuild exec (real commands, no docker)', () => {
     expect(r.stderr).toBe('');
   });
 });
+
+describe('the README\'s secbuild.yml reference', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  afterAll(() => box.cleanup());
+
+  test('names every key secbuild.yml accepts: version and description too, each accepted and ignored', async () => {
+    const readme = readFileSync(join(process.cwd(), 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Config file: `secbuild.yml`'), readme.indexOf('## Preflight'));
+    for (const key of ['`version`', '`secrets.NAME.description`']) expect(table).toMatch(new RegExp(`^\\| ${key.replace('.', '\\.')} \\|`, 'm'));
+    const proj = tree({ 'secbuild.yml': 'version: 1\nsecrets:\n  api_token: { from: env:TOK, description: the API token for the build }\n', Dockerfile: DOCKERFILE.replace('$BASE', 'scratch') });
+    try {
+      const r = await runCli(['--dry-run', '.'], { env: fake.record({ TOK: 'abcdefgh' }).env, cwd: proj.dir });
+      expect(r.code, r.stderr).toBe(0);
+    } finally {
+      proj.cleanup();
+    }
+  });
+});
