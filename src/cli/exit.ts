@@ -11,7 +11,7 @@
  *   (128+N, through `outcome`); with nothing to wait for secbuild exits
  *   128+N at once, and the run directory's 'exit' hook removes the files.
  *   A second signal kills the children at once.
- * - An uncaught exception is an internal error (exit 1), after the same cleanup.
+ * - An uncaught exception is an internal error (exit 70), after the same cleanup.
  */
 import { interrupt } from '../run/exec.js';
 import { exitCodeOf, isInternal, SecbuildError, signalExitCode } from '../util/errors.js';

@@ -39,6 +39,12 @@ export interface Engine {
   /** Probes the binary (cached per binary); throws a UsageError when it cannot build with secrets. */
   detect(env: ChildEnv): Promise<EngineFacts>;
   /**
+   * Throws a UsageError when the engine's daemon does not answer (docker:
+   * ./docker/daemon.ts, one socket connect). Run before any secret resolves;
+   * `dockerArgs` may name a buildx builder that is not the daemon.
+   */
+  requireDaemon?(env: ChildEnv, dockerArgs?: readonly string[]): Promise<void>;
+  /**
    * Sets up the next build child of run directory `runDir`: its environment
    * (docker: DOCKER_BUILDKIT=1; podman: its own TMPDIR inside the run
    * directory), and what to do once it has ended, however it ended (podman:

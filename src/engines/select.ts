@@ -34,7 +34,7 @@ export async function chooseEngine(o: EngineChoice, env: NodeJS.ProcessEnv): Pro
     const { findPodman, podmanEngine } = await import('./podman/engine.js');
     return podmanEngine(findPodman(o.podman, env));
   }
-  if (asked === 'docker' || o.docker !== undefined || env.SECBUILD_DOCKER) return dockerEngine(findDocker(o.docker, env));
+  if (asked === 'docker' || o.docker !== undefined || env.SECBUILD_DOCKER !== undefined) return dockerEngine(findDocker(o.docker, env));
   let docker: string;
   try {
     docker = findDocker(undefined, env);

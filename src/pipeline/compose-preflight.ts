@@ -82,7 +82,7 @@ export async function preflightServices(
     for (const m of scan.sshMounts) {
       if (forwarded.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
       seen.add(`${m.line}\0ssh\0${m.id}`);
-      errors.push(`${label}: ${b.dockerfile}:${m.line}: RUN mounts ssh id "${m.id}", which services.${b.service}.build.ssh in ${file} does not forward. Add "- ${m.id}" under services.${b.service}.build.ssh and give its key with --ssh-key${m.id === 'default' ? '' : ` ${m.id}=`}REF (or an ssh: entry in secbuild.yml).`);
+      errors.push(`${label}: ${b.dockerfile}:${m.line}: RUN mounts ssh id "${m.id}", which services.${b.service}.build.ssh in ${file} does not forward. Add "- ${m.id}" under services.${b.service}.build.ssh and give its key with --ssh-key ${m.id === 'default' ? '' : `${m.id}=`}REF (or an ssh: entry in secbuild.yml).`);
     }
     const mounted = new Set(scan.mounts.map((m) => m.id));
     const scope = b.target ? `the stages built for target "${b.target}"` : 'the stages this build reaches';

@@ -72,7 +72,8 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
   const childEnv = addressDaemon(engine.name, childEnvFor(env, [...plan.specs, ...secrets.specs]), args);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   const choice = engine.name === 'podman' ? podmanChoice(args.engine) : await chooseComposeEngine(docker, childEnv, args.engine);
-  info(`compose engine: ${choice.engine} (${choice.why})`);
+  // A dry run prints the engine and why in its plan (planLines below), on stdout: not twice.
+  if (!args.dryRun) info(`compose engine: ${choice.engine} (${choice.why})`);
   if (choice.engine === 'direct') refuseForDirect(args, builds);
   for (const n of secrets.notes) info(n);
   if (secrets.ungranted.length > 0) {

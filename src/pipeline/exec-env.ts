@@ -17,7 +17,11 @@
  *   sets the lower-case one for its scripts);
  * - `env:` of a template secret in secbuild.yml: that variable names its file;
  * - `--env VAR=REF`: the value itself, as VAR (the only way a value reaches an
- *   environment); refused when it holds a NUL byte or is not UTF-8.
+ *   environment); refused when it holds a NUL byte or is not UTF-8;
+ * - SSH_AUTH_SOCK: with `--ssh-key` / `ssh:`, the socket of secbuild's agent
+ *   (ssh, git and scp use it): the only agent, or with several ssh ids the
+ *   agent of id `default`; with several and no `default` it is not set (the
+ *   user's own is removed either way, so the command never talks to it by mistake).
  */
 import { join } from 'node:path';
 import { describeRef } from '../../providers/index.js';
@@ -156,4 +160,16 @@ export function dryRunLines(planned: readonly Delivered[], dir: string, files: r
   }
   lines.push('files:', ...(files.length ? files.map((f) => `  ${f.path} (secret "${f.id}", 0600)`) : ['  (none)']));
   return lines;
+}
+
+/**
+ * SSH_AUTH_SOCK for the command, from the run's `ID=SOCKET` agents: the only
+ * one, else the `default` id's; undefined (removed) when there are several and
+ * none is `default`. Nothing to set without agents.
+ */
+export function authSock(ssh: readonly string[]): Record<string, string | undefined> {
+  if (ssh.length === 0) return {};
+  const agents = ssh.map((f) => [f.slice(0, f.indexOf('=')), f.slice(f.indexOf('=') + 1)] as const);
+  const sock = agents.length === 1 ? agents[0]![1] : agents.find(([id]) => id === 'default')?.[1];
+  return { SSH_AUTH_SOCK: sock };
 }

@@ -16,7 +16,7 @@ import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { ChildExit, UsageError } from '../util/errors.js';
 import { showTyped } from '../secrets/shown.js';
-import { deliveredVars, dryRunLines, envSecretId, envValues, plannedVars } from './exec-env.js';
+import { authSock, deliveredVars, dryRunLines, envSecretId, envValues, plannedVars } from './exec-env.js';
 import type { Job } from './run.js';
 
 /** Where `file` would be found as spawn() finds it: a path as it is, a bare name on PATH. */
@@ -69,9 +69,14 @@ export async function execJob(args: ExecArgs): Promise<Job> {
     beforeRun(resolution) {
       values = envValues(resolution.values, args.envs);
     },
-    dryRun: (files, dir) => dryRunLines(planned, dir, files, args.command, shellQuote),
+    dryRun: (files, dir, ssh) => {
+      const lines = dryRunLines(planned, dir, files, args.command, shellQuote);
+      const sock = authSock(ssh);
+      if ('SSH_AUTH_SOCK' in sock) lines.splice(lines.indexOf('files:'), 0, `  SSH_AUTH_SOCK=${sock.SSH_AUTH_SOCK ?? "(not set: several ssh ids and none is 'default')"}`);
+      return lines;
+    },
     async run(ctx) {
-      const vars = deliveredVars({ planned, dir: ctx.dir, files: ctx.files, values, base: ctx.env });
+      const vars = { ...deliveredVars({ planned, dir: ctx.dir, files: ctx.files, values, base: ctx.env }), ...authSock(ctx.ssh) };
       const code = await ctx.command(file, argv, withVars(ctx.env, vars));
       if (code !== 0) throw new ChildExit(code);
       return undefined;

@@ -10,7 +10,14 @@
  * `noTerminal`: the terminal is a log (CI): the child gets no terminal to
  * write to past the redactor (src/run/exec.ts `start`).
  * Waits until the masked streams are fully written before returning.
+ *
+ * When the reader of secbuild's stdout goes away (`secbuild exec -- yes |
+ * head -1`), the child is sent SIGPIPE — what it would have got writing to
+ * that pipe itself — and its further output is discarded: it ends as it would
+ * without secbuild (141, or its own code if it handles SIGPIPE), and secbuild
+ * exits with that code after cleanup, with no error of its own.
  */
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { RedactStream } from '../guards/redact.js';
 import type { ChildEnv } from '../run/env.js';
@@ -42,8 +49,9 @@ export async function runMasked(
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
   const errStages = rewrite ? [err, new LineRewriteStream(rewrite)] : [err];
+  const sink = rawStdout ? undefined : new StdoutSink(() => child.kill('SIGPIPE'));
   const flows = Promise.all([
-    rawStdout ? undefined : pipeline(child.stdout!, out, process.stdout, { end: false }),
+    sink ? pipeline(child.stdout!, out, sink).finally(() => sink.release()) : undefined,
     pipeline([child.stderr!, ...errStages, process.stderr], { end: false }),
   ]);
   flows.catch(() => {});
@@ -58,4 +66,31 @@ export async function runMasked(
     }
   });
   return result;
+}
+
+/** Masked output to process.stdout; on EPIPE calls `onClosed` once and discards the rest, so the child's pipe stays open. */
+class StdoutSink extends Writable {
+  private gone = false;
+  private readonly onError = (e: NodeJS.ErrnoException) => this.epipe(e);
+  constructor(private readonly onClosed: () => void) {
+    super();
+    process.stdout.on('error', this.onError);
+  }
+
+  private epipe(e: NodeJS.ErrnoException | null | undefined): boolean {
+    if (e?.code !== 'EPIPE') return false;
+    if (!this.gone) this.onClosed();
+    this.gone = true;
+    return true;
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.gone) return done();
+    process.stdout.write(chunk, (e) => done(this.epipe(e) ? null : e));
+  }
+
+  /** Stops listening for process.stdout's errors (the child's output has ended). */
+  release(): void {
+    process.stdout.off('error', this.onError);
+  }
 }

@@ -38,6 +38,11 @@ export function dockerfileFor(args: BuildArgs, cwd: string, engine: EngineName =
   return { path: defaultDockerfile(resolvePath(cwd, context), engine) };
 }
 
+/** Why a context's own Dockerfile (no -f) cannot be read: the context itself is missing, or only its Dockerfile. */
+export function noDockerfile(path: string, context: string): string {
+  return existsSync(context) ? `no Dockerfile at ${path}; add -f PATH or check the build context.` : `no such build context: ${context} does not exist; check the path.`;
+}
+
 export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<string, string> {
   const out: Record<string, string> = {};
   for (const a of args.buildArgs) {
@@ -170,9 +175,7 @@ export async function runPreflight(
   } catch (err) {
     if (isTooLarge(err)) throw new UsageError(dockerfileTooLarge(where.path), { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' && !args.file) {
-      throw new UsageError(`no Dockerfile at ${where.path}; add -f PATH or check the build context.`);
-    }
+    if (code === 'ENOENT' && !args.file) throw new UsageError(noDockerfile(where.path, resolvePath(cwd, args.dockerArgs[args.contextIndex]!)));
     throw new UsageError(`cannot read Dockerfile ${where.path} (${code}); check -f.`);
   }
   const input = { dockerfile: text, path: where.path, target: args.target, buildArgs: buildArgValues(args, env) };

@@ -1,7 +1,7 @@
 /**
  * The one pipeline every secret-carrying command runs:
  *
- *   plan → root → preflight → resolve (‖ engine detection) → output & masking
+ *   plan → root → daemon → preflight → resolve (‖ engine detection) → output & masking
  *   → build-arg guard → dry run | session (files, children, cleanup) → verify
  *
  * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts):
@@ -60,7 +60,7 @@ export interface RunContext {
 }
 
 export interface Job {
-  readonly options: SecretRunOptions & { verify?: boolean };
+  readonly options: SecretRunOptions & { verify?: boolean; dockerArgs?: readonly string[] };
   /** The environment of every child: the variables of every secret source removed. */
   readonly childEnv: ChildEnv;
   /** The secrets to resolve (compose adds the project's own definitions to the plan's). */
@@ -103,7 +103,12 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const { options } = job;
   const root = chooseRoot({ tmpdir: options.tmpdir, env, requireTmpfs: options.requireTmpfs });
   mark('root');
-  const { checked, findings, mount = [] } = await job.preflight();
+  // No daemon, no build: said before any provider runs, and before a preflight finding (a dry run starts
+  // no engine and needs none). The check (one socket connect) runs while the Dockerfile is read.
+  const [daemon, preflight] = await Promise.allSettled([options.dryRun ? undefined : job.engine?.requireDaemon?.(job.childEnv, options.dockerArgs), job.preflight()]);
+  if (daemon.status === 'rejected') throw daemon.reason;
+  if (preflight.status === 'rejected') throw preflight.reason;
+  const { checked, findings, mount = [] } = preflight.value;
   report.preflight = { checked, findings };
   mark('preflight');
 

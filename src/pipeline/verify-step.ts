@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { LeakError, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
-import { patternsFor } from '../secrets/forms.js';
+import { patternsFor, tooShortToMask } from '../secrets/forms.js';
 import type { Engine } from '../engines/engine.js';
 import { lastFlagValue } from '../engines/docker/argv.js';
 import { builderDaemonEnv, inspectBuilder } from '../engines/docker/builder.js';
@@ -96,7 +96,7 @@ export async function verifyBuilt(opts: { engine: Engine; built: Built; env: Chi
     info('verify: no secret of 4 bytes or more to search for; the image was not verified.');
     return;
   }
-  const targets: SearchTargets = { patterns, sources: sourcesOf(opts.values) };
+  const targets: SearchTargets = { patterns, sources: sourcesOf(opts.values.filter((s) => !tooShortToMask(s.value))) };
   for (const t of opts.built) {
     info(`verify: searching ${t.kind === 'image' ? t.id : t.path} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
     const result: VerifyResult = t.kind === 'image'

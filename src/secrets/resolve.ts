@@ -77,10 +77,28 @@ function refKey(ref: Ref): string {
   return `${ref.scheme}\0${ref.key}\0${ref.baseDir}`;
 }
 
+/** `text` ended as a sentence: a full stop unless it ends in one, or in `?` or `!` (a command's stderr may). */
+const sentence = (text: string): string => (/[.?!]$/.test(text) ? text : `${text}.`);
+
+/**
+ * What a secret that is not there needs, by where it was looked for: a
+ * variable is set, a file created; the bare `id=ID` form (label `id=ID`,
+ * src/secrets/spec.ts) tried the variable ID before the file ID.
+ */
+function missingFix(s: { id: string; ref: Ref; label?: string }, reason: string): { source?: string; reason: string } {
+  const orOptional = 'or mark the secret optional.';
+  if (s.ref.scheme === 'file' && s.label === `id=${s.id}`) {
+    return { source: `env:${s.id}, else file:${s.ref.key}`, reason: `environment variable ${s.id} is not set and ${reason} Set the variable or create the file, ${orOptional}` };
+  }
+  if (s.ref.scheme === 'env') return { reason: `${reason} Set it, ${orOptional}` };
+  if (s.ref.scheme === 'file') return { reason: `${reason} Create it or correct the path, ${orOptional}` };
+  return { reason: `${reason.replace(/\.$/, '')}; ${orOptional}` };
+}
+
 function reasonOf(err: unknown): { missing: boolean; reason: string; output?: Buffer } {
   // A provider's message names the key it read, which may be a credential typed as a name: such words are hidden.
-  if (err instanceof MissingSecret) return { missing: true, reason: `${hideCredentials(err.message)}.` };
-  if (err instanceof ProviderError) return { missing: false, reason: `${hideCredentials(err.message)}.`.replace(/\.\.$/, '.'), output: err.output };
+  if (err instanceof MissingSecret) return { missing: true, reason: sentence(hideCredentials(err.message)) };
+  if (err instanceof ProviderError) return { missing: false, reason: sentence(hideCredentials(err.message)), output: err.output };
   return { missing: false, reason: `the provider failed unexpectedly (${(err as Error)?.name ?? 'error'}); rerun with SECBUILD_DEBUG=1 for details.` };
 }
 
@@ -178,7 +196,8 @@ export async function resolveSpecs(
     const out = outcomes.get(refKey(s.ref))!;
     if (!out.ok) {
       if (out.missing && s.optional) skipped.push({ id: s.id, source, reason: out.reason });
-      else failures.push({ id: s.id, source, reason: out.missing ? `${out.reason} Set it, or mark the secret optional.` : out.reason });
+      else if (out.missing) failures.push({ id: s.id, source, ...missingFix(s, out.reason) });
+      else failures.push({ id: s.id, source, reason: out.reason });
       continue;
     }
     if (out.value.length === 0) {
@@ -223,7 +242,7 @@ export async function resolveSpecs(
       secrets.push(new Secret(s.id, source, value));
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      failures.push({ id: s.id, source: s.kind, reason: `${err.message}.`.replace(/\.\.$/, '.') });
+      failures.push({ id: s.id, source: s.kind, reason: sentence(err.message) });
     }
   }
 

@@ -152,7 +152,8 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     src = undefined;
   }
   if (src !== undefined && envName !== undefined) fail('--secret', `id=${id}: give either src= or env=, not both.`);
-  if (src === undefined && envName === undefined) {
+  const bare = src === undefined && envName === undefined;
+  if (bare) {
     // buildx: the environment variable named ID if set, else the file named ID.
     // buildx ignores type=file here too: the env var wins whenever it is set.
     if (env[id] === undefined) src = id;
@@ -161,7 +162,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
   if (envName !== undefined) {
     return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: parseRef(`env:${envName}`, cwd, `${flag} ${map.has('env') ? 'env=' : 'src='}`), label: `env=${envName}` };
   }
-  return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: `src=${src}` };
+  return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: bare ? `id=${id}` : `src=${src}` };
 }
 
 /**

@@ -9,11 +9,17 @@ import { constants as osConstants } from 'node:os';
 
 export const ExitCode = {
   ok: 0,
-  /** doctor: a build cannot run here; or an internal error (a bug). */
+  /** doctor: a build cannot run here. (A failed docker build is docker's own code, usually 1 too.) */
   failure: 1,
   usage: 2,
   resolve: 3,
   leak: 4,
+  /**
+   * A bug in secbuild (an untyped error): EX_SOFTWARE of sysexits.h, a code no
+   * docker build, typed outcome or signal (128+N) uses, so 1 always means
+   * docker's (or the exec'd command's) own failure, never secbuild's.
+   */
+  internal: 70,
 } as const;
 
 /**
@@ -162,12 +168,12 @@ function commanderCode(err: unknown): number | undefined {
  * The exit map: the one function that decides secbuild's exit code. `undefined`
  * (the command returned) is success; a typed error maps to its code (usage 2,
  * resolve 3, leak 4, docker's own, 128+N); commander's errors are usage errors;
- * anything else is an internal error (1).
+ * anything else is an internal error (70).
  */
 export function exitCodeOf(outcome: unknown): number {
   if (outcome === undefined) return ExitCode.ok;
   if (outcome instanceof SecbuildError) return outcome.exitCode;
-  return commanderCode(outcome) ?? ExitCode.failure;
+  return commanderCode(outcome) ?? ExitCode.internal;
 }
 
 /** Whether exitCodeOf() files this outcome as a bug rather than a typed outcome. */

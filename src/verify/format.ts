@@ -24,7 +24,8 @@ export function summaryLine(r: VerifyResult): string {
   return (
     `${r.image}${r.image === r.id ? '' : ` (${r.id})`}: ${verdict}; searched ${plural(r.layers, 'layer')} ` +
     `(${megabytes(r.layerBytes)} of layer data, ${plural(r.files, 'file')}), ${plural(r.jsonFiles, 'JSON file')} (image config, manifests) ` +
-    `and ${r.historyEntries} history ${r.historyEntries === 1 ? 'entry' : 'entries'} in ${(r.ms / 1000).toFixed(2)} s (${throughput(r).toFixed(0)} MB/s)`
+    `and ${r.historyEntries} history ${r.historyEntries === 1 ? 'entry' : 'entries'} in ${(r.ms / 1000).toFixed(2)} s (${throughput(r).toFixed(0)} MB/s)` +
+    (r.secrets?.length ? `; ${plural(r.secrets.length, 'secret')} searched for: ${r.secrets.join(', ')}` : '')
   );
 }
 

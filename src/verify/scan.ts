@@ -11,6 +11,7 @@
  */
 import type { Pattern, PatternForm } from '../secrets/forms.js';
 import { UsageError } from '../util/errors.js';
+import { daemonUnreachableIn } from '../engines/docker/reach.js';
 import { info, progress } from '../util/log.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
@@ -63,6 +64,8 @@ export interface VerifyResult {
   /** Blobs that could not be searched (e.g. zstd without a decoder): the image is not verified. */
   unreadable: Array<{ blob: string; reason: string }>;
   ms: number;
+  /** The ids of the secrets searched for (never a value). */
+  secrets?: string[];
 }
 
 export interface SearchTargets {
@@ -129,6 +132,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     historyEntries,
     unreadable: archive.stats.unreadable,
     ms: Math.round(performance.now() - started),
+    secrets: [...search.sources.keys()],
   };
 }
 
@@ -152,7 +156,7 @@ async function imageId(docker: string, image: string, env: ChildEnv): Promise<st
   const id = r.stdout.toString('utf8').trim().split('\n')[0] ?? '';
   if (r.exitCode !== 0 || !id) {
     const said = r.stderr.trim().split('\n').filter(Boolean).at(-1) ?? `exit ${r.exitCode}`;
-    throw new UsageError(`image "${image}" is not in the local image store (${said}); build or pull it first — with buildx's docker-container driver add --load.`);
+    throw daemonUnreachableIn(said, docker, `look up ${image}`, env) ?? new UsageError(`image "${image}" is not in the local image store (${said}); build or pull it first — with buildx's docker-container driver add --load.`);
   }
   return id;
 }

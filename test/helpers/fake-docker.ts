@@ -2,7 +2,8 @@
  * A `docker` stand-in for tests that need no daemon. It answers the version
  * probes secbuild's engine detection makes (a 20.10 client without buildx,
  * so builds use DOCKER_BUILDKIT=1; Compose v2.29.1 unless told otherwise; no
- * daemon, unless FAKE_SERVER_VERSION gives its version) and,
+ * daemon, unless FAKE_SERVER_VERSION gives its version; a socket that accepts
+ * connections stands at its DOCKER_HOST) and,
  * for `build` and `compose`, records argv, environment and a copy of every
  * file it is pointed at, at the moment it runs. It builds nothing.
  *
@@ -11,6 +12,7 @@
  * of docker's output, docker's exit codes and signals belong to the e2e tier.
  */
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Sandbox } from './cli.js';
 import { envFor, listDir } from './cli.js';
@@ -84,11 +86,19 @@ export interface FakeDocker {
   record(extra?: NodeJS.ProcessEnv): Recording;
 }
 
-/** Installs the stand-in as `<box.dir>/bin/docker`. */
+/**
+ * Installs the stand-in as `<box.dir>/bin/docker`, and a socket that accepts
+ * connections (and closes them) as its DOCKER_HOST: secbuild's daemon check
+ * (src/engines/docker/daemon.ts) connects before a build, whether or not the
+ * machine has a daemon. A test gives another DOCKER_HOST in `record(extra)`.
+ */
 export function fakeDocker(box: Sandbox): FakeDocker {
   const bin = join(box.dir, 'bin');
   const path = join(bin, 'docker');
   mkdirSync(bin, { recursive: true });
+  const socket = join(box.dir, 'daemon.sock');
+  createServer((c) => c.destroy()).listen(socket).unref(); // bound when listen() returns
+  chmodSync(socket, 0o666); // a test may run secbuild as another user
   writeFileSync(path, SCRIPT);
   chmodSync(path, 0o755);
   let n = 0;
@@ -96,7 +106,7 @@ export function fakeDocker(box: Sandbox): FakeDocker {
     path,
     record(extra = {}) {
       const rec = join(box.dir, `rec-${n++}`);
-      const env = envFor(box, path, { FAKE_RECORD: rec, PATH: `${bin}:${process.env.PATH}`, ...extra });
+      const env = envFor(box, path, { FAKE_RECORD: rec, PATH: `${bin}:${process.env.PATH}`, DOCKER_HOST: `unix://${socket}`, ...extra });
       const calls = () => (listDir(rec).includes('calls') ? readFileSync(join(rec, 'calls'), 'utf8').trimEnd().split('\n') : []);
       return {
         rec,

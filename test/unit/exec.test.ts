@@ -8,7 +8,7 @@ import { parseExecArgs } from '../../src/args/exec.js';
 import { scrubEnv } from '../../src/run/env.js';
 import { Secret } from '../../src/secrets/secret.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
-import { deliveredVars, dryRunLines, envValues, gitCredentialHelper, plannedVars } from '../../src/pipeline/exec-env.js';
+import { authSock, deliveredVars, dryRunLines, envValues, gitCredentialHelper, plannedVars } from '../../src/pipeline/exec-env.js';
 import { showTyped } from '../../src/secrets/shown.js';
 
 describe('parseExecArgs', () => {
@@ -132,5 +132,16 @@ describe('deliveredVars', () => {
       'files:',
       ...files.map((f) => `  ${f.path} (secret "${f.id}", 0600)`),
     ]);
+  });
+});
+
+describe('authSock: the agent exec hands the command as SSH_AUTH_SOCK', () => {
+  test.each<[string, string[], Record<string, string | undefined>]>([
+    ['no agent: nothing set or removed', [], {}],
+    ['one agent, whatever its id', ['gh=/run/d/agent-0.sock'], { SSH_AUTH_SOCK: '/run/d/agent-0.sock' }],
+    ['several: the default id\'s', ['gh=/run/d/agent-0.sock', 'default=/run/d/agent-1.sock'], { SSH_AUTH_SOCK: '/run/d/agent-1.sock' }],
+    ['several, none default: removed', ['gh=/a.sock', 'gl=/b.sock'], { SSH_AUTH_SOCK: undefined }],
+  ])('%s', (_, ssh, want) => {
+    expect(authSock(ssh)).toEqual(want);
   });
 });

@@ -30,10 +30,10 @@ describe('parseSecretFlag: docker forms', () => {
     // Bare id: the variable named ID when it is set (even empty), else the file named ID.
     ['id=SET_VAR', 'SET_VAR', { scheme: 'env', key: 'SET_VAR', label: 'env=SET_VAR' }],
     ['id=EMPTY', 'EMPTY', { scheme: 'env', key: 'EMPTY', label: 'env=EMPTY' }],
-    ['id=UNSET_VAR', 'UNSET_VAR', { scheme: 'file', key: 'UNSET_VAR', label: 'src=UNSET_VAR' }],
+    ['id=UNSET_VAR', 'UNSET_VAR', { scheme: 'file', key: 'UNSET_VAR', label: 'id=UNSET_VAR' }],
     // buildx only uses type= to move src= into env=; a bare id with type=file still prefers the variable.
     ['id=SET_VAR,type=file', 'SET_VAR', { scheme: 'env', key: 'SET_VAR', label: 'env=SET_VAR' }],
-    ['id=token.txt', 'token.txt', { scheme: 'file', key: 'token.txt', label: 'src=token.txt' }],
+    ['id=token.txt', 'token.txt', { scheme: 'file', key: 'token.txt', label: 'id=token.txt' }],
   ])('%s', (value, id, want) => {
     expect(parseSecretFlag(value, env, cwd)).toEqual({
       kind: 'ref', id, optional: false, mount: true, origin: `--secret ${value}`,

@@ -164,6 +164,8 @@ describe('printing a result', () => {
   };
   test.each<[string, Partial<VerifyResult>, string[]]>([
     ['clean', {}, ['app:1 (sha256:abc): clean; searched 3 layers (250.0 MB of layer data, 1200 files), 4 JSON files (image config, manifests) and 1 history entry in 1.25 s (200 MB/s)']],
+    ['clean, with the ids (never values) and count of the secrets searched for', { secrets: ['api_token', 'npm'] }, ['app:1 (sha256:abc): clean; searched 3 layers (250.0 MB of layer data, 1200 files), 4 JSON files (image config, manifests) and 1 history entry in 1.25 s (200 MB/s); 2 secrets searched for: api_token, npm']],
+    ['one secret', { secrets: ['greeting'] }, [expect.stringMatching(/\(200 MB\/s\); 1 secret searched for: greeting$/)]],
     ['an image id as given', { image: 'sha256:abc', layerBytes: 2048 }, ['sha256:abc: clean; searched 3 layers (2.0 kB of layer data, 1200 files), 4 JSON files (image config, manifests) and 1 history entry in 1.25 s (0 MB/s)']],
     [
       'leaks',

@@ -23,7 +23,7 @@ import { checkSshConflicts, isSshSpec, providedSshIds } from '../../secrets/ssh.
 import { isRemoteContext } from '../../engines/docker/context.js';
 import { defaultDockerfile } from '../../engines/engine.js';
 import { askedEngine } from '../../engines/select.js';
-import { askDocker, buildArgValues, requireMountEnv } from '../../pipeline/preflight.js';
+import { askDocker, buildArgValues, noDockerfile, requireMountEnv } from '../../pipeline/preflight.js';
 import { parseDockerfile } from '../../dockerfile/model.js';
 import { findDocker } from '../../engines/docker/detect.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../../util/read.js';
@@ -49,7 +49,7 @@ export async function checkCommand(argv: readonly string[]): Promise<void> {
   } catch (err) {
     if (isTooLarge(err)) throw new UsageError(dockerfileTooLarge(path), { cause: err });
     const code = (err as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `no Dockerfile at ${path}; add -f PATH or check the build context.` : `cannot read Dockerfile ${path} (${code}); check -f.`);
+    throw new UsageError(code === 'ENOENT' && !args.file ? noDockerfile(path, context) : code === 'ENOENT' ? `no Dockerfile at ${path}; check -f.` : `cannot read Dockerfile ${path} (${code}); check -f.`);
   }
 
   const plan = await planSpecs(args, env, cwd);

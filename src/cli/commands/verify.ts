@@ -27,6 +27,8 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const engine = await chooseEngine(args, env);
   // --context / -H: inspect, save and history ask that daemon.
   const childEnv = addressDaemon(engine.name, plan.childEnv, args);
+  // The image is the daemon's: no daemon, nothing to verify — said before any provider runs.
+  await engine.requireDaemon?.(childEnv);
   // The secrets resolve while docker save starts (src/verify/scan.ts).
   const targets = async () => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
@@ -38,7 +40,8 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
     if (patterns.length === 0) {
       throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
     }
-    return { patterns, sources: sourcesOf(resolution.values) };
+    // Only what is searched for is named in the summary: a value too short to search is left out.
+    return { patterns, sources: sourcesOf(resolution.values.filter((s) => !tooShortToMask(s.value))) };
   };
   const result = await verifyImage({ docker: engine.bin, save: engine.saveArgv, image: args.image, env: childEnv, targets });
   process.stdout.write(masked(args.format === 'json' ? jsonReport(result) : textReport(result)));

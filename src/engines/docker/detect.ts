@@ -43,6 +43,7 @@ export interface Engine {
 }
 
 export function findDocker(explicit: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (explicit === undefined && env.SECBUILD_DOCKER === '') throw new UsageError('SECBUILD_DOCKER is set but empty; unset it to use the docker on PATH, or set it to the docker binary.');
   const wanted = explicit ?? env.SECBUILD_DOCKER ?? 'docker';
   const from = explicit ? '--docker' : env.SECBUILD_DOCKER ? 'SECBUILD_DOCKER' : 'PATH';
   const found = locate(wanted, env.PATH);
