@@ -5,6 +5,7 @@
  * until it goes through writeUserFile (a user-given path) or is listed (a
  * directory secbuild owns).
  */
+import { spawnSync } from 'node:child_process';
 import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -64,6 +65,23 @@ describe('files secbuild writes', () => {
     const path = join(dir, 'adir');
     mkdirSync(path);
     expect(() => writeUserFile(path, 'x')).toThrow();
+    expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
+  });
+
+  // `--report /dev/null` or `/dev/stdout` as root: renaming over the name replaced the system's
+  // /dev/null (a regular 0600 file then, every other user's writes to it refused) or /dev/stdout.
+  test.each<[string, (p: string) => void]>([
+    ['a FIFO', (p: string) => expect(spawnSync('mkfifo', [p]).status).toBe(0)],
+    ...(process.geteuid?.() === 0 ? [['a character device (/dev/null\'s numbers)', (p: string) => expect(spawnSync('mknod', [p, 'c', '1', '3']).status).toBe(0)] as [string, (p: string) => void]] : []),
+    ['a symlink to a FIFO', (p: string) => (expect(spawnSync('mkfifo', [`${p}-fifo`]).status).toBe(0), symlinkSync(`${p}-fifo`, p))],
+    ["a symlink to /proc/self/fd/1 (what /dev/stdout is)", (p: string) => symlinkSync('/proc/self/fd/1', p)],
+  ])('writeUserFile over %s: refused, the name left as it was', (_what, setup) => {
+    const path = join(dir, `s-${Math.random().toString(36).slice(2)}`);
+    setup(path);
+    const before = lstatSync(path);
+    expect(() => writeUserFile(path, 'report\n')).toThrow(/not a regular file/);
+    const after = lstatSync(path);
+    expect([after.ino, after.mode]).toEqual([before.ino, before.mode]);
     expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
   });
 });
