@@ -78,7 +78,7 @@ export function checkReportPath(path: string): void {
     throw new UsageError(`--report ${path}: the directory ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path in a writable directory.`);
   }
   const problem = userFileProblem(path);
-  if (problem) throw new UsageError(`--report ${path}: ${problem}; a report is written as a file of its own: give a file's path (then read it from there).`);
+  if (problem) throw new UsageError(`--report ${path}: ${problem}; a report is written as a regular file of its own: give another path (then read the file from there).`);
 }
 
 /**

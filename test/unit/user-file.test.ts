@@ -6,7 +6,7 @@
  * directory secbuild owns).
  */
 import { spawnSync } from 'node:child_process';
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -83,5 +83,28 @@ describe('files secbuild writes', () => {
     const after = lstatSync(path);
     expect([after.ino, after.mode]).toEqual([before.ino, before.mode]);
     expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
+  });
+
+  // With fs.protected_symlinks=0 (the kernel's default is off; this machine's too) the kernel follows
+  // anyone's symlink in /tmp: --report /tmp/build/report.json as root, /tmp/build a symlink uid 65534 made.
+  test.skipIf(process.geteuid?.() !== 0)("writeUserFile through another user's symlink in a sticky directory others can write (/tmp): refused, nothing written where it points", () => {
+    const sticky = join(dir, `sticky-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const target = join(dir, `target-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(target);
+    symlinkSync(target, join(sticky, 'build'));
+    lchownSync(join(sticky, 'build'), 65534, 65534);
+    expect(() => writeUserFile(join(sticky, 'build', 'report.json'), 'report\n')).toThrow(/symlink/);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  test('writeUserFile through the user\'s own symlinked directory: written there', () => {
+    const target = join(dir, `own-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(target);
+    const link = join(dir, `ownlink-${Math.random().toString(36).slice(2)}`);
+    symlinkSync(target, link);
+    writeUserFile(join(link, 'report.json'), 'report\n');
+    expect(readFileSync(join(target, 'report.json'), 'utf8')).toBe('report\n');
   });
 });
