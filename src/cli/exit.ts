@@ -15,21 +15,20 @@
  */
 import { interrupt } from '../run/exec.js';
 import { exitCodeOf, isInternal, SecbuildError, signalExitCode } from '../util/errors.js';
-import { endGroup, masked } from '../util/log.js';
+import { debugError, endGroup, masked } from '../util/log.js';
 
 const HANDLED: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Prints what went wrong (nothing for success or an outcome already reported) and returns the exit code. */
 export function outcome(err: unknown): number {
   endGroup();
-  const debug = process.env.SECBUILD_DEBUG === '1';
   if (err instanceof SecbuildError) {
     if (!err.reported) process.stderr.write(masked(`secbuild: ${err.message}\n`));
-    if (debug && err.cause) console.error(err.cause);
+    if (err.cause) debugError(err.cause);
   } else if (isInternal(err)) {
     const e = err as Error;
     process.stderr.write(`secbuild: internal error: ${e?.name ?? 'Error'}: ${e?.message ?? String(err)}. Rerun with SECBUILD_DEBUG=1 for details and report it.\n`);
-    if (debug) console.error(err);
+    debugError(err);
   }
   return exitCodeOf(err);
 }

@@ -56,7 +56,11 @@ export function kindOf(argv: readonly string[]): string {
 /** Where the code cache of this bundle, node and kind of command lives; undefined when there is none to use. */
 export function cachePath(env: NodeJS.ProcessEnv, id: string | undefined, kind: string): string | undefined {
   if (!id || env.SECBUILD_NO_CACHE === '1' || typeof process.getuid !== 'function') return undefined;
-  return join(cacheDir(env), 'code', `${id}_${WRAPPER_FORMAT}-${process.version}-${process.arch}-${kind}.bin`);
+  try {
+    return join(cacheDir(env), 'code', `${id}_${WRAPPER_FORMAT}-${process.version}-${process.arch}-${kind}.bin`);
+  } catch {
+    return undefined; // no home: no cache
+  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ChildExit, exitCodeOf, SecbuildError, UsageError } from '../util/errors.js';
 import type { PrintableArgv } from '../run/printable.js';
-import { writeUserFile } from '../run/user-file.js';
+import { userFileProblem, writeUserFile } from '../run/user-file.js';
 import type { Secret } from '../secrets/secret.js';
 import { masked, warn } from '../util/log.js';
 import { phases } from '../util/timing.js';
@@ -77,6 +77,8 @@ export function checkReportPath(path: string): void {
   } catch (err) {
     throw new UsageError(`--report ${path}: the directory ${dir} cannot be written (${(err as NodeJS.ErrnoException).code ?? 'error'}); give a path in a writable directory.`);
   }
+  const problem = userFileProblem(path);
+  if (problem) throw new UsageError(`--report ${path}: ${problem}; a report is written as a regular file of its own: give another path (then read the file from there).`);
 }
 
 /**

@@ -8,20 +8,25 @@
  * cache that cannot be read or written only costs time.
  */
 import { readdirSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readState, writeState } from './trusted.js';
+import { readState, stateRoot, writeState } from './trusted.js';
 
 /** A JSON cache file larger than this is not read (the largest, a preflight entry, holds one Dockerfile's text). */
 export const MAX_JSON_BYTES = 4 << 20;
 
 export function cacheDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CACHE_HOME || join(env.HOME || homedir(), '.cache'), 'secbuild');
+  return stateRoot(env, 'XDG_CACHE_HOME', '.cache');
 }
 
 export function readCache<T>(env: NodeJS.ProcessEnv, name: string): T | undefined {
   if (env.SECBUILD_NO_CACHE === '1') return undefined;
-  const read = readState(cacheDir(env), name, { maxBytes: MAX_JSON_BYTES });
+  let root: string;
+  try {
+    root = cacheDir(env);
+  } catch {
+    return undefined; // no home: no cache
+  }
+  const read = readState(root, name, { maxBytes: MAX_JSON_BYTES });
   if (!read.ok) return undefined;
   try {
     return JSON.parse(read.data.toString('utf8')) as T;
@@ -32,7 +37,11 @@ export function readCache<T>(env: NodeJS.ProcessEnv, name: string): T | undefine
 
 export function writeCache(env: NodeJS.ProcessEnv, name: string, value: unknown): void {
   if (env.SECBUILD_NO_CACHE === '1') return;
-  writeState(cacheDir(env), name, Buffer.from(JSON.stringify(value)));
+  try {
+    writeState(cacheDir(env), name, Buffer.from(JSON.stringify(value)));
+  } catch {
+    // no home: no cache
+  }
 }
 
 /**

@@ -16,7 +16,10 @@
  *   descriptor of its directory (`/proc/self/fd/N/name`, the openat of a
  *   language without openat), so a directory swapped for a symlink while we
  *   work cannot lead us out of the run directory; a directory on another file
- *   system (a mount point) is never entered.
+ *   system or another mount (a bind mount of a directory of the same file
+ *   system: fdinfo's mnt_id) is never entered, and once one is met no
+ *   recursive rmSync fallback runs (its walk would cross it); the mount point
+ *   and the run directory around it stay until it is unmounted.
  * - Permissions taken away inside the run directory (a read-only file, a
  *   directory without r/w/x) are given back to the owner — chmod through the
  *   entry's own O_PATH descriptor, so never through a symlink and never on
@@ -56,7 +59,17 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
   /** A directory being emptied: `self` names the directory itself, `at(name)` an entry of it, neither through a symlink. */
   interface Dir { self: string; at: (name: string) => string; close: () => void }
   let anchored = process.platform === 'linux';
-  const open = (p: string, dev: number, ino: number): Dir | undefined => {
+  /** The mount the run directory is on (Linux: fdinfo's mnt_id), and whether a directory on another was met. */
+  let rootMount: string | undefined;
+  let mountMet = false;
+  const mountOf = (fd: number): string | undefined => {
+    try {
+      return /^mnt_id:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'latin1'))?.[1];
+    } catch {
+      return undefined;
+    }
+  };
+  const open = (p: string, dev: number, ino: number): Dir | 'mount' | undefined => {
     if (anchored) {
       let fd: number;
       try {
@@ -71,12 +84,20 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
       } catch {
         st = undefined;
       }
-      if (st && st.dev === dev && st.ino === ino) return { self, at: (name) => `${self}/${name}`, close: () => quiet(() => fs.closeSync(fd)) };
+      // A bind mount of a directory of the same file system has the same st_dev: only the mount id tells.
+      const mount = st ? mountOf(fd) : undefined;
+      rootMount ??= mount;
+      if (st && mount !== undefined && mount !== rootMount) {
+        quiet(() => fs.closeSync(fd));
+        mountMet = true;
+        return 'mount';
+      }
+      if (st && st.dev === dev && st.ino === ino) return { self, at: (name: string) => `${self}/${name}`, close: () => quiet(() => fs.closeSync(fd)) };
       quiet(() => fs.closeSync(fd));
       if (st) return undefined; // swapped for another directory since the lstat: not ours to empty
       anchored = false; // no /proc (or not readable): plain paths, lstat before every step
     }
-    return { self: p, at: (name) => `${p}/${name}`, close: () => {} };
+    return { self: p, at: (name: string) => `${p}/${name}`, close: () => {} };
   };
   /** chmod of exactly the entry `p` (lstat'ed as `st`), never through a symlink; false when it cannot be done safely. */
   const chmodEntry = (p: string, st: Fs.Stats, mode: number): boolean => {
@@ -141,10 +162,10 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
   }
   /** Empties `dir` (`p`, relative path `rel`), depth-first without recursion in JS (a deep tree cannot overflow the stack). */
   interface Frame { dir: Dir; rel: string; names: string[]; next: number; parent?: Frame; name?: string }
-  const enter = (p: string, st: Fs.Stats, rel: string, parent?: Frame, name?: string): Frame | undefined => {
-    if ((st.mode & 0o700) !== 0o700) chmodEntry(p, st, 0o700);
+  const enter = (p: string, st: Fs.Stats, rel: string, parent?: Frame, name?: string): Frame | 'mount' | undefined => {
     const dir = open(p, st.dev, st.ino);
-    if (!dir) return undefined;
+    if (!dir || dir === 'mount') return dir;
+    if ((st.mode & 0o700) !== 0o700) chmodEntry(p, st, 0o700);
     let names: string[] = [];
     try {
       names = fs.readdirSync(dir.self);
@@ -156,7 +177,8 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
   const rootDev = top.dev;
   // Passes until it is gone: something still writing by a descriptor gets 2 s, then the sweep has it.
   for (let pass = 0; pass === 0 || (Date.now() <= deadline && (top = lstat(path)) && top.isDirectory()); pass++) {
-    let frame = enter(path, top, '');
+    const first = enter(path, top, '');
+    let frame = first === 'mount' ? undefined : first;
     let depth = 0;
     while (frame) {
       if (frame.next >= frame.names.length) {
@@ -166,7 +188,7 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
         depth--;
         if (frame && done.name !== undefined) {
           const p = frame.dir.at(done.name);
-          if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
+          if (!quiet(() => fs.rmdirSync(p)) && !mountMet) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
         }
         continue;
       }
@@ -178,10 +200,11 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
       if (st.isDirectory()) {
         if (st.dev !== rootDev) continue; // a mount point: never entered (and it cannot be removed)
         const child = depth < MAX_DEPTH ? enter(p, st, rel, frame, name) : undefined;
+        if (child === 'mount') continue; // a bind mount: never entered
         if (child) {
           frame = child;
           depth++;
-        } else if (!quiet(() => fs.rmdirSync(p))) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
+        } else if (!quiet(() => fs.rmdirSync(p)) && !mountMet) quiet(() => fs.rmSync(p, { recursive: true, force: true }));
         continue;
       }
       if (st.isFile()) overwrite(p, st, rel);
@@ -189,7 +212,8 @@ export function removeTree(fs: typeof Fs, path: string, sizes: WrittenSizes = {}
     }
     if (quiet(() => fs.rmdirSync(path))) return;
   }
-  quiet(() => fs.rmSync(path, { recursive: true, force: true }));
+  // The last resort crosses mounts (rmSync's walk has no mount check): not when one is inside.
+  if (!mountMet) quiet(() => fs.rmSync(path, { recursive: true, force: true }));
 }
 
 /**

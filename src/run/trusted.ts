@@ -25,8 +25,25 @@
  * on a 2-core machine at load 18; well inside the loader's 0.5 ms budget.
  */
 import { closeSync, constants, existsSync, fstatSync, lstatSync, mkdirSync, openSync, readSync, renameSync, statSync, unlinkSync, type Stats } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { userInfo } from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { writeExclusive } from './rundir.js';
+
+/**
+ * A state root: `$XDG_…/secbuild`, else `~/<fallback>/secbuild`, always an
+ * absolute path. A relative XDG_* is ignored (the XDG base directory spec
+ * calls it invalid), and a HOME that is empty or relative gives way to the
+ * password database's: a relative root would be the working directory's, a
+ * cloned repository's `.cache/secbuild/code/…` read as code. Throws when no
+ * absolute home can be found.
+ */
+export function stateRoot(env: NodeJS.ProcessEnv, xdg: 'XDG_CACHE_HOME' | 'XDG_CONFIG_HOME', fallback: string): string {
+  const given = env[xdg];
+  if (given && isAbsolute(given)) return join(given, 'secbuild');
+  const home = env.HOME && isAbsolute(env.HOME) ? env.HOME : userInfo().homedir;
+  if (!isAbsolute(home)) throw new Error('no absolute home directory for secbuild\'s state');
+  return join(home, fallback, 'secbuild');
+}
 
 /** Why a file was not read: `missing` (nothing there), or what made it untrusted. */
 export type Refusal = 'missing' | 'symlink' | 'owner' | 'writable' | 'readable' | 'type' | 'size' | 'error';

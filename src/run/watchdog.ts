@@ -13,7 +13,9 @@
  * write one, and it must not keep the secrets there forever), and removes
  * the run directory with the same removal as secbuild's own (./remove.ts,
  * run by this node as `node -e REMOVE_PROGRAM DIR`: never blocks, follows no
- * symlink, overwrites first), then `rm -rf` as a backstop should node fail.
+ * symlink, overwrites first, never enters a mount), and `rm -rf
+ * --one-file-system` only should node fail to run (rm's walk enters a bind
+ * mount a command left there).
  * Cost on the critical path: one fork/exec of /bin/sh, not awaited (node
  * starts only on the SIGKILL path).
  * If the watchdog itself dies first (a process-tree kill, a stray `kill`),
@@ -44,8 +46,8 @@ if [ -n "$dir" ] && [ -f "$dir/reap" ] && [ ! -h "$dir/reap" ]; then
   ( sleep 10; kill -KILL "$r" ) </dev/null >/dev/null 2>&1 & k=$!
   wait "$r"; kill "$k" 2>/dev/null
 fi
-[ -n "$dir" ] && "$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1
-[ -n "$dir" ] && rm -rf -- "$dir"
+# rm -rf only when node cannot run: it crosses mounts (a bind mount a command left in the directory)
+[ -n "$dir" ] && { "$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1 || rm -rf --one-file-system -- "$dir"; }
 n=0
 while [ $n -lt 20 ]; do
   alive=

@@ -16,11 +16,10 @@
  * SECBUILD_CACHE_KEY) rebuilds every step with a `content` policy and nothing
  * else. Read only when some secret has a `content` policy.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildEnv } from '../run/env.js';
 import { UsageError } from '../util/errors.js';
-import { createState, readState, refusalText } from '../run/trusted.js';
+import { createState, readState, refusalText, stateRoot } from '../run/trusted.js';
 import { hmacSha256 } from '../util/hmac.js';
 import { info } from '../util/log.js';
 import { CACHE_KEY_VAR, type CachePolicy } from './cache-policy.js';
@@ -40,7 +39,7 @@ function fromText(text: string, where: string): Buffer {
 }
 
 export function configDir(env: NodeJS.ProcessEnv): string {
-  return join(env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config'), 'secbuild');
+  return stateRoot(env, 'XDG_CONFIG_HOME', '.config');
 }
 
 const KEY_FILE = 'cache-key';

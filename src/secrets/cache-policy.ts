@@ -20,6 +20,7 @@
  * src/pipeline/cache-args.ts.
  */
 import { CACHE_ARG_PREFIX } from '../run/printable.js';
+import { showTyped } from './shown.js';
 
 
 /** The variable a cache key may be given in (./cache-key.ts): src/run/env.ts removes it from every child's environment. */
@@ -34,11 +35,12 @@ export interface CachePolicy {
 
 const SCOPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Its messages show typed text only through showTyped (./shown.ts): a credential typed as cache= is not echoed. */
 class PolicyError extends Error {}
 
 function checkScopeName(scope: string): string {
   if (!SCOPE.test(scope)) {
-    throw new PolicyError(`cache scope "${scope.slice(0, 40)}" must be 1 to 64 letters, digits, ".", "_" or "-" (for example scope:prod)`);
+    throw new PolicyError(`cache scope "${showTyped(scope.slice(0, 40))}" must be 1 to 64 letters, digits, ".", "_" or "-" (for example scope:prod)`);
   }
   return scope;
 }
@@ -53,7 +55,7 @@ export function parseCachePolicy(text: string): CachePolicy | undefined {
     if (part === 'content' && !content) content = true;
     else if (part === 'stable' && parts.length === 1) stable = true;
     else if (part.startsWith('scope:') && scope === undefined) scope = checkScopeName(part.slice('scope:'.length));
-    else throw new PolicyError(`cache=${text} is not a cache policy; use stable, content, scope:NAME or content+scope:NAME`);
+    else throw new PolicyError(`cache=${showTyped(text)} is not a cache policy; use stable, content, scope:NAME or content+scope:NAME`);
   }
   if (stable) return undefined;
   return scope === undefined ? { content } : { content, scope };

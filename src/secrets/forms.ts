@@ -22,8 +22,11 @@
  * - `escaped`: a JSON string's escapes (`\"`, `\\`, `\n`, `\u0001`…), also with
  *   `\uXXXX` wherever an encoder may put one (Go's `\u0026 \u003c \u003e`,
  *   Python's `\u00e4` and surrogate pairs, .NET's `\u0027`, upper- and
- *   lower-case hex: unicodeEscapes below), and XML's entities (`&amp;` `&lt;`
- *   `&gt;` `&quot;` `&apos;`), for UTF-8 values;
+ *   lower-case hex: unicodeEscapes below), XML's entities (`&amp;` `&lt;`
+ *   `&gt;` `&quot;` `&apos;`), and for a value with `'`, `"` or `\` the
+ *   quoting programs print it in (bash's `set -x` `'\''`, shlex.quote's
+ *   `'"'"'`, YAML's and SQL's `''`, repr's `\'`, JSON inside a JSON string),
+ *   for UTF-8 values;
  * - `pem`: for a PEM-style block (an SSH or TLS private key: `-----BEGIN …`),
  *   its base64 body joined into one line (a key pasted or echoed without its
  *   line breaks) and the body decoded (the key written out as binary). Its
@@ -226,7 +229,12 @@ function escapedForms(value: Buffer): Buffer[] {
   const xml = text.replace(/[&<>"']/g, (c) => XML[c]!);
   // Most values (tokens of letters, digits, `-_.`) have no character any encoder escapes: no more forms.
   const unicode = /[^\x20-\x7e]|[&<>'+`"]/.test(text) ? unicodeEscapes(text) : [];
-  return [json, slash, xml, ...unicode].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
+  // How programs quote a value with ' " or \ when they print it: bash's `set -x` ('\''), Python's
+  // shlex.quote ('"'"'), YAML and SQL single-quoted (''), Python's repr and JS source (\'), JSON in a JSON string.
+  const quoted = /['"\\]/.test(text)
+    ? [text.replace(/'/g, "'\\''"), text.replace(/'/g, `'"'"'`), text.replace(/'/g, "''"), text.replace(/\\/g, '\\\\').replace(/'/g, "\\'"), JSON.stringify(json).slice(1, -1)]
+    : [];
+  return [json, slash, xml, ...unicode, ...quoted].filter((s) => s !== text).map((s) => Buffer.from(s, 'utf8'));
 }
 
 const GO_HTML = '&<>\u2028\u2029';

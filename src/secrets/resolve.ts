@@ -6,7 +6,7 @@ import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers
 import type { ChildEnv } from '../run/env.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
-import { info } from '../util/log.js';
+import { debugError, info } from '../util/log.js';
 import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
 import { hideCredentials, shown, showTyped, type Shown } from './shown.js';
@@ -176,7 +176,7 @@ export async function resolveSpecs(
       try {
         outcomes.set(key, { ok: true, value: await provider.resolve(ref.key, ctx) });
       } catch (err) {
-        if (process.env.SECBUILD_DEBUG === '1') console.error(err);
+        debugError(err);
         outcomes.set(key, { ok: false, ...reasonOf(err) });
       } finally {
         clearTimeout(slow);

@@ -74,6 +74,21 @@ export function debug(text: string): void {
 }
 
 /**
+ * With SECBUILD_DEBUG=1, an error's stack and its causes' stacks, masked;
+ * never the error's other properties (console.error printed them all: a
+ * failed `cmd:` provider's error holds the command's stdout, the value as
+ * `<Buffer …>` bytes no masking recognises).
+ */
+export function debugError(err: unknown): void {
+  let e: unknown = err;
+  for (let depth = 0; depth < 4 && e !== undefined && e !== null; depth++) {
+    const text = e instanceof Error ? (e.stack ?? `${e.name}: ${e.message}`) : `(a thrown ${typeof e}, not shown)`;
+    debug(`${depth > 0 ? 'caused by: ' : ''}${text}`);
+    e = e instanceof Error ? e.cause : undefined;
+  }
+}
+
+/**
  * A status line for long work: on a terminal it is redrawn in place (`\r`,
  * cleared with `progress(undefined)`); elsewhere the caller prints it as an
  * ordinary `info` line every few seconds.

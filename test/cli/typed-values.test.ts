@@ -32,6 +32,8 @@ describe('typed credentials are not echoed (argv and files only)', () => {
     ['--secret from=env:ghp_… (a valid name)', ['--secret', `id=x,from=env:${GHP}`]],
     ['--secret env=ghp_…', ['--secret', `id=x,env=${GHP}`]],
     ['--secret src=ghp_…', ['--secret', `id=x,src=${GHP}`]],
+    ['--secret cache=ghp_…', ['--secret', `id=x,from=env:A,cache=${GHP}`]],
+    ['--secret cache=scope:ghp_…! (not a scope name)', ['--secret', `id=x,from=env:A,cache=scope:${GHP}!`]],
   ];
   const modes: Array<[string, (flags: string[], report: string) => string[]]> = [
     ['--dry-run', (flags, report) => ['--dry-run', ...flags, '--report', report, ctx.dir]],

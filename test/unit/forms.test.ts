@@ -173,3 +173,24 @@ describe('JSON \\uXXXX escapes: a value printed by Go, Python, .NET or Jackson a
     }
   });
 });
+
+describe("a value with a quote or backslash as shells, YAML and nested JSON quote it: masked, found and refused", () => {
+  // bash's `set -x` prints a word holding ' as 'it'\''s'; Python's shlex.quote as 'it'"'"'s'; YAML and SQL
+  // single-quoted strings double it; Python's repr and JS source write \'; JSON inside a JSON string escapes twice.
+  const quoters: Array<[string, (v: string) => string]> = [
+    ["bash set -x / sh quoting ('\\'')", (v) => `'${v.replace(/'/g, "'\\''")}'`],
+    ["Python shlex.quote ('\"'\"')", (v) => `'${v.replace(/'/g, `'"'"'`)}'`],
+    ["YAML / SQL single-quoted ('')", (v) => `'${v.replace(/'/g, "''")}'`],
+    ["Python repr / JS single-quoted source (\\')", (v) => `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`],
+    ['JSON inside a JSON string', (v) => JSON.stringify(JSON.stringify(v))],
+  ];
+  const values = ["it's-a-Secr3t", 'pa"ss\\w0rd-x', "o'k\"b\\c-d'e"];
+  test.each(quoters.flatMap(([name, q]) => values.map((v) => [name, v, q] as const)))('%s of %j', (_name, value, q) => {
+    const secret = new Secret('s', 'env:S', b(value));
+    const printed = q(value);
+    const text = b(`+ curl -u ${printed} https://x\n`);
+    expect(redact([secret], text).includes(b(printed)), printed).toBe(false);
+    expect(found([secret], text), printed).toBe(true);
+    expect(carriedSecret(text.toString('utf8'), [secret])?.id, printed).toBe('s');
+  });
+});

@@ -8,7 +8,8 @@
  * the run; the permission cases run it as uid 65534 (root ignores the
  * permissions they take away), which needs root, as CI has.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import {
   chmodSync, chownSync, closeSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { REMOVE_PROGRAM } from '../../src/run/remove.js';
 import { RunDir, removeRunDir } from '../../src/run/rundir.js';
+import { Watchdog } from '../../src/run/watchdog.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
 const asRoot = !skipUnlessCI(process.getuid?.() !== 0 && 'they need root', 'rundir-remove: the cases run as uid 65534');
@@ -151,6 +153,60 @@ describe('removal follows no symlink', () => {
     gone(dir);
     expect(readFileSync(join(outside, 'sub', 'keep'), 'utf8')).toBe('keep');
     expect(statSync(join(outside, 'sub')).mode & 0o7777).toBe(0o500);
+  });
+});
+
+/** Whether this process may mount (root with CAP_SYS_ADMIN, as CI's container has). */
+const canMount = asRoot && (() => {
+  const probe = mkdtempSync(join('/dev/shm', 'secbuild-unit-mount-'));
+  const ok = spawnSync('mount', ['-t', 'tmpfs', 'none', probe]).status === 0;
+  if (ok) spawnSync('umount', [probe]);
+  rmSync(probe, { recursive: true, force: true });
+  return ok;
+})();
+
+describe.skipIf(!canMount)('removal never enters a file system mounted inside the run directory (needs mount)', () => {
+  // A command under exec (sshfs, rclone, a bind mount as root in a CI container) may mount something at
+  // $SECBUILD_SECRETS/x and exit without unmounting: what is mounted there is not the run's to delete.
+  const mounted: string[] = [];
+  afterAll(() => mounted.forEach((m) => spawnSync('umount', ['-l', m])));
+
+  test.each([
+    ['a tmpfs (another file system)', (at: string, _outside: string) => spawnSync('mount', ['-t', 'tmpfs', 'none', at]).status === 0],
+    ['a bind mount of a directory on the same file system', (at: string, outside: string) => spawnSync('mount', ['--bind', outside, at]).status === 0],
+  ])('%s: nothing in it is zeroed or removed; the secret beside it is', (_what, mount) => {
+    const outside = join(base, `outside${n++}`);
+    mkdirSync(outside);
+    const dir = fresh();
+    writeFileSync(join(dir, '00-tok'), 'secret-value');
+    mkdirSync(join(dir, 'm'));
+    expect(mount(join(dir, 'm'), outside)).toBe(true);
+    mounted.push(join(dir, 'm'));
+    mkdirSync(join(dir, 'm', 'sub'));
+    writeFileSync(join(dir, 'm', 'sub', 'keep'), 'keep');
+    writeFileSync(join(dir, 'm', 'top'), 'top');
+    const r = removeInChild(dir);
+    expect(r.finished).toBe(true);
+    expect(readFileSync(join(dir, 'm', 'sub', 'keep'), 'utf8')).toBe('keep');
+    expect(readFileSync(join(dir, 'm', 'top'), 'utf8')).toBe('top');
+    expect(readdirSync(dir)).toEqual(['m']);
+  });
+
+  test('the watchdog after a SIGKILL of secbuild (its pipe closed without "done"): the bind-mounted directory keeps its files', async () => {
+    const outside = join(base, `outside${n++}`);
+    mkdirSync(outside);
+    writeFileSync(join(outside, 'keep'), 'keep');
+    const dir = fresh();
+    writeFileSync(join(dir, '00-tok'), 'secret-value');
+    mkdirSync(join(dir, 'm'));
+    expect(spawnSync('mount', ['--bind', outside, join(dir, 'm')]).status).toBe(0);
+    mounted.push(join(dir, 'm'));
+    const dog = Watchdog.start(dir)!;
+    const exited = new Promise((resolve) => (dog as unknown as { child: ChildProcess }).child.once('exit', resolve));
+    (dog as unknown as { pipe: Writable }).pipe.end();
+    await exited;
+    expect(readFileSync(join(outside, 'keep'), 'utf8')).toBe('keep');
+    expect(readdirSync(dir)).toEqual(['m']);
   });
 });
 

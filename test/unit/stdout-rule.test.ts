@@ -41,3 +41,10 @@ test('only the commands whose stdout is their report, the dry run and a masked c
     .map((f) => relative(ROOT, f));
   expect(writers.filter((f) => !ALLOWED.has(f))).toEqual([]);
 });
+
+test('no console.* in src/ or providers/: secbuild prints through src/util/log.ts (masked; debugError prints stacks, never an error\'s properties)', () => {
+  const users = [...sources(join(ROOT, 'src')), ...sources(join(ROOT, 'providers'))]
+    .filter((f) => readFileSync(f, 'utf8').split('\n').some((l) => !/^\s*(\*|\/\/)/.test(l) && /\bconsole\.\w+\(/.test(l)))
+    .map((f) => relative(ROOT, f));
+  expect(users).toEqual([]);
+});

@@ -11,10 +11,10 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { MAX_CACHE_BYTES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
-import { fileKey } from '../../src/secrets/cache-key.js';
+import { cachePath, MAX_CACHE_BYTES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
+import { configDir, fileKey } from '../../src/secrets/cache-key.js';
 import { cacheDir, MAX_JSON_BYTES, readCache, writeCache } from '../../src/run/cache.js';
 
 const isRoot = process.geteuid?.() === 0;
@@ -168,5 +168,19 @@ describe('the JSON cache writer', () => {
     expect(readCache(env, 'preflight/x.json')).toEqual({ k: 1 });
     expect(statSync(join(cacheDir(env), 'preflight', 'x.json')).mode & 0o777).toBe(0o600);
     expect(statSync(join(cacheDir(env), 'preflight')).mode & 0o777).toBe(0o700);
+  });
+});
+
+describe('the state roots', () => {
+  // XDG base directory spec: a relative XDG_* is invalid and ignored. A relative root would be
+  // the working directory's (a cloned repository's `.cache/secbuild/code/…` read as code).
+  test.each([
+    ['HOME empty', { HOME: '' }],
+    ['HOME relative', { HOME: '.' }],
+    ['XDG_CACHE_HOME and XDG_CONFIG_HOME relative', { HOME: '', XDG_CACHE_HOME: '.cache', XDG_CONFIG_HOME: 'conf' }],
+  ])('are absolute whatever the environment says (%s)', (_, env) => {
+    expect(isAbsolute(cacheDir(env))).toBe(true);
+    expect(isAbsolute(configDir(env))).toBe(true);
+    expect(isAbsolute(cachePath(env, ID, 'build')!)).toBe(true);
   });
 });

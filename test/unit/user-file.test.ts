@@ -5,7 +5,8 @@
  * until it goes through writeUserFile (a user-given path) or is listed (a
  * directory secbuild owns).
  */
-import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -65,5 +66,45 @@ describe('files secbuild writes', () => {
     mkdirSync(path);
     expect(() => writeUserFile(path, 'x')).toThrow();
     expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
+  });
+
+  // `--report /dev/null` or `/dev/stdout` as root: renaming over the name replaced the system's
+  // /dev/null (a regular 0600 file then, every other user's writes to it refused) or /dev/stdout.
+  test.each<[string, (p: string) => void]>([
+    ['a FIFO', (p: string) => expect(spawnSync('mkfifo', [p]).status).toBe(0)],
+    ...(process.geteuid?.() === 0 ? [['a character device (/dev/null\'s numbers)', (p: string) => expect(spawnSync('mknod', [p, 'c', '1', '3']).status).toBe(0)] as [string, (p: string) => void]] : []),
+    ['a symlink to a FIFO', (p: string) => (expect(spawnSync('mkfifo', [`${p}-fifo`]).status).toBe(0), symlinkSync(`${p}-fifo`, p))],
+    ["a symlink to /proc/self/fd/1 (what /dev/stdout is)", (p: string) => symlinkSync('/proc/self/fd/1', p)],
+  ])('writeUserFile over %s: refused, the name left as it was', (_what, setup) => {
+    const path = join(dir, `s-${Math.random().toString(36).slice(2)}`);
+    setup(path);
+    const before = lstatSync(path);
+    expect(() => writeUserFile(path, 'report\n')).toThrow(/not a regular file/);
+    const after = lstatSync(path);
+    expect([after.ino, after.mode]).toEqual([before.ino, before.mode]);
+    expect(readdirSync(dir).filter((n) => n.includes('.secbuild-'))).toEqual([]);
+  });
+
+  // With fs.protected_symlinks=0 (the kernel's default is off; this machine's too) the kernel follows
+  // anyone's symlink in /tmp: --report /tmp/build/report.json as root, /tmp/build a symlink uid 65534 made.
+  test.skipIf(process.geteuid?.() !== 0)("writeUserFile through another user's symlink in a sticky directory others can write (/tmp): refused, nothing written where it points", () => {
+    const sticky = join(dir, `sticky-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(sticky);
+    chmodSync(sticky, 0o1777);
+    const target = join(dir, `target-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(target);
+    symlinkSync(target, join(sticky, 'build'));
+    lchownSync(join(sticky, 'build'), 65534, 65534);
+    expect(() => writeUserFile(join(sticky, 'build', 'report.json'), 'report\n')).toThrow(/symlink/);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  test('writeUserFile through the user\'s own symlinked directory: written there', () => {
+    const target = join(dir, `own-${Math.random().toString(36).slice(2)}`);
+    mkdirSync(target);
+    const link = join(dir, `ownlink-${Math.random().toString(36).slice(2)}`);
+    symlinkSync(target, link);
+    writeUserFile(join(link, 'report.json'), 'report\n');
+    expect(readFileSync(join(target, 'report.json'), 'utf8')).toBe('report\n');
   });
 });
