@@ -19,7 +19,7 @@
  * alive here.
  */
 import { lstatSync, readdirSync } from 'node:fs';
-import type { Server } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { removeRunDir, socketPathFits } from './rundir.js';
 
@@ -33,19 +33,18 @@ const RUN_DIR = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/;
 export function listenAlive(dir: string): Promise<() => void> {
   const path = join(dir, ALIVE_SOCKET);
   if (!socketPathFits(path)) return Promise.resolve(() => {});
-  return import('node:net').then(({ createServer }) => new Promise((resolve) => {
+  return new Promise((resolve) => {
     const server: Server = createServer((socket) => socket.destroy());
     server.once('error', () => resolve(() => {}));
     server.listen(path, () => {
       server.unref();
       resolve(() => server.close());
     });
-  }));
+  });
 }
 
 /** 'alive' when something listens on the socket, 'dead' when it refuses, 'none' when there is no socket. */
 async function probe(path: string): Promise<'alive' | 'dead' | 'none'> {
-  const { connect } = await import('node:net');
   return new Promise((resolve) => {
     const socket = connect(path);
     const timer = setTimeout(() => done('alive'), CONNECT_TIMEOUT_MS); // a listener too busy to accept is alive

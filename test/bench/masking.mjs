@@ -219,8 +219,8 @@ export async function benchMasking({ log = console.log } = {}) {
     const okRate = Math.min(one, hundred) >= TARGET_MBPS;
     const okRatio = ratio < TARGET_RATIO;
     pass &&= okRate && okRatio;
-    log(`target: ${name} >= ${TARGET_MBPS} MB/s with 1 and 100 secrets: ${okRate ? 'PASS' : 'FAIL'}`);
-    log(`target: ${name} 1-vs-100 secrets ratio < ${TARGET_RATIO}: ${okRatio ? 'PASS' : 'FAIL'}`);
+    log(`target: ${name}, slower of 1 and 100 secrets: ${Math.min(one, hundred).toFixed(0)} MB/s (target >= ${TARGET_MBPS} MB/s): ${okRate ? 'PASS' : 'FAIL'}`);
+    log(`target: ${name}, 1-vs-100 secrets ratio: ${ratio.toFixed(2)} (target < ${TARGET_RATIO}): ${okRatio ? 'PASS' : 'FAIL'}`);
   }
   return { pass, results };
 }
