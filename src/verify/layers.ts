@@ -82,8 +82,11 @@ function zstdDecoder(zlib: Zlib): Decoder | undefined {
  * (`size` undefined, scanned here). As a Locator it names where in the blob
  * an offset of its bytes lies.
  */
-export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0): EntrySink & Locator {
-  const covered = depth === 0;
+/**
+ * `covered`: an outer archive's byte lane already searches this blob's bytes (an entry of
+ * docker save's tar); a file read on its own (a build's output directory or tar) is not.
+ */
+export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0, covered = depth === 0): EntrySink & Locator {
   return new Sniffer(blob, (head) => {
     const kind = depth < 2 ? sniff(head) : 'other';
     const inner = () => blobSink(ctx, blob, undefined, depth + 1);

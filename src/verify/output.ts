@@ -56,7 +56,7 @@ export async function verifyOutput(t: OutputTarget, targets: SearchTargets): Pro
     const ctx: ScanContext = { search, zlib: await loadZlib(), stats, json: new Map(), jsonKept: 0 };
     const st = await lstat(t.path);
     if (st.isDirectory()) await walkDir(ctx, t.path, '');
-    else await feedFile(blobSink(ctx, '', st.size), t.path, stats);
+    else await feedFile(blobSink(ctx, '', st.size, 0, false), t.path, stats);
     // A directory or a tar is the final filesystem: one layer's worth.
     stats.layers = [t.path];
     hits = search.hits.map((h) => describeFileHit(h, search, t.path, targets.sources.get(h.secret) ?? ''));
@@ -100,7 +100,7 @@ async function walkDir(ctx: ScanContext, dir: string, rel: string): Promise<void
       await walkDir(ctx, path, r);
     } else if (st.isFile()) {
       ctx.stats.layerBytes += st.size;
-      await feedFile(blobSink(ctx, r, st.size), path, ctx.stats);
+      await feedFile(blobSink(ctx, r, st.size, 0, false), path, ctx.stats);
     }
   }
 }
