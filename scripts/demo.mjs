@@ -4,17 +4,23 @@
 // image (--verify) and says what happened. On the way it does what a new
 // machine lacks, or says the one thing to do and exits 2:
 //
-// - a docker CLI that builds with BuildKit: SECBUILD_DOCKER, else the first of
-//   `which -a docker`, /usr/bin/docker, /usr/local/bin/docker, /snap/bin/docker
-//   that has buildx or is older than 23 (secbuild then sets DOCKER_BUILDKIT=1);
+// - a docker CLI that builds with BuildKit: secbuild decides, as for every
+//   build (src/engines/docker/detect.ts). The demo runs its build with
+//   --dry-run first, in the user's own environment (SECBUILD_DOCKER is
+//   theirs, never set here); where secbuild refuses, its words are the
+//   demo's, and the user's own first command prints the same (issue 24);
 // - a daemon that answers;
-// - a base image: busybox:1.36 when it is there, else the local
-//   secbuild-test/busybox:local, imported here from busybox-static (the same
-//   image .ci/provision.sh makes) when /bin/busybox is static.
-// Nothing it starts outlives it; the image it builds is secbuild-demo-hello.
+// - the base image secbuild-test/busybox:local, which the README's "Try it"
+//   command names: tagged from busybox:1.36 when that is here, else imported
+//   from busybox-static (the image .ci/provision.sh makes) when /bin/busybox
+//   is static.
+// The setup steps use the docker secbuild runs: SECBUILD_DOCKER, else the
+// first on PATH. Nothing it starts outlives it; the image it builds is
+// secbuild-demo-hello. Its last line is the README's "Try it" command with
+// the base it used (and SECBUILD_DOCKER in front when set).
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,49 +29,39 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // SECBUILD_DEMO_LOCAL_BASE names another local image to use or make (test/e2e/readme.test.ts makes a throwaway one).
 const LOCAL_BASE = process.env.SECBUILD_DEMO_LOCAL_BASE || 'secbuild-test/busybox:local';
 const IMAGE = process.env.SECBUILD_DEMO_IMAGE || 'secbuild-demo-hello';
+const AGAIN = 'then npm run demo again (on a fresh Debian machine, `sudo bash .ci/provision.sh` sets up docker.io, its daemon and the base image).';
 
 const say = (line) => process.stdout.write(`demo: ${line}\n`);
-function stop(line) {
+function stop(line, status = 2) {
   process.stderr.write(`demo: ${line}\n`);
-  process.exit(2);
+  process.exit(status);
 }
 const run = (file, args, opts = {}) => spawnSync(file, args, { encoding: 'utf8', timeout: 30_000, ...opts });
 
 if (!existsSync(join(ROOT, 'dist', 'secbuild.cjs'))) stop('dist/secbuild.cjs is missing: run `npm run build` (npm run demo does it first).');
 
-function buildsWithBuildKit(docker) {
-  if (run(docker, ['buildx', 'version']).status === 0) return 'buildx';
-  const v = run(docker, ['version', '--format', '{{.Client.Version}}']).stdout?.trim().split('\n')[0] ?? '';
-  const major = Number(/^(\d+)\./.exec(v)?.[1]);
-  return Number.isFinite(major) && major < 23 ? `${v}, BuildKit via DOCKER_BUILDKIT=1` : undefined;
+// A fresh secret every run: the build prints only its length, --verify proves it is not in the image.
+const secret = `demo-${randomBytes(12).toString('hex')}`;
+const secbuild = (args, opts) => spawnSync(process.execPath, [join(ROOT, 'bin', 'secbuild.js'), ...args], { env: { ...process.env, HELLO_TOKEN: secret }, ...opts });
+const buildArgs = (base) => ['--verify', '--secret', 'id=greeting,from=env:HELLO_TOKEN', '--build-arg', `BASE=${base}`, '--progress=plain', '--no-cache', '--network=none', '-t', IMAGE, join(ROOT, 'examples', 'hello')];
+
+// secbuild's own check of the docker CLI, before anything is set up.
+const dry = secbuild(['--dry-run', ...buildArgs(LOCAL_BASE)], { encoding: 'utf8', timeout: 120_000 });
+if (dry.status !== 0) {
+  process.stderr.write(dry.stderr ?? '');
+  stop(`secbuild stopped before building (exit ${dry.status ?? dry.signal}), and your own secbuild commands get the same answer here. Do what it says (SECBUILD_DOCKER in the environment applies to the demo too), ${AGAIN}`, dry.status || 2);
 }
 
-function chooseDocker() {
-  if (process.env.SECBUILD_DOCKER) return [process.env.SECBUILD_DOCKER, buildsWithBuildKit(process.env.SECBUILD_DOCKER)];
-  const seen = new Set();
-  const candidates = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean).map((d) => join(d, 'docker')), '/usr/bin/docker', '/usr/local/bin/docker', '/snap/bin/docker'];
-  let any;
-  for (const c of candidates) {
-    let real;
+function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter).filter(Boolean)) {
     try {
-      real = realpathSync(c);
-    } catch {
-      continue;
-    }
-    if (seen.has(real)) continue;
-    seen.add(real);
-    any ??= c;
-    const how = buildsWithBuildKit(c);
-    if (how) return [c, how];
+      if (statSync(join(dir, name)).isFile()) return join(dir, name);
+    } catch {}
   }
-  return [any, undefined];
+  return name;
 }
-
-const [docker, how] = chooseDocker();
-if (!docker) stop('no docker CLI is installed: run `sudo apt-get install docker.io` (Debian/Ubuntu), or `sudo bash .ci/provision.sh`, which also starts the daemon and makes the base image.');
-const others = process.env.SECBUILD_DOCKER ? `; unset SECBUILD_DOCKER to let the demo look for one that can, or` : ' and no other docker CLI here can:';
-if (!how) stop(`${docker} cannot build with BuildKit (a CLI of 23 or later without the buildx plugin)${others} run \`sudo apt-get install docker.io\` (Debian's 20.10 client builds with DOCKER_BUILDKIT=1; Debian 12 has no docker-buildx package), then npm run demo again.`);
-say(`docker: ${docker} (${how})`);
+const docker = process.env.SECBUILD_DOCKER || onPath('docker');
+say(`docker: ${docker} builds with BuildKit (secbuild's own check, the same as for your builds)`);
 
 const info = run(docker, ['info', '--format', '{{.ServerVersion}}']);
 if (info.status !== 0) stop(`no Docker daemon answers through ${docker} (${(info.stderr ?? '').trim().split('\n').pop()}): start it (\`sudo systemctl start docker\`, or \`sudo bash .ci/provision.sh\`), or set DOCKER_HOST.`);
@@ -96,22 +92,23 @@ function importLocalBase() {
   }
 }
 
-let base = process.env.SECBUILD_DEMO_LOCAL_BASE ? LOCAL_BASE : 'busybox:1.36';
+const base = LOCAL_BASE;
 if (!has(base)) {
-  base = LOCAL_BASE;
-  if (!has(base)) {
-    if (!staticBusybox()) stop(`no base image: busybox:1.36 is not here and ${LOCAL_BASE} cannot be made without a static busybox: run \`sudo apt-get install busybox-static\`, then npm run demo again.`);
-    say(`base image: importing ${LOCAL_BASE} from /bin/busybox (busybox-static), as .ci/provision.sh does`);
+  if (has('busybox:1.36')) {
+    say(`base image: tagging busybox:1.36 as ${base}`);
+    const tag = run(docker, ['tag', 'busybox:1.36', base]);
+    if (tag.status !== 0) stop(`docker tag failed: ${tag.stderr}`);
+  } else {
+    if (!staticBusybox()) stop(`no base image: neither ${base} nor busybox:1.36 is here, and ${base} cannot be made without a static busybox: run \`sudo apt-get install busybox-static\` (or \`docker pull busybox:1.36\` where Docker Hub answers), ${AGAIN}`);
+    say(`base image: importing ${base} from /bin/busybox (busybox-static), as .ci/provision.sh does`);
     importLocalBase();
   }
 }
 say(`base image: ${base}`);
 
-// A fresh secret every run: the build prints only its length, --verify proves it is not in the image.
-const secret = `demo-${randomBytes(12).toString('hex')}`;
-const argv = [join(ROOT, 'bin', 'secbuild.js'), '--verify', '--secret', 'id=greeting,from=env:HELLO_TOKEN', '--build-arg', `BASE=${base}`, '--progress=plain', '--no-cache', '--network=none', '-t', IMAGE, join(ROOT, 'examples', 'hello')];
-say(`running: HELLO_TOKEN=<generated, ${secret.length} bytes> secbuild ${argv.slice(1, -1).join(' ')} examples/hello`);
-const build = spawnSync(process.execPath, argv, { stdio: 'inherit', env: { ...process.env, SECBUILD_DOCKER: docker, HELLO_TOKEN: secret }, timeout: 600_000 });
+const argv = buildArgs(base);
+say(`running: HELLO_TOKEN=<generated, ${secret.length} bytes> secbuild ${argv.slice(0, -1).join(' ')} examples/hello`);
+const build = secbuild(argv, { stdio: 'inherit', timeout: 600_000 });
 if (build.status !== 0) {
   process.stderr.write(`demo: the build failed (exit ${build.status ?? build.signal}); the lines above say why.\n`);
   process.exit(build.status ?? 1);
@@ -120,3 +117,7 @@ say(`done: ${IMAGE} was built from examples/hello with a generated ${secret.leng
 say('      it was mounted from a private 0600 file on tmpfs for one RUN and removed afterwards, and');
 say('      --verify searched every layer, the config and the history of the image: the secret is not in it.');
 say(`      Remove the image with: ${docker} image rm ${IMAGE}`);
+// The README's "Try it" command, as printed there: the user's next step.
+const sq = (w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+const prefix = process.env.SECBUILD_DOCKER ? `SECBUILD_DOCKER=${sq(process.env.SECBUILD_DOCKER)} ` : '';
+say(`next, try it yourself: ${prefix}HELLO_TOKEN=s3cret npx secbuild --secret id=greeting,from=env:HELLO_TOKEN --build-arg BASE=${sq(base)} --progress=plain --no-cache -t secbuild-hello examples/hello`);
