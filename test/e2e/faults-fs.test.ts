@@ -100,7 +100,8 @@ describeE2E('file-system faults', () => {
   test('item 5: a 300-character secret id is refused when the flag is parsed, exit 2', async () => {
     const r = await run(['--secret', `id=${'a'.repeat(300)},from=env:E2E_TOKEN`, ctx.dir], { env });
     expect(r.code, r.stderr).toBe(2);
-    expect(errorLine(r.stderr)).toBe(`secbuild: --secret: secret id "${'a'.repeat(40)}…" is 300 characters long; use an id of at most 128 characters.`);
+    // Not quoted (issue 22 item 3: a long run of letters may be the credential itself).
+    expect(errorLine(r.stderr)).toBe('secbuild: --secret: the secret id is 300 characters long; use an id of at most 128 characters.');
     expect(listDir(box.tmp)).toEqual([]);
   });
 
