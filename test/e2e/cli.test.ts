@@ -13,7 +13,8 @@ import { context, listDir, nonce, pidsMatching, runCli, sandbox, sh, startCli, w
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { hidePluginsMissing, withoutSystemPlugins } from '../helpers/hidden-plugins.js';
 
-const VALUE = `cli-${nonce()}-secret`;
+const RUN = nonce();
+const VALUE = `cli-${RUN}-secret`;
 
 /** The machine's real 23+ docker CLI (its buildx plugin is hidden by test/helpers/hidden-plugins.ts). */
 const DOCKER28 = '/usr/local/bin/docker';
@@ -34,7 +35,8 @@ describeE2E('cli', () => {
   const ctx = context(
     [
       'FROM $BASE AS deps',
-      'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len',
+      // BuildKit's cache key has no secret in it: the run's nonce keeps a cached step of another run's (another length's) value out.
+      `RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len # ${VALUE.length}-${RUN}`,
       'FROM $BASE AS other',
       'RUN --mount=type=secret,id=never-provided true',
       'FROM $BASE AS final',
