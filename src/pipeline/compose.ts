@@ -130,7 +130,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     }
   }
   const composeFor = (override: string) =>
-    composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });
+    composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services, progress: args.progress, version: choice.version });
 
   return {
     options: args,
@@ -160,7 +160,6 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       // On a terminal docker draws its own progress; through the redactor it must print plain lines.
       if (args.progress || !engine.plainProgressFlag) return;
       args.progress = 'plain';
-      args.globalArgs.push('--progress', 'plain');
     },
     async beforeRun(resolution) {
       await prepareCaches(resolution);
