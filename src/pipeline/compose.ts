@@ -191,8 +191,10 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
         return c && cacheMod!.lineRewrite(c);
       };
       if (choice.engine === 'compose') {
+        // Compose v2 writes build's progress (the RUNs' output) to stdout; only `build --print` writes data there.
+        const printsToStdout = args.buildArgs.includes('--print');
         const ids = ctx.files.map((f) => f.id);
-        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined) }) });
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined), stdoutToStderr: !printsToStdout }) });
       } else {
         await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files, ctx.ssh), docker: (argv, service) => ctx.docker(argv, service, { rewrite: rewrite(service) }) });
       }
