@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, expect, inject, test } from 'vitest';
 import { context, listDir, nonce, runCli, sandbox, sh } from '../helpers/cli.js';
 import { baseEnv, describeE2E, DOCKER } from '../helpers/e2e.js';
+import { grepDaemonRoots } from '../helpers/remote-daemon.js';
 
 const remote = inject('remote');
 
