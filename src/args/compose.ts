@@ -144,23 +144,30 @@ function globalOption(out: ComposeArgs, { spec, flag, value }: OptionHit): void 
     out.files.push(v);
     return;
   }
+  // --progress is placed by composeArgv, where the Compose version reads it.
+  if (spec.key === 'progress') {
+    out.progress = v;
+    return;
+  }
   out.globalArgs.push(flag, v);
   if (spec.key === 'projectName') out.projectName = v;
   else if (spec.key === 'projectDirectory') out.projectDirectory = v;
   else if (spec.key === 'envFiles') out.envFiles.push(v);
   else if (spec.key === 'profiles') out.profiles.push(v);
-  else if (spec.key === 'progress') out.progress = v;
 }
 
 function buildOption(out: ComposeArgs, { spec, flag, value }: OptionHit): void {
   const v = value!;
+  if (spec.key === 'progress') {
+    out.progress = v;
+    return;
+  }
   if (!DIRECT_BUILD.has(flag)) out.directUnsupported.push(flag);
   out.buildArgs.push(flag, v);
   if (spec.key === 'cliBuildArgs') {
     const e = v.indexOf('=');
     out.cliBuildArgs.push(e < 0 ? [v, null] : [v.slice(0, e), v.slice(e + 1)]);
   } else if (spec.key === 'ssh') out.ssh.push(v);
-  else if (spec.key === 'progress') out.progress = v;
 }
 
 export function composeHelp(): string {

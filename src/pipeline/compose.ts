@@ -131,7 +131,7 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
     }
   }
   const composeFor = (override: string) =>
-    composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services });
+    composeArgv({ globalArgs: args.globalArgs, files: project.files, override, parallel: args.parallel, buildArgs: args.buildArgs, services: args.services, progress: args.progress, version: choice.version });
 
   return {
     options: args,
@@ -161,7 +161,6 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
       // On a terminal docker draws its own progress; through the redactor it must print plain lines.
       if (args.progress || !engine.plainProgressFlag) return;
       args.progress = 'plain';
-      args.globalArgs.push('--progress', 'plain');
     },
     async beforeRun(resolution) {
       await prepareCaches(resolution);
@@ -193,8 +192,10 @@ export async function composeJob(args: ComposeArgs): Promise<Job | undefined> {
         return c && cacheMod!.lineRewrite(c);
       };
       if (choice.engine === 'compose') {
+        // Compose v2 writes build's progress (the RUNs' output) to stdout; only `build --print` writes data there.
+        const printsToStdout = args.buildArgs.includes('--print');
         const ids = ctx.files.map((f) => f.id);
-        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined) }) });
+        await runCompose({ secretIds: ids, overrideText: overrideFor(ctx.files, ctx.ssh).text, argvFor: composeFor, write: ctx.write, docker: (argv) => ctx.docker(argv, undefined, { rewrite: rewrite(undefined), stdoutToStderr: !printsToStdout }) });
       } else {
         await runDirect({ builds, parallel: args.parallel ?? 1, argvFor: (b) => directArgv(b, ctx.files, ctx.ssh), docker: (argv, service) => ctx.docker(argv, service, { rewrite: rewrite(service) }) });
       }

@@ -9,6 +9,9 @@
  * `notStarted` ends the sentence when the binary cannot be started.
  * `noTerminal`: the terminal is a log (CI): the child gets no terminal to
  * write to past the redactor (src/run/exec.ts `start`).
+ * `stdoutToStderr`: docker's stdout carries progress, not data (Compose v2
+ * writes `build`'s BuildKit progress there): it goes to secbuild's stderr,
+ * masked and rewritten like docker's stderr.
  * Waits until the masked streams are fully written before returning.
  *
  * When the reader of secbuild's stdout goes away (`secbuild exec -- yes |
@@ -26,6 +29,14 @@ import type { Report } from './report.js';
 import type { ChildResult, Session } from '../run/session.js';
 import { LineRewriteStream, type LineRewrite } from './line-rewrite.js';
 
+export interface MaskedRunOptions {
+  rawStdout?: boolean;
+  notStarted?: string;
+  rewrite?: LineRewrite;
+  noTerminal?: boolean;
+  stdoutToStderr?: boolean;
+}
+
 export async function runMasked(
   session: Session,
   file: string,
@@ -33,26 +44,31 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
-  { rawStdout = false, notStarted, rewrite, noTerminal = false }: { rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite; noTerminal?: boolean } = {},
+  { rawStdout = false, notStarted, rewrite, noTerminal = false, stdoutToStderr = false }: MaskedRunOptions = {},
 ): Promise<ChildResult> {
   if (!patterns && !rewrite) {
-    const child = session.spawn(file, argv, { env });
+    const child = session.spawn(file, argv, { env, stdio: ['inherit', stdoutToStderr ? 2 : 'inherit', 'inherit'] });
     return session.wait(child, file, notStarted);
   }
   if (!patterns) {
-    const child = session.spawn(file, argv, { env, stdio: ['inherit', 'inherit', 'pipe'] });
-    const flow = pipeline(child.stderr!, new LineRewriteStream(rewrite!), process.stderr, { end: false });
+    const child = session.spawn(file, argv, { env, stdio: ['inherit', stdoutToStderr ? 'pipe' : 'inherit', 'pipe'] });
+    const flow = Promise.all([
+      stdoutToStderr ? pipeline(child.stdout!, new LineRewriteStream(rewrite!), process.stderr, { end: false }) : undefined,
+      pipeline(child.stderr!, new LineRewriteStream(rewrite!), process.stderr, { end: false }),
+    ]);
     flow.catch(() => {});
     return session.wait(child, file).finally(() => flow.catch(() => {}));
   }
   const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'], noTerminal });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
-  const errStages = rewrite ? [err, new LineRewriteStream(rewrite)] : [err];
-  const sink = rawStdout ? undefined : new StdoutSink(() => child.kill('SIGPIPE'));
+  const rewritten = (redact: RedactStream) => (rewrite ? [redact, new LineRewriteStream(rewrite)] : [redact]);
+  // Data on stdout goes through StdoutSink (EPIPE ends the child as a closed pipe would); Compose's progress goes to stderr.
+  const sink = rawStdout || stdoutToStderr ? undefined : new StdoutSink(() => child.kill('SIGPIPE'));
   const flows = Promise.all([
     sink ? pipeline(child.stdout!, out, sink).finally(() => sink.release()) : undefined,
-    pipeline([child.stderr!, ...errStages, process.stderr], { end: false }),
+    stdoutToStderr && !rawStdout ? pipeline([child.stdout!, ...rewritten(out), process.stderr], { end: false }) : undefined,
+    pipeline([child.stderr!, ...rewritten(err), process.stderr], { end: false }),
   ]);
   flows.catch(() => {});
   const result = await session.wait(child, file, notStarted).finally(async () => {

@@ -28,8 +28,7 @@ import type { SecretSpec } from '../secrets/spec.js';
 import { ChildExit } from '../util/errors.js';
 import { endGroup, info, masked, openGroup, warn } from '../util/log.js';
 import { mark } from '../util/timing.js';
-import type { LineRewrite } from './line-rewrite.js';
-import { runMasked } from './masked-run.js';
+import { runMasked, type MaskedRunOptions } from './masked-run.js';
 import { plannedFiles, prepareOutput } from './output.js';
 import { reportSecrets, type Report } from './report.js';
 import { resolveMasked } from './resolve-step.js';
@@ -54,7 +53,7 @@ export interface RunContext {
    * Runs `ENGINE ARGV` (docker or podman) with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
    * `rewrite` rewrites each line of the engine's stderr after masking (a derived Dockerfile's lines made the user's).
    */
-  docker(argv: readonly string[], service?: string, opts?: { rawStdout?: boolean; rewrite?: LineRewrite }): Promise<number>;
+  docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr'>): Promise<number>;
   /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
   command(file: string, argv: readonly string[], env: ChildEnv): Promise<number>;
 }
@@ -155,7 +154,7 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const passThrough = job.passThrough?.() === true;
   const built = await withSecretFiles(root.root, resolution.secrets, (files, session) => withAgents(session.dir.path, ssh, (sshFlags) => {
     mark('files');
-    const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: { service?: string; rawStdout?: boolean; notStarted?: string; rewrite?: LineRewrite }) => {
+    const run = async (file: string, argv: readonly string[], env: ChildEnv, opts: Omit<MaskedRunOptions, 'noTerminal'> & { service?: string }) => {
       const entry = { ...(opts.service === undefined ? {} : { service: opts.service }), argv: printableArgv([file, ...argv]), exitCode: undefined as number | undefined };
       report.runs?.push(entry);
       if (file === job.engine?.bin) report.dockerArgv = entry.argv;

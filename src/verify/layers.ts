@@ -80,11 +80,9 @@ function zstdDecoder(zlib: Zlib): Decoder | undefined {
  * A sink that searches one blob: an entry of the archive (depth 0: `size`
  * known, its bytes scanned by the archive's lane) or a decompressed stream
  * (`size` undefined, scanned here). As a Locator it names where in the blob
- * an offset of its bytes lies.
- */
-/**
- * `covered`: an outer archive's byte lane already searches this blob's bytes (an entry of
- * docker save's tar); a file read on its own (a build's output directory or tar) is not.
+ * an offset of its bytes lies. `covered` false: no archive lane reads this
+ * blob's bytes (a file of a build's output, src/verify/output.ts), so they
+ * are scanned here too.
  */
 export function blobSink(ctx: ScanContext, blob: string, size: number | undefined, depth = 0, covered = depth === 0): EntrySink & Locator {
   return new Sniffer(blob, (head) => {

@@ -1,30 +1,32 @@
 /**
  * The CLI around a real build: preflight follows --target and docker's flags
  * pass through (-t, --target, --iidfile), engine detection refuses the
- * machine's real 23+ client without buildx, and docker's environment holds
+ * machine's real 23+ client with its buildx plugin hidden, and docker's environment holds
  * no variable a secret was read from. The daemon-free parts (preflight
  * errors, --dry-run, `secbuild secrets`) are in test/cli/build.test.ts.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { context, listDir, nonce, pidsMatching, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
+import { context, listDir, nonce, pidsMatching, runCli, sandbox, sh, startCli, waitFor } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { hidePluginsMissing, withoutSystemPlugins } from '../helpers/hidden-plugins.js';
 
-const VALUE = `cli-${nonce()}-secret`;
+const RUN = nonce();
+const VALUE = `cli-${RUN}-secret`;
 
-/** The path when it is a docker CLI of version 23 or later without the buildx plugin, else undefined. */
-function modernClientWithoutBuildx(path: string): string | undefined {
+/** The machine's real 23+ docker CLI (its buildx plugin is hidden by test/helpers/hidden-plugins.ts). */
+const DOCKER28 = '/usr/local/bin/docker';
+
+/** Why `path` is not a docker CLI of version 23 or later, or nothing. */
+function modernClientMissing(path: string): string | undefined {
   try {
     const version = execFileSync(path, ['version', '--format', '{{.Client.Version}}'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    const hasBuildx = spawnSync(path, ['buildx', 'version'], { stdio: 'ignore' }).status === 0;
-    if (Number(version.split('.')[0]) >= 23 && !hasBuildx) return path;
+    return Number(version.split('.')[0]) >= 23 ? undefined : `${path} is docker ${version}, not 23 or later`;
   } catch {
-    // not there
+    return `${path} is not a docker CLI`;
   }
-  return undefined;
 }
 
 describeE2E('cli', () => {
@@ -33,7 +35,8 @@ describeE2E('cli', () => {
   const ctx = context(
     [
       'FROM $BASE AS deps',
-      'RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len',
+      // BuildKit's cache key has no secret in it: the run's nonce keeps a cached step of another run's (another length's) value out.
+      `RUN --mount=type=secret,id=tok wc -c < /run/secrets/tok > /len # ${VALUE.length}-${RUN}`,
       'FROM $BASE AS other',
       'RUN --mount=type=secret,id=never-provided true',
       'FROM $BASE AS final',
@@ -56,30 +59,43 @@ describeE2E('cli', () => {
     expect(Number(len)).toBe(Buffer.byteLength(VALUE));
   });
 
-  // This machine kind ships a 28.x client without buildx at /usr/local/bin/docker (the one first on PATH).
-  const modern = modernClientWithoutBuildx('/usr/local/bin/docker');
-  skipUnlessCI(!modern && '/usr/local/bin/docker is not a docker CLI >= 23 without buildx', '[e2e] the engine-detection cases');
-  test.skipIf(!modern)('engine detection: a 23+ docker CLI without buildx is refused with exit 2, naming the docker CLI here that can', async () => {
-    const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], { env: { ...env, SECBUILD_DOCKER: modern! } });
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/without the buildx plugin, so it cannot build with BuildKit\./);
-    // The tier's own docker (Debian's 20.10, DOCKER_BUILDKIT=1) is on PATH or at /usr/bin/docker: discovery names it.
-    expect(r.stderr).toMatch(/\/\S*docker \(\d+\.\d+\) can: rerun with SECBUILD_DOCKER=\/\S*docker/);
-    expect(r.stderr).toContain('Debian 12 has no docker-buildx package');
-    expect(listDir(box.tmp)).toEqual([]);
-  });
+  /**
+   * The machine's real 28.x client (/usr/local/bin/docker) without buildx: the
+   * plugin is installed system-wide, so these runs hide the system plugin
+   * directories in a mount namespace (test/helpers/hidden-plugins.ts), with a
+   * DOCKER_CONFIG of their own that holds no plugin.
+   */
+  describeE2E('a 23+ docker CLI without buildx', () => modernClientMissing(DOCKER28) || hidePluginsMissing(), () => {
+    const noBuildx = { prefix: withoutSystemPlugins(box.dir), env: { ...env, SECBUILD_DOCKER: DOCKER28, DOCKER_CONFIG: join(box.dir, 'docker-config') } };
 
-  test.skipIf(!modern)('a Dockerfile with no secret builds through a 23+ CLI without buildx: passed to docker unchanged, with a note', async () => {
-    const plain = context('FROM $BASE\nRUN echo plain > /plain\n');
-    try {
-      const r = await runCli(['-t', 'secbuild-e2e/cli:plain', plain.dir], { env: { ...env, SECBUILD_DOCKER: modern! } });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/^secbuild: no secret is given and \S+ cannot build with BuildKit: the build goes to docker unchanged/m);
-      expect((await docker(['run', '--rm', 'secbuild-e2e/cli:plain', 'cat', '/plain'])).stdout.toString().trim()).toBe('plain');
-    } finally {
-      plain.cleanup();
-      await docker(['image', 'rm', '-f', 'secbuild-e2e/cli:plain']);
-    }
+    test('the namespace hides the buildx plugin from the real docker 28 (what the cases below stand on)', async () => {
+      const r = await sh(noBuildx.prefix[0]!, [...noBuildx.prefix.slice(1), DOCKER28, 'buildx', 'version'], { env: noBuildx.env });
+      expect(r.code).not.toBe(0);
+      expect((await docker(['buildx', 'version'])).code, 'outside the namespace the plugin is still there').toBe(0);
+    });
+
+    test('engine detection: a 23+ docker CLI without buildx is refused with exit 2, naming the docker CLI here that can', async () => {
+      const r = await runCli(['--secret', 'id=tok,from=env:E2E_TOKEN', '--target', 'final', ctx.dir], noBuildx);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/without the buildx plugin, so it cannot build with BuildKit\./);
+      // The tier's own docker (Debian's 20.10, DOCKER_BUILDKIT=1) is on PATH or at /usr/bin/docker: discovery names it.
+      expect(r.stderr).toMatch(/\/\S*docker \(\d+\.\d+\) can: rerun with SECBUILD_DOCKER=\/\S*docker/);
+      expect(r.stderr).toContain('Debian 12 has no docker-buildx package');
+      expect(listDir(box.tmp)).toEqual([]);
+    });
+
+    test('a Dockerfile with no secret builds through a 23+ CLI without buildx: passed to docker unchanged, with a note', async () => {
+      const plain = context('FROM $BASE\nRUN echo plain > /plain\n');
+      try {
+        const r = await runCli(['-t', 'secbuild-e2e/cli:plain', plain.dir], noBuildx);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stderr).toMatch(/^secbuild: no secret is given and \S+ cannot build with BuildKit: the build goes to docker unchanged/m);
+        expect((await docker(['run', '--rm', 'secbuild-e2e/cli:plain', 'cat', '/plain'])).stdout.toString().trim()).toBe('plain');
+      } finally {
+        plain.cleanup();
+        await docker(['image', 'rm', '-f', 'secbuild-e2e/cli:plain']);
+      }
+    });
   });
 
   test('docker\'s environment has no variable a secret was read from', async () => {

@@ -10,29 +10,25 @@
  * the plugin the run sees is the one in $DOCKER_CONFIG/cli-plugins, which the
  * test adds (a copy of the system's plugin) and removes. Nothing outside that namespace changes.
  */
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { CLI, context, envFor, nonce, sandbox, type RunResult } from '../helpers/cli.js';
+import { context, envFor, nonce, runCli, sandbox, type RunResult } from '../helpers/cli.js';
 import { describeE2E, docker } from '../helpers/e2e.js';
+import { hidePluginsMissing, SYSTEM_PLUGINS, withoutSystemPlugins } from '../helpers/hidden-plugins.js';
 
 const DOCKER28 = '/usr/local/bin/docker';
-const SYSTEM_PLUGINS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
 const BUILDX = SYSTEM_PLUGINS.map((d) => join(d, 'docker-buildx')).find(existsSync);
 
-const missing =
+const missing = (): string | undefined =>
   !existsSync(DOCKER28) ? `${DOCKER28} (a 23+ docker CLI) is missing`
   : !BUILDX ? 'no docker-buildx plugin in the system plugin directories'
-  : process.geteuid?.() !== 0 ? 'this test binds over the plugin directories in a mount namespace, which needs root'
-  : undefined;
-describeE2E('engine detection cache and the buildx plugin', () => missing, () => {
+  : hidePluginsMissing() || undefined;
+describeE2E('engine detection cache and the buildx plugin', missing, () => {
   const box = sandbox('sb-engc-');
   const image = `secbuild-trust-engine:${nonce()}`;
-  const empty = join(box.dir, 'empty');
   const dockerConfig = join(box.dir, 'docker-config');
   const plugin = join(dockerConfig, 'cli-plugins', 'docker-buildx');
-  mkdirSync(empty);
   mkdirSync(join(dockerConfig, 'cli-plugins'), { recursive: true });
   const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok test -s /run/secrets/tok\n');
   afterAll(async () => {
@@ -42,16 +38,11 @@ describeE2E('engine detection cache and the buildx plugin', () => missing, () =>
   });
 
   /** secbuild in a mount namespace where the system plugin directories are empty. */
-  const build = (): Promise<RunResult> => {
-    const binds = SYSTEM_PLUGINS.filter(existsSync).map((d) => `mount --bind '${empty}' '${d}'`).join(' && ');
-    const env = envFor(box, DOCKER28, { DOCKER_CONFIG: dockerConfig, E2E_TOK: 'engine-cache-value' });
-    const child = spawn('unshare', ['-m', '--propagation', 'private', '/bin/sh', '-c', `${binds} && exec "$@"`, 'sh', process.execPath, CLI, '-t', image, '--secret', 'id=tok,from=env:E2E_TOK', ctx.dir], { env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr })));
-  };
+  const build = (): Promise<RunResult> =>
+    runCli(['-t', image, '--secret', 'id=tok,from=env:E2E_TOK', ctx.dir], {
+      env: envFor(box, DOCKER28, { DOCKER_CONFIG: dockerConfig, E2E_TOK: 'engine-cache-value' }),
+      prefix: withoutSystemPlugins(box.dir),
+    });
 
   test('after a build with the plugin, removing it gives secbuild\'s refusal, not docker\'s error from a stale cache', async () => {
     copyFileSync(BUILDX!, plugin); // a copy: a symlink would point into a hidden directory

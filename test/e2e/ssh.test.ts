@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker, DOCKER } from '../helpers/e2e.js';
+import { composeV2 } from '../helpers/engines.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
 import { ensureToolsImage, keygen, SSH_TOOLS_IMAGE, sshdProblem, startGitSshd, type GitSshd } from '../helpers/sshd.js';
@@ -145,17 +146,19 @@ describeE2E('--ssh-key: a private agent for RUN --mount=type=ssh (real sshd, rea
     expectNoAgent();
   });
 
-  test('secbuild compose build (direct engine): a service whose build.ssh names "default" clones with the key', async () => {
-    const image = tag('compose');
+  // Both compose engines: the direct engine's docker build, and Compose v2 with the override's build.ssh (its build progress on stdout: secbuild puts it on stderr).
+  for (const engine of ['direct', 'compose'] as const) test.skipIf(engine === 'compose' && composeV2.skip)(`secbuild compose build (${engine} engine): a service whose build.ssh names "default" clones with the key`, async () => {
+    const image = tag(`compose-${engine}`);
     const project = tree({
       'Dockerfile': readFileSync(join(ctx.dir, 'Dockerfile'), 'utf8'),
       'known_hosts': sshd.knownHosts,
       'compose.yaml': `services:\n  app:\n    image: ${image}\n    build:\n      context: .\n      network: host\n      ssh: [default]\n`,
     });
     try {
-      const r = await runCli(['compose', '--ssh-key', 'env:E2E_DEPLOY_KEY', 'build', '--no-cache', '--progress', 'plain'], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }), cwd: project.dir });
+      const r = await runCli(['compose', '--engine', engine, '--ssh-key', 'env:E2E_DEPLOY_KEY', 'build', '--no-cache', '--progress', 'plain'], { env: baseEnv(box, { E2E_DEPLOY_KEY: sshd.key }), cwd: project.dir });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stderr).toContain(sshd.readme.trim());
+      expect(r.stderr).not.toMatch(/--progress is a global compose flag/);
       expectNoAgent();
       expect((await docker(['run', '--rm', image, 'cat', '/src/README'])).stdout.toString()).toBe(sshd.readme);
     } finally {

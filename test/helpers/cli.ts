@@ -39,6 +39,13 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface CliOpts {
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  input?: string;
+  prefix?: string[];
+}
+
 export interface Sandbox {
   /** The sandbox itself, for files a test needs next to the secret root. */
   dir: string;
@@ -84,8 +91,10 @@ export function noDockerEnv(box: Pick<Sandbox, 'dir' | 'tmp' | 'cache'>, extra: 
   return envFor(box, join(box.dir, 'no-docker-here'), { DOCKER_HOST: `unix://${join(box.dir, 'no-daemon.sock')}`, ...extra });
 }
 
-export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; input?: string }): { child: ChildProcess; done: Promise<RunResult> } {
-  const child = spawn(process.execPath, [CLI, ...args], { env: opts.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+/** `prefix`: a command that runs the CLI (its argv follows), e.g. test/helpers/hidden-plugins.ts's mount namespace. */
+export function startCli(args: string[], opts: CliOpts): { child: ChildProcess; done: Promise<RunResult> } {
+  const [file, ...argv] = [...(opts.prefix ?? []), process.execPath, CLI, ...args];
+  const child = spawn(file!, argv, { env: opts.env, cwd: opts.cwd ?? ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (d) => (stdout += d));
@@ -96,7 +105,7 @@ export function startCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: s
   return { child, done };
 }
 
-export function runCli(args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; input?: string }): Promise<RunResult> {
+export function runCli(args: string[], opts: CliOpts): Promise<RunResult> {
   return startCli(args, opts).done;
 }
 

@@ -10,7 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE } from './cli.js';
+import { BASE, sh } from './cli.js';
 
 /** scripts/dockerd26-up.sh's STATE and provision.sh's TLS port (overridable like there). */
 export const D26_STATE = process.env.SECBUILD_D26_STATE ?? '/tmp/secbuild-servers/docker26';
@@ -71,4 +71,22 @@ export async function startRemoteDaemon(docker: string): Promise<{ info: RemoteD
   const { problem, info } = probeRemoteDaemon(docker);
   if (problem) throw new Error(problem);
   return { info, stop: async () => undefined };
+}
+
+/**
+ * The files under the daemon's data root and exec root that hold `needle`
+ * (`grep -r -l -a -F`; -D skip leaves sockets and FIFOs alone), and grep's
+ * errors. The daemon is shared: other tests' builds add and remove files while
+ * grep walks, so a file or directory that vanished between listing and
+ * reading ("No such file or directory", grep's exit 2) is not an error; any
+ * other error is, and a match is a match whatever the exit code.
+ */
+export async function grepDaemonRoots(r: Pick<RemoteDaemonInfo, 'dataRoot' | 'execRoot'>, needle: string): Promise<{ files: string[]; errors: string[] }> {
+  const g = await sh('grep', ['-r', '-l', '-a', '-F', '-D', 'skip', '-e', needle, r.dataRoot, r.execRoot], { env: { ...process.env, LC_ALL: 'C' } });
+  const files = g.stdout.toString().split('\n').filter(Boolean);
+  const errors = g.stderr.split('\n').filter((l) => l && !/: No such file or directory$/.test(l));
+  // 0: a match (listed); 1: none; 2: an error, listed unless a file vanished.
+  if (g.code !== 0 && g.code !== 1 && g.code !== 2) errors.push(`grep exited ${g.code}`);
+  if (g.code === 0 && files.length === 0) errors.push('grep exited 0 (a match) but listed no file');
+  return { files, errors };
 }

@@ -16,8 +16,10 @@ describe('parseComposeArgs', () => {
     [
       'global options kept in order for compose',
       ['-p', 'proj', '--project-directory', 'dir', '--env-file', 'ci.env', '--profile', 'debug', '--progress', 'plain', '--compatibility', 'build'],
-      { projectName: 'proj', projectDirectory: 'dir', envFiles: ['ci.env'], profiles: ['debug'], progress: 'plain', compatibility: true, globalArgs: ['-p', 'proj', '--project-directory', 'dir', '--env-file', 'ci.env', '--profile', 'debug', '--progress', 'plain', '--compatibility'] },
+      { projectName: 'proj', projectDirectory: 'dir', envFiles: ['ci.env'], profiles: ['debug'], progress: 'plain', compatibility: true, globalArgs: ['-p', 'proj', '--project-directory', 'dir', '--env-file', 'ci.env', '--profile', 'debug', '--compatibility'] },
     ],
+    // Where --progress goes depends on the Compose version (composeArgv): it is read, never kept in place.
+    ['--progress after build is read, not kept', ['build', '--progress=plain', 'web'], { progress: 'plain', buildArgs: [], services: ['web'], directUnsupported: [] }],
     [
       'build options: what the direct engine reads, all kept for compose',
       ['build', '--build-arg', 'A=1', '--build-arg=B', '--no-cache', '--pull', '-q', '--ssh', 'default', '--with-dependencies', 'web'],
@@ -91,6 +93,23 @@ describe('composeArgv', () => {
       'compose', '-p', 'x', '--profile', 'p', '-f', '/p/compose.yaml', '-f', '/p/ci.yaml', '-f', '/run/00-compose-override', '--parallel', '2', 'build', '--no-cache', 'api',
     ]);
     expect(composeArgv({ globalArgs: [], files: ['/c.yml'], override: '/o', buildArgs: [], services: ['-x'] }).slice(-3)).toEqual(['build', '--', '-x']);
+  });
+
+  // Compose 2.19.0 made --progress global (docker/compose#10690); from 2.2x `build --progress` prints
+  // "--progress is a global compose flag, better use `docker compose --progress xx build ...`". Before 2.19 only `build` has it.
+  test.each<[string | undefined, string[]]>([
+    ['2.26.1-4', ['compose', '--progress', 'plain', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--no-cache', 'api']],
+    ['2.19.0', ['compose', '--progress', 'plain', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--no-cache', 'api']],
+    ['3.0.0', ['compose', '--progress', 'plain', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--no-cache', 'api']],
+    ['2.18.1', ['compose', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--progress', 'plain', '--no-cache', 'api']],
+    ['2.10.2', ['compose', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--progress', 'plain', '--no-cache', 'api']],
+    [undefined, ['compose', '-p', 'x', '-f', '/c.yml', '-f', '/o', 'build', '--progress', 'plain', '--no-cache', 'api']],
+  ])('Compose %s: --progress where that version reads it without a warning', (version, want) => {
+    expect(composeArgv({ globalArgs: ['-p', 'x'], files: ['/c.yml'], override: '/o', buildArgs: ['--no-cache'], services: ['api'], progress: 'plain', version })).toEqual(want);
+  });
+
+  test('no --progress when none is asked for', () => {
+    expect(composeArgv({ globalArgs: [], files: ['/c.yml'], override: '/o', buildArgs: [], services: [], version: '2.26.1' })).not.toContain('--progress');
   });
 });
 

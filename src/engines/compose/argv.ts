@@ -61,6 +61,19 @@ export function serviceFiles(grants: readonly Grant[], pathOf: ReadonlyMap<strin
   return grants.filter((g) => pathOf.has(g.source)).map((g) => ({ id: g.id, path: pathOf.get(g.source)! }));
 }
 
+/** Is Compose `version` ("2.26.1-4") at least `min`? An unknown version is not. */
+export function composeAtLeast(version: string | undefined, [major, minor, patch]: readonly [number, number, number]): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
+  if (!m) return false;
+  const [a, b, c] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  return a !== major ? a > major : b !== minor ? b > minor : c >= patch;
+}
+
+/**
+ * `docker compose … build`. `progress` goes where `version` reads it: a global
+ * option from Compose 2.19.0 (docker/compose#10690; later versions warn about
+ * `build --progress`), a build option before (and when the version is unknown).
+ */
 export function composeArgv(o: {
   globalArgs: readonly string[];
   files: readonly string[];
@@ -68,15 +81,21 @@ export function composeArgv(o: {
   parallel?: number;
   buildArgs: readonly string[];
   services: readonly string[];
+  progress?: string;
+  version?: string;
 }): string[] {
   const services = o.services.some((s) => s.startsWith('-')) ? ['--', ...o.services] : [...o.services];
+  const progress = o.progress === undefined ? [] : ['--progress', o.progress];
+  const global = composeAtLeast(o.version, [2, 19, 0]);
   return [
     'compose',
+    ...(global ? progress : []),
     ...o.globalArgs,
     ...o.files.flatMap((f) => ['-f', f]),
     '-f', o.override,
     ...(o.parallel !== undefined ? ['--parallel', String(o.parallel)] : []),
     'build',
+    ...(global ? [] : progress),
     ...o.buildArgs,
     ...services,
   ];

@@ -13,6 +13,7 @@
 import { statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { majorOf } from '../docker/detect.js';
+import { composeAtLeast } from './argv.js';
 import { UsageError } from '../../util/errors.js';
 import type { ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
@@ -54,10 +55,7 @@ export async function chooseComposeEngine(docker: string, env: ChildEnv, forced?
 
 /** `!override` in an override file needs Compose 2.24.4 or later. */
 export function supportsOverrideTag(version: string | undefined): boolean {
-  const m = /^(\d+)\.(\d+)\.(\d+)/.exec(version ?? '');
-  if (!m) return false;
-  const [maj, min, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  return maj > 2 || (maj === 2 && (min > 24 || (min === 24 && patch >= 4)));
+  return composeAtLeast(version, [2, 24, 4]);
 }
 
 /** The standalone `docker-compose` 1.x on PATH, if any: never used, but worth a word in doctor. */
