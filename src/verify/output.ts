@@ -200,7 +200,7 @@ async function searchFiles(t: OutputTarget, resolve: () => Promise<SearchTargets
   if (isDir) await walkDir(ctx, t.path, '');
   else {
     const { handle, size } = await openRegular(t);
-    await feedFile(blobSink(ctx, '', size), handle.createReadStream({ start: 0, highWaterMark: 1 << 20 }), stats);
+    await feedFile(fileSink(ctx, '', size), handle.createReadStream({ start: 0, highWaterMark: 1 << 20 }), stats);
   }
   // A directory or a tar is the final filesystem: one layer's worth.
   stats.layers = [t.path];
@@ -210,6 +210,14 @@ async function searchFiles(t: OutputTarget, resolve: () => Promise<SearchTargets
     secrets: [...targets.sources.keys()],
   };
 }
+
+/**
+ * A file of a filesystem output searched as a blob that no outer lane
+ * covers (depth 1 in blobSink's terms): its own bytes are scanned by the
+ * sink. At depth 0 the sink leaves them to the archive's lane, which a
+ * file read from disk does not have.
+ */
+const fileSink = (ctx: ScanContext, path: string, size: number) => blobSink(ctx, path, size, 1);
 
 async function feedFile(sink: EntrySink, source: AsyncIterable<Buffer>, stats: ScanStats): Promise<void> {
   for await (const chunk of source) {
@@ -234,7 +242,7 @@ async function walkDir(ctx: ScanContext, dir: string, rel: string): Promise<void
       await walkDir(ctx, path, r);
     } else if (st.isFile()) {
       ctx.stats.layerBytes += st.size;
-      await feedFile(blobSink(ctx, r, st.size), createReadStream(path), ctx.stats);
+      await feedFile(fileSink(ctx, r, st.size), createReadStream(path), ctx.stats);
     }
   }
 }

@@ -6,13 +6,13 @@
  * directory is refused at once, never read.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { patternsFor } from '../../src/secrets/forms.js';
 import { UsageError } from '../../src/util/errors.js';
-import { verifyArchive } from '../../src/verify/output.js';
+import { verifyArchive, verifyOutput } from '../../src/verify/output.js';
 import type { SearchTargets } from '../../src/verify/scan.js';
 import { parseVerifyArgs } from '../../src/args/verify.js';
 import { gzip, imageArchive, tarOf, type ImageSpec } from './verify-helpers.js';
@@ -154,5 +154,24 @@ describe('parseVerifyArgs --archive', () => {
     [['--archive', 'a.tar', '--archive', 'b.tar'], /--archive/],
   ])('%j is a usage error', (argv, message) => {
     expect(() => parseVerifyArgs(argv)).toThrow(message);
+  });
+});
+
+describe('verifyOutput of a filesystem (-o type=local / type=tar): file contents are searched', () => {
+  const fsTarget = (kind: 'files', path: string) => ({ kind, path, flag: '--output type=local,dest=x' });
+
+  test('a plain file in a directory holding the value', async () => {
+    const root = join(dir, 'local-out');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc', 'plain.conf'), `key=${TOKEN}\n`);
+    writeFileSync(join(root, 'clean.txt'), 'nothing\n');
+    const r = await verifyOutput(fsTarget('files', root), targets);
+    expect(r.hits.map((h) => h.where)).toEqual([expect.stringContaining('etc/plain.conf')]);
+  });
+
+  test('a filesystem tar holding the value, named by its entry', async () => {
+    const path = file(await tarOf([{ name: 'srv/', type: 'directory' }, { name: 'srv/app.env', data: `TOKEN=${TOKEN}\n` }]));
+    const r = await verifyOutput({ kind: 'files', path, flag: '--output type=tar,dest=x' }, targets);
+    expect(r.hits.map((h) => h.path)).toEqual(['/srv/app.env']);
   });
 });
