@@ -30,6 +30,8 @@
 //                            (below 500 MB the section reports FAIL: the target
 //                            is stated for >= 500 MB)
 //   BENCH_VERIFY_RUNS=3      timed verify runs (each reads the whole image)
+//   BENCH_ARCHIVE_MB=300     MiB of file data in the archive `verify --archive` scans
+//   BENCH_ARCHIVE_RUNS=5     timed `verify --archive` runs (median reported)
 //   BENCH_SECTIONS=a,b       run only the sections whose title contains one of
 //                            these words (default: all)
 //
@@ -309,6 +311,19 @@ async function verifyScan(ctx) {
   });
 }
 
+/** `secbuild verify --archive FILE`: an archive written here (no docker needed), searched from disk. Target: >= 300 MB/s. */
+async function archiveScan() {
+  const { benchArchive } = await import('./archive.mjs');
+  return benchArchive({
+    node: NODE,
+    cli: CLI,
+    dir: tempDir(tmpdir(), 'secbuild-bench-archive-'),
+    mb: positiveInt('BENCH_ARCHIVE_MB', 300),
+    runs: positiveInt('BENCH_ARCHIVE_RUNS', 5),
+    env: { ...process.env, XDG_CACHE_HOME: tempDir(tmpdir(), 'secbuild-bench-cache-') },
+  });
+}
+
 const SECTIONS = [
   ['startup', startup],
   ['wrapper overhead, fully cached build', cachedBuild],
@@ -316,6 +331,7 @@ const SECTIONS = [
   ['log masking throughput (streaming redactor)', masking],
   ['masking memory, 500 KiB binary secret (compile time, RSS)', maskingMemory],
   ['image scan throughput (secbuild verify, docker save streamed)', verifyScan],
+  ['archive scan throughput (secbuild verify --archive, from a file)', archiveScan],
 ];
 
 // ---- runner ---------------------------------------------------------------

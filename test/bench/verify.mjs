@@ -52,7 +52,7 @@ function rng(seed) {
   };
 }
 
-function ustarHeader(name, size) {
+export function ustarHeader(name, size) {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write('0000644\0', 100, 'latin1');
@@ -81,16 +81,13 @@ function textBlock() {
   return Buffer.from(text.slice(0, 1 << 20));
 }
 
-/** Streams a tar of about `mb` MiB of mixed files into `docker import -`; returns the planted file's path. */
-export async function importImage(docker, image, mb, secret) {
-  const child = spawn(docker, ['import', '-', image], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.on('close', resolve));
-  const write = async (buf) => {
-    if (!child.stdin.write(buf)) await new Promise((r) => child.stdin.once('drain', r));
-  };
-  const next = rng(42);
+/**
+ * Writes a tar of about `mb` MiB of mixed files through `write` (seed picks the
+ * file list); plants `secret` once in a file past the middle when given.
+ * Returns the planted file's path.
+ */
+export async function writeLayerTar(write, mb, secret, seed = 42) {
+  const next = rng(seed);
   const text = textBlock();
   const total = mb * 1024 * 1024;
   const sizes = [4 << 10, 16 << 10, 64 << 10, 256 << 10, 1 << 20, 8 << 20, 32 << 20];
@@ -102,7 +99,7 @@ export async function importImage(docker, image, mb, secret) {
     const path = `data/d${i % 64}/f${i}.${kind < 0.45 ? 'bin' : kind < 0.9 ? 'txt' : 'img'}`;
     const data = kind < 0.45 ? randomFillSync(Buffer.allocUnsafe(size)) : Buffer.alloc(size);
     if (kind >= 0.45 && kind < 0.9) for (let o = 0; o < size; o += text.length) text.copy(data, o, 0, Math.min(text.length, size - o));
-    if (!planted && written > total / 2 && size >= 4096) {
+    if (secret && !planted && written > total / 2 && size >= 4096) {
       Buffer.from(secret).copy(data, size >> 1);
       planted = `/${path}`;
     }
@@ -112,6 +109,19 @@ export async function importImage(docker, image, mb, secret) {
     written += size;
   }
   await write(Buffer.alloc(1024));
+  return planted;
+}
+
+/** Streams a tar of about `mb` MiB of mixed files into `docker import -`; returns the planted file's path. */
+export async function importImage(docker, image, mb, secret) {
+  const child = spawn(docker, ['import', '-', image], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise((resolve) => child.on('close', resolve));
+  const write = async (buf) => {
+    if (!child.stdin.write(buf)) await new Promise((r) => child.stdin.once('drain', r));
+  };
+  const planted = await writeLayerTar(write, mb, secret);
   child.stdin.end();
   const code = await exited;
   if (code !== 0) throw new Error(`docker import failed (exit ${code}): ${stderr.trim()}`);
@@ -127,8 +137,8 @@ function peakRss(pid) {
   }
 }
 
-/** One verify run: wall ms, peak RSS, exit code and the parsed JSON result. */
-function runVerify(cmd, args, env) {
+/** One verify run: wall ms, peak RSS, exit code, the parsed JSON result and stderr. */
+export function runVerify(cmd, args, env) {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(cmd, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -148,12 +158,12 @@ function runVerify(cmd, args, env) {
       } catch {
         return reject(new Error(`verify printed no JSON (exit ${code}): ${err.trim().split('\n').slice(-3).join(' | ')}`));
       }
-      resolve({ ms, rss, code, result });
+      resolve({ ms, rss, code, result, stderr: err });
     });
   });
 }
 
-const median = (xs) => {
+export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
