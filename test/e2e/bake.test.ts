@@ -1,0 +1,121 @@
+/**
+ * `secbuild bake`, end to end, with the real buildx plugin (0.13.1) through
+ * the default docker driver (images land in the daemon's store): an HCL file
+ * with two targets sharing one secret (its hash checked in each image), a
+ * target's own env= entry kept, masking of a RUN echo, a Dockerfile mounting
+ * an id nobody grants (exit 2 before any build), SIGINT mid-bake, --dry-run.
+ * The private secret root is checked empty after each run. argv and files
+ * without a daemon: test/cli/bake.test.ts.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, expect, test } from 'vitest';
+import { BASE, listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
+import { buildx, D28 } from '../helpers/engines.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describeE2E('secbuild bake (real buildx)', () => buildx.skip && buildx.why, () => {
+  const id = nonce();
+  const VALUE = `bake-e2e-s3cret-${id}`;
+  const OWN = `bake-own-${id}`;
+  const box = sandbox();
+  const env = baseEnv(box, { SECBUILD_DOCKER: D28, MYTOK: VALUE, OWN_TOK: OWN });
+  const [imgA, imgB] = [`secbuild-bake-a-${id}`, `secbuild-bake-b-${id}`];
+  const proj = tree({
+    'docker-bake.hcl': `group "default" { targets = ["a", "b"] }
+target "a" {
+  context = "app"
+  args    = { BASE = "${BASE}" }
+  tags    = ["${imgA}"]
+  secret  = ["id=tok,env=TOK", "id=own,env=OWN_TOK"]
+}
+target "b" {
+  context    = "app"
+  dockerfile = "Dockerfile.b"
+  args       = { BASE = "${BASE}" }
+  tags       = ["${imgB}"]
+}
+target "orphan" {
+  context    = "app"
+  dockerfile = "Dockerfile.orphan"
+  args       = { BASE = "${BASE}" }
+  tags       = ["secbuild-bake-orphan-${id}"]
+}
+`,
+    'app/Dockerfile': `ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok,required=true sha256sum /run/secrets/tok | cut -d' ' -f1 > /sha && echo "said $(cat /run/secrets/tok)"\nRUN --mount=type=secret,id=own,required=true sha256sum /run/secrets/own | cut -d' ' -f1 > /own\n`,
+    'app/Dockerfile.b': 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok,required=true sha256sum /run/secrets/tok | cut -d\' \' -f1 > /sha\n',
+    'app/Dockerfile.orphan': 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=nobody,required=true true\n',
+  });
+  const SECRET = ['--secret', 'id=tok,from=env:MYTOK'];
+  afterAll(async () => {
+    await docker(['rmi', '-f', imgA, imgB]);
+    proj.cleanup();
+    box.cleanup();
+  });
+  const cat = async (image: string, file: string) => (await docker(['run', '--rm', '--network', 'none', image, 'cat', file])).stdout.toString().trim();
+
+  test("two targets share one secret: its hash is in each image, a's own env= entry still works, the RUN echo is masked, no file left", async () => {
+    const report = join(box.dir, 'bake-report.json');
+    const r = await runCli(['bake', ...SECRET, '--no-cache', '--progress=plain', '--report', report, 'a', 'b'], { env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(await cat(imgA, '/sha')).toBe(sha(VALUE));
+    expect(await cat(imgB, '/sha')).toBe(sha(VALUE));
+    expect(await cat(imgA, '/own')).toBe(sha(OWN));
+    expect(r.stderr).toContain('said ***');
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+    expect(listDir(box.tmp)).toEqual([]);
+    const text = readFileSync(report, 'utf8');
+    expect(text).not.toContain(VALUE);
+    const rep = JSON.parse(text);
+    expect(rep).toMatchObject({ command: 'bake', exitCode: 0, masking: { enabled: true } });
+    expect(rep.targets).toEqual([
+      { target: 'a', dockerfile: join(proj.dir, 'app/Dockerfile'), secrets: ['tok'] },
+      { target: 'b', dockerfile: join(proj.dir, 'app/Dockerfile.b'), secrets: ['tok'] },
+    ]);
+    const saved = await docker(['save', imgA, imgB]);
+    expect(saved.stdout.includes(Buffer.from(VALUE))).toBe(false);
+  });
+
+  test('a target whose Dockerfile mounts an id nobody grants: exit 2 before any build, naming target, file and line', async () => {
+    const r = await runCli(['bake', ...SECRET], { env, cwd: proj.dir });
+    const r2 = await runCli(['bake', ...SECRET, 'a', 'orphan'], { env, cwd: proj.dir });
+    expect(r.code, r.stderr).not.toBe(2); // the default group does not reach the orphan (its images are rebuilt from cache)
+    expect(r2.code).toBe(2);
+    expect(r2.stderr).toContain(`target "orphan": ${join(proj.dir, 'app/Dockerfile.orphan')}:3: RUN mounts secret "nobody"`);
+    expect(r2.stderr).not.toMatch(/#\d+ \[/); // bake never started: no build step printed
+    expect((await docker(['image', 'inspect', `secbuild-bake-orphan-${id}`])).code).not.toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('--dry-run prints the plan per target and no value; nothing built, nothing written', async () => {
+    const r = await runCli(['bake', ...SECRET, '--dry-run', 'a', 'b'], { env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/target a: .*secbuild secrets tok \(\S+\/00-tok\), bake's own id=own,env=OWN_TOK/);
+    expect(r.stdout).toMatch(/target b: .*secbuild secrets tok/);
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('SIGINT mid-bake: exit 130, the run directory and the RUN are gone', async () => {
+    const marker = `${Math.floor(Math.random() * 9000) + 1000}`;
+    const slow = tree({
+      'docker-bake.hcl': `target "slow" {\n  context = "."\n  args = { BASE = "${BASE}" }\n  secret = ["id=tok,env=TOK"]\n}\n`,
+      Dockerfile: `ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok sleep 3${marker}\n`,
+    });
+    try {
+      const run = startCli(['bake', ...SECRET, '--no-cache', 'slow'], { env, cwd: slow.dir });
+      await waitFor('the RUN to start', () => pidsMatching(`sleep 3${marker}`).length > 0, 60_000);
+      expect(listDir(box.tmp).length).toBe(1);
+      run.child.kill('SIGINT');
+      const r = await run.done;
+      expect(r.code).toBe(130);
+      await waitFor('the run directory to go', () => listDir(box.tmp).length === 0, 5_000);
+      await waitFor('the RUN to stop', () => pidsMatching(`sleep 3${marker}`).length === 0, 15_000);
+    } finally {
+      slow.cleanup();
+    }
+  });
+});
