@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { BASE, listDir, nonce, pidsMatching, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
+import { BASE, listDir, nonce, pidsMatching, ROOT, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { buildx, D28 } from '../helpers/engines.js';
 
@@ -51,7 +51,7 @@ target "orphan" {
   });
   const SECRET = ['--secret', 'id=tok,from=env:MYTOK'];
   afterAll(async () => {
-    await docker(['rmi', '-f', imgA, imgB]);
+    await docker(['rmi', '-f', imgA, imgB, 'secbuild-example-bake-api', 'secbuild-example-bake-worker']);
     proj.cleanup();
     box.cleanup();
   });
@@ -117,5 +117,18 @@ target "orphan" {
     } finally {
       slow.cleanup();
     }
+  });
+
+  test('examples/bake builds as its README says: both targets get the .netrc (worker by its mount alone), no token printed', async () => {
+    const token = `ghp_bake${id}`;
+    const r = await runCli(['bake', '--no-cache', '--progress=plain'], {
+      env: baseEnv(box, { SECBUILD_DOCKER: D28, GITHUB_TOKEN: token, BASE_IMAGE: BASE }),
+      cwd: join(ROOT, 'examples', 'bake'),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/api: \.netrc for github\.com, \d+ bytes/);
+    expect(r.stderr).toMatch(/worker: \.netrc for github\.com, \d+ bytes/);
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(listDir(box.tmp)).toEqual([]);
   });
 });
