@@ -14,6 +14,8 @@ import { UsageError } from '../util/errors.js';
 
 export interface BakeArgs extends SecretRunOptions {
   help: boolean;
+  /** --verify: each target's image searched after the bake. */
+  verify?: boolean;
   /** `-f/--file` values, in order (none: bake's default lookup). */
   files: string[];
   /** `--set` values, in order. */
@@ -26,9 +28,10 @@ export interface BakeArgs extends SecretRunOptions {
   print: boolean;
 }
 
-/** secbuild's own options for bake: build's, without those bake cannot take yet (--verify, --ssh-key, podman). */
-export const OWN: readonly OwnOption[] = OWN_OPTIONS.filter((o) => !['--verify', '--ssh-key', '--engine', '--podman'].includes(o.name)).map((o) =>
-  o.name === '--dry-run' ? { ...o, help: 'resolve and check everything, print the plan per target and the bake command, run nothing' } : o,
+/** secbuild's own options for bake: build's, without those bake cannot take yet (--ssh-key, podman). */
+export const OWN: readonly OwnOption[] = OWN_OPTIONS.filter((o) => !['--ssh-key', '--engine', '--podman'].includes(o.name)).map((o) =>
+  o.name === '--dry-run' ? { ...o, help: 'resolve and check everything, print the plan per target and the bake command, run nothing' }
+    : o.name === '--verify' ? { ...o, help: "after the bake, search each target's image for the secrets (see secbuild verify); exit 4 naming the target on a hit" } : o,
 );
 
 const option = <K extends string>(name: string, key: K, short?: string): OptionSpec<K> => ({ name, ...(short ? { short } : {}), key, value: 'VALUE', repeatable: true });
@@ -40,7 +43,7 @@ const BAKE_VALUE = [
 ];
 
 /** secbuild options of build that bake cannot honour yet: refused, never passed to bake. */
-const NOT_YET = new Set(['--verify', '--ssh-key', '--engine', '--podman']);
+const NOT_YET = new Set(['--ssh-key', '--engine', '--podman']);
 
 const OWN_SPECS: ReadonlySet<OptionSpec> = new Set(OWN);
 const TABLE: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...BAKE_VALUE];

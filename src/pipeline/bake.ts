@@ -64,6 +64,7 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const inputs = new Set(specs.filter((s) => !s.mount).map((s) => s.id));
   let scans = new Map<string, TargetScan>();
   let report: Report | undefined;
+  let verifyPlan: import('./bake-verify.js').BakeVerifyPlan | undefined;
   const wanted = (t: BakeTarget) => new Set([...t.secret.map(secretEntryId).filter((id): id is string => id !== undefined), ...(scans.get(t.name)?.mounted ?? [])]);
   /** Each target's files: secbuild's secrets its list names or its Dockerfile mounts. */
   const served = (files: readonly SecretFile[]) => new Map(targets.map((t) => [t.name, files.filter((f) => wanted(t).has(f.id))]));
@@ -83,6 +84,8 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
     async detect(r) {
       report = r;
       r.engine = { docker };
+      // --verify: where each target's image lands and whether it can be searched, decided before the bake.
+      if (args.verify) verifyPlan = await (await import('./bake-verify.js')).planBakeVerify(docker, args.bakeArgs, targets, childEnv);
     },
     buildArgs: () =>
       targets.map((t) => ({
@@ -124,9 +127,10 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       return out;
     },
     async run(ctx) {
-      const code = await ctx.docker(argvFor(ctx.files));
+      const verify = verifyPlan && (await import('./bake-verify.js')).startBakeVerify(verifyPlan, args.bakeArgs, targets, ctx.dir, cwd);
+      const code = await ctx.docker(bakeArgv([...args.bakeArgs, ...(verify?.args ?? [])], targets, served(ctx.files), args.targets));
       if (code !== 0) throw new DockerExit(code);
-      return undefined;
+      return verify?.built();
     },
   };
 }

@@ -131,4 +131,39 @@ target "orphan" {
     expect(r.stdout + r.stderr).not.toContain(token);
     expect(listDir(box.tmp)).toEqual([]);
   });
+
+  test('--verify: each target\'s image is searched; a target whose RUN copies the secret into a layer fails with exit 4 naming it', async () => {
+    const [clean, leaky] = [`secbuild-bake-clean-${id}`, `secbuild-bake-leaky-${id}`];
+    const dir = tree({
+      'docker-bake.hcl': `group "default" { targets = ["clean", "leaky"] }
+target "clean" {
+  context = "."
+  args = { BASE = "${BASE}" }
+  tags = ["${clean}"]
+}
+target "leaky" {
+  context = "."
+  dockerfile = "Dockerfile.leaky"
+  args = { BASE = "${BASE}" }
+  tags = ["${leaky}"]
+}
+`,
+      Dockerfile: 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok wc -c /run/secrets/tok\n',
+      'Dockerfile.leaky': 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /leak\n',
+    });
+    try {
+      const r = await runCli(['bake', ...SECRET, '--verify', '--no-cache'], { env, cwd: dir.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/verify: searching target "clean" sha256:\w+/);
+      expect(r.stderr).toMatch(/--verify: target "leaky": the image just built \(sha256:\w+\) holds secret values in 1 place/);
+      expect(r.stdout + r.stderr).not.toContain(VALUE);
+      expect(listDir(box.tmp)).toEqual([]);
+      const ok = await runCli(['bake', ...SECRET, '--verify', 'clean'], { env, cwd: dir.dir });
+      expect(ok.code, ok.stderr).toBe(0);
+      expect(ok.stderr).toMatch(/verify: sha256:\w+: clean/);
+    } finally {
+      await docker(['rmi', '-f', clean, leaky]);
+      dir.cleanup();
+    }
+  });
 });

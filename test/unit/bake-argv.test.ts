@@ -22,7 +22,8 @@ describe('parseBakeArgs', () => {
     const a = parseBakeArgs(['--progress', 'plain', '--print', 'web']);
     expect(a).toMatchObject({ progress: 'plain', print: true, targets: ['web'] });
     expect(a.bakeArgs).toEqual(['--progress', 'plain', '--print']);
-    expect(() => parseBakeArgs(['--verify'])).toThrow('secbuild bake does not take --verify yet');
+    expect(parseBakeArgs(['--verify'])).toMatchObject({ verify: true, bakeArgs: [] });
+    expect(() => parseBakeArgs(['--ssh-key', 'k'])).toThrow('secbuild bake does not take --ssh-key yet');
     expect(() => parseBakeArgs(['--load=1'])).toThrow('--load takes no value');
   });
 });

@@ -27,6 +27,7 @@ export interface BakeTarget {
   ssh: string[];
   tags: string[];
   attest: string[];
+  output: string[];
 }
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -55,6 +56,7 @@ export function parseBakePrint(text: string, shown: string): BakeTarget[] {
     ssh: strings(t.ssh),
     tags: strings(t.tags),
     attest: strings(t.attest),
+    output: strings(t.output),
   }));
 }
 
