@@ -166,4 +166,23 @@ target "leaky" {
       dir.cleanup();
     }
   });
+
+  test("a compose file as bake's input, and the user's --set of a target's secrets: secbuild serves its id, the --set entry for another id is kept", async () => {
+    const img = `secbuild-bake-compose-${id}`;
+    const dir = tree({
+      'compose.yaml': `services:\n  app:\n    image: ${img}\n    build:\n      context: .\n      args: [BASE=${BASE}]\n      secrets: [tok]\nsecrets:\n  tok: { environment: TOK }\n`,
+      Dockerfile: 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok,required=true sha256sum /run/secrets/tok | cut -d\' \' -f1 > /sha\nRUN --mount=type=secret,id=extra,required=true sha256sum /run/secrets/extra | cut -d\' \' -f1 > /extra\n',
+      'extra.txt': 'extra-file',
+    });
+    try {
+      const r = await runCli(['bake', '-f', 'compose.yaml', ...SECRET, '--set', 'app.secrets=id=extra,src=extra.txt', '--set', 'app.secrets=id=tok,env=TOK', '--no-cache'], { env: { ...env, TOK: 'not-this' }, cwd: dir.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(await cat(img, '/sha')).toBe(sha(VALUE));
+      expect(await cat(img, '/extra')).toBe(sha('extra-file'));
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      await docker(['rmi', '-f', img]);
+      dir.cleanup();
+    }
+  });
 });
