@@ -17,7 +17,7 @@ import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import type { Builder } from '../check/mount-env.js';
-import { cachedMounts, requireMountEnv } from './preflight.js';
+import { scanLabelled } from './preflight.js';
 
 export interface TargetScan {
   /** The Dockerfile as shown (path, or `TARGET (dockerfile-inline)`); absent when not read. */
@@ -67,23 +67,8 @@ export async function preflightTargets(
       }
     }
     const input = { dockerfile: text, path: w.path, target: t.target, buildArgs: t.args };
-    let scan;
-    try {
-      scan = await cachedMounts(input, env);
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      errors.push(`${label}: ${err.message.replace('--target', `target.${t.name}.target`)}`);
-      continue;
-    }
-    for (const n of scan.notes) info(`${label}: ${n}`);
-    if (askOnce) {
-      try {
-        await requireMountEnv(scan, w.path, 'docker', askOnce);
-      } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        errors.push(...err.message.split('\n').map((l) => `${label}: ${l}`));
-      }
-    }
+    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce });
+    if (!scan) continue;
     const listed = new Set(t.secret.map(secretEntryId).filter((id): id is string => id !== undefined));
     const seen = new Set<string>();
     for (const m of scan.mounts) {
