@@ -9,7 +9,7 @@
  * Returns each service's Dockerfile as read, with its mounts (a cache policy
  * derives from it: ./cache-args.ts).
  */
-import { cachedMounts, requireMountEnv } from './preflight.js';
+import { scanLabelled } from './preflight.js';
 import type { Builder } from '../check/mount-env.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import { LeakError, UsageError } from '../util/errors.js';
@@ -48,23 +48,8 @@ export async function preflightServices(
       continue;
     }
     const input = { dockerfile: text, path: b.dockerfile, target: b.target, buildArgs: Object.fromEntries(effectiveArgs(b, cliArgs, env)) };
-    let scan;
-    try {
-      scan = await cachedMounts(input, env);
-    } catch (err) {
-      if (!(err instanceof UsageError)) throw err;
-      errors.push(`${label}: ${err.message.replace('--target', `services.${b.service}.build.target`)}`);
-      continue;
-    }
-    for (const n of scan.notes) info(`${label}: ${n}`);
-    if (askOnce) {
-      try {
-        await requireMountEnv(scan, b.dockerfile, 'docker', askOnce);
-      } catch (err) {
-        if (!(err instanceof UsageError)) throw err;
-        errors.push(...err.message.split('\n').map((l) => `${label}: ${l}`));
-      }
-    }
+    const scan = await scanLabelled(input, env, { label, targetKey: `services.${b.service}.build.target`, errors, ask: askOnce });
+    if (!scan) continue;
     read.set(b.service, { path: b.dockerfile, text, mounts: scan.mounts });
     const granted = new Map(b.grants.map((g) => [g.id, g]));
     const seen = new Set<string>();

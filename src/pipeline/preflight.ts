@@ -55,7 +55,7 @@ export function buildArgValues(args: BuildArgs, env: NodeJS.ProcessEnv): Record<
 }
 
 /** `warnings`: secbuild check's warning lines about the Dockerfile alone (src/check/index.ts dockerfileWarnings). */
-type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[]; warnings: string[]; frontend: Frontend; envMounts: EnvMount[] };
+export type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string[]; warnings: string[]; frontend: Frontend; envMounts: EnvMount[] };
 
 /**
  * The Dockerfile model's secret and ssh mounts and notes, cached by everything
@@ -152,6 +152,34 @@ export async function askDocker(docker: string, dockerArgs: readonly string[], c
   const r = await capture(docker, ['version', '--format', '{{.Server.Version}}'], { env: childEnv, timeoutMs: 15_000 });
   const version = r.exitCode === 0 ? r.stdout.toString('utf8').trim().split('\n')[0]! : '';
   return version ? { engine: 'docker', version } : { engine: 'docker', unknown: 'the daemon did not answer "docker version"' };
+}
+
+/**
+ * One build of several (a compose service, a bake target), named `label`: its
+ * Dockerfile scanned (cachedMounts), the notes said, the mount-env rule applied
+ * (`ask`: docker's builder, asked once for all). A finding is pushed to
+ * `errors` prefixed with the label, `--target` named as the build's own key
+ * (`targetKey`); returns undefined when the scan itself failed.
+ */
+export async function scanLabelled(input: PreflightInput, env: NodeJS.ProcessEnv, o: { label: string; targetKey: string; errors: string[]; ask?: () => Promise<Builder> }): Promise<Scan | undefined> {
+  let scan: Scan;
+  try {
+    scan = await cachedMounts(input, env);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    o.errors.push(`${o.label}: ${err.message.replace('--target', o.targetKey)}`);
+    return undefined;
+  }
+  for (const n of scan.notes) info(`${o.label}: ${n}`);
+  if (o.ask) {
+    try {
+      await requireMountEnv(scan, input.path, 'docker', o.ask);
+    } catch (err) {
+      if (!(err instanceof UsageError)) throw err;
+      o.errors.push(...err.message.split('\n').map((l) => `${o.label}: ${l}`));
+    }
+  }
+  return scan;
 }
 
 export async function runPreflight(

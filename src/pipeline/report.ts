@@ -21,6 +21,8 @@ export interface Report {
   dockerArgv?: PrintableArgv;
   /** compose: every docker process started, in order: the service (direct engine) and its argv. */
   runs?: Array<{ service?: string; argv: PrintableArgv; exitCode?: number }>;
+  /** bake: per target, its Dockerfile as read and the ids secbuild served it. */
+  targets?: Array<{ target: string; dockerfile?: string; secrets: string[] }>;
   /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;

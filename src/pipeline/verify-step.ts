@@ -33,7 +33,7 @@ import { sourcesOf, verifyImage, type SearchTargets, type VerifyResult } from '.
 import { verifyOutput, type OutputTarget } from '../verify/output.js';
 
 /** What a build produced, for --verify: images by id (on `env`'s daemon when given), and files. */
-export type Built = Array<{ kind: 'image'; id: string; env?: ChildEnv } | OutputTarget>;
+export type Built = Array<{ kind: 'image'; id: string; env?: ChildEnv; /** Names the image in messages (bake: `target "api"`). */ label?: string } | OutputTarget>;
 
 /** What --verify will search, decided before the build. */
 export interface VerifyPlan {
@@ -98,7 +98,7 @@ export async function verifyBuilt(opts: { engine: Engine; built: Built; env: Chi
   }
   const targets: SearchTargets = { patterns, sources: sourcesOf(opts.values.filter((s) => !tooShortToMask(s.value))) };
   for (const t of opts.built) {
-    info(`verify: searching ${t.kind === 'image' ? t.id : t.path} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
+    info(`verify: searching ${t.kind === 'image' ? `${t.label ? `${t.label} ` : ''}${t.id}` : t.path} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
     const result: VerifyResult = t.kind === 'image'
       ? await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: t.id, env: t.env ?? opts.env, targets })
       : await verifyOutput(t, targets);
@@ -107,7 +107,7 @@ export async function verifyBuilt(opts: { engine: Engine; built: Built; env: Chi
     info(`verify: ${summaryLine(result)}`);
     if (!result.clean) {
       const places = result.hits.length === 1 ? '1 place' : `${result.hits.length} places`;
-      const what = t.kind === 'image' ? `the image just built (${result.id})` : `${t.path}, which ${t.flag} wrote,`;
+      const what = t.kind === 'image' ? `${t.label ? `${t.label}: ` : ''}the image just built (${result.id})` : `${t.path}, which ${t.flag} wrote,`;
       const where = t.kind === 'image' ? 'It is in the local image store: do not push it.' : 'Do not publish it.';
       throw new LeakError(
         `--verify: ${what} holds secret values in ${places}, listed above. ${where} Mount secrets instead of copying them into layers, ENV, LABEL or build-args (secbuild check shows the usual causes), then rebuild.`,

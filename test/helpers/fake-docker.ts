@@ -31,7 +31,8 @@ case $1 in
   buildx)
     [ -n "$FAKE_BUILDX_INSPECT" ] || { echo "docker: 'buildx' is not a docker command." >&2; exit 1; }
     case $2 in version) echo "github.com/docker/buildx 0.13.1 0.13.1"; exit 0 ;; inspect) printf '%s\\n' "$FAKE_BUILDX_INSPECT"; exit 0 ;; esac
-    exit 1 ;;
+    [ "$2" = bake ] || exit 1
+    case " $* " in *" --print "*) printf '%s\\n' "$FAKE_BAKE_PRINT"; exit 0 ;; esac ;;
   compose)
     if [ "$2" = version ]; then
       v=\${FAKE_COMPOSE_VERSION:-2.29.1}
@@ -51,7 +52,7 @@ if [ "$1" = compose ]; then
   grep -o '"file": "[^"]*"' "$override" | sed 's/^"file": "//; s/"$//' | while read -r p; do cp "$p" "$rec/files/$(basename "$p")"; done
 else
   for a in "$@"; do
-    case $a in id=*,src=*) p=\${a#*,src=}; cp "$p" "$rec/files/$(basename "$p")"; ls -l "$p" > "$rec/files/$(basename "$p").ls" ;; esac
+    case $a in id=*,src=*|*.secrets=id=*,src=*) p=\${a#*,src=}; cp "$p" "$rec/files/$(basename "$p")"; ls -l "$p" > "$rec/files/$(basename "$p").ls" ;; esac
   done
 fi
 case $FAKE_MODE in
@@ -81,7 +82,8 @@ export interface FakeDocker {
   path: string;
   /**
    * A fresh record for one CLI run; `extra` may set FAKE_MODE (fail|print|sleep), FAKE_SLEEP, FAKE_CLIENT_VERSION, FAKE_SERVER_VERSION,
-   * FAKE_COMPOSE_VERSION (or "none"), FAKE_BUILDX_INSPECT (then `docker build` is buildx and `buildx inspect` prints it).
+   * FAKE_COMPOSE_VERSION (or "none"), FAKE_BUILDX_INSPECT (then `docker build` is buildx and `buildx inspect` prints it),
+   * FAKE_BAKE_PRINT (what `buildx bake … --print` prints: a bake definition as JSON; then `buildx bake` is recorded like a build).
    */
   record(extra?: NodeJS.ProcessEnv): Recording;
 }
@@ -114,7 +116,7 @@ export function fakeDocker(box: Sandbox): FakeDocker {
         read: (file) => readFileSync(join(rec, file), 'utf8'),
         calls,
         daemons: () => (listDir(rec).includes('daemons') ? readFileSync(join(rec, 'daemons'), 'utf8').trimEnd().split('\n') : []),
-        runs: () => calls().filter((c) => !/^(version|buildx|compose version|build --help)( |$)/.test(c)),
+        runs: () => calls().filter((c) => !/^(version|buildx (version|inspect)|buildx bake .*--print|compose version|build --help)( |$)/.test(c)),
       };
     },
   };

@@ -1,0 +1,84 @@
+/**
+ * `secbuild bake` without a daemon: the docker stand-in
+ * (test/helpers/fake-docker.ts) prints a bake definition for `buildx bake
+ * --print` (FAKE_BAKE_PRINT) and records the bake's argv and the secret files
+ * at the moment it runs. So these tests check argv, files and the errors that
+ * stop a run before bake only; builds, masking and signals against the real
+ * buildx are in test/e2e/bake.test.ts.
+ */
+import { afterAll, describe, expect, test } from 'vitest';
+import { listDir, runCli, sandbox, tree } from '../helpers/cli.js';
+import { fakeDocker } from '../helpers/fake-docker.js';
+
+const VALUE = 'bake-cli-s3cret-9f2d';
+const DOCKERFILE = 'FROM x\nRUN --mount=type=secret,id=tok cat /run/secrets/tok\n';
+
+describe('secbuild bake (argv and files only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const proj = tree({ 'app/Dockerfile': DOCKERFILE, 'other/Dockerfile': 'FROM x\nRUN --mount=type=secret,id=nobody,required=true true\n' });
+  const print = (targets: Record<string, unknown>) => JSON.stringify({ target: targets });
+  const TWO = print({
+    a: { context: 'app', dockerfile: 'Dockerfile', secret: ['id=tok,env=TOK', 'id=own,env=OWN'] },
+    b: { context: 'app', dockerfile: 'Dockerfile' },
+    c: { context: 'app', dockerfile: 'Dockerfile', secret: ['id=own,env=OWN'], args: { N: '1' } },
+  });
+  const record = (p: string) => fake.record({ FAKE_BUILDX_INSPECT: 'Driver: docker', FAKE_BAKE_PRINT: p, MYTOK: VALUE, OWN: 'kept' });
+  afterAll(() => {
+    proj.cleanup();
+    box.cleanup();
+  });
+
+  test('each target that lists or mounts the id gets one --set with the file; its own entries are kept; the file holds the value while bake runs', async () => {
+    const rec = record(TWO);
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK', '--no-cache', 'a', 'b', 'c'], { env: rec.env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(rec.calls().filter((c) => c.includes('--print'))).toEqual(['buildx bake --print -- a b c']);
+    const argv = rec.read('argv').trimEnd().split('\n');
+    expect(argv.slice(0, 3)).toEqual(['buildx', 'bake', '--no-cache']);
+    const sets = argv.filter((_, i) => argv[i - 1] === '--set');
+    expect(sets).toEqual([
+      'a.secrets=id=own,env=OWN',
+      expect.stringMatching(new RegExp(`^a\\.secrets=id=tok,src=${box.tmp}/secbuild-\\d+-\\w+/00-tok$`)),
+      expect.stringMatching(/^b\.secrets=id=tok,src=\S+\/00-tok$/),
+      expect.stringMatching(/^c\.secrets=id=own,env=OWN$/),
+      expect.stringMatching(/^c\.secrets=id=tok,src=\S+\/00-tok$/),
+    ]);
+    expect(argv.slice(-4)).toEqual(['--', 'a', 'b', 'c']);
+    expect(rec.read('files/00-tok')).toBe(VALUE);
+    expect(rec.read('files/00-tok.ls')).toMatch(/^-rw-------/);
+    expect(rec.read('env')).not.toContain(VALUE);
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('--dry-run prints the plan per target (ids, files, bake\'s own entries) and runs no bake; no value', async () => {
+    const rec = record(TWO);
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK', '--dry-run'], { env: rec.env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`target a: context app, Dockerfile ${proj.dir}/app/Dockerfile, secbuild secrets tok \\(\\S+/00-tok\\), bake's own id=own,env=OWN`));
+    expect(r.stdout).toContain('target b: context app');
+    expect(r.stdout).toMatch(/DOCKER_BUILDKIT=1 \S+docker buildx bake --set a\.secrets=id=own,env=OWN --set a\.secrets=id=tok,src=\S+ --set b\.secrets/);
+    expect(r.stdout + r.stderr).not.toContain(VALUE);
+    expect(rec.runs()).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('a target whose Dockerfile mounts an id nobody grants: exit 2 naming target, file and line, before bake runs', async () => {
+    const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', secret: ['id=tok,env=TOK'] }, o: { context: 'other', dockerfile: 'Dockerfile' } }));
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`target "o": ${proj.dir}/other/Dockerfile:2: RUN mounts secret "nobody"`);
+    expect(rec.runs()).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test("a target's build-arg carrying a secret is refused (exit 4) before bake runs", async () => {
+    const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', args: { LEAK: VALUE } } }));
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toContain('--build-arg LEAK carries secret "tok"');
+    expect(r.stderr).not.toContain(VALUE);
+    expect(rec.runs()).toEqual([]);
+  });
+});
