@@ -113,3 +113,17 @@ fi
 # client, the 28 client's buildx, a docker context and Compose v2.
 bash "$repo/scripts/modern-engines.sh"
 TLS_PORT="${SECBUILD_D26_TLS_PORT:-23762}" BASE_IMAGE="$IMAGE" MAIN_DOCKER="$DOCKER" bash "$repo/scripts/dockerd26-up.sh"
+
+# --- Secret stores (issue 27) -----------------------------------------------------
+# pass: (password-store 1.7.4) and gnupg for the pass provider's real tests,
+# which make a throw-away GNUPGHOME with a passphrase-less key
+# (test/helpers/pass-store.ts); awscli (2.9.x) for aws-sm:/aws-ssm:. Both from
+# bookworm: nothing here comes from trixie.
+need=()
+for p in pass gnupg awscli; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi

@@ -8,9 +8,10 @@ import { cmdProvider } from './cmd.js';
 import { envProvider } from './env.js';
 import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
+import { passProvider } from './pass.js';
 import type { SecretProvider } from './types.js';
 
-export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider];
+export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider];
 
 export function findProvider(scheme: string): SecretProvider | undefined {
   return providers.find((p) => p.scheme === scheme);

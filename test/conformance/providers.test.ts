@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { providers } from '../../providers/index.js';
+import { PASS_VARS } from '../../providers/pass.js';
 import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, type KeychainItem } from '../../providers/keychain.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
 import { minimalEnv, scrubEnv } from '../../src/run/env.js';
@@ -19,6 +20,8 @@ import { secretServiceProblem } from '../helpers/keyring.js';
 import { parseSecretFlag } from '../../src/secrets/spec.js';
 import { resolveMasked } from '../../src/pipeline/resolve-step.js';
 import { ResolveError } from '../../src/util/errors.js';
+import { skipUnlessCI } from '../helpers/ci.js';
+import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -65,6 +68,9 @@ const keychainSkip = secretServiceProblem();
 if (keychainSkip) console.log(`conformance: keychain fixture skipped: ${keychainSkip}; the e2e tier covers it.`);
 const keychainEnv = scrubEnv(process.env, new Set());
 const keychainItems: KeychainItem[] = [];
+
+const passSkip = skipUnlessCI(passMissing(), 'conformance: the pass fixture') ? String(passMissing()) : undefined;
+let passStore: PassStore | undefined;
 
 const fixtures: Record<string, Fixture> = {
   env: {
@@ -129,6 +135,32 @@ const fixtures: Record<string, Fixture> = {
     async cleanup() {
       for (const item of keychainItems) await keychainDelete(item, keychainEnv);
       resetKeychainBackend();
+    },
+  },
+  pass: {
+    // Real: pass 1.7 and gpg with a throw-away passphrase-less key (test/helpers/pass-store.ts).
+    skip: passSkip,
+    // pass:PATH is the entry's first line: a value with a newline is not one entry's password.
+    binary: false,
+    async setup() {
+      passStore = makePassStore(await mkdtemp(join(tmpdir(), 'secbuild-pass-')));
+      Object.assign(vars, passStore.env);
+    },
+    async create(value) {
+      const name = `conf/value-${unique()}`;
+      passStore!.insert(name, Buffer.concat([value, Buffer.from('\nuser: someone\n')]));
+      return name;
+    },
+    missing: () => ({ key: `conf/absent-${unique()}`, mentions: 'conf/absent-' }),
+    async failing(value) {
+      const name = `conf/big-${unique()}`;
+      passStore!.insert(name, Buffer.concat(Array.from({ length: Math.ceil((MAX_SECRET_BYTES + 1) / value.length) }, () => value)));
+      return name;
+    },
+    async cleanup() {
+      passStore?.stop();
+      delete vars.GNUPGHOME;
+      delete vars.PASSWORD_STORE_DIR;
     },
   },
 };
@@ -348,5 +380,69 @@ describe('env provider specifics', () => {
   });
   test.each(['1A', 'A-B', 'A B', ''])('check() refuses %j', (name) => {
     expect(env.check?.(name)).toContain('is not a valid environment variable name');
+  });
+});
+
+describe.skipIf(passSkip !== undefined)('pass provider specifics (real pass and gpg)', () => {
+  const pass = providers.find((p) => p.scheme === 'pass')!;
+  let store: PassStore;
+  let env: Record<string, string>;
+  const c = (extra: Record<string, string> = {}): ResolveContext => {
+    const all = { ...process.env, ...env, ...extra };
+    return { env: all, childEnv: scrubEnv(all, new Set()), cwd: dir };
+  };
+  beforeAll(async () => {
+    store = makePassStore(await mkdtemp(join(tmpdir(), 'secbuild-pass-')));
+    env = { ...store.env };
+    store.insert('app/npm', Buffer.from('first-line-tok\r\nuser: ci-bot\nURL:\thttps://x.example\nempty:\n'));
+  }, 60_000);
+  afterAll(() => store?.stop());
+
+  test.each<[string, string]>([
+    ['app/npm', 'first-line-tok\r'],
+    ['app/npm#user', 'ci-bot'],
+    ['app/npm#url', 'https://x.example'],
+    ['app/npm#empty', ''],
+  ])('pass:%s → %j (first line, or a field: line)', async (key, want) => {
+    expect((await pass.resolve(key, c())).toString('utf8')).toBe(want);
+  });
+
+  test('a field the entry lacks is MissingSecret naming the field, the entry and the store', async () => {
+    const err = await failure(pass, 'app/npm#token', c());
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe(`pass:app/npm#token: the entry "app/npm" in the password store ${env.PASSWORD_STORE_DIR} has no "token:" line; add one after the first line with: pass edit app/npm`);
+  });
+
+  test('gpg without the secret key: a ProviderError that says gpg could not decrypt, nothing pass printed', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'secbuild-gnupg-'));
+    const err = await failure(pass, 'app/npm', c({ GNUPGHOME: empty }));
+    await rm(empty, { recursive: true, force: true });
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/^pass:app\/npm: gpg could not decrypt the entry in the password store .*; check that GNUPGHOME holds the secret key/);
+    expect(err.message).not.toContain('first-line-tok');
+  });
+
+  test('pass not installed: a ProviderError naming the package to install', async () => {
+    const err = await failure(pass, 'app/npm', c({ PATH: dir }));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe('pass:app/npm: the pass command was not found on PATH; install it (apt-get install pass, brew install pass)');
+  });
+
+  test('a recording stand-in pass: its argv is show and the path, its environment only what pass needs', async () => {
+    const bin = join(dir, 'standin-bin');
+    const out = join(dir, 'standin-env');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'pass'), `#!/bin/sh\n/usr/bin/env > '${out}'\necho "$@" >> '${out}'\nprintf 'v'\n`, { mode: 0o755 });
+    const value = await pass.resolve('app/npm', c({ PATH: `${bin}:/usr/bin:/bin`, AWS_SECRET_ACCESS_KEY: 'other', SECBUILD_CONF_NOISE: 'x' }));
+    expect(value.toString()).toBe('v');
+    const lines = (await import('node:fs')).readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.at(-1)).toBe('show app/npm');
+    const names = lines.slice(0, -1).map((l) => l.split('=')[0]).filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_');
+    expect(names).toEqual(expect.arrayContaining(['PATH', 'GNUPGHOME', 'PASSWORD_STORE_DIR']));
+    for (const name of names) expect(['PATH', ...PASS_VARS]).toContain(name);
+  });
+
+  test.each(['', '-x', '--help#f', 'a#', 'a\nb'])('check() refuses %j', (key) => {
+    expect(pass.check?.(key)).toMatch(/empty|starts with "-"|control character/);
   });
 });

@@ -1,0 +1,60 @@
+/**
+ * Secret stores against real implementations (issue 27):
+ *
+ * - `pass:` with Debian's pass 1.7 and gpg, a throw-away GNUPGHOME with a
+ *   passphrase-less key and a store of its own (test/helpers/pass-store.ts):
+ *   a build mounts an entry's first line (its hash in the image, the value
+ *   masked in docker's log, the secret root empty after) and `secbuild exec`
+ *   hands a `#field` to a command.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
+import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
+
+const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+
+describeE2E('pass: store (real pass and gpg)', passMissing, () => {
+  const box = sandbox('secbuild-stores-');
+  const value = `pass-${nonce()}-välue`;
+  const user = `user-${nonce()}`;
+  const ctx = context('FROM $BASE\nARG N\nRUN --mount=type=secret,id=pw echo $N >/dev/null && sha256sum /run/secrets/pw > /h && cat /run/secrets/pw\n');
+  const tag = `secbuild-stores/pass:${nonce()}`;
+  let store: PassStore;
+  beforeAll(() => {
+    store = makePassStore(mkdtempSync(join(tmpdir(), 'secbuild-stores-pass-')));
+    store.insert('ci/npm', Buffer.from(`${value}\nuser: ${user}\n`));
+  });
+  afterAll(async () => {
+    store?.stop();
+    await docker(['rmi', '-f', tag]);
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('a build mounts the entry\'s first line: its hash in the image, masked in the log, nothing left', async () => {
+    const env = baseEnv(box, store.env);
+    const r = await runCli(['--secret', 'id=pw,from=pass:ci/npm', '--progress=plain', '--build-arg', `N=${nonce()}`, '-t', tag, ctx.dir], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    expect(r.stderr).toContain('***');
+    expect(listDir(box.tmp)).toEqual([]);
+    const out = (await docker(['run', '--rm', tag, 'cat', '/h'])).stdout.toString();
+    expect(out.split(/\s+/)[0]).toBe(sha(value));
+  });
+
+  test('secbuild exec hands a #field to the command; a missing entry is exit 3 naming it', async () => {
+    const env = baseEnv(box, store.env);
+    const r = await runCli(['exec', '--env', 'U=pass:ci/npm#user', '--', 'sh', '-c', 'printf %s "$U" | sha256sum'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(/\s+/)[0]).toBe(sha(user));
+    expect(listDir(box.tmp)).toEqual([]);
+    const missing = await runCli(['exec', '--env', 'U=pass:ci/absent', '--', 'true'], { env });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain(`pass:ci/absent: no entry "ci/absent" in the password store ${store.env.PASSWORD_STORE_DIR}`);
+  });
+});
