@@ -127,3 +127,14 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+# moto_server (Debian trixie's python3-moto 5.1) for the AWS tests, as
+# ../shared/recipes section E: an image secbuild-test/moto:local built FROM
+# debian-image.sh's image, with python3-moto from trixie pinned at 100 inside
+# the image only (its dependencies from bookworm); the host gets nothing from
+# trixie. The tests start one container per run on a free port
+# (test/helpers/moto.ts); here it is only built and checked to answer.
+if ! "$DOCKER" image inspect secbuild-test/moto:local >/dev/null 2>&1; then
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  DOCKER="$DOCKER" NAME=secbuild-moto-provision PORT="$port" bash "$repo/scripts/moto-up.sh"
+  DOCKER="$DOCKER" NAME=secbuild-moto-provision bash "$repo/scripts/moto-down.sh"
+fi

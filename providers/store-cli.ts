@@ -19,10 +19,15 @@ import { capture, type CaptureResult } from '../src/run/exec.js';
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { ProviderError, type ResolveContext } from './types.js';
 
-/** PATH and the named variables (those set in the scrubbed child environment), nothing else. */
+/**
+ * PATH and the named variables that are set and not empty in the scrubbed
+ * child environment, nothing else. Empty counts as unset, as in the stores'
+ * own scripts (`${PASSWORD_STORE_DIR:-…}`); the aws CLI would take
+ * AWS_PROFILE="" as a profile named "".
+ */
 export function storeEnv(ctx: Pick<ResolveContext, 'childEnv'>, names: readonly string[]): ChildEnv {
   const picked: Record<string, string | undefined> = {};
-  for (const name of names) picked[name] = ctx.childEnv[name];
+  for (const name of names) picked[name] = ctx.childEnv[name] || undefined;
   return withVars(minimalEnv({ PATH: ctx.childEnv.PATH }), picked);
 }
 
