@@ -6,6 +6,9 @@
  *   a build mounts an entry's first line (its hash in the image, the value
  *   masked in docker's log, the secret root empty after) and `secbuild exec`
  *   hands a `#field` to a command.
+ * - `aws-sm:` and `aws-ssm:` with the awscli on the host against one
+ *   moto_server (test/helpers/moto.ts): a build mounts a Secrets Manager
+ *   JSON key, `secbuild exec` an SSM SecureString.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -15,6 +18,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
+import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 
@@ -56,5 +60,48 @@ describeE2E('pass: store (real pass and gpg)', passMissing, () => {
     const missing = await runCli(['exec', '--env', 'U=pass:ci/absent', '--', 'true'], { env });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain(`pass:ci/absent: no entry "ci/absent" in the password store ${store.env.PASSWORD_STORE_DIR}`);
+  });
+});
+
+describeE2E('aws-sm: and aws-ssm: (real awscli against moto_server)', motoMissing, () => {
+  const box = sandbox('secbuild-stores-');
+  const token = `sm-${nonce()}-välue`;
+  const param = `ssm-${nonce()}`;
+  const name = `ci/npm-${nonce()}`;
+  const ctx = context('FROM $BASE\nARG N\nRUN --mount=type=secret,id=tok echo $N >/dev/null && sha256sum /run/secrets/tok > /h && cat /run/secrets/tok\n');
+  const tag = `secbuild-stores/aws:${nonce()}`;
+  let moto: Moto;
+  beforeAll(async () => {
+    moto = await startMoto();
+    moto.aws(['secretsmanager', 'create-secret', '--name', name, '--secret-string', JSON.stringify({ token, user: 'ci' })]);
+    moto.aws(['ssm', 'put-parameter', '--name', `/${name}`, '--type', 'SecureString', '--value', param]);
+  }, 300_000);
+  afterAll(async () => {
+    moto?.stop();
+    await docker(['rmi', '-f', tag]);
+    ctx.cleanup();
+    box.cleanup();
+  });
+
+  test('a build mounts a Secrets Manager JSON key: its hash in the image, masked in the log, nothing left', async () => {
+    const env = baseEnv(box, moto.env);
+    const r = await runCli(['--secret', `id=tok,from=aws-sm:${name}#token`, '--progress=plain', '--build-arg', `N=${nonce()}`, '-t', tag, ctx.dir], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(r.stderr).toContain('***');
+    expect(listDir(box.tmp)).toEqual([]);
+    const out = (await docker(['run', '--rm', tag, 'cat', '/h'])).stdout.toString();
+    expect(out.split(/\s+/)[0]).toBe(sha(token));
+  });
+
+  test('secbuild exec hands an SSM SecureString to the command; a missing secret is exit 3 naming it', async () => {
+    const env = baseEnv(box, moto.env);
+    const r = await runCli(['exec', '--env', `P=aws-ssm:/${name}`, '--', 'sh', '-c', 'printf %s "$P" | sha256sum'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(/\s+/)[0]).toBe(sha(param));
+    expect(listDir(box.tmp)).toEqual([]);
+    const missing = await runCli(['exec', '--env', 'P=aws-sm:ci/absent', '--', 'true'], { env });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('aws-sm:ci/absent: AWS has no secret "ci/absent" in this account and region (ResourceNotFoundException)');
   });
 });
