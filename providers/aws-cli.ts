@@ -20,7 +20,10 @@
  * most (never the CLI's text) and the fix.
  */
 import { MissingSecret, ProviderError, type ResolveContext } from './types.js';
-import { runStoreCli, storeEnv } from './store-cli.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
+import type { Readiness } from './types.js';
 import { withVars } from '../src/run/env.js';
 
 export const AWS_VARS = [
@@ -86,4 +89,22 @@ export async function awsJson(ref: string, what: string, service: AwsService, ar
   } finally {
     r.stdout.fill(0);
   }
+}
+
+/**
+ * For doctor: the aws CLI found, and where credentials and a region would
+ * come from — named from the environment and the config files' existence,
+ * nothing read from them, no request to AWS.
+ */
+export async function awsReadiness(ctx: Pick<ResolveContext, 'childEnv'>): Promise<Readiness> {
+  const env = ctx.childEnv;
+  const version = await cliVersion('aws', ['--version'], withVars(storeEnv(ctx, AWS_VARS), { AWS_PAGER: '' }));
+  if (!version) return { store: 'aws', ok: false, text: 'the aws CLI is not installed; aws-sm: and aws-ssm: references will fail until it is (apt-get install awscli)' };
+  const home = env.HOME ?? '';
+  const files = [env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), env.AWS_CONFIG_FILE || join(home, '.aws', 'config')].filter((f) => f !== '/dev/null' && existsSync(f));
+  const creds = env.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : env.AWS_PROFILE ? `profile ${env.AWS_PROFILE}` : env.AWS_WEB_IDENTITY_TOKEN_FILE ? 'AWS_WEB_IDENTITY_TOKEN_FILE'
+    : env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI ? 'the container credentials endpoint' : files.length ? files.join(' and ') : undefined;
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
+  if (!creds) return { store: 'aws', ok: false, text: `${version} found, but no credentials are named (no AWS_PROFILE, AWS_ACCESS_KEY_ID or ~/.aws files; an instance role may still answer); set AWS_PROFILE or run aws configure` };
+  return { store: 'aws', ok: true, text: `${version}, credentials from ${creds}, region ${region ?? 'from the profile'} (not checked with AWS: no request is made)` };
 }

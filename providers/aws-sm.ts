@@ -24,7 +24,7 @@
  * AWS_REGION, AWS_ENDPOINT_URL. A secret that does not exist and a missing
  * JSON key are `MissingSecret` (an optional secret is skipped).
  */
-import { awsJson } from './aws-cli.js';
+import { awsJson, awsReadiness } from './aws-cli.js';
 import { MissingSecret, ProviderError, type SecretProvider } from './types.js';
 
 export interface SmKey {
@@ -72,6 +72,7 @@ export const awsSmProvider = {
     return typeof k === 'string' ? k : undefined;
   },
   describe: (key) => `aws-sm:${key}`,
+  readiness: awsReadiness,
   async resolve(key, ctx) {
     const k = parseSmKey(key) as SmKey;
     const ref = `aws-sm:${key}`;

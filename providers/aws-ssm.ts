@@ -17,7 +17,7 @@
  * AWS_REGION, AWS_ENDPOINT_URL. A parameter that does not exist is
  * `MissingSecret` (an optional secret is skipped).
  */
-import { awsJson } from './aws-cli.js';
+import { awsJson, awsReadiness } from './aws-cli.js';
 import { ProviderError, type SecretProvider } from './types.js';
 
 export const awsSsmProvider = {
@@ -29,6 +29,7 @@ export const awsSsmProvider = {
     return undefined;
   },
   describe: (key) => `aws-ssm:${key}`,
+  readiness: awsReadiness,
   async resolve(key, ctx) {
     const ref = `aws-ssm:${key}`;
     const answer = await awsJson(ref, `parameter "${key}"`, 'ssm', ['get-parameter', '--name', key, '--with-decryption'], ctx);

@@ -30,7 +30,9 @@
  * in an entry's own name cannot be written (the last `#` starts the field).
  */
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
-import { runStoreCli, storeEnv } from './store-cli.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
 
 export const PASS_VARS = [
   'HOME', 'PASSWORD_STORE_DIR', 'GNUPGHOME', 'PASSWORD_STORE_GPG_OPTS', 'PASSWORD_STORE_SIGNING_KEY',
@@ -101,6 +103,15 @@ export const passProvider = {
     return undefined;
   },
   describe: (key) => `pass:${key}`,
+  async readiness(ctx) {
+    const version = await cliVersion('pass', ['version'], storeEnv(ctx, PASS_VARS));
+    if (!version) return { store: 'pass', ok: false, text: 'the pass command is not installed; pass: references will fail until it is (apt-get install pass, brew install pass)' };
+    const dir = ctx.childEnv.PASSWORD_STORE_DIR || (ctx.childEnv.HOME ? join(ctx.childEnv.HOME, '.password-store') : undefined);
+    if (!dir || !existsSync(join(dir, '.gpg-id'))) {
+      return { store: 'pass', ok: false, text: `${version} found, but no store at ${dir ?? '~/.password-store'} (no .gpg-id); set PASSWORD_STORE_DIR, or create one with: pass init GPG-ID` };
+    }
+    return { store: 'pass', ok: true, text: `${version}, store ${dir} (entries are read with gpg when a build needs them)` };
+  },
   async resolve(key, ctx) {
     const { path, field } = parsePassKey(key);
     const ref = `pass:${key}`;

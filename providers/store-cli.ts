@@ -41,6 +41,15 @@ export interface StoreCall {
   readonly cwd?: string;
 }
 
+/** `TOOL VERSION` from the CLI's version output, or undefined when it cannot be started or fails; never a value. */
+export async function cliVersion(tool: string, args: readonly string[], env: ChildEnv): Promise<string | undefined> {
+  const r = await capture(tool, args, { env, timeoutMs: 15_000, maxBytes: 64 * 1024, noTerminal: true });
+  if (r.failedToStart || r.exitCode !== 0) return undefined;
+  const text = `${r.stdout.toString('utf8')}\n${r.stderr}`;
+  const version = /\d+\.\d+(?:\.\d+)?/.exec(text)?.[0];
+  return version ? `${tool} ${version}` : tool;
+}
+
 /** Runs the store's CLI once; throws ProviderError when it could not start, ran too long or printed too much. */
 export async function runStoreCli(call: StoreCall, args: readonly string[], ctx: ResolveContext): Promise<CaptureResult> {
   const asked = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);

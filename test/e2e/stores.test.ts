@@ -51,6 +51,14 @@ describeE2E('pass: store (real pass and gpg)', passMissing, () => {
     expect(out.split(/\s+/)[0]).toBe(sha(value));
   });
 
+  test('doctor says the pass store is ready without reading an entry, and warns without one', async () => {
+    const r = await runCli(['doctor'], { env: baseEnv(box, store.env) });
+    expect(r.stdout).toMatch(new RegExp(`^ok    pass: pass \\d+\\.\\d+\\.\\d+, store ${store.env.PASSWORD_STORE_DIR} `, 'm'));
+    expect(r.stdout).not.toContain(value);
+    const none = await runCli(['doctor'], { env: baseEnv(box, { PASSWORD_STORE_DIR: join(box.dir, 'no-store') }) });
+    expect(none.stdout).toContain(`warn  pass: pass 1.7.4 found, but no store at ${join(box.dir, 'no-store')} (no .gpg-id)`.replace('1.7.4', /pass (\S+) found/.exec(none.stdout)?.[1] ?? '?'));
+  });
+
   test('secbuild exec hands a #field to the command; a missing entry is exit 3 naming it', async () => {
     const env = baseEnv(box, store.env);
     const r = await runCli(['exec', '--env', 'U=pass:ci/npm#user', '--', 'sh', '-c', 'printf %s "$U" | sha256sum'], { env });
@@ -92,6 +100,12 @@ describeE2E('aws-sm: and aws-ssm: (real awscli against moto_server)', motoMissin
     expect(listDir(box.tmp)).toEqual([]);
     const out = (await docker(['run', '--rm', tag, 'cat', '/h'])).stdout.toString();
     expect(out.split(/\s+/)[0]).toBe(sha(token));
+  });
+
+  test('doctor names the aws CLI, where credentials come from and the region, without a request', async () => {
+    const r = await runCli(['doctor'], { env: baseEnv(box, moto.env) });
+    expect(r.stdout).toMatch(/^ok    aws: aws \d+\.\d+\.\d+, credentials from AWS_ACCESS_KEY_ID, region us-east-1 \(not checked with AWS: no request is made\)$/m);
+    expect(r.stdout.match(/^\w+ +aws:/gm)).toHaveLength(1);
   });
 
   test('secbuild exec hands an SSM SecureString to the command; a missing secret is exit 3 naming it', async () => {
