@@ -8,14 +8,15 @@
  *   hands a `#field` to a command.
  * - `aws-sm:` and `aws-ssm:` with the awscli on the host against one
  *   moto_server (test/helpers/moto.ts): a build mounts a Secrets Manager
- *   JSON key, `secbuild exec` an SSM SecureString.
+ *   JSON key, `secbuild exec` an SSM SecureString; examples/stores builds
+ *   with one secret from each store.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { BASE, context, listDir, nonce, ROOT, runCli, sandbox } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
@@ -117,5 +118,36 @@ describeE2E('aws-sm: and aws-ssm: (real awscli against moto_server)', motoMissin
     const missing = await runCli(['exec', '--env', 'P=aws-sm:ci/absent', '--', 'true'], { env });
     expect(missing.code).toBe(3);
     expect(missing.stderr).toContain('aws-sm:ci/absent: AWS has no secret "ci/absent" in this account and region (ResourceNotFoundException)');
+  });
+});
+
+describeE2E('examples/stores (real pass store and moto_server)', () => passMissing() || motoMissing(), () => {
+  const box = sandbox('secbuild-stores-');
+  const tag = `secbuild-stores/example:${nonce()}`;
+  const npm = `npm-${nonce()}`;
+  const password = `reg-${nonce()}`;
+  let moto: Moto;
+  let store: PassStore;
+  beforeAll(async () => {
+    moto = await startMoto();
+    store = makePassStore(mkdtempSync(join(tmpdir(), 'secbuild-stores-pass-')));
+    store.insert('ci/npm-token', Buffer.from(`${npm}\n`));
+    moto.aws(['secretsmanager', 'create-secret', '--name', 'ci/registry', '--secret-string', JSON.stringify({ user: 'ci', password })]);
+  }, 300_000);
+  afterAll(async () => {
+    moto?.stop();
+    store?.stop();
+    await docker(['rmi', '-f', tag]);
+    box.cleanup();
+  });
+
+  test('secbuild -t app . from examples/stores mounts one secret from each store', async () => {
+    const env = baseEnv(box, { ...moto.env, ...store.env });
+    const r = await runCli(['--build-arg', `BASE=${BASE}`, '--progress=plain', '--no-cache', '-t', tag, '.'], { env, cwd: join(ROOT, 'examples', 'stores') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`npm_token is ${npm.length} bytes, registry is ${password.length} bytes`);
+    expect(r.stdout + r.stderr).not.toContain(npm);
+    expect(r.stdout + r.stderr).not.toContain(password);
+    expect(listDir(box.tmp)).toEqual([]);
   });
 });
