@@ -52,11 +52,15 @@ describeE2E('pass: store (real pass and gpg)', passMissing, () => {
     expect(out.split(/\s+/)[0]).toBe(sha(value));
   });
 
-  test('doctor says the pass store is ready without reading an entry, and warns without one', async () => {
+  test('doctor and secrets say the pass store is ready without reading an entry; doctor warns without one', async () => {
     const r = await runCli(['doctor'], { env: baseEnv(box, store.env) });
     expect(r.stdout).toMatch(new RegExp(`^ok    pass: pass \\d+\\.\\d+\\.\\d+, store ${store.env.PASSWORD_STORE_DIR} `, 'm'));
     expect(r.stdout).not.toContain(value);
     const none = await runCli(['doctor'], { env: baseEnv(box, { PASSWORD_STORE_DIR: join(box.dir, 'no-store') }) });
+    const listed = await runCli(['secrets', '--secret', 'id=pw,from=pass:ci/npm'], { env: baseEnv(box, store.env) });
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(new RegExp(`^store pass: ready: pass \\S+, store ${store.env.PASSWORD_STORE_DIR} `, 'm'));
+    expect(listed.stdout).not.toContain(value);
     expect(none.stdout).toContain(`warn  pass: pass 1.7.4 found, but no store at ${join(box.dir, 'no-store')} (no .gpg-id)`.replace('1.7.4', /pass (\S+) found/.exec(none.stdout)?.[1] ?? '?'));
   });
 
