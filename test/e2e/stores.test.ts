@@ -22,6 +22,10 @@ import { makePassStore, passMissing, type PassStore } from '../helpers/pass-stor
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
+/** One moto_server for the whole file, started by the first suite that needs it. */
+let motoStarted: Promise<Moto> | undefined;
+const sharedMoto = () => (motoStarted ??= startMoto());
+afterAll(async () => (await motoStarted?.catch(() => undefined))?.stop());
 
 describeE2E('pass: store (real pass and gpg)', passMissing, () => {
   const box = sandbox('secbuild-stores-');
@@ -85,12 +89,11 @@ describeE2E('aws-sm: and aws-ssm: (real awscli against moto_server)', motoMissin
   const tag = `secbuild-stores/aws:${nonce()}`;
   let moto: Moto;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await sharedMoto();
     moto.aws(['secretsmanager', 'create-secret', '--name', name, '--secret-string', JSON.stringify({ token, user: 'ci' })]);
     moto.aws(['ssm', 'put-parameter', '--name', `/${name}`, '--type', 'SecureString', '--value', param]);
   }, 300_000);
   afterAll(async () => {
-    moto?.stop();
     await docker(['rmi', '-f', tag]);
     ctx.cleanup();
     box.cleanup();
@@ -133,13 +136,12 @@ describeE2E('examples/stores (real pass store and moto_server)', () => passMissi
   let moto: Moto;
   let store: PassStore;
   beforeAll(async () => {
-    moto = await startMoto();
+    moto = await sharedMoto();
     store = makePassStore(mkdtempSync(join(tmpdir(), 'secbuild-stores-pass-')));
     store.insert('ci/npm-token', Buffer.from(`${npm}\n`));
     moto.aws(['secretsmanager', 'create-secret', '--name', 'ci/registry', '--secret-string', JSON.stringify({ user: 'ci', password })]);
   }, 300_000);
   afterAll(async () => {
-    moto?.stop();
     store?.stop();
     await docker(['rmi', '-f', tag]);
     box.cleanup();
