@@ -24,6 +24,8 @@ export default defineConfig({
           name: 'conformance',
           include: ['test/conformance/**/*.test.ts'],
           environment: 'node',
+          // The store fixtures run real CLIs (aws: about 1 s per call, Python start-up).
+          testTimeout: 30_000,
         },
       },
       {

@@ -113,3 +113,28 @@ fi
 # client, the 28 client's buildx, a docker context and Compose v2.
 bash "$repo/scripts/modern-engines.sh"
 TLS_PORT="${SECBUILD_D26_TLS_PORT:-23762}" BASE_IMAGE="$IMAGE" MAIN_DOCKER="$DOCKER" bash "$repo/scripts/dockerd26-up.sh"
+
+# --- Secret stores (issue 27) -----------------------------------------------------
+# pass: (password-store 1.7.4) and gnupg for the pass provider's real tests,
+# which make a throw-away GNUPGHOME with a passphrase-less key
+# (test/helpers/pass-store.ts); awscli (2.9.x) for aws-sm:/aws-ssm:. Both from
+# bookworm: nothing here comes from trixie.
+need=()
+for p in pass gnupg awscli; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+# moto_server (Debian trixie's python3-moto 5.1) for the AWS tests, as
+# ../shared/recipes section E: an image secbuild-test/moto:local built FROM
+# debian-image.sh's image, with python3-moto from trixie pinned at 100 inside
+# the image only (its dependencies from bookworm); the host gets nothing from
+# trixie. The tests start one container per run on a free port
+# (test/helpers/moto.ts); here it is only built and checked to answer.
+if ! "$DOCKER" image inspect secbuild-test/moto:local >/dev/null 2>&1; then
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  DOCKER="$DOCKER" NAME=secbuild-moto-provision PORT="$port" bash "$repo/scripts/moto-up.sh"
+  DOCKER="$DOCKER" NAME=secbuild-moto-provision bash "$repo/scripts/moto-down.sh"
+fi

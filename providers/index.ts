@@ -4,13 +4,16 @@
  */
 import { showTyped, type Shown } from '../src/secrets/shown.js';
 import { UsageError } from '../src/util/errors.js';
+import { awsSmProvider } from './aws-sm.js';
+import { awsSsmProvider } from './aws-ssm.js';
 import { cmdProvider } from './cmd.js';
 import { envProvider } from './env.js';
 import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
+import { passProvider } from './pass.js';
 import type { SecretProvider } from './types.js';
 
-export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider];
+export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider];
 
 export function findProvider(scheme: string): SecretProvider | undefined {
   return providers.find((p) => p.scheme === scheme);

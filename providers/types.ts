@@ -31,6 +31,19 @@ export interface SecretProvider {
   /** Environment variables this reference reads: removed from every child's environment. */
   envVars?(key: string): string[];
   resolve(key: string, ctx: ResolveContext): Promise<Buffer>;
+  /**
+   * For `secbuild doctor`: whether the store can be used here (its CLI found,
+   * credentials or a store present), without reading any value. Providers of
+   * one store return the same `store` name; doctor prints it once.
+   */
+  readiness?(ctx: Pick<ResolveContext, 'env' | 'childEnv'>): Promise<Readiness>;
+}
+
+export interface Readiness {
+  readonly store: string;
+  readonly ok: boolean;
+  /** One sentence: what was found, or what is missing and the fix. */
+  readonly text: string;
 }
 
 /** The key names nothing (unset variable, absent file, no keychain item). */

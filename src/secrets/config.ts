@@ -25,7 +25,7 @@
  * /dev/zero, is refused.
  */
 import { dirname, resolve as resolvePath } from 'node:path';
-import { looksLikeRef, parseRef } from '../../providers/index.js';
+import { knownSchemes, looksLikeRef, parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
 import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { TemplateError, templateNames } from './render.js';
@@ -111,7 +111,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
       const env = def.env as string | undefined;
       specs.push({ kind: 'template', id: name, optional: optional as boolean, mount: true, origin, path: resolvePath(base, def.template), ...cache, ...(env ? { env } : {}) });
     } else {
-      bad(at, 'from: SCHEME:KEY (env:, file:, keychain:, cmd:) or template: FILE');
+      bad(at, `from: SCHEME:KEY (${knownSchemes()}) or template: FILE`);
     }
     names.add(name);
   }

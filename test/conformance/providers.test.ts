@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { providers } from '../../providers/index.js';
+import { PASS_VARS } from '../../providers/pass.js';
 import { keychainBackend, keychainDelete, keychainSet, resetKeychainBackend, type KeychainItem } from '../../providers/keychain.js';
 import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from '../../providers/types.js';
 import { minimalEnv, scrubEnv } from '../../src/run/env.js';
@@ -19,6 +20,10 @@ import { secretServiceProblem } from '../helpers/keyring.js';
 import { parseSecretFlag } from '../../src/secrets/spec.js';
 import { resolveMasked } from '../../src/pipeline/resolve-step.js';
 import { ResolveError } from '../../src/util/errors.js';
+import { skipUnlessCI } from '../helpers/ci.js';
+import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
+import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
+import { AWS_VARS } from '../../providers/aws-cli.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -65,6 +70,27 @@ const keychainSkip = secretServiceProblem();
 if (keychainSkip) console.log(`conformance: keychain fixture skipped: ${keychainSkip}; the e2e tier covers it.`);
 const keychainEnv = scrubEnv(process.env, new Set());
 const keychainItems: KeychainItem[] = [];
+
+const passSkip = skipUnlessCI(passMissing(), 'conformance: the pass fixture') ? String(passMissing()) : undefined;
+let passStore: PassStore | undefined;
+// Real: Debian's awscli against one moto_server for the whole file (test/helpers/moto.ts).
+const awsSkip = skipUnlessCI(motoMissing(), 'conformance: the aws-sm and aws-ssm fixtures') ? String(motoMissing()) : undefined;
+let motoStarted: Promise<Moto> | undefined;
+const moto = () => (motoStarted ??= startMoto().then((m) => (Object.assign(vars, m.env), m)));
+afterAll(async () => (await motoStarted?.catch(() => undefined))?.stop());
+/** Stores `value` in Secrets Manager: a SecretString when it is UTF-8 text without NUL, else a SecretBinary. */
+async function smCreate(value: Buffer, name = `conf/value-${unique()}`): Promise<string> {
+  const m = await moto();
+  const text = value.toString('utf8');
+  if (Buffer.from(text, 'utf8').equals(value) && !text.includes('\0')) {
+    m.aws(['secretsmanager', 'create-secret', '--name', name, '--secret-string', text]);
+  } else {
+    const file = join(dir, `bin-${unique()}`);
+    await writeFile(file, value);
+    m.aws(['secretsmanager', 'create-secret', '--name', name, '--secret-binary', `fileb://${file}`]);
+  }
+  return name;
+}
 
 const fixtures: Record<string, Fixture> = {
   env: {
@@ -131,6 +157,56 @@ const fixtures: Record<string, Fixture> = {
       resetKeychainBackend();
     },
   },
+  pass: {
+    // Real: pass 1.7 and gpg with a throw-away passphrase-less key (test/helpers/pass-store.ts).
+    skip: passSkip,
+    // pass:PATH is the entry's first line: a value with a newline is not one entry's password.
+    binary: false,
+    async setup() {
+      passStore = makePassStore(await mkdtemp(join(tmpdir(), 'secbuild-pass-')));
+      Object.assign(vars, passStore.env);
+    },
+    async create(value) {
+      const name = `conf/value-${unique()}`;
+      passStore!.insert(name, Buffer.concat([value, Buffer.from('\nuser: someone\n')]));
+      return name;
+    },
+    missing: () => ({ key: `conf/absent-${unique()}`, mentions: 'conf/absent-' }),
+    async failing(value) {
+      const name = `conf/big-${unique()}`;
+      passStore!.insert(name, Buffer.concat(Array.from({ length: Math.ceil((MAX_SECRET_BYTES + 1) / value.length) }, () => value)));
+      return name;
+    },
+    async cleanup() {
+      passStore?.stop();
+      delete vars.GNUPGHOME;
+      delete vars.PASSWORD_STORE_DIR;
+    },
+  },
+  'aws-sm': {
+    skip: awsSkip,
+    binary: true,
+    async setup() {
+      await moto();
+    },
+    create: (value) => smCreate(value),
+    missing: () => ({ key: `conf/absent-${unique()}`, mentions: 'conf/absent-' }),
+    // A JSON key of a secret that is not JSON: the secret's text is close by.
+    failing: async (value) => `${await smCreate(value)}#token`,
+  },
+  'aws-ssm': {
+    skip: awsSkip,
+    binary: false,
+    async setup() {
+      await moto();
+    },
+    async create(value) {
+      const name = `/conf/value-${unique()}`;
+      (await moto()).aws(['ssm', 'put-parameter', '--name', name, '--type', 'SecureString', '--value', value.toString('utf8')]);
+      return name;
+    },
+    missing: () => ({ key: `/conf/absent-${unique()}`, mentions: '/conf/absent-' }),
+  },
 };
 
 async function failure(provider: SecretProvider, key: string, c = ctx()): Promise<Error> {
@@ -148,7 +224,7 @@ describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (sche
   const it = test.skipIf(fixture.skip !== undefined);
   beforeAll(async () => {
     if (!fixture.skip) await fixture.setup?.();
-  });
+  }, 300_000);
   afterAll(async () => {
     if (!fixture.skip) await fixture.cleanup?.();
   });
@@ -348,5 +424,143 @@ describe('env provider specifics', () => {
   });
   test.each(['1A', 'A-B', 'A B', ''])('check() refuses %j', (name) => {
     expect(env.check?.(name)).toContain('is not a valid environment variable name');
+  });
+});
+
+describe.skipIf(passSkip !== undefined)('pass provider specifics (real pass and gpg)', () => {
+  const pass = providers.find((p) => p.scheme === 'pass')!;
+  let store: PassStore;
+  let env: Record<string, string>;
+  const c = (extra: Record<string, string> = {}): ResolveContext => {
+    const all = { ...process.env, ...env, ...extra };
+    return { env: all, childEnv: scrubEnv(all, new Set()), cwd: dir };
+  };
+  beforeAll(async () => {
+    store = makePassStore(await mkdtemp(join(tmpdir(), 'secbuild-pass-')));
+    env = { ...store.env };
+    store.insert('app/npm', Buffer.from('first-line-tok\r\nuser: ci-bot\nURL:\thttps://x.example\nempty:\n'));
+  }, 60_000);
+  afterAll(() => store?.stop());
+
+  test.each<[string, string]>([
+    ['app/npm', 'first-line-tok\r'],
+    ['app/npm#user', 'ci-bot'],
+    ['app/npm#url', 'https://x.example'],
+    ['app/npm#empty', ''],
+  ])('pass:%s → %j (first line, or a field: line)', async (key, want) => {
+    expect((await pass.resolve(key, c())).toString('utf8')).toBe(want);
+  });
+
+  test('a field the entry lacks is MissingSecret naming the field, the entry and the store', async () => {
+    const err = await failure(pass, 'app/npm#token', c());
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe(`pass:app/npm#token: the entry "app/npm" in the password store ${env.PASSWORD_STORE_DIR} has no "token:" line; add one after the first line with: pass edit app/npm`);
+  });
+
+  test('gpg without the secret key: a ProviderError that says gpg could not decrypt, nothing pass printed', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'secbuild-gnupg-'));
+    const err = await failure(pass, 'app/npm', c({ GNUPGHOME: empty }));
+    await rm(empty, { recursive: true, force: true });
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toMatch(/^pass:app\/npm: gpg could not decrypt the entry in the password store .*; check that GNUPGHOME holds the secret key/);
+    expect(err.message).not.toContain('first-line-tok');
+  });
+
+  test('pass not installed: a ProviderError naming the package to install', async () => {
+    const err = await failure(pass, 'app/npm', c({ PATH: dir }));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe('pass:app/npm: the pass command was not found on PATH; install it (apt-get install pass, brew install pass)');
+  });
+
+  test('a recording stand-in pass: its argv is show and the path, its environment only what pass needs', async () => {
+    const bin = join(dir, 'standin-bin');
+    const out = join(dir, 'standin-env');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'pass'), `#!/bin/sh\n/usr/bin/env > '${out}'\necho "$@" >> '${out}'\nprintf 'v'\n`, { mode: 0o755 });
+    const value = await pass.resolve('app/npm', c({ PATH: `${bin}:/usr/bin:/bin`, AWS_SECRET_ACCESS_KEY: 'other', SECBUILD_CONF_NOISE: 'x' }));
+    expect(value.toString()).toBe('v');
+    const lines = (await import('node:fs')).readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.at(-1)).toBe('show app/npm');
+    const names = lines.slice(0, -1).map((l) => l.split('=')[0]).filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_');
+    expect(names).toEqual(expect.arrayContaining(['PATH', 'GNUPGHOME', 'PASSWORD_STORE_DIR']));
+    for (const name of names) expect(['PATH', ...PASS_VARS]).toContain(name);
+  });
+
+  test.each(['', '-x', '--help#f', 'a#', 'a\nb'])('check() refuses %j', (key) => {
+    expect(pass.check?.(key)).toMatch(/empty|starts with "-"|control character/);
+  });
+});
+
+describe.skipIf(awsSkip !== undefined)('aws-sm and aws-ssm specifics (real awscli against moto_server)', () => {
+  const sm = providers.find((p) => p.scheme === 'aws-sm')!;
+  const ssm = providers.find((p) => p.scheme === 'aws-ssm')!;
+  const id = unique();
+  beforeAll(async () => {
+    const m = await moto();
+    m.aws(['secretsmanager', 'create-secret', '--name', `spec/json-${id}`, '--secret-string', '{"token":"t0k-json","n":42,"nested":{"a":1}}']);
+    m.aws(['secretsmanager', 'create-secret', '--name', `spec/versions-${id}`, '--secret-string', 'old-value']);
+    m.aws(['secretsmanager', 'put-secret-value', '--secret-id', `spec/versions-${id}`, '--secret-string', 'new-value']);
+    m.aws(['ssm', 'put-parameter', '--name', `/spec/plain-${id}`, '--type', 'String', '--value', 'plain-param']);
+  }, 300_000);
+
+  test.each<[string, string]>([
+    ['token', 't0k-json'],
+    ['n', '42'],
+    ['nested', '{"a":1}'],
+  ])('aws-sm:NAME#%s takes one key of a JSON SecretString → %j', async (field, want) => {
+    expect((await sm.resolve(`spec/json-${id}#${field}`, ctx())).toString()).toBe(want);
+  });
+
+  test('a JSON key the secret lacks is MissingSecret naming the key', async () => {
+    const err = await failure(sm, `spec/json-${id}#absent`);
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe(`aws-sm:spec/json-${id}#absent: the secret "spec/json-${id}" has no JSON key "absent"; add it, or check the name after "#"`);
+  });
+
+  test('a missing secret is MissingSecret naming it and the AWS error code', async () => {
+    const err = await failure(sm, `spec/none-${id}`);
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe(`aws-sm:spec/none-${id}: AWS has no secret "spec/none-${id}" in this account and region (ResourceNotFoundException); check the name, AWS_REGION and AWS_PROFILE`);
+  });
+
+  test('?version-stage=AWSPREVIOUS reads the version before the current one', async () => {
+    expect((await sm.resolve(`spec/versions-${id}`, ctx())).toString()).toBe('new-value');
+    expect((await sm.resolve(`spec/versions-${id}?version-stage=AWSPREVIOUS`, ctx())).toString()).toBe('old-value');
+  });
+
+  test('aws-ssm reads a String parameter as stored; a missing one is MissingSecret', async () => {
+    expect((await ssm.resolve(`/spec/plain-${id}`, ctx())).toString()).toBe('plain-param');
+    const err = await failure(ssm, `/spec/none-${id}`);
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toContain('(ParameterNotFound)');
+  });
+
+  test('no credentials at all: a ProviderError that says so and how to give them', async () => {
+    const err = await failure(sm, `spec/json-${id}`, ctx({ AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '' }));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(`aws-sm:spec/json-${id}: the aws CLI found no AWS credentials; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or sign in with aws sso login`);
+  });
+
+  test('no region named: a ProviderError that says to set AWS_REGION', async () => {
+    const err = await failure(ssm, `/spec/plain-${id}`, ctx({ AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_ENDPOINT_URL: '' }));
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(`aws-ssm:/spec/plain-${id}: no AWS region is named; set AWS_REGION (or region in the AWS_PROFILE's config)`);
+  });
+
+  test('a recording stand-in aws: region and endpoint in argv, the environment only what the CLI needs', async () => {
+    const bin = join(dir, 'aws-standin-bin');
+    const out = join(dir, 'aws-standin-env');
+    await mkdir(bin, { recursive: true });
+    await writeFile(join(bin, 'aws'), `#!/bin/sh\n/usr/bin/env > '${out}'\necho "$@" >> '${out}'\nprintf '{"SecretString":"v"}'\n`, { mode: 0o755 });
+    expect((await sm.resolve('app/x', ctx({ PATH: `${bin}:/usr/bin:/bin`, SECBUILD_CONF_NOISE: 'x', GNUPGHOME: '/x' }))).toString()).toBe('v');
+    const lines = (await import('node:fs')).readFileSync(out, 'utf8').trim().split('\n');
+    expect(lines.at(-1)).toMatch(/^--region us-east-1 --endpoint-url http:\/\/127\.0\.0\.1:\d+ secretsmanager get-secret-value --secret-id app\/x --output json$/);
+    const names = lines.slice(0, -1).map((l) => l.split('=')[0]!).filter((n) => n !== 'PWD' && n !== 'SHLVL' && n !== '_');
+    expect(names).toEqual(expect.arrayContaining(['PATH', 'AWS_PAGER', 'AWS_ACCESS_KEY_ID', 'AWS_ENDPOINT_URL']));
+    for (const name of names) expect(['PATH', 'AWS_PAGER', ...AWS_VARS]).toContain(name);
+  });
+
+  test.each(['', '-x', 'a#', 'a?stage=x', '?version-id=1'])('aws-sm check() refuses %j', (key) => {
+    expect(sm.check?.(key)).toMatch(/empty|starts with "-"|after "\?"/);
   });
 });

@@ -5,6 +5,7 @@
  * local and able to build with secrets — and a usable secret root).
  */
 import { randomBytes } from 'node:crypto';
+import { providers } from '../../../providers/index.js';
 import { keychainBackend, keychainDelete, keychainGet, keychainSet, resetKeychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
 import { describeBuildKit, findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
@@ -50,6 +51,17 @@ async function roundTrip(env: ChildEnv): Promise<{ backend: string; problem?: st
     return { backend: name, problem: (err as Error).message.split('\n')[0] };
   } finally {
     await within(keychainDelete(item, env)).catch(() => undefined);
+  }
+}
+
+/** One line per secret store that can say whether it is ready (providers' readiness; no value is read). */
+async function storeLines(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<void> {
+  const seen = new Set<string>();
+  const results = await Promise.all(providers.map((p) => p.readiness?.({ env, childEnv })));
+  for (const r of results) {
+    if (!r || seen.has(r.store)) continue;
+    seen.add(r.store);
+    line(r.ok ? 'ok' : 'warn', r.store, r.text);
   }
 }
 
@@ -130,6 +142,7 @@ export async function doctorCommand(opts: { docker?: string; podman?: string; en
     canBuild = false;
   }
   await keychainLine(childEnv);
+  await storeLines(env, childEnv);
   process.stdout.write(canBuild ? 'a build can run here.\n' : 'a build cannot run here: fix the FAIL lines above.\n');
   if (!canBuild) throw new NotReadyError('a build cannot run here.', { reported: true });
 }

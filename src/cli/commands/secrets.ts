@@ -10,6 +10,7 @@ import { formatPolicy } from '../../secrets/cache-policy.js';
 import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { masked } from '../../util/log.js';
 import { isSshSpec } from '../../secrets/ssh.js';
+import { findProvider } from '../../../providers/index.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -52,6 +53,18 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), cache, note]);
   }
   process.stdout.write(masked(table(rows)));
+  // Each secret store the specs read from: its readiness (CLI, store or credentials), no value read.
+  const stores = new Map<string, Promise<{ store: string; ok: boolean; text: string } | undefined>>();
+  for (const spec of plan.specs) {
+    const provider = spec.kind === 'ref' ? findProvider(spec.ref.scheme) : undefined;
+    if (provider?.readiness && !stores.has(provider.scheme)) stores.set(provider.scheme, provider.readiness({ env: plan.env, childEnv: plan.childEnv }));
+  }
+  const said = new Set<string>();
+  for (const r of await Promise.all(stores.values())) {
+    if (!r || said.has(r.store)) continue;
+    said.add(r.store);
+    process.stdout.write(masked(`store ${r.store}: ${r.ok ? 'ready' : 'not ready'}: ${r.text}\n`));
+  }
   if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);
   if (res.failures.length > 0) throw new ResolveError(res.failures, { reported: true });
 }
