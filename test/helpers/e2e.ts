@@ -39,8 +39,8 @@ export function logSince(file: string, from: number): string {
   return readFileSync(file).subarray(from).toString('utf8').replace(/\x1b\[[0-9;]*m/g, '');
 }
 
-/** Verdaccio's logger writes asynchronously: waits (up to 10 s) for `line` in what `file` gained since `from`, then expects it. */
+/** Verdaccio's logger writes asynchronously: waits (up to 30 s) for `line` in what `file` gained since `from`, then expects it. */
 export async function expectLogged(file: string, from: number, line: RegExp): Promise<void> {
-  await waitFor(`${line} in ${file}`, () => line.test(logSince(file, from)), 10_000, 100).catch(() => undefined);
+  await waitFor(`${line} in ${file}`, () => line.test(logSince(file, from)), 30_000, 100).catch(() => undefined);
   expect(logSince(file, from)).toMatch(line);
 }
