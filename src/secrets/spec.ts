@@ -5,6 +5,7 @@
  */
 import { looksLikeRef, parseRef, type Ref } from '../../providers/index.js';
 import { parseKeyValues } from './csv.js';
+import { closest } from '../args/suggest.js';
 import { UsageError } from '../util/errors.js';
 import { parseCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { flagAt, shown, showTyped, type Shown } from './shown.js';
@@ -105,7 +106,9 @@ function cachePolicyOf(flag: string, id: string, value: string | undefined): { c
 
 function only(flag: string, map: Map<string, string>, allowed: readonly string[]): void {
   for (const k of map.keys()) {
-    if (!allowed.includes(k)) fail(flag, `unknown key "${showTyped(k)}"; expected ${allowed.join(', ')}.`);
+    if (allowed.includes(k)) continue;
+    const near = closest(k, allowed);
+    fail(flag, `unknown key "${showTyped(k)}"; ${near ? `did you mean ${near}=? Expected` : 'expected'} ${allowed.join(', ')}.`);
   }
 }
 

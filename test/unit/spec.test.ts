@@ -90,6 +90,8 @@ describe('parseSecretFlag: errors', () => {
     ['id with a slash', 'id=a/b,src=x', /secret id "a\/b"/],
     ['id with a space', 'id=a b,src=x', /secret id "a b"/],
     ['unknown key', 'id=a,dst=x', /unknown key "dst"; expected id, src, source, env, type, from, optional/],
+    ['a typo of from= (issue 24)', 'id=x,form=env:X', /unknown key "form"; did you mean from=\? Expected id, src/],
+    ['a typo of optional=', 'id=x,from=env:X,optinal=true', /unknown key "optinal"; did you mean optional=\?/],
     ['not key=value', 'id=a,oops', /a field is not a key=value pair/],
     ['src and source', 'id=a,src=x,source=y', /src= and source= are the same key; give one/],
     ['same key twice', 'id=a,src=x,src=y', /"src" is given twice/],
