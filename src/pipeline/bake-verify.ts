@@ -50,7 +50,7 @@ export function startBakeVerify(plan: BakeVerifyPlan, bakeArgs: readonly string[
       return targets.map((t) => {
         const id = meta[t.name]?.['containerimage.digest'];
         if (typeof id !== 'string' || !id) throw new UsageError(`--verify: bake's metadata names no image for target "${t.name}", so it is not verified.`);
-        return { kind: 'image' as const, id, label: `target "${t.name}"`, ...(plan.env ? { env: plan.env } : {}) };
+        return { kind: 'image' as const, id, label: `target "${t.name}"`, target: t.name, ...(plan.env ? { env: plan.env } : {}) };
       });
     },
   };

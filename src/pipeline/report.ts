@@ -21,8 +21,8 @@ export interface Report {
   dockerArgv?: PrintableArgv;
   /** compose: every docker process started, in order: the service (direct engine) and its argv. */
   runs?: Array<{ service?: string; argv: PrintableArgv; exitCode?: number }>;
-  /** bake: per target, its Dockerfile as read and the ids secbuild served it. */
-  targets?: Array<{ target: string; dockerfile?: string; secrets: string[] }>;
+  /** bake: per target, its Dockerfile as read, the ids secbuild served it and (`--verify`) what the search of its image found. */
+  targets?: Array<{ target: string; dockerfile?: string; secrets: string[]; verify?: VerifyResult }>;
   /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;
@@ -32,7 +32,7 @@ export interface Report {
   masking: { enabled: boolean; occurrences: Record<string, number> };
   warnings: string[];
   timings: Array<{ phase: string; at: number; ms: number }>;
-  /** `--verify`: where the image holds secret values (ids and places, never a value) and what was searched. */
+  /** `--verify` of a build: where the image holds secret values (ids and places, never a value) and what was searched. bake: in `targets`. */
   verify?: VerifyResult;
   exitCode?: number;
   error?: string;

@@ -33,7 +33,10 @@ import { sourcesOf, verifyImage, type SearchTargets, type VerifyResult } from '.
 import { verifyOutput, type OutputTarget } from '../verify/output.js';
 
 /** What a build produced, for --verify: images by id (on `env`'s daemon when given), and files. */
-export type Built = Array<{ kind: 'image'; id: string; env?: ChildEnv; /** Names the image in messages (bake: `target "api"`). */ label?: string } | OutputTarget>;
+export type Built = Array<({ kind: 'image'; id: string; env?: ChildEnv; /** Names the image in messages (bake: `target "api"`). */ label?: string } | OutputTarget) & {
+  /** bake: the target that built it; its result goes to that target's entry of the report, not to the run's one `verify`. */
+  target?: string;
+}>;
 
 /** What --verify will search, decided before the build. */
 export interface VerifyPlan {
@@ -89,6 +92,18 @@ export function readIid(path: string): string {
   return id;
 }
 
+/** A build's result is the report's `verify`; a bake target's is its own entry's, one per target. */
+function recordVerify(report: Report, target: string | undefined, result: VerifyResult): void {
+  if (target === undefined) {
+    report.verify = result;
+    return;
+  }
+  report.targets ??= [];
+  const entry = report.targets.find((e) => e.target === target);
+  if (entry) entry.verify = result;
+  else report.targets.push({ target, secrets: [], verify: result });
+}
+
 /** Verifies what the build produced; records the result in the report; throws LeakError on a hit. */
 export async function verifyBuilt(opts: { engine: Engine; built: Built; env: ChildEnv; values: readonly Secret[]; report: Report }): Promise<void> {
   const patterns = patternsFor(opts.values);
@@ -102,7 +117,7 @@ export async function verifyBuilt(opts: { engine: Engine; built: Built; env: Chi
     const result: VerifyResult = t.kind === 'image'
       ? await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: t.id, env: t.env ?? opts.env, targets })
       : await verifyOutput(t, targets);
-    opts.report.verify = result;
+    recordVerify(opts.report, t.target, result);
     for (const line of hitLines(result)) info(`verify: ${line}`);
     info(`verify: ${summaryLine(result)}`);
     if (!result.clean) {

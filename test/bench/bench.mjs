@@ -32,6 +32,8 @@
 //   BENCH_VERIFY_RUNS=3      timed verify runs (each reads the whole image)
 //   BENCH_ARCHIVE_MB=300     MiB of file data in the archive `verify --archive` scans
 //   BENCH_ARCHIVE_RUNS=5     timed `verify --archive` runs (median reported)
+//   BENCH_BUILDX_DOCKER      docker CLI with the buildx plugin, for the bake
+//                            section (default /usr/local/bin/docker)
 //   BENCH_SECTIONS=a,b       run only the sections whose title contains one of
 //                            these words (default: all)
 //
@@ -47,6 +49,8 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'bin/secbuild.js');
 const NODE = process.execPath;
 const DOCKER = process.env.SECBUILD_DOCKER || '/usr/bin/docker';
+/** A docker CLI with the buildx plugin, for the bake section. */
+const BUILDX_DOCKER = process.env.BENCH_BUILDX_DOCKER || '/usr/local/bin/docker';
 const BASE_IMAGE = 'secbuild-test/busybox:local';
 const BENCH_IMAGE = 'secbuild-bench:cached';
 const RUNS = positiveInt('BENCH_RUNS', 30);
@@ -311,6 +315,24 @@ async function verifyScan(ctx) {
   });
 }
 
+/** `secbuild bake` over a fully cached `docker buildx bake`, 1 and 10 targets (./bake.mjs). Needs docker with buildx. */
+async function bakeOverhead(ctx) {
+  const problem = dockerProblem() ?? (existsSync(BUILDX_DOCKER) ? undefined : `${BUILDX_DOCKER} (a docker CLI with the buildx plugin) does not exist; set BENCH_BUILDX_DOCKER`);
+  if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
+  const { benchBake } = await import('./bake.mjs');
+  const env = baseEnv({
+    BENCH_TOKEN: 'bench-token-value',
+    SECBUILD_DOCKER: BUILDX_DOCKER,
+    SECBUILD_TMPDIR: tempDir(SHM, 'secbuild-bench-run-'),
+    XDG_CACHE_HOME: tempDir(tmpdir(), 'secbuild-bench-cache-'),
+  });
+  return benchBake({
+    docker: BUILDX_DOCKER, node: NODE, cli: CLI, base: BASE_IMAGE, env, dir: tempDir(tmpdir(), 'secbuild-bench-bake-'),
+    alternate, table, floor, verdict,
+    onImage: (image) => ctx.cleanups.push(() => spawnSync(DOCKER, ['rmi', '-f', image], { stdio: 'ignore' })),
+  });
+}
+
 /** `secbuild verify --archive FILE`: an archive written here (no docker needed), searched from disk. Target: >= 300 MB/s. */
 async function archiveScan() {
   const { benchArchive } = await import('./archive.mjs');
@@ -330,6 +352,7 @@ const SECTIONS = [
   ['cache policy overhead, fully cached build', cachePolicy],
   ['log masking throughput (streaming redactor)', masking],
   ['masking memory, 500 KiB binary secret (compile time, RSS)', maskingMemory],
+  ['bake overhead, fully cached buildx bake, 1 and 10 targets', bakeOverhead],
   ['image scan throughput (secbuild verify, docker save streamed)', verifyScan],
   ['archive scan throughput (secbuild verify --archive, from a file)', archiveScan],
 ];

@@ -73,6 +73,22 @@ describe('secbuild bake (argv and files only)', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('GITHUB_ACTIONS=true: add-mask lines for each form and the secbuild group on stderr, closed before bake runs; stdout empty (docker stand-in: argv and files only)', async () => {
+    const rec = fake.record({ FAKE_BUILDX_INSPECT: 'Driver: docker', FAKE_BAKE_PRINT: TWO, MYTOK: VALUE, OWN: 'kept', GITHUB_ACTIONS: 'true' });
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK', 'a', 'b'], { env: rec.env, cwd: proj.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe('');
+    const err = r.stderr.split('\n');
+    expect(err[0]).toBe('::group::secbuild');
+    expect(err).toContain(`::add-mask::${VALUE}`);
+    expect(err).toContain(`::add-mask::${Buffer.from(VALUE).toString('base64')}`);
+    const end = err.indexOf('::endgroup::');
+    expect(end).toBeGreaterThan(err.map((l) => l.startsWith('::add-mask::')).lastIndexOf(true));
+    expect(err.filter((l) => l === '::endgroup::')).toHaveLength(1);
+    expect(rec.read('argv')).toMatch(/^buildx\nbake\n/);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
   test("a target's build-arg carrying a secret is refused (exit 4) before bake runs", async () => {
     const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', args: { LEAK: VALUE } } }));
     const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });

@@ -152,8 +152,13 @@ target "leaky" {
       'Dockerfile.leaky': 'ARG BASE\nFROM $BASE\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /leak\n',
     });
     try {
-      const r = await runCli(['bake', ...SECRET, '--verify', '--no-cache'], { env, cwd: dir.dir });
+      const report = join(box.dir, 'bake-verify-report.json');
+      const r = await runCli(['bake', ...SECRET, '--verify', '--no-cache', '--report', report], { env, cwd: dir.dir });
       expect(r.code, r.stderr).toBe(4);
+      // --report: one verify result per target, the clean one kept (it was searched first).
+      const rep = JSON.parse(readFileSync(report, 'utf8'));
+      expect(rep.targets.map((t: { target: string; verify?: { clean: boolean } }) => [t.target, t.verify?.clean])).toEqual([['clean', true], ['leaky', false]]);
+      expect(rep.verify).toBeUndefined();
       expect(r.stderr).toMatch(/verify: searching target "clean" sha256:\w+/);
       expect(r.stderr).toMatch(/--verify: target "leaky": the image just built \(sha256:\w+\) holds secret values in 1 place/);
       expect(r.stdout + r.stderr).not.toContain(VALUE);
