@@ -12,8 +12,9 @@ import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
 import { passProvider } from './pass.js';
 import type { SecretProvider } from './types.js';
+import { vaultProvider } from './vault.js';
 
-export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider];
+export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider, vaultProvider];
 
 export function findProvider(scheme: string): SecretProvider | undefined {
   return providers.find((p) => p.scheme === scheme);

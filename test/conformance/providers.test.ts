@@ -24,6 +24,7 @@ import { skipUnlessCI } from '../helpers/ci.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 import { AWS_VARS } from '../../providers/aws-cli.js';
+import { startVaultStandin, type VaultStandin } from '../helpers/vault-standin.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -45,6 +46,8 @@ const TEXT = Buffer.from(`Conf0rmance-välue-${unique()} with spaces`, 'utf8');
 const BINARY = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x0d, 0x80]), Buffer.from(`bin-${unique()}`)]);
 
 interface Fixture {
+  /** What the tests run against when the store itself cannot run here (named in the test titles). */
+  standin?: string;
   /** Why the fixture cannot run here; the provider is then covered by e2e tests. */
   skip?: string;
   /** Whether any bytes round-trip (false: valid UTF-8 only); setup() may decide it. */
@@ -91,6 +94,8 @@ async function smCreate(value: Buffer, name = `conf/value-${unique()}`): Promise
   }
   return name;
 }
+
+let vault: VaultStandin | undefined;
 
 const fixtures: Record<string, Fixture> = {
   env: {
@@ -207,6 +212,33 @@ const fixtures: Record<string, Fixture> = {
     },
     missing: () => ({ key: `/conf/absent-${unique()}`, mentions: '/conf/absent-' }),
   },
+  vault: {
+    // Vault cannot run here (test/helpers/vault-standin.ts).
+    standin: "recording stand-in for Vault's HTTP API",
+    binary: false,
+    async setup() {
+      vault = await startVaultStandin(`hvs.conf-${unique()}`);
+      vault.mounts.secret = { version: 2, secrets: {} };
+      Object.assign(vars, { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token });
+    },
+    async create(value) {
+      const name = `conf/value-${unique()}`;
+      vault!.mounts.secret!.secrets[name] = { token: value.toString('utf8'), user: 'someone' };
+      return `secret/${name}#token`;
+    },
+    missing: () => ({ key: `secret/conf/absent-${unique()}#token`, mentions: 'secret/conf/absent-' }),
+    // A field the secret lacks is MissingSecret; the failure with the value close by: no field named, two keys.
+    async failing(value) {
+      const name = `conf/two-${unique()}`;
+      vault!.mounts.secret!.secrets[name] = { token: value.toString('utf8'), user: 'someone' };
+      return `secret/${name}`;
+    },
+    async cleanup() {
+      await vault?.stop();
+      delete vars.VAULT_ADDR;
+      delete vars.VAULT_TOKEN;
+    },
+  },
 };
 
 async function failure(provider: SecretProvider, key: string, c = ctx()): Promise<Error> {
@@ -215,7 +247,10 @@ async function failure(provider: SecretProvider, key: string, c = ctx()): Promis
   return err as Error;
 }
 
-describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (scheme, provider) => {
+// A stand-in says so in the test names: "vault (recording stand-in for Vault's HTTP API) provider".
+const titled = (scheme: string) => (fixtures[scheme]?.standin ? `${scheme} (${fixtures[scheme].standin})` : scheme);
+describe.each(providers.map((p) => [titled(p.scheme), p] as const))('%s provider', (_title, provider) => {
+  const scheme = provider.scheme;
   const fixture = fixtures[scheme];
   test('has a conformance fixture', () => {
     expect(fixture, `add a fixture for "${scheme}:" to ${import.meta.url}`).toBeDefined();
