@@ -116,7 +116,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['mount not boolean', 'secrets:\n  a: { from: env:A, mount: 1 }\n', 'secrets.a.mount', /true or false/],
     ['from and template', 'secrets:\n  a: { from: env:A, template: t }\n', 'secrets.a', /either from: or template:, not both/],
     ['neither from nor template', 'secrets:\n  a: { optional: true }\n', 'secrets.a', /from: SCHEME:KEY .* or template: FILE/],
-    ['unknown scheme', 'secrets:\n  a: { from: "vault:x/y" }\n', 'secrets.a.from', /from is not a secret reference \("vault:" is not a known scheme\); write SCHEME:KEY with one of env:, file:, keychain:, cmd:/],
+    ['unknown scheme', 'secrets:\n  a: { from: "gcp-sm:x/y" }\n', 'secrets.a.from', /from is not a secret reference \("gcp-sm:" is not a known scheme\); write SCHEME:KEY with one of env:, file:, keychain:, cmd:/],
     ['bad env name', 'secrets:\n  a: env:1A\n', 'secrets.a.from', /not a valid environment variable name/],
     ['netrc not a list', 'netrc: { machine: h }\n', 'netrc', /a list of entries/],
     ['netrc entry a string', 'netrc: [h]\n', 'netrc[0]', /a mapping/],
