@@ -20,7 +20,7 @@ import { secretServiceProblem } from '../helpers/keyring.js';
 import { parseSecretFlag } from '../../src/secrets/spec.js';
 import { resolveMasked } from '../../src/pipeline/resolve-step.js';
 import { ResolveError } from '../../src/util/errors.js';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { onPath, skipUnlessCI } from '../helpers/ci.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 import { AWS_VARS } from '../../providers/aws-cli.js';
@@ -67,6 +67,8 @@ interface Fixture {
    */
   leaky?(value: Buffer): Promise<{ key: string; names: string }>;
   cleanup?(): Promise<void>;
+  /** The ctx.identity a provider that takes one (age:) is given; set by setup(). */
+  identity?: Buffer;
 }
 
 const keychainSkip = secretServiceProblem();
@@ -96,6 +98,14 @@ async function smCreate(value: Buffer, name = `conf/value-${unique()}`): Promise
 }
 
 let vault: VaultStandin | undefined;
+const ageSkip = skipUnlessCI(onPath('age') ? undefined : 'the age CLI is not installed (apt-get install age)', 'conformance: the age fixture') ? 'age is not installed' : undefined;
+/** Encrypts `value` to the fixture's recipient into dir/NAME.age; returns NAME.age. */
+function ageEncrypt(value: Buffer, recipient: string): string {
+  const name = `value-${unique()}.age`;
+  execFileSync('age', ['-r', recipient, '-o', join(dir, name)], { input: value });
+  return name;
+}
+let ageRecipient = '';
 
 const fixtures: Record<string, Fixture> = {
   env: {
@@ -212,6 +222,25 @@ const fixtures: Record<string, Fixture> = {
     },
     missing: () => ({ key: `/conf/absent-${unique()}`, mentions: '/conf/absent-' }),
   },
+  age: {
+    // Real: Debian's age 1.1 with a throw-away key; the identity given as ctx.identity (resolved from identity=REF).
+    skip: ageSkip,
+    binary: true,
+    async setup() {
+      const key = join(dir, `age-key-${unique()}.txt`);
+      execFileSync('age-keygen', ['-o', key], { stdio: 'ignore' });
+      this.identity = (await import('node:fs')).readFileSync(key);
+      ageRecipient = execFileSync('age-keygen', ['-y', key]).toString().trim();
+    },
+    create: async (value) => ageEncrypt(value, ageRecipient),
+    missing: () => ({ key: `absent-${unique()}.age`, mentions: 'absent-' }),
+    // A file encrypted to another key: the value is in it, the identity does not open it.
+    async failing(value) {
+      const other = join(dir, `age-other-${unique()}.txt`);
+      execFileSync('age-keygen', ['-o', other], { stdio: 'ignore' });
+      return ageEncrypt(value, execFileSync('age-keygen', ['-y', other]).toString().trim());
+    },
+  },
   vault: {
     // Vault cannot run here (test/helpers/vault-standin.ts).
     standin: "recording stand-in for Vault's HTTP API",
@@ -241,12 +270,17 @@ const fixtures: Record<string, Fixture> = {
   },
 };
 
-async function failure(provider: SecretProvider, key: string, c = ctx()): Promise<Error> {
+async function failure(provider: SecretProvider, key: string, c: ResolveContext = withIdentity(provider)): Promise<Error> {
   const err = await provider.resolve(key, c).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(Error);
   return err as Error;
 }
 
+/** ctx() with the fixture's identity for a provider that takes one (age:). */
+function withIdentity(provider: SecretProvider): ResolveContext {
+  const identity = fixtures[provider.scheme]?.identity;
+  return identity ? { ...ctx(), identity } : ctx();
+}
 // A stand-in says so in the test names: "vault (recording stand-in for Vault's HTTP API) provider".
 const titled = (scheme: string) => (fixtures[scheme]?.standin ? `${scheme} (${fixtures[scheme].standin})` : scheme);
 describe.each(providers.map((p) => [titled(p.scheme), p] as const))('%s provider', (_title, provider) => {
@@ -268,7 +302,7 @@ describe.each(providers.map((p) => [titled(p.scheme), p] as const))('%s provider
     for (const value of fixture.binary ? [TEXT, BINARY] : [TEXT]) {
       const key = await fixture.create(value);
       expect(provider.check?.(key)).toBeUndefined();
-      const out = await provider.resolve(key, ctx());
+      const out = await provider.resolve(key, withIdentity(provider));
       expect(Buffer.isBuffer(out)).toBe(true);
       expect(out.equals(value), `${scheme}:${key} came back as ${out.toString('hex')}`).toBe(true);
     }
