@@ -39,7 +39,7 @@ export const ageProvider = {
   describe: (key) => `age:${key}`,
   async readiness(ctx) {
     const version = await cliVersion('age', ['--version'], storeEnv(ctx, []));
-    if (!version) return { store: 'age', ok: false, text: `the age command is not installed; age: references will fail until it is (${INSTALL.replace('install it ', '')})` };
+    if (!version) return { store: 'age', ok: false, text: `the age command is not installed; age: references will fail until it is ${INSTALL.replace('install it ', '')}` };
     return { store: 'age', ok: true, text: `age ${version.replace(/^age /, '')} found (files are decrypted when a build needs them)` };
   },
   async resolve(key, ctx) {

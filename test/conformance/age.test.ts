@@ -94,4 +94,12 @@ describe.skipIf(skip)('age provider specifics (real age and a throw-away key)', 
     const none = await ageProvider.resolve('tok.age', ctx(dir)).catch((e: unknown) => e as Error);
     expect((none as Error).message).toBe('age:tok.age: the age command was not found on PATH; install it (apt-get install age, brew install age)');
   });
+
+  test('readiness names the age CLI, or says to install it, without decrypting anything', async () => {
+    const ready = await ageProvider.readiness({ env: env(), childEnv: scrubEnv(env(), new Set()) });
+    expect(ready).toMatchObject({ store: 'age', ok: true });
+    expect(ready.text).toMatch(/^age v?\d+\.\d+\.\d+ found/);
+    const none = await ageProvider.readiness({ env: env(), childEnv: scrubEnv({ ...env(), PATH: dir }, new Set()) });
+    expect(none).toEqual({ store: 'age', ok: false, text: 'the age command is not installed; age: references will fail until it is (apt-get install age, brew install age)' });
+  });
 });
