@@ -1,5 +1,5 @@
 /**
- * The registry: the only list of providers. Adding `vault:` or `op:` is one
+ * The registry: the only list of providers. Adding `op:` or `gcp-sm:` is one
  * new file in this folder and one line here.
  */
 import { showTyped, type Shown } from '../src/secrets/shown.js';
