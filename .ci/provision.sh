@@ -117,10 +117,10 @@ TLS_PORT="${SECBUILD_D26_TLS_PORT:-23762}" BASE_IMAGE="$IMAGE" MAIN_DOCKER="$DOC
 # --- Secret stores (issue 27) -----------------------------------------------------
 # pass: (password-store 1.7.4) and gnupg for the pass provider's real tests,
 # which make a throw-away GNUPGHOME with a passphrase-less key
-# (test/helpers/pass-store.ts); awscli (2.9.x) for aws-sm:/aws-ssm:. Both from
-# bookworm: nothing here comes from trixie.
+# (test/helpers/pass-store.ts); awscli (2.9.x) for aws-sm:/aws-ssm:; age
+# (1.1.1) for age:. All from bookworm: nothing here comes from trixie.
 need=()
-for p in pass gnupg awscli; do
+for p in pass gnupg awscli age; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

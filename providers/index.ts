@@ -1,9 +1,10 @@
 /**
- * The registry: the only list of providers. Adding `vault:` or `op:` is one
+ * The registry: the only list of providers. Adding `op:` or `gcp-sm:` is one
  * new file in this folder and one line here.
  */
 import { showTyped, type Shown } from '../src/secrets/shown.js';
 import { UsageError } from '../src/util/errors.js';
+import { ageProvider } from './age.js';
 import { awsSmProvider } from './aws-sm.js';
 import { awsSsmProvider } from './aws-ssm.js';
 import { cmdProvider } from './cmd.js';
@@ -12,8 +13,9 @@ import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
 import { passProvider } from './pass.js';
 import type { SecretProvider } from './types.js';
+import { vaultProvider } from './vault.js';
 
-export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider];
+export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider, vaultProvider, ageProvider];
 
 export function findProvider(scheme: string): SecretProvider | undefined {
   return providers.find((p) => p.scheme === scheme);
@@ -28,6 +30,8 @@ export interface Ref {
   readonly key: string;
   /** Base directory for relative paths (the working directory, or the config file's directory). */
   readonly baseDir: string;
+  /** `identity=REF` of the same spec, for a provider that takes one (age:). */
+  readonly identity?: Ref;
 }
 
 /** True when `text` starts with a registered provider scheme (`env:`, `file:`, ...). */
@@ -58,11 +62,27 @@ export function parseRef(text: string, baseDir: string, where: string): Ref {
   return { scheme, key, baseDir };
 }
 
+/**
+ * Adds `identity=REF` (`identity:` in secbuild.yml) to a reference whose
+ * provider takes one (age:); refuses it elsewhere, and requires it there.
+ */
+export function withIdentity(ref: Ref, identity: string | undefined, where: string): Ref {
+  const takes = findProvider(ref.scheme)?.takesIdentity === true;
+  if (identity === undefined) {
+    if (takes) throw new UsageError(`${where} ${ref.scheme}: needs identity=REF in the same spec (for example identity=file:~/.config/age/key.txt); the identity is read like any secret.`);
+    return ref;
+  }
+  if (!takes) throw new UsageError(`${where} identity= is only for age: references; drop it.`);
+  const id = parseRef(identity, ref.baseDir, `${where} identity=`);
+  if (findProvider(id.scheme)?.takesIdentity) throw new UsageError(`${where} identity= cannot itself be an ${id.scheme}: reference; give it from env:, file:, keychain:, pass:… .`);
+  return { ...ref, identity: id };
+}
+
 /** A reference as secbuild prints it: credential-looking words of the key hidden (src/secrets/shown.ts). */
 export function describeRef(ref: Ref): Shown {
   return showTyped(`${ref.scheme}:${ref.key}`);
 }
 
 export function refEnvVars(ref: Ref): string[] {
-  return findProvider(ref.scheme)?.envVars?.(ref.key) ?? [];
+  return [...(findProvider(ref.scheme)?.envVars?.(ref.key) ?? []), ...(ref.identity ? refEnvVars(ref.identity) : [])];
 }

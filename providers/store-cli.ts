@@ -39,6 +39,8 @@ export interface StoreCall {
   readonly install: string;
   readonly env: ChildEnv;
   readonly cwd?: string;
+  /** The CLI's standard input (an age identity): never argv, never a file. */
+  readonly input?: Buffer;
 }
 
 /** `TOOL VERSION` from the CLI's version output, or undefined when it cannot be started or fails; never a value. */
@@ -54,7 +56,7 @@ export async function cliVersion(tool: string, args: readonly string[], env: Chi
 export async function runStoreCli(call: StoreCall, args: readonly string[], ctx: ResolveContext): Promise<CaptureResult> {
   const asked = Number(ctx.env.SECBUILD_CMD_TIMEOUT ?? 120);
   const timeoutSec = Number.isFinite(asked) && asked > 0 ? asked : 120;
-  const r = await capture(call.tool, args, { env: call.env, cwd: call.cwd ?? ctx.cwd, timeoutMs: timeoutSec * 1000, maxBytes: MAX_SECRET_BYTES + 1, noTerminal: true });
+  const r = await capture(call.tool, args, { env: call.env, cwd: call.cwd ?? ctx.cwd, timeoutMs: timeoutSec * 1000, maxBytes: MAX_SECRET_BYTES + 1, noTerminal: true, ...(call.input ? { input: call.input } : {}) });
   if (r.failedToStart === 'ENOENT') throw new ProviderError(`${call.ref}: the ${call.tool} command was not found on PATH; ${call.install}`);
   if (r.failedToStart) throw new ProviderError(`${call.ref}: the ${call.tool} command could not be started (${r.failedToStart}); ${call.install}`);
   if (r.timedOut) throw new ProviderError(`${call.ref}: ${call.tool} did not finish within ${timeoutSec}s (SECBUILD_CMD_TIMEOUT); run it by hand to see what it waits for`);

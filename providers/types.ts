@@ -17,6 +17,8 @@ export interface ResolveContext {
   readonly childEnv: ChildEnv;
   /** Directory that relative paths are resolved against. */
   readonly cwd: string;
+  /** The resolved `identity=` of the spec (age:), when the provider takes one. */
+  readonly identity?: Buffer;
 }
 
 export interface SecretProvider {
@@ -31,6 +33,8 @@ export interface SecretProvider {
   /** Environment variables this reference reads: removed from every child's environment. */
   envVars?(key: string): string[];
   resolve(key: string, ctx: ResolveContext): Promise<Buffer>;
+  /** The reference needs `identity=REF` in its spec (age:); resolved first and given as ctx.identity. */
+  readonly takesIdentity?: boolean;
   /**
    * For `secbuild doctor`: whether the store can be used here (its CLI found,
    * credentials or a store present), without reading any value. Providers of

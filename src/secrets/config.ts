@@ -25,7 +25,7 @@
  * /dev/zero, is refused.
  */
 import { dirname, resolve as resolvePath } from 'node:path';
-import { knownSchemes, looksLikeRef, parseRef } from '../../providers/index.js';
+import { knownSchemes, looksLikeRef, parseRef, withIdentity } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
 import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { TemplateError, templateNames } from './render.js';
@@ -87,7 +87,7 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
-      if (!['from', 'template', 'optional', 'mount', 'description', 'cache', 'env'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache, env (unknown key)');
+      if (!['from', 'template', 'optional', 'mount', 'description', 'cache', 'env', 'identity'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache, env, identity (unknown key)');
     }
     const cache = cacheOf(`${at}.cache`, def.cache);
     const optional = def.optional ?? false;
@@ -96,12 +96,14 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
     const origin = showTyped(`${path} ${at}`);
     if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
+    if (def.identity !== undefined && def.from === undefined) bad(`${at}.identity`, 'no identity: here, as it goes with from: age:FILE only');
     if (def.env !== undefined && def.template === undefined) bad(`${at}.env`, 'no env: here, as env: names the variable secbuild exec points at a template: file (a from: value goes into a variable with secbuild exec --env NAME=REF)');
     if (def.env !== undefined && (typeof def.env !== 'string' || !ENV_NAME.test(def.env))) bad(`${at}.env`, 'a variable name of letters, digits and "_", not starting with a digit');
     if (typeof def.from === 'string') {
       let ref;
       try {
-        ref = parseRef(def.from, base, `${path} ${at}.from`);
+        if (def.identity !== undefined && typeof def.identity !== 'string') bad(`${at}.identity`, 'a reference string (for example file:~/.config/age/key.txt)');
+        ref = withIdentity(parseRef(def.from, base, `${path} ${at}.from`), def.identity as string | undefined, `${path} ${at}`);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }

@@ -74,7 +74,7 @@ async function readTemplate(origin: string, path: string): Promise<string> {
 type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string; output?: Buffer };
 
 function refKey(ref: Ref): string {
-  return `${ref.scheme}\0${ref.key}\0${ref.baseDir}`;
+  return `${ref.scheme}\0${ref.key}\0${ref.baseDir}${ref.identity ? `\0${refKey(ref.identity)}` : ''}`;
 }
 
 /** `text` ended as a sentence: a full stop unless it ends in one, or in `?` or `!` (a command's stderr may). */
@@ -167,10 +167,28 @@ export async function resolveSpecs(
     if (s.kind === 'npmrc') s.entries.forEach((e) => fieldRef(e.token));
   }
   const outcomes = new Map<string, Outcome>();
+  // An identity (age:'s identity=) is resolved like any reference, first; its value is masked like every value.
+  const identities = new Map<string, Promise<Buffer>>();
+  const identityOf = (id: Ref): Promise<Buffer> => {
+    const k = refKey(id);
+    if (!identities.has(k)) identities.set(k, findProvider(id.scheme)!.resolve(id.key, { env: base.env, childEnv: base.childEnv, cwd: id.baseDir }));
+    return identities.get(k)!;
+  };
   await Promise.all(
     [...refs].map(async ([key, ref]) => {
       const provider = findProvider(ref.scheme)!;
-      const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir };
+      let identity: Buffer | undefined;
+      if (ref.identity) {
+        try {
+          identity = await identityOf(ref.identity);
+        } catch (err) {
+          debugError(err);
+          const r = reasonOf(err);
+          outcomes.set(key, { ok: false, missing: false, reason: `its identity ${describeRef(ref.identity)} failed: ${r.reason}`, ...(r.output ? { output: r.output } : {}) });
+          return;
+        }
+      }
+      const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir, ...(identity ? { identity } : {}) };
       // A provider slower than a second (a cmd: prompting, a keychain unlocking) is named once, so a wait is never silent.
       const slow = setTimeout(() => info(`resolving secret ${idsOf(specs, key)} (${waitingFor(ref)})…`), SLOW_MS);
       try {
@@ -187,6 +205,10 @@ export async function resolveSpecs(
   const secrets: Secret[] = [];
   const skipped: SkippedSecret[] = [];
   const values: Secret[] = [];
+  for (const p of identities.values()) {
+    const v = await p.catch(() => undefined);
+    if (v?.length) values.push(new Secret('(identity)', 'identity=', v));
+  }
   const refValue = new Map<string, Buffer>();
 
   // Plain references first: templates read their values.

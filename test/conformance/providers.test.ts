@@ -20,10 +20,11 @@ import { secretServiceProblem } from '../helpers/keyring.js';
 import { parseSecretFlag } from '../../src/secrets/spec.js';
 import { resolveMasked } from '../../src/pipeline/resolve-step.js';
 import { ResolveError } from '../../src/util/errors.js';
-import { skipUnlessCI } from '../helpers/ci.js';
+import { onPath, skipUnlessCI } from '../helpers/ci.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 import { AWS_VARS } from '../../providers/aws-cli.js';
+import { startVaultStandin, type VaultStandin } from '../helpers/vault-standin.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -45,6 +46,8 @@ const TEXT = Buffer.from(`Conf0rmance-välue-${unique()} with spaces`, 'utf8');
 const BINARY = Buffer.concat([Buffer.from([0x00, 0xff, 0xfe, 0x0a, 0x0d, 0x80]), Buffer.from(`bin-${unique()}`)]);
 
 interface Fixture {
+  /** What the tests run against when the store itself cannot run here (named in the test titles). */
+  standin?: string;
   /** Why the fixture cannot run here; the provider is then covered by e2e tests. */
   skip?: string;
   /** Whether any bytes round-trip (false: valid UTF-8 only); setup() may decide it. */
@@ -64,6 +67,8 @@ interface Fixture {
    */
   leaky?(value: Buffer): Promise<{ key: string; names: string }>;
   cleanup?(): Promise<void>;
+  /** The ctx.identity a provider that takes one (age:) is given; set by setup(). */
+  identity?: Buffer;
 }
 
 const keychainSkip = secretServiceProblem();
@@ -91,6 +96,16 @@ async function smCreate(value: Buffer, name = `conf/value-${unique()}`): Promise
   }
   return name;
 }
+
+let vault: VaultStandin | undefined;
+const ageSkip = skipUnlessCI(onPath('age') ? undefined : 'the age CLI is not installed (apt-get install age)', 'conformance: the age fixture') ? 'age is not installed' : undefined;
+/** Encrypts `value` to the fixture's recipient into dir/NAME.age; returns NAME.age. */
+function ageEncrypt(value: Buffer, recipient: string): string {
+  const name = `value-${unique()}.age`;
+  execFileSync('age', ['-r', recipient, '-o', join(dir, name)], { input: value });
+  return name;
+}
+let ageRecipient = '';
 
 const fixtures: Record<string, Fixture> = {
   env: {
@@ -207,15 +222,69 @@ const fixtures: Record<string, Fixture> = {
     },
     missing: () => ({ key: `/conf/absent-${unique()}`, mentions: '/conf/absent-' }),
   },
+  age: {
+    // Real: Debian's age 1.1 with a throw-away key; the identity given as ctx.identity (resolved from identity=REF).
+    skip: ageSkip,
+    binary: true,
+    async setup() {
+      const key = join(dir, `age-key-${unique()}.txt`);
+      execFileSync('age-keygen', ['-o', key], { stdio: 'ignore' });
+      this.identity = (await import('node:fs')).readFileSync(key);
+      ageRecipient = execFileSync('age-keygen', ['-y', key]).toString().trim();
+    },
+    create: async (value) => ageEncrypt(value, ageRecipient),
+    missing: () => ({ key: `absent-${unique()}.age`, mentions: 'absent-' }),
+    // A file encrypted to another key: the value is in it, the identity does not open it.
+    async failing(value) {
+      const other = join(dir, `age-other-${unique()}.txt`);
+      execFileSync('age-keygen', ['-o', other], { stdio: 'ignore' });
+      return ageEncrypt(value, execFileSync('age-keygen', ['-y', other]).toString().trim());
+    },
+  },
+  vault: {
+    // Vault cannot run here (test/helpers/vault-standin.ts).
+    standin: "recording stand-in for Vault's HTTP API",
+    binary: false,
+    async setup() {
+      vault = await startVaultStandin(`hvs.conf-${unique()}`);
+      vault.mounts.secret = { version: 2, secrets: {} };
+      Object.assign(vars, { VAULT_ADDR: vault.addr, VAULT_TOKEN: vault.token });
+    },
+    async create(value) {
+      const name = `conf/value-${unique()}`;
+      vault!.mounts.secret!.secrets[name] = { token: value.toString('utf8'), user: 'someone' };
+      return `secret/${name}#token`;
+    },
+    missing: () => ({ key: `secret/conf/absent-${unique()}#token`, mentions: 'secret/conf/absent-' }),
+    // A field the secret lacks is MissingSecret; the failure with the value close by: no field named, two keys.
+    async failing(value) {
+      const name = `conf/two-${unique()}`;
+      vault!.mounts.secret!.secrets[name] = { token: value.toString('utf8'), user: 'someone' };
+      return `secret/${name}`;
+    },
+    async cleanup() {
+      await vault?.stop();
+      delete vars.VAULT_ADDR;
+      delete vars.VAULT_TOKEN;
+    },
+  },
 };
 
-async function failure(provider: SecretProvider, key: string, c = ctx()): Promise<Error> {
+async function failure(provider: SecretProvider, key: string, c: ResolveContext = withIdentity(provider)): Promise<Error> {
   const err = await provider.resolve(key, c).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(Error);
   return err as Error;
 }
 
-describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (scheme, provider) => {
+/** ctx() with the fixture's identity for a provider that takes one (age:). */
+function withIdentity(provider: SecretProvider): ResolveContext {
+  const identity = fixtures[provider.scheme]?.identity;
+  return identity ? { ...ctx(), identity } : ctx();
+}
+// A stand-in says so in the test names: "vault (recording stand-in for Vault's HTTP API) provider".
+const titled = (scheme: string) => (fixtures[scheme]?.standin ? `${scheme} (${fixtures[scheme].standin})` : scheme);
+describe.each(providers.map((p) => [titled(p.scheme), p] as const))('%s provider', (_title, provider) => {
+  const scheme = provider.scheme;
   const fixture = fixtures[scheme];
   test('has a conformance fixture', () => {
     expect(fixture, `add a fixture for "${scheme}:" to ${import.meta.url}`).toBeDefined();
@@ -233,7 +302,7 @@ describe.each(providers.map((p) => [p.scheme, p] as const))('%s provider', (sche
     for (const value of fixture.binary ? [TEXT, BINARY] : [TEXT]) {
       const key = await fixture.create(value);
       expect(provider.check?.(key)).toBeUndefined();
-      const out = await provider.resolve(key, ctx());
+      const out = await provider.resolve(key, withIdentity(provider));
       expect(Buffer.isBuffer(out)).toBe(true);
       expect(out.equals(value), `${scheme}:${key} came back as ${out.toString('hex')}`).toBe(true);
     }

@@ -112,7 +112,7 @@ describe('parseSecretFlag: errors', () => {
     expect(err.message).toMatch(message);
   });
 
-  test.each(['vault:secret/x', 'op://vault/item', 'MY_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes, never the value', (from) => {
+  test.each(['gcp-sm:secret/x', 'op://vault/item', 'MY_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes, never the value', (from) => {
     const err = usageError(() => parseSecretFlag(`id=a,from=${from}`, {}, cwd));
     expect(err.message).toContain('--secret id=a from= is not a secret reference');
     expect(err.message).not.toContain(from);
@@ -147,7 +147,7 @@ describe('parseNetrcFlag', () => {
     ['unknown key', 'machine=h,login=l,password=env:P,port=22', /unknown key "port"/],
     ['bad id', 'machine=h,login=l,password=env:P,id=.x', /secret id ".x"/],
     ['bad env name in password', 'machine=h,login=l,password=env:A-B', /password= env: the text after it is not a valid environment variable name/],
-    ['unknown scheme in password', 'machine=h,login=l,password=vault:x', /password= is not a reference such as env:TOKEN/],
+    ['unknown scheme in password', 'machine=h,login=l,password=gcp-sm:x', /password= is not a reference such as env:TOKEN/],
   ])('%s', (_name, value, message) => {
     const err = usageError(() => parseNetrcFlag(value, cwd));
     expect(err.message).toMatch(/^--netrc/);

@@ -1,0 +1,207 @@
+/**
+ * `vault:` specifics. Vault cannot run here, so every test runs against a
+ * recording stand-in for Vault's HTTP API (test/helpers/vault-standin.ts),
+ * which answers as Vault's documented KV v1/v2, preflight and AppRole
+ * endpoints do and records each request.
+ */
+import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { vaultProvider } from '../../providers/vault.js';
+import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
+import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
+import { scrubEnv } from '../../src/run/env.js';
+import { startVaultStandin, type VaultStandin } from '../helpers/vault-standin.js';
+
+const TOKEN = `hvs.${randomBytes(12).toString('hex')}`;
+let v: VaultStandin;
+let dir: string;
+const ctx = (extra: Record<string, string | undefined> = {}): ResolveContext => {
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, VAULT_ADDR: v.addr, VAULT_TOKEN: TOKEN, ...extra };
+  for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
+  return { env, childEnv: scrubEnv(env, new Set(vaultProvider.envVars())), cwd: dir };
+};
+const read = async (key: string, extra?: Record<string, string | undefined>) => (await vaultProvider.resolve(key, ctx(extra))).toString('utf8');
+const fail = async (key: string, extra?: Record<string, string | undefined>) => {
+  const err = await vaultProvider.resolve(key, ctx(extra)).then(() => undefined, (e: unknown) => e);
+  expect(err).toBeInstanceOf(Error);
+  const msg = (err as Error).message;
+  expect(msg).not.toContain(TOKEN);
+  expect(msg).not.toContain('s3cr3t');
+  expect(msg).not.toContain('permission denied"'); // Vault's body is never quoted
+  return err as Error;
+};
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'secbuild-vault-'));
+  v = await startVaultStandin(TOKEN);
+  v.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-v2', user: 'ci', n: 42 }, 'ci/one': { only: 's3cr3t-one' } } };
+  v.mounts['team/kv'] = { version: 1, secrets: { 'app/db': { password: 's3cr3t-v1' } } };
+});
+afterAll(async () => {
+  await v?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("vault provider specifics (recording stand-in for Vault's HTTP API)", () => {
+  test.each<[string, string]>([
+    ['secret/ci/npm#token', 's3cr3t-v2'],
+    ['secret/ci/npm#user', 'ci'],
+    ['secret/ci/npm#n', '42'],
+    ['secret/ci/one', 's3cr3t-one'],
+    ['team/kv/app/db#password', 's3cr3t-v1'],
+  ])('vault:%s → %j (field selection; KV v2 and a v1 mount with a slash in its name)', async (key, want) => {
+    expect(await read(key)).toBe(want);
+  });
+
+  test('KV v2 is read from MOUNT/data/PATH after the documented preflight; v1 from MOUNT/PATH', async () => {
+    v.requests.length = 0;
+    await read('secret/ci/npm#token');
+    await read('team/kv/app/db#password');
+    expect(v.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      'GET /v1/sys/internal/ui/mounts/secret/ci/npm',
+      'GET /v1/secret/data/ci/npm',
+      'GET /v1/sys/internal/ui/mounts/team/kv/app/db',
+      'GET /v1/team/kv/app/db',
+    ]);
+  });
+
+  test('a Vault without the preflight (404) is read as KV v1, as the vault CLI does', async () => {
+    v.legacy = true;
+    try {
+      v.requests.length = 0;
+      expect(await read('team/kv/app/db#password')).toBe('s3cr3t-v1');
+      expect(v.requests.at(-1)!.path).toBe('/v1/team/kv/app/db');
+    } finally {
+      v.legacy = false;
+    }
+  });
+
+  test('the token goes in X-Vault-Token, VAULT_NAMESPACE in X-Vault-Namespace, on every request', async () => {
+    v.requests.length = 0;
+    await read('secret/ci/npm#token', { VAULT_NAMESPACE: 'team-a/ci' });
+    expect(v.requests).toHaveLength(2);
+    for (const r of v.requests) {
+      expect(r.headers['x-vault-token']).toBe(TOKEN);
+      expect(r.headers['x-vault-namespace']).toBe('team-a/ci');
+    }
+    v.requests.length = 0;
+    await read('secret/ci/npm#token');
+    expect(v.requests[0]!.headers['x-vault-namespace']).toBeUndefined();
+  });
+
+  test('the token and the AppRole secret id are removed from every child environment', () => {
+    const c = ctx({ VAULT_SECRET_ID: 'sid', HOME: '/h' });
+    expect(c.childEnv.VAULT_TOKEN).toBeUndefined();
+    expect(c.childEnv.VAULT_SECRET_ID).toBeUndefined();
+    expect(c.childEnv.HOME).toBe('/h');
+  });
+
+  test('no such path: MissingSecret naming the reference and the path', async () => {
+    const err = await fail('secret/ci/absent#token');
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe('vault:secret/ci/absent#token: Vault has no secret at "secret/ci/absent"; check the path, or write it with: vault kv put secret/ci/absent KEY=…');
+  });
+
+  test('no such field: MissingSecret naming the field', async () => {
+    const err = await fail('secret/ci/npm#password');
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toBe('vault:secret/ci/npm#password: the secret at "secret/ci/npm" has no field "password"; add it, or check the name after "#"');
+  });
+
+  test('a wrong token: 403 permission denied, the token never in the message', async () => {
+    const err = await fail('secret/ci/npm#token', { VAULT_TOKEN: `${TOKEN}-wrong` });
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe('vault:secret/ci/npm#token: Vault denied permission to the mount of "secret/ci/npm" (403); check that the token is valid and its policy grants read on it');
+    expect(err.message).not.toContain('-wrong');
+  });
+
+  test.each<[string, Record<string, string | undefined>, string]>([
+    ['no VAULT_ADDR', { VAULT_ADDR: undefined }, "vault:secret/ci/npm#token: VAULT_ADDR is not set; set it to your Vault's address (for example https://vault.example.com:8200)"],
+    ['no token', { VAULT_TOKEN: undefined }, 'vault:secret/ci/npm#token: no Vault token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for an AppRole login'],
+    ['an unreadable VAULT_CACERT', { VAULT_CACERT: '/nonexistent/ca.pem' }, 'vault:secret/ci/npm#token: VAULT_CACERT names /nonexistent/ca.pem, which cannot be read; point it at the CA\'s PEM file'],
+  ])('%s: a ProviderError that says what to set', async (_name, extra, want) => {
+    const err = await fail('secret/ci/npm#token', extra);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(want);
+  });
+
+  test('an unreachable VAULT_ADDR: a ProviderError naming the address and the error code', async () => {
+    const port = await new Promise<number>((r) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => r(p));
+      });
+    });
+    const err = await fail('secret/ci/npm#token', { VAULT_ADDR: `http://127.0.0.1:${port}` });
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(err.message).toBe(`vault:secret/ci/npm#token: could not reach Vault at http://127.0.0.1:${port} (ECONNREFUSED); check VAULT_ADDR and that Vault is running`);
+  });
+
+  test('an answer over the bound is refused without being read whole', async () => {
+    v.pad = 2 * MAX_SECRET_BYTES + 64 * 1024;
+    try {
+      const err = await fail('secret/ci/npm#token');
+      expect(err).toBeInstanceOf(ProviderError);
+      expect(err.message).toMatch(/answered with more than 500 KiB; BuildKit accepts at most 512000 bytes/);
+    } finally {
+      v.pad = 0;
+    }
+  });
+
+  test('a value over 500 KiB inside a well-sized answer is refused', async () => {
+    v.mounts.secret!.secrets['ci/big'] = { token: 'a'.repeat(MAX_SECRET_BYTES + 1) };
+    const err = await fail('secret/ci/big#token');
+    expect(err.message).toBe(`vault:secret/ci/big#token is more than 500 KiB; BuildKit accepts at most ${MAX_SECRET_BYTES} bytes (500 KiB) per secret`);
+  });
+
+  test('several keys and no #FIELD: a ProviderError asking for one, no value shown', async () => {
+    const err = await fail('secret/ci/npm');
+    expect(err.message).toBe('vault:secret/ci/npm: the secret at "secret/ci/npm" has 3 keys; name one with #FIELD (for example vault:secret/ci/npm#token)');
+  });
+
+  test('AppRole: VAULT_ROLE_ID and VAULT_SECRET_ID log in (POST auth/approle/login), the token obtained is used', async () => {
+    v.approle = { roleId: 'role-1', secretId: 'sid-1' };
+    v.requests.length = 0;
+    expect(await read('secret/ci/npm#token', { VAULT_TOKEN: undefined, VAULT_ROLE_ID: 'role-1', VAULT_SECRET_ID: 'sid-1' })).toBe('s3cr3t-v2');
+    expect(v.requests[0]).toMatchObject({ method: 'POST', path: '/v1/auth/approle/login' });
+    expect(v.requests[0]!.headers['x-vault-token']).toBeUndefined();
+    expect(v.requests[1]!.headers['x-vault-token']).toBe(TOKEN);
+    const err = await fail('secret/ci/npm#token', { VAULT_TOKEN: undefined, VAULT_ROLE_ID: 'role-1', VAULT_SECRET_ID: 'sid-wrong' });
+    expect(err.message).toBe('vault:secret/ci/npm#token: the AppRole login at auth/approle was refused (HTTP 400); check VAULT_ROLE_ID and VAULT_SECRET_ID');
+    expect(err.message).not.toContain('sid-wrong');
+  });
+
+  test('readiness says whether VAULT_ADDR and a token are set, and makes no request', async () => {
+    v.requests.length = 0;
+    expect(await vaultProvider.readiness(ctx())).toMatchObject({ store: 'vault', ok: true });
+    expect((await vaultProvider.readiness(ctx({ VAULT_TOKEN: undefined }))).ok).toBe(false);
+    expect((await vaultProvider.readiness(ctx({ VAULT_ADDR: undefined }))).text).toMatch(/^VAULT_ADDR is not set/);
+    expect(JSON.stringify(await vaultProvider.readiness(ctx()))).not.toContain(TOKEN);
+    expect(v.requests).toHaveLength(0);
+  });
+
+  test.each(['', 'secret', 'secret/', 'secret/a#', 'secret/../sys#x', 'secret//a', 'secret/a?x=1'])('check() refuses %j', (key) => {
+    expect(vaultProvider.check(key)).toMatch(/empty|MOUNT\/PATH|control character|segment/);
+  });
+
+  test('https: a self-signed Vault is refused without VAULT_CACERT and read with it', async () => {
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
+    tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+    try {
+      const err = await fail('secret/ci/npm#token', { VAULT_ADDR: tls.addr });
+      expect(err).toBeInstanceOf(ProviderError);
+      expect(err.message).toBe(`vault:secret/ci/npm#token: Vault at ${tls.addr} presented a certificate that could not be verified (DEPTH_ZERO_SELF_SIGNED_CERT); set VAULT_CACERT to the CA's PEM file`);
+      expect(await read('secret/ci/npm#token', { VAULT_ADDR: tls.addr, VAULT_CACERT: cert })).toBe('s3cr3t-tls');
+    } finally {
+      await tls.stop();
+    }
+  });
+});
