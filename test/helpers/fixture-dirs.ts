@@ -29,7 +29,22 @@ export function alive(pid: number): boolean {
 
 /** Records this process as the owner of `dir` and `pids` as the daemons to stop (by process group) if it dies first. */
 export function claim(dir: string, pids: readonly number[]): void {
+  // 0, 1 or a negative pid would make the sweep signal a whole process group that is not the daemon's.
+  if (pids.some((p) => !(Number.isInteger(p) && p > 1))) throw new Error(`claim: ${pids.join(' ')} is not a list of daemon pids`);
   writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.join(' ')}\n`);
+}
+
+/**
+ * What claim() wrote in `dir`: the owner and the daemon pids, only whole pids above 1
+ * (kill(-0) would signal the sweeping run's own process group, kill(-1) every process).
+ */
+export function readClaim(dir: string): { owner: number; pids: number[] } | undefined {
+  try {
+    const [o = '', p = ''] = readFileSync(join(dir, 'owner'), 'utf8').split('\n');
+    return { owner: Number(o), pids: p.split(' ').filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 1) };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Stops the daemons of fixture dirs whose owner is gone, and removes the dirs. */
@@ -37,15 +52,9 @@ export async function sweepOrphans(docker: string): Promise<void> {
   for (const name of readdirSync(tmpdir())) {
     if (!PREFIXES.some((p) => name.startsWith(p))) continue;
     const dir = join(tmpdir(), name);
-    let owner: number;
-    let pids: number[];
-    try {
-      const [o = '', p = ''] = readFileSync(join(dir, 'owner'), 'utf8').split('\n');
-      owner = Number(o);
-      pids = p.split(' ').filter(Boolean).map(Number);
-    } catch {
-      continue; // not claimed (yet): leave it to its run
-    }
+    const claimed = readClaim(dir);
+    if (!claimed) continue; // not claimed (yet): leave it to its run
+    const { owner, pids } = claimed;
     if (!owner || alive(owner)) continue;
     for (const pid of pids) {
       try {

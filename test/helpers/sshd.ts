@@ -80,8 +80,12 @@ export async function startGitSshd(): Promise<GitSshd> {
   // sshd daemonizes; its pid is in the PidFile once it listens.
   await run(SSHD, ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
   const pidFile = join(dir, 'sshd.pid');
-  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  // sshd creates the file before it writes the pid: wait for a whole pid, never take an empty file as 0
+  // (process.kill(0) would signal this test run's own process group).
+  const readPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
+  for (let i = 0; i < 100 && !(readPid() > 1); i++) await new Promise((r) => setTimeout(r, 50));
+  const pid = readPid();
+  if (!(Number.isInteger(pid) && pid > 1)) throw new Error(`sshd wrote no pid to ${pidFile} within 5 s; see ${join(dir, 'sshd.log')}`);
   claim(dir, [pid]);
   const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   return {
