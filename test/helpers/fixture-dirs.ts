@@ -27,21 +27,40 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Records this process as the owner of `dir` and `pids` as the daemons to stop (by process group) if it dies first. */
+/** When `pid` started (field 22 of /proc/PID/stat, clock ticks since boot), or '' when it is gone: a reused pid starts later. */
+export function startTime(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Records this process as the owner of `dir` and `pids` as the daemons to stop (by process group) if it dies
+ * first, each with its start time, so that a later sweep never signals a process that has the pid since.
+ */
 export function claim(dir: string, pids: readonly number[]): void {
   // 0, 1 or a negative pid would make the sweep signal a whole process group that is not the daemon's.
   if (pids.some((p) => !(Number.isInteger(p) && p > 1))) throw new Error(`claim: ${pids.join(' ')} is not a list of daemon pids`);
-  writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.join(' ')}\n`);
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.map((p) => `${p}@${startTime(p)}`).join(' ')}\n`);
 }
 
 /**
  * What claim() wrote in `dir`: the owner and the daemon pids, only whole pids above 1
  * (kill(-0) would signal the sweeping run's own process group, kill(-1) every process).
  */
-export function readClaim(dir: string): { owner: number; pids: number[] } | undefined {
+export function readClaim(dir: string): { owner: number; pids: number[]; started: Map<number, string> } | undefined {
   try {
     const [o = '', p = ''] = readFileSync(join(dir, 'owner'), 'utf8').split('\n');
-    return { owner: Number(o), pids: p.split(' ').filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 1) };
+    const started = new Map<number, string>();
+    for (const word of p.split(' ').filter(Boolean)) {
+      const [pid = '', at = ''] = word.split('@');
+      const n = Number(pid);
+      if (Number.isInteger(n) && n > 1) started.set(n, at);
+    }
+    return { owner: Number(o), pids: [...started.keys()], started };
   } catch {
     return undefined;
   }
@@ -54,9 +73,12 @@ export async function sweepOrphans(docker: string): Promise<void> {
     const dir = join(tmpdir(), name);
     const claimed = readClaim(dir);
     if (!claimed) continue; // not claimed (yet): leave it to its run
-    const { owner, pids } = claimed;
+    const { owner, pids, started } = claimed;
     if (!owner || alive(owner)) continue;
     for (const pid of pids) {
+      // Only the daemon itself: a pid recorded without its start time, or started since, belongs to another process now.
+      const at = started.get(pid);
+      if (!at || startTime(pid) !== at) continue;
       try {
         process.kill(-pid, 'SIGTERM');
       } catch {
@@ -68,8 +90,9 @@ export async function sweepOrphans(docker: string): Promise<void> {
         }
       }
     }
-    for (let i = 0; i < 100 && pids.some(alive); i++) await new Promise((r) => setTimeout(r, 100));
-    if (!pids.some(alive)) rmSync(dir, { recursive: true, force: true });
+    const ours = (pid: number) => alive(pid) && startTime(pid) === started.get(pid);
+    for (let i = 0; i < 100 && pids.some(ours); i++) await new Promise((r) => setTimeout(r, 100));
+    if (!pids.some(ours)) rmSync(dir, { recursive: true, force: true });
     if (name.startsWith('secbuild-e2e-servers-')) {
       try {
         execFileSync(docker, ['rmi', '-f', `secbuild-e2e-debian-ca:${owner}`], { stdio: 'ignore', timeout: 30_000 });

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { claim, readClaim } from '../helpers/fixture-dirs.js';
+import { claim, readClaim, startTime } from '../helpers/fixture-dirs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'secbuild-unit-claim-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,5 +19,13 @@ test.each([[[0]], [[1]], [[-5]], [[Number.NaN]], [[1234, 0]]])('claim() refuses 
 
 test('readClaim() keeps only whole pids above 1 of a claim written before the guard', () => {
   writeFileSync(join(dir, 'owner'), '9801\n0 1 -3 x 4242\n');
-  expect(readClaim(dir)).toEqual({ owner: 9801, pids: [4242] });
+  expect(readClaim(dir)).toMatchObject({ owner: 9801, pids: [4242] });
+});
+
+test('claim() records each daemon with its start time, which a reused pid would not match', () => {
+  claim(dir, [process.pid]);
+  const c = readClaim(dir)!;
+  expect(c.pids).toEqual([process.pid]);
+  expect(c.started.get(process.pid)).toBe(startTime(process.pid));
+  expect(startTime(process.pid)).toMatch(/^\d+$/);
 });
