@@ -27,9 +27,20 @@ export function alive(pid: number): boolean {
   }
 }
 
+/**
+ * An owner file: the owner's pid and the daemons' pids. Only pids above 1
+ * count: kill(-0) would signal the sweeping run's own process group and
+ * kill(-1) every process (an sshd pid file read before it was written gave 0).
+ */
+export function parseOwner(text: string): { owner: number; pids: number[] } {
+  const [o = '', p = ''] = text.split('\n');
+  const pid = (s: string) => (/^\d+$/.test(s) && Number(s) > 1 ? Number(s) : undefined);
+  return { owner: pid(o.trim()) ?? 0, pids: p.split(' ').flatMap((s) => pid(s) ?? []) };
+}
+
 /** Records this process as the owner of `dir` and `pids` as the daemons to stop (by process group) if it dies first. */
 export function claim(dir: string, pids: readonly number[]): void {
-  writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.join(' ')}\n`);
+  writeFileSync(join(dir, 'owner'), `${process.pid}\n${pids.filter((p) => Number.isInteger(p) && p > 1).join(' ')}\n`);
 }
 
 /** Stops the daemons of fixture dirs whose owner is gone, and removes the dirs. */
@@ -40,9 +51,7 @@ export async function sweepOrphans(docker: string): Promise<void> {
     let owner: number;
     let pids: number[];
     try {
-      const [o = '', p = ''] = readFileSync(join(dir, 'owner'), 'utf8').split('\n');
-      owner = Number(o);
-      pids = p.split(' ').filter(Boolean).map(Number);
+      ({ owner, pids } = parseOwner(readFileSync(join(dir, 'owner'), 'utf8')));
     } catch {
       continue; // not claimed (yet): leave it to its run
     }

@@ -80,8 +80,10 @@ export async function startGitSshd(): Promise<GitSshd> {
   // sshd daemonizes; its pid is in the PidFile once it listens.
   await run(SSHD, ['-f', join(dir, 'sshd_config'), '-E', join(dir, 'sshd.log')]);
   const pidFile = join(dir, 'sshd.pid');
-  for (let i = 0; i < 100 && !existsSync(pidFile); i++) await new Promise((r) => setTimeout(r, 50));
-  const pid = Number(readFileSync(pidFile, 'utf8').trim());
+  // The file may exist before sshd has written its pid into it: wait for a number.
+  const readPid = () => (existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : 0);
+  for (let i = 0; i < 100 && !(readPid() > 1); i++) await new Promise((r) => setTimeout(r, 50));
+  const pid = readPid();
   claim(dir, [pid]);
   const hostPub = readFileSync(join(dir, 'host_key.pub'), 'utf8').split(' ').slice(0, 2).join(' ');
   return {
@@ -93,7 +95,7 @@ export async function startGitSshd(): Promise<GitSshd> {
     fingerprint: client.fingerprint,
     async stop() {
       try {
-        process.kill(pid, 'SIGTERM');
+        if (pid > 1) process.kill(pid, 'SIGTERM'); // never kill(0): the own process group
       } catch {
         // gone
       }
