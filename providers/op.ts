@@ -31,7 +31,7 @@ import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider 
 /** Credentials: given to op, removed from every other child's environment. */
 export const OP_CREDENTIAL_VARS = ['OP_SERVICE_ACCOUNT_TOKEN', 'OP_CONNECT_TOKEN'];
 export const OP_VARS = ['HOME', 'XDG_CONFIG_HOME', 'OP_CONFIG_DIR', 'OP_ACCOUNT', 'OP_CONNECT_HOST'];
-const INSTALL = "install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (it is not a Debian package; brew install 1password-cli on macOS)";
+const INSTALL = "install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (not a Debian package; on macOS: brew install 1password-cli)";
 
 /** The reference as `op read` takes it: `op://` and the key without its leading slashes. */
 export function opReference(key: string): string {
@@ -79,7 +79,7 @@ export const opProvider = {
   // `op --version` and which variables are set: nothing is read from 1Password.
   async readiness(ctx) {
     const version = await cliVersion('op', ['--version'], opEnv(ctx));
-    if (!version) return { store: '1password', ok: false, text: `the op command is not installed; op: references will fail until it is (${INSTALL})` };
+    if (!version) return { store: '1password', ok: false, text: `the op command is not installed, so op: references will fail; ${INSTALL}` };
     const env = ctx.env;
     const auth = env.OP_SERVICE_ACCOUNT_TOKEN ? 'a service account (OP_SERVICE_ACCOUNT_TOKEN)'
       : env.OP_CONNECT_HOST && env.OP_CONNECT_TOKEN ? `a Connect server (OP_CONNECT_HOST)`

@@ -108,6 +108,6 @@ describe('op provider specifics (recording stand-in for the op CLI)', () => {
     expect(op.calls().slice(before).map((c) => c.argv)).toEqual(['--version']);
     expect((await opProvider.readiness(ctx({ OP_SERVICE_ACCOUNT_TOKEN: undefined }))).ok).toBe(false);
     expect((await opProvider.readiness(ctx({ OP_SERVICE_ACCOUNT_TOKEN: undefined, OP_ACCOUNT: 'team' }))).ok).toBe(true);
-    expect((await opProvider.readiness(ctx({ PATH: dir }))).text).toMatch(/^the op command is not installed/);
+    expect((await opProvider.readiness(ctx({ PATH: dir }))).text).toBe("the op command is not installed, so op: references will fail; install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (not a Debian package; on macOS: brew install 1password-cli)");
   });
 });
