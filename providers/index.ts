@@ -11,11 +11,12 @@ import { cmdProvider } from './cmd.js';
 import { envProvider } from './env.js';
 import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
+import { opProvider } from './op.js';
 import { passProvider } from './pass.js';
 import type { SecretProvider } from './types.js';
 import { vaultProvider } from './vault.js';
 
-export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider, vaultProvider, ageProvider];
+export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider, vaultProvider, ageProvider, opProvider];
 
 export function findProvider(scheme: string): SecretProvider | undefined {
   return providers.find((p) => p.scheme === scheme);

@@ -13,7 +13,7 @@ describe('usage errors exit 2', () => {
 
   test.each<[string, RegExp]>([
     ['--secret', /^secbuild: --secret needs a value; see secbuild build --help\.$/m],
-    ['--secret id=x,from=nope:y .', /^secbuild: --secret id=x from= is not a secret reference \("nope:" is not a known scheme\); write SCHEME:KEY with one of env:, file:, keychain:, cmd:, pass:, aws-sm:, aws-ssm:, vault:, age: /m],
+    ['--secret id=x,from=nope:y .', /^secbuild: --secret id=x from= is not a secret reference \("nope:" is not a known scheme\); write SCHEME:KEY with one of env:, file:, keychain:, cmd:, pass:, aws-sm:, aws-ssm:, vault:, age:, op: /m],
     ['--netrc machine=x .', /^secbuild: --netrc: needs login=; write --netrc machine=HOST,login=LOGIN,password=env:TOKEN\.$/m],
     ['compose', /^secbuild: secbuild compose needs the build command: secbuild compose \[-f FILE…\] build \[SERVICE…\]\.$/m],
     ['compose up', /^secbuild: secbuild compose runs only the build command, got "up"/m],

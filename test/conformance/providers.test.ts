@@ -25,6 +25,7 @@ import { makePassStore, passMissing, type PassStore } from '../helpers/pass-stor
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
 import { AWS_VARS } from '../../providers/aws-cli.js';
 import { startVaultStandin, type VaultStandin } from '../helpers/vault-standin.js';
+import { makeOpStandin, type OpStandin } from '../helpers/op-standin.js';
 
 let dir: string;
 const vars: Record<string, string> = {};
@@ -98,6 +99,7 @@ async function smCreate(value: Buffer, name = `conf/value-${unique()}`): Promise
 }
 
 let vault: VaultStandin | undefined;
+let opStandin: OpStandin | undefined;
 const ageSkip = skipUnlessCI(onPath('age') ? undefined : 'the age CLI is not installed (apt-get install age)', 'conformance: the age fixture') ? 'age is not installed' : undefined;
 /** Encrypts `value` to the fixture's recipient into dir/NAME.age; returns NAME.age. */
 function ageEncrypt(value: Buffer, recipient: string): string {
@@ -266,6 +268,32 @@ const fixtures: Record<string, Fixture> = {
       await vault?.stop();
       delete vars.VAULT_ADDR;
       delete vars.VAULT_TOKEN;
+    },
+  },
+  op: {
+    // 1Password cannot run here (test/helpers/op-standin.ts).
+    standin: 'recording stand-in for the op CLI',
+    binary: false,
+    async setup() {
+      opStandin = makeOpStandin(await mkdtemp(join(dir, 'op-')));
+      Object.assign(vars, { PATH: `${opStandin.bin}:${process.env.PATH}`, OP_SERVICE_ACCOUNT_TOKEN: `ops_conf${unique()}` });
+    },
+    async create(value) {
+      const item = `value-${unique()}`;
+      opStandin!.set(`conf/${item}/token`, value);
+      return `//conf/${item}/token`;
+    },
+    missing: () => ({ key: `//conf/absent-${unique()}/token`, mentions: 'conf/absent-' }),
+    // Not signed in, with the value stored close by.
+    async failing(value) {
+      const item = `value-${unique()}`;
+      opStandin!.set(`conf/${item}/token`, value);
+      vars.OP_SERVICE_ACCOUNT_TOKEN = '';
+      return `//conf/${item}/token`;
+    },
+    async cleanup() {
+      delete vars.PATH;
+      delete vars.OP_SERVICE_ACCOUNT_TOKEN;
     },
   },
 };

@@ -20,6 +20,7 @@ import { BASE, context, listDir, nonce, ROOT, runCli, sandbox } from '../helpers
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 import { makePassStore, passMissing, type PassStore } from '../helpers/pass-store.js';
 import { motoMissing, startMoto, type Moto } from '../helpers/moto.js';
+import { makeOpStandin } from '../helpers/op-standin.js';
 
 const sha = (s: string | Buffer) => createHash('sha256').update(s).digest('hex');
 /** One moto_server for the whole file, started by the first suite that needs it. */
@@ -155,5 +156,28 @@ describeE2E('examples/stores (real pass store and moto_server)', () => passMissi
     expect(r.stdout + r.stderr).not.toContain(npm);
     expect(r.stdout + r.stderr).not.toContain(password);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+});
+
+// 1Password cannot run here: the op CLI is a recording stand-in (test/helpers/op-standin.ts), first on PATH.
+describeE2E('op: store (recording stand-in for the op CLI)', () => {
+  const box = sandbox('secbuild-stores-op-');
+  afterAll(() => box.cleanup());
+
+  test('secbuild exec hands an op:// field to the command; the command never sees the token (recording stand-in for the op CLI)', async () => {
+    const op = makeOpStandin(mkdtempSync(join(tmpdir(), 'secbuild-stores-op-')));
+    const value = `op-${nonce()}-välue`;
+    op.set('ci/npm/token', value);
+    const token = `ops_${nonce()}`;
+    const env = baseEnv(box, { PATH: `${op.bin}:${process.env.PATH}`, OP_SERVICE_ACCOUNT_TOKEN: token });
+    const r = await runCli(['exec', '--env', 'X=op://ci/npm/token', '--', 'sh', '-c', 'test -n "$X" && test -z "$OP_SERVICE_ACCOUNT_TOKEN" && printf %s "$X" | sha256sum'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split(/\s+/)[0]).toBe(sha(value));
+    expect(r.stdout + r.stderr).not.toContain(token);
+    expect(op.calls().map((c) => c.argv)).toEqual(['read --no-newline op://ci/npm/token']);
+    expect(listDir(box.tmp)).toEqual([]);
+    const missing = await runCli(['exec', '--env', 'X=op://ci/absent/token', '--', 'true'], { env });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('op://ci/absent/token: 1Password has no such vault, item or field');
   });
 });

@@ -112,11 +112,16 @@ describe('parseSecretFlag: errors', () => {
     expect(err.message).toMatch(message);
   });
 
-  test.each(['gcp-sm:secret/x', 'op://vault/item', 'MY_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes, never the value', (from) => {
+  test.each(['gcp-sm:secret/x', 'bw://vault/item', 'MY_TOKEN', ':x'])('unknown scheme in from=%s lists the known schemes, never the value', (from) => {
     const err = usageError(() => parseSecretFlag(`id=a,from=${from}`, {}, cwd));
     expect(err.message).toContain('--secret id=a from= is not a secret reference');
     expect(err.message).not.toContain(from);
     expect(err.message).toContain('env:, file:, keychain:, cmd:');
+  });
+
+  test('an op:// reference with too few parts names the form, never the value', () => {
+    const err = usageError(() => parseSecretFlag('id=a,from=op://vault/item', {}, cwd));
+    expect(err.message).toBe('--secret id=a from= op: write op://VAULT/ITEM/FIELD or op://VAULT/ITEM/SECTION/FIELD; the value is not shown, as it may be the credential itself.');
   });
 });
 
