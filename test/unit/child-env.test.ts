@@ -4,22 +4,13 @@
  * module can make a ChildEnv (no cast to the branded type outside env.ts).
  * Every command × every child it starts: test/cli/child-env.test.ts.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { ROOT, sources } from '../helpers/source-files.js';
 import { CACHE_KEY_VAR, minimalEnv, scrubEnv, withVars } from '../../src/run/env.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) sources(path, out);
-    else if (path.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 describe('child environment', () => {
   const env = { PATH: '/bin', HOME: '/h', SRC: 'v', [CACHE_KEY_VAR]: 'k'.repeat(64), UNSET: undefined };

@@ -5,23 +5,14 @@
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { ROOT, sources } from '../helpers/source-files.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 /** Lowest first. providers/ belongs to the secret model (where values come from). */
 const LAYERS = ['util', 'args', 'run', 'secrets', 'guards', 'dockerfile', 'engines', 'verify', 'check', 'pipeline', 'cli'] as const;
 const MAX_LINES = 300;
 
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) sources(path, out);
-    else if (path.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 function layerOf(path: string): string {
   const rel = relative(ROOT, path).split('/');

@@ -8,21 +8,12 @@
  * GitHub Actions workflow commands go to stderr (src/util/log.ts); a new
  * writer of stdout fails here before review.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { ROOT, sources } from '../helpers/source-files.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function sources(dir: string, out: string[] = []): string[] {
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) sources(path, out);
-    else if (path.endsWith('.ts')) out.push(path);
-  }
-  return out;
-}
 
 const ALLOWED = new Map([
   ['src/cli/job.ts', 'help'],

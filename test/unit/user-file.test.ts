@@ -10,9 +10,9 @@ import { chmodSync, lchownSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, 
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ROOT, sources } from '../helpers/source-files.js';
 import { writeUserFile } from '../../src/run/user-file.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
 const WRITES = /\b(writeFileSync|appendFileSync|createWriteStream|chmodSync|fchmodSync|lchmodSync|renameSync|copyFileSync|cpSync|writeFile|appendFile|chmod|rename|copyFile)\(|O_WRONLY|O_RDWR|O_CREAT/;
 
 /** Module → where it writes. Only src/run/user-file.ts writes at a path the user gave. */
@@ -25,9 +25,6 @@ const WRITERS: Record<string, string> = {
   'src/engines/podman/engine.ts': 'the run directory (the reaper script)',
 };
 
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
-}
 
 describe('files secbuild writes', () => {
   test('every module that writes files is a known writer; a user-given path is written only by writeUserFile', () => {
