@@ -23,6 +23,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { debug } from '../util/log.js';
 import { printableArgv } from './printable.js';
 import type { ChildEnv } from './env.js';
+import { RUN_MARK_VAR, runMark } from './mark.js';
 
 /** Told of every child that starts and ends while a run directory exists (the watchdog). */
 export interface Watcher {
@@ -85,6 +86,11 @@ function register(child: ChildProcess, policy: Policy, group = false): void {
   };
   child.once('exit', done);
   child.once('error', done);
+}
+
+/** `env` plus the run mark when a watcher runs (the one place a child's environment gets it). */
+function marked(env: ChildEnv): Readonly<Record<string, string>> {
+  return life.watcher ? { ...env, [RUN_MARK_VAR]: runMark() } : env;
 }
 
 /** The watcher told of children now, if any. */
@@ -204,7 +210,7 @@ export async function capture(file: string, args: readonly string[], opts: Captu
   const { execa } = await import('./execa.js');
   debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const sub = execa(file, args, {
-    env: opts.env,
+    env: marked(opts.env),
     extendEnv: false,
     cwd: opts.cwd,
     reject: false,
@@ -254,7 +260,7 @@ function withoutTerminal(stdio: StdioOptions): StdioOptions {
 export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean }): ChildProcess {
   debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const stdio = opts.stdio ?? 'inherit';
-  const child = spawn(file, args, { env: opts.env, stdio: opts.noTerminal ? withoutTerminal(stdio) : stdio, detached: opts.noTerminal === true });
+  const child = spawn(file, args, { env: marked(opts.env), stdio: opts.noTerminal ? withoutTerminal(stdio) : stdio, detached: opts.noTerminal === true });
   register(child, opts.signals ?? 'forward', opts.noTerminal === true);
   return child;
 }

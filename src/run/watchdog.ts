@@ -5,7 +5,11 @@
  * cleaned up itself, and `exit N` when a child ends (so a recycled pid is never
  * signalled). If the pipe closes without `done` — secbuild was killed
  * with SIGKILL, by the OOM killer, by a runner's hard cancel — the watchdog
- * stops the orphaned docker client (TERM, then KILL after 2 s), which ends
+ * stops the orphaned docker client (TERM, then KILL after 2 s) — and every
+ * process of the user whose environment carries the run's mark
+ * (RUN_MARK_VAR, set by the exec seam on every child started while a watcher
+ * runs: a child spawned in the instant before its `pid N` line was written,
+ * and the children's own children) —, which ends
  * the build's session so BuildKit cancels the build, runs the engine's
  * cleanup script when the run directory holds one (`reap`: what an
  * interrupted podman build leaves, src/engines/podman/reap.ts; a regular
@@ -25,10 +29,11 @@ import type { ChildProcess } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import { minimalEnv } from './env.js';
 import { spawnDetached, type Watcher } from './exec.js';
+import { RUN_MARK_VAR, runMark } from './mark.js';
 import { REMOVE_PROGRAM } from './remove.js';
 
 const SCRIPT = `
-dir=$1; node=$2; remove=$3; pids=
+dir=$1; node=$2; remove=$3; mark=$4; pids=
 while IFS= read -r line; do
   case $line in
     "pid "*) pids="$pids \${line#pid }" ;;
@@ -48,6 +53,14 @@ if [ -n "$dir" ] && [ -f "$dir/reap" ] && [ ! -h "$dir/reap" ]; then
 fi
 # rm -rf only when node cannot run: it crosses mounts (a bind mount a command left in the directory)
 [ -n "$dir" ] && { "$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1 || rm -rf --one-file-system -- "$dir"; }
+# every process that carries the run's mark: a child started in the instant before its pid was written, grandchildren
+if [ -n "$mark" ]; then
+  for f in $(grep -lszxF -- "${RUN_MARK_VAR}=$mark" /proc/[0-9]*/environ 2>/dev/null); do
+    p=\${f#/proc/}; p=\${p%/environ}
+    [ "$p" = "$$" ] && continue
+    kill -TERM "$p" 2>/dev/null && kids="$kids $p"
+  done
+fi
 n=0
 while [ $n -lt 20 ]; do
   alive=
@@ -72,7 +85,7 @@ export class Watchdog implements Watcher {
     let child: ChildProcess;
     try {
       // PATH only: the watchdog needs node, rm, sleep and kill, and no variable a secret came from (nor NODE_OPTIONS).
-      child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir, process.execPath, REMOVE_PROGRAM], { env: minimalEnv(process.env) });
+      child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-watchdog', dir, process.execPath, REMOVE_PROGRAM, runMark()], { env: minimalEnv(process.env) });
     } catch {
       return undefined;
     }
