@@ -18,6 +18,7 @@ describe('examples --dry-run (argv and files only)', () => {
   test.each([
     { example: 'git-netrc', id: 'netrc', env: { GITHUB_TOKEN: `gh-${nonce()}` } },
     { example: 'npm-private', id: 'npmrc', env: { NPM_TOKEN: `npm-${nonce()}` } },
+    { example: 'ci', id: 'npmrc', env: { NPM_TOKEN: `npm-${nonce()}` } },
     { example: 'pip-template', id: 'pip_conf', env: { PYPI_INDEX_USER: `user-${nonce()}`, PYPI_INDEX_PASSWORD: `pw-${nonce()}`, PYPI_INDEX_HOST: `pypi-${nonce()}.example.com` } },
   ])('$example: --dry-run from its directory mounts only secret "$id" and prints no value', async ({ example, id, env }) => {
     const rec = fake.record(env);

@@ -32,3 +32,30 @@ export function tryItCommands(opts: { first?: boolean } = {}): string[] {
   if (commands.length === 0) throw new Error('README has no "Try it" section with a console block');
   return commands;
 }
+
+/**
+ * The first ```yaml block under the README's `### ${heading}` heading (up to
+ * the next heading of level 1 to 3 outside a code block: a YAML comment is a
+ * `# ` line too), byte for byte with its final newline, or undefined when
+ * there is no such heading or block: for the tests that hold a README recipe
+ * equal to the file it shows (test/cli/ci-examples.test.ts).
+ */
+export function readmeYamlBlock(heading: string): string | undefined {
+  const lines = readFileSync(join(ROOT, 'README.md'), 'utf8').split('\n');
+  const at = lines.indexOf(`### ${heading}`);
+  if (at === -1) return undefined;
+  let fence = false;
+  let block: string[] | undefined;
+  for (const line of lines.slice(at + 1)) {
+    if (fence) {
+      if (line === '```') {
+        if (block) return block.map((l) => `${l}\n`).join('');
+        fence = false;
+      } else block?.push(line);
+    } else if (line.startsWith('```')) {
+      fence = true;
+      if (/^```ya?ml$/.test(line)) block = [];
+    } else if (/^#{1,3} /.test(line)) return undefined;
+  }
+  return undefined;
+}

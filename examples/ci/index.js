@@ -1,0 +1,3 @@
+const { greet } = require('@acme/greeter');
+
+console.log(greet('world'));
