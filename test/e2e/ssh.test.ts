@@ -15,6 +15,7 @@ import { baseEnv, describeE2E, docker, DOCKER } from '../helpers/e2e.js';
 import { composeV2 } from '../helpers/engines.js';
 import { streamHolds } from '../helpers/image-bytes.js';
 import { secretServiceProblem, secretTool } from '../helpers/keyring.js';
+import { RUN_MARK_VAR } from '../../src/run/mark.js';
 import { ensureToolsImage, keygen, SSH_TOOLS_IMAGE, sshdProblem, startGitSshd, type GitSshd } from '../helpers/sshd.js';
 
 const keyring = secretServiceProblem();
@@ -117,9 +118,10 @@ describeE2E('--ssh-key: a private agent for RUN --mount=type=ssh (real sshd, rea
     expect(seen).toContain('CLONE-STARTED');
     const agents = pidsMatching(`ssh-agent -D -a ${box.tmp}`);
     expect(agents).toHaveLength(1);
-    // The agent's argv is the socket and the lifetime; its environment PATH alone: no key, no variable a secret came from.
+    // The agent's argv is the socket and the lifetime; its environment PATH and the run's mark (by which the watchdog
+    // finds it: src/run/mark.ts), nothing else: no key, no variable a secret came from.
     const environ = readFileSync(`/proc/${agents[0]}/environ`, 'utf8').split('\0').filter(Boolean);
-    expect(environ.map((e) => e.split('=')[0])).toEqual(['PATH']);
+    expect(environ.map((e) => e.split('=')[0])).toEqual(['PATH', RUN_MARK_VAR]);
     expect(readFileSync(`/proc/${agents[0]}/cmdline`, 'utf8').split('\0')).toEqual(['ssh-agent', '-D', '-a', expect.stringMatching(/\/ssh-agent-0\.sock$/), '-t', '14400', '']);
     run.child.kill('SIGKILL');
     const ms = await waitFor('the agent and its socket to go', () => pidsMatching(`ssh-agent -D -a ${box.tmp}`).length === 0 && listDir(box.tmp).length === 0, 5000);
