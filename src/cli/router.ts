@@ -78,6 +78,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
   program.command('bake').description('run docker buildx bake with secrets for every target (see secbuild bake --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `exec` to src/cli/commands/exec.ts.
   program.command('exec').description('run any command with the same secrets as files and variables, masked output and cleanup (see secbuild exec --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/cli/main.ts routes `run` to src/cli/commands/run.ts.
+  program.command('run').description('docker run with secrets bind-mounted read-only at /run/secrets/ID from a private tmpfs file (see secbuild run --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `check` to src/cli/commands/check.ts, which parses a build's command line.
   program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `verify` to src/cli/commands/verify.ts.

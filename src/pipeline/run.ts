@@ -19,6 +19,7 @@ import { guardBuildArgs, type BuildArg } from '../guards/build-args.js';
 import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
 import { printableArgv } from '../run/printable.js';
+import { startKeeper, type KeptFor } from '../run/keeper.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
 import { formatPolicy } from '../secrets/cache-policy.js';
@@ -53,7 +54,9 @@ export interface RunContext {
    * Runs `ENGINE ARGV` (docker or podman) with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
    * `rewrite` rewrites each line of the engine's stderr after masking (a derived Dockerfile's lines made the user's).
    */
-  docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr'>): Promise<number>;
+  docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr' | 'onInterrupt'>): Promise<number>;
+  /** Hands the run directory to a keeper (src/run/keeper.ts) that removes it once `kept` is gone; this run then leaves it. */
+  keep(kept: KeptFor): void;
   /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
   command(file: string, argv: readonly string[], env: ChildEnv): Promise<number>;
 }
@@ -180,6 +183,10 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
         }
       },
       command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
+      keep: (kept) => session.handOff((dir, alive) => {
+        const pid = startKeeper({ dir, alive, docker: job.engine!.bin, env: childEnv, for: kept });
+        info(`the secret files stay in ${dir} while ${'container' in kept ? 'the container exists' : `project "${kept.project}" has containers`} (keeper pid ${pid}).`);
+      }),
     });
   }), { fileName: job.fileName });
   mark('docker');
