@@ -1,0 +1,96 @@
+/**
+ * `secbuild run` against the real daemon (issue 26): the secret reaches the
+ * container as a read-only file at /run/secrets/ID and nowhere else (not in
+ * `docker inspect`), and the run directory is empty whenever the container
+ * is done with it — after a foreground run, --rm, SIGINT and SIGKILL of
+ * secbuild (the container stopped too, although its PID 1, sh, ignores the
+ * signals docker forwards), and with -d once the container is removed; a
+ * `docker restart` in between reads the secret again. One image (the local
+ * busybox), containers named secbuild-runtime-*.
+ */
+import { createHash } from 'node:crypto';
+import { afterAll, expect, test } from 'vitest';
+import { BASE, listDir, nonce, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
+import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+describeE2E('secbuild run: run-time secrets from a private tmpfs file', () => {
+  const box = sandbox('secbuild-runtime-');
+  const names: string[] = [];
+  const name = () => {
+    const n = `secbuild-runtime-${nonce()}`;
+    names.push(n);
+    return n;
+  };
+  afterAll(async () => {
+    if (names.length) await docker(['rm', '-f', ...names]);
+    box.cleanup();
+  });
+  const value = `rt-${nonce()}-value`;
+  const env = baseEnv(box, { DB_PASSWORD: value });
+  const secret = ['--secret', 'id=db,from=env:DB_PASSWORD'];
+  const state = async (n: string) => (await docker(['inspect', '--format', '{{.State.Status}}', n])).stdout.toString().trim() || 'gone';
+  const running = (n: string) => async () => (await state(n)) === 'running';
+
+  test('foreground: the service reads /run/secrets/db (its hash matches), read-only; docker inspect holds no value; the root is empty after', async () => {
+    const n = name();
+    const r = await runCli(['run', ...secret, '--name', n, BASE, 'sh', '-c', 'sha256sum /run/secrets/db; echo x > /run/secrets/db || echo read-only; env | grep -c rt- || true'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${sha(value)}  /run/secrets/db`);
+    expect(r.stdout).toContain('read-only');
+    expect(r.stdout).toMatch(/^0$/m);
+    const inspect = await docker(['inspect', n]);
+    expect(inspect.code).toBe(0);
+    expect(inspect.stdout.toString()).not.toContain(value);
+    expect(inspect.stdout.toString()).toContain('"Destination": "/run/secrets/db"');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('--rm: docker removes the container, secbuild the file', async () => {
+    const n = name();
+    const r = await runCli(['run', ...secret, '--rm', '--name', n, BASE, 'cat', '/run/secrets/db'], { env: { ...env, CI: 'true' } });
+    expect(r.code, r.stderr).toBe(0);
+    // Output to a log is masked.
+    expect(r.stdout).not.toContain(value);
+    expect(r.stdout).toContain('***');
+    expect(await state(n)).toBe('gone');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  for (const sig of ['SIGINT', 'SIGKILL'] as const) {
+    test(`${sig} of secbuild: the container is stopped (its sh ignores the signal) and the root is empty`, async () => {
+      const n = name();
+      const { child, done } = startCli(['run', ...secret, '--name', n, BASE, 'sh', '-c', 'while :; do sleep 1; done'], { env });
+      await waitFor(`${n} running`, running(n), 20_000, 100);
+      expect(listDir(box.tmp)).toHaveLength(1);
+      child.kill(sig);
+      const r = await done;
+      if (sig === 'SIGINT') expect(r.code, r.stderr).toBe(130);
+      await waitFor(`${n} stopped`, async () => (await state(n)) !== 'running', 20_000, 100);
+      await waitFor('the root empty', () => listDir(box.tmp).length === 0, 20_000, 100);
+    }, 40_000);
+  }
+
+  test('-d: a keeper holds the file while the container exists (docker restart reads it again, clean leaves it); docker rm removes it', async () => {
+    const n = name();
+    const r = await runCli(['run', ...secret, '-d', '--name', n, BASE, 'sh', '-c', 'while :; do sleep 1; done'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.stderr).toMatch(/the secret files stay in .* while the container exists \(keeper pid \d+\)/);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await docker(['restart', '-t', '0', n])).code).toBe(0);
+    expect((await docker(['exec', n, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    expect((await runCli(['clean'], { env })).code).toBe(0);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await docker(['inspect', n])).stdout.toString()).not.toContain(value);
+    expect((await docker(['rm', '-f', n])).code).toBe(0);
+    await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
+  }, 40_000);
+
+  test('-d --rm: the container exits, docker removes it, the keeper the file', async () => {
+    const r = await runCli(['run', ...secret, '-d', '--rm', '--name', name(), BASE, 'cat', '/run/secrets/db'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
+  }, 30_000);
+});
