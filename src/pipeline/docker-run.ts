@@ -26,6 +26,7 @@ import { writeExclusive } from '../run/rundir.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
 import type { Job } from './run.js';
+import { runtimeJob } from './runtime-job.js';
 
 /** The container id `docker run` wrote, once it has (64 hex digits), else undefined. */
 function readCid(cidfile: string): string | undefined {
@@ -53,19 +54,7 @@ export async function runJob(args: RunArgs): Promise<Job> {
   const argvFor = (files: Parameters<typeof runArgv>[0]['files'], dir: string) =>
     runArgv({ files, cidfile: join(dir, CID_FILE), dockerArgs: args.dockerArgs, image: args.image, command: args.command });
   return {
-    options: args,
-    childEnv,
-    specs: plan.specs,
-    engine,
-    preflight: async () => ({ checked: false, findings: [] }),
-    async detect(report) {
-      report.engine = { docker: engine.bin };
-    },
-    // `docker run` is not a build: no DOCKER_BUILDKIT, and no build-args to guard.
-    passThrough: () => true,
-    buildArgs: () => [],
-    provenanceMax: false,
-    plainProgress: () => {},
+    ...runtimeJob({ options: args, childEnv, specs: plan.specs, engine }),
     dryRun: (files, dir) => [
       `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(files, dir)])}`,
       ...(args.detach ? [`then: a keeper holds ${dir} until the container is removed (docker rm, or --rm when it exits)`] : []),

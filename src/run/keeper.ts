@@ -21,10 +21,12 @@
  * directory is gone already (`secbuild compose down` removed it), it exits.
  * Its children do not inherit the socket (`3>&-`).
  */
-import { lstatSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { minimalEnv, withVars, type ChildEnv } from './env.js';
 import { spawnDetached } from './exec.js';
 import { REMOVE_PROGRAM } from './remove.js';
+import { removeRunDir } from './rundir.js';
 
 const SCRIPT = `
 dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7
@@ -69,4 +71,43 @@ export function startKeeper(o: { dir: string; alive: number | undefined; docker:
   if (child.pid === undefined) throw new Error('the keeper could not be started');
   child.stdin?.end();
   return child.pid;
+}
+
+/** The file of a kept run directory that names the compose project it is kept for. */
+export const KEPT_PROJECT_FILE = 'project';
+const RUN_DIR = /^secbuild-\d+-[A-Za-z0-9]{6}$/;
+
+/** What a kept directory's project file says: read without following a symlink, a small regular file of this user, else undefined. */
+function keptProject(dir: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) return undefined;
+    fd = openSync(join(dir, KEPT_PROJECT_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const f = fstatSync(fd);
+    if (!f.isFile() || f.uid !== process.getuid?.() || f.size > 1024) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Removes the run directories under `root` kept for compose project
+ * `project` (`secbuild compose down`, after `docker compose down`): only
+ * secbuild's own names, directories of this user whose project file names
+ * it. Their keepers then find the directory gone and exit. Returns what it removed.
+ */
+export function releaseProject(root: string, project: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed = names.filter((n) => RUN_DIR.test(n) && keptProject(join(root, n)) === project);
+  for (const n of removed) removeRunDir(join(root, n));
+  return removed;
 }
