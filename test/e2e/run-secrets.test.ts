@@ -9,9 +9,11 @@
  * busybox), containers named secbuild-runtime-*.
  */
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
-import { BASE, listDir, nonce, runCli, sandbox, startCli, waitFor } from '../helpers/cli.js';
+import { BASE, listDir, nonce, ROOT, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
+import { composeV2 } from '../helpers/engines.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -93,4 +95,76 @@ describeE2E('secbuild run: run-time secrets from a private tmpfs file', () => {
     expect(r.code, r.stderr).toBe(0);
     await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
   }, 30_000);
+});
+
+describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2', () => composeV2.skip && composeV2.why, () => {
+  const box = sandbox('secbuild-runtime-c-');
+  const projects: string[] = [];
+  const project = () => {
+    const p = `secbuild-runtime-${nonce()}`;
+    projects.push(p);
+    return p;
+  };
+  const trees: Array<{ cleanup: () => void }> = [];
+  afterAll(async () => {
+    for (const p of projects) {
+      const ids = (await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${p}`])).stdout.toString().split('\n').filter(Boolean);
+      if (ids.length) await docker(['rm', '-f', ...ids]);
+      await docker(['network', 'rm', `${p}_default`]);
+    }
+    trees.forEach((t) => t.cleanup());
+    box.cleanup();
+  });
+  const value = `rtc-${nonce()}-value`;
+  const env = baseEnv(box, { DB_PASSWORD: value, BASE });
+  const containers = async (p: string, status = '') =>
+    (await docker(['ps', '-aq', '--filter', `label=com.docker.compose.project=${p}`, ...(status ? ['--filter', `status=${status}`] : [])])).stdout.toString().split('\n').filter(Boolean);
+  /** A service that runs until stopped; init: true so that a stop is quick (the stop itself is what is tested). */
+  const longRunning = () => {
+    const t = tree({
+      'compose.yaml': `services:\n  app:\n    image: ${BASE}\n    init: true\n    stop_grace_period: 1s\n    command: ["sh", "-c", "while :; do sleep 1; done"]\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n`,
+    });
+    trees.push(t);
+    return t.dir;
+  };
+
+  test('examples/run-secrets: a non-root service (uid 1000, mode 0400) reads the secret, its hash matches; inspect holds no value; the root is empty after', async () => {
+    const p = project();
+    const r = await runCli(['compose', '-p', p, 'up'], { env, cwd: join(ROOT, 'examples', 'run-secrets') });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/app-1 +\| 1000$/m);
+    expect(r.stdout).toMatch(/-r-------- +1 1000 +0 .* db_password/);
+    expect(r.stdout).toContain(`${sha(value)}  /run/secrets/db_password`);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    expect(listDir(box.tmp)).toEqual([]);
+    const [id] = await containers(p);
+    expect((await docker(['inspect', id!])).stdout.toString()).not.toContain(value);
+  }, 60_000);
+
+  for (const sig of ['SIGINT', 'SIGKILL'] as const) {
+    test(`foreground up, ${sig} of secbuild: the project's containers are stopped and the root is empty`, async () => {
+      const p = project();
+      const { child, done } = startCli(['compose', '-p', p, 'up'], { env, cwd: longRunning() });
+      await waitFor(`${p} running`, async () => (await containers(p, 'running')).length === 1, 30_000, 200);
+      child.kill(sig);
+      await done;
+      await waitFor(`${p} stopped`, async () => (await containers(p, 'running')).length === 0, 20_000, 200);
+      await waitFor('the root empty', () => listDir(box.tmp).length === 0, 20_000, 100);
+    }, 60_000);
+  }
+
+  test('up -d: the keeper holds the file, docker restart reads it again; compose down leaves no container and no file', async () => {
+    const p = project();
+    const cwd = longRunning();
+    const r = await runCli(['compose', '-p', p, 'up', '-d'], { env, cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    const [id] = await containers(p);
+    expect((await docker(['restart', id!])).code).toBe(0);
+    expect((await docker(['exec', id!, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    const down = await runCli(['compose', '-p', p, 'down'], { env, cwd });
+    expect(down.code, down.stderr).toBe(0);
+    expect(await containers(p)).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
 });
