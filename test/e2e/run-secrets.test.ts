@@ -10,9 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { afterAll, expect, test } from 'vitest';
-import { BASE, listDir, nonce, ROOT, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
-import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
+import { afterAll, expect, inject, test } from 'vitest';
+import { BASE, listDir, nonce, ROOT, runCli, sandbox, sh, startCli, tree, waitFor } from '../helpers/cli.js';
+import { baseEnv, describeE2E, docker, DOCKER } from '../helpers/e2e.js';
 import { composeV2 } from '../helpers/engines.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -166,5 +166,40 @@ describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2
     expect(down.code, down.stderr).toBe(0);
     expect(await containers(p)).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+});
+
+const remote = inject('remote');
+
+describeE2E('the Swarm recipe: docker secret create from a provider through secbuild exec, no plaintext file', () => remote.skip, () => {
+  const h = remote.info!.host;
+  const box = sandbox('secbuild-runtime-s-');
+  const id = nonce();
+  const [secretName, service] = [`secbuild-runtime-db-${id}`, `secbuild-runtime-svc-${id}`];
+  const swarm = (args: string[]) => sh(DOCKER, ['-H', h, ...args]);
+  let joined = false;
+  afterAll(async () => {
+    await swarm(['service', 'rm', service]);
+    await swarm(['secret', 'rm', secretName]);
+    // Only a swarm this test made is left: the daemon is shared.
+    if (joined) await swarm(['swarm', 'leave', '--force']);
+    box.cleanup();
+  });
+
+  test('the service reads the secret (its hash matches); the secret root is empty and inspect holds no value', async () => {
+    const state = (await swarm(['info', '--format', '{{.Swarm.LocalNodeState}}'])).stdout.toString().trim();
+    if (state === 'inactive') {
+      expect((await swarm(['swarm', 'init', '--advertise-addr', '127.0.0.1'])).code).toBe(0);
+      joined = true;
+    }
+    const value = `swarm-${nonce()}-value`;
+    const env = baseEnv(box, { DB_PASSWORD: value, DOCKER_HOST: h, DOCKER_CONTEXT: '' });
+    const r = await runCli(['exec', '--secret', 'id=db,from=env:DB_PASSWORD', '--', 'sh', '-c', `docker secret create ${secretName} "$SECBUILD_SECRETS/db"`], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+    expect((await swarm(['secret', 'inspect', secretName])).stdout.toString()).not.toContain(value);
+    const created = await swarm(['service', 'create', '--detach', '--name', service, '--restart-condition', 'none', '--secret', secretName, BASE, 'sha256sum', `/run/secrets/${secretName}`]);
+    expect(created.code, created.stderr).toBe(0);
+    await waitFor('the service to print its hash', async () => (await swarm(['service', 'logs', '--raw', service])).stdout.toString().includes(sha(value)), 30_000, 500);
   }, 60_000);
 });
