@@ -14,7 +14,6 @@
  *   `docker compose down` and removes the kept directory at once.
  * A daemon on another machine is refused (src/engines/docker/local.ts).
  */
-import { chmodSync, chownSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ComposeArgs } from '../args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../engines/compose/argv.js';
@@ -33,7 +32,7 @@ import { stopArgv, stopScript } from '../engines/docker/run-argv.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { KEPT_PROJECT_FILE, releaseProject } from '../run/keeper.js';
-import { writeExclusive } from '../run/rundir.js';
+import { setOwnership, writeExclusive } from '../run/rundir.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { DockerExit, UsageError } from '../util/errors.js';
@@ -111,14 +110,11 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
         const o = secrets.ownership.get(f.id);
         if (!o) continue;
         // Compose bind-mounts the file as it is: its owner and mode are what the service sees. The 0700 run directory keeps other users of this machine out.
-        if (o.uid !== process.getuid?.() || o.gid !== process.getgid?.()) {
-          try {
-            chownSync(f.path, o.uid, o.gid);
-          } catch (err) {
-            throw new UsageError(`secret "${f.id}" asks for uid ${o.uid} and gid ${o.gid}, which secbuild cannot give its file (${(err as NodeJS.ErrnoException).code}; changing a file's owner needs root); drop uid/gid and use mode 0444, or run as root.`, { cause: err });
-          }
+        try {
+          setOwnership(f.path, o);
+        } catch (err) {
+          throw new UsageError(`secret "${f.id}" asks for uid ${o.uid} and gid ${o.gid}, which secbuild cannot give its file (${(err as NodeJS.ErrnoException).code}; changing a file's owner needs root); drop uid/gid and use mode 0444, or run as root.`, { cause: err });
         }
-        chmodSync(f.path, o.mode);
       }
       const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), runtimeOverride(pathsOf(ctx.files), secrets.composeDefs).text);
       writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));

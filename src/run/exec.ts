@@ -56,9 +56,8 @@ interface Lifecycle {
 }
 const LIFECYCLE = Symbol.for('secbuild.exec.lifecycle');
 const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), groups: new WeakSet(), stops: new WeakMap(), watcher: undefined, caught: undefined, exitHook: false });
-// A state made by an older copy of this module (a bundle of another version in the same process) has no groups.
-life.groups ??= new WeakSet();
-life.stops ??= new WeakMap();
+// A state made by an older copy of this module (a bundle of another version in the same process) lacks the newer fields.
+Object.assign(life, { groups: life.groups ?? new WeakSet(), stops: life.stops ?? new WeakMap() });
 const children = life.children;
 
 function signal(child: ChildProcess, sig: NodeJS.Signals): void {
@@ -268,10 +267,9 @@ export function start(file: string, args: readonly string[], opts: StartOptions)
   return child;
 }
 
+/** `onInterrupt`: the child's own stop on a signal (`docker stop`: a container's PID 1 may ignore it); false: forward it after all. */
 export interface StartOptions {
-  env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean;
-  /** Its own stop on a signal (`docker stop`: a container's PID 1 may ignore it); false: forward it after all. */
-  onInterrupt?: (sig: NodeJS.Signals) => boolean;
+  env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean; onInterrupt?: (sig: NodeJS.Signals) => boolean;
 }
 
 /** Starts a child in its own session that secbuild never kills (the watchdog, the keeper), stdin a pipe; `keep` fds become its fd 3, 4, …. */

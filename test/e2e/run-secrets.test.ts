@@ -9,6 +9,7 @@
  * busybox), containers named secbuild-runtime-*.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, inject, test } from 'vitest';
 import { BASE, listDir, nonce, ROOT, runCli, sandbox, sh, startCli, tree, waitFor } from '../helpers/cli.js';
@@ -49,13 +50,16 @@ describeE2E('secbuild run: run-time secrets from a private tmpfs file', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
-  test('--rm: docker removes the container, secbuild the file', async () => {
+  test('--rm: docker removes the container, secbuild the file; output to a log is masked; --report has the argv, no value', async () => {
     const n = name();
-    const r = await runCli(['run', ...secret, '--rm', '--name', n, BASE, 'cat', '/run/secrets/db'], { env: { ...env, CI: 'true' } });
+    const report = join(box.dir, `report-${n}.json`);
+    const r = await runCli(['run', ...secret, '--report', report, '--rm', '--name', n, BASE, 'cat', '/run/secrets/db'], { env: { ...env, CI: 'true' } });
     expect(r.code, r.stderr).toBe(0);
-    // Output to a log is masked.
     expect(r.stdout).not.toContain(value);
     expect(r.stdout).toContain('***');
+    const text = readFileSync(report, 'utf8');
+    expect(text).not.toContain(value);
+    expect(JSON.parse(text)).toMatchObject({ command: 'run', runs: [{ argv: expect.arrayContaining(['--rm', BASE]), exitCode: 0 }], secrets: [{ id: 'db' }] });
     expect(await state(n)).toBe('gone');
     expect(listDir(box.tmp)).toEqual([]);
   });
