@@ -79,16 +79,18 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   checkRuntimeVariables(project, services, sensitive);
   const childEnv = addressDaemon('docker', childEnvFor(env, [...plan.specs, ...secrets.specs]), args);
-  const choice = await chooseComposeEngine(engine.bin, childEnv, 'compose');
   const pathsOf = (files: ReadonlyArray<{ id: string; path: string }>) => new Map(files.map((f) => [f.id, f.path]));
   const argvFor = (override: string) => composeRunArgv({ globalArgs: args.globalArgs, files: project.files, override, command: 'up', args: args.runArgs, services: args.services });
   for (const n of secrets.notes) info(n);
   return {
     ...runtimeJob({ options: args, childEnv, specs: secrets.specs, engine, compose: true }),
-    beforeRun(resolution) {
+    async beforeRun(resolution) {
+      // Compose's version matters only to a definition the override must replace: asked only then (one docker process less).
       const { tagged } = runtimeOverride(pathsOf(resolution.secrets.map((s) => ({ id: s.id, path: '' }))), secrets.composeDefs);
-      if (tagged.length > 0 && !supportsOverrideTag(choice.version)) {
-        throw new UsageError(`Compose v${choice.version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose.`);
+      if (tagged.length === 0) return;
+      const { version } = await chooseComposeEngine(engine.bin, childEnv, 'compose');
+      if (!supportsOverrideTag(version)) {
+        throw new UsageError(`Compose v${version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose.`);
       }
     },
     dryRun(files, dir) {
