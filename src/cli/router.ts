@@ -73,7 +73,7 @@ export async function runCli(argv: readonly string[], version: string): Promise<
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Routed by src/cli/main.ts straight to src/cli/commands/compose.ts; declared here for the help listing.
-  program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  program.command('compose').description('compose with secrets: secbuild compose [-f FILE…] build|up|down [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `bake` to src/cli/commands/bake.ts.
   program.command('bake').description('run docker buildx bake with secrets for every target (see secbuild bake --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `exec` to src/cli/commands/exec.ts.

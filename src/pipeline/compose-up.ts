@@ -132,7 +132,14 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
         await stopProject(engine.bin, project.name, ctx.env);
         throw new DockerExit(code);
       }
-      if (args.detach) ctx.keep({ project: project.name });
+      if (args.detach) {
+        try {
+          ctx.keep({ project: project.name });
+        } catch (err) {
+          await stopProject(engine.bin, project.name, ctx.env);
+          throw err;
+        }
+      }
       return undefined;
     },
   };

@@ -82,9 +82,15 @@ export async function runJob(args: RunArgs): Promise<Job> {
       // 125-127: docker's own failure; above 128: docker run was killed. Its container must not run on without its files.
       if (code >= 125) await stop();
       if (code !== 0) throw new DockerExit(code);
-      if (args.detach) {
-        const cid = readCid(cidfile);
-        if (cid) ctx.keep({ container: cid });
+      const cid = args.detach ? readCid(cidfile) : undefined;
+      if (cid) {
+        try {
+          ctx.keep({ container: cid });
+        } catch (err) {
+          // No keeper, so the files go with this run: the container must not run on without them.
+          await stop();
+          throw err;
+        }
       }
       return undefined;
     },

@@ -4,7 +4,8 @@
  *   plan → root → daemon → preflight → resolve (‖ engine detection) → output & masking
  *   → build-arg guard → dry run | session (files, children, cleanup) → verify
  *
- * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts):
+ * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts, and
+ * the run-time jobs docker-run.ts and compose-up.ts):
  * what to resolve, how to preflight, which build-args docker will record, what
  * a dry run prints and what to run — docker (build, compose) or any command
  * (exec, whose preflight, detection and guard are no-ops). Everything else —
