@@ -36,6 +36,7 @@ const COLD = {
   compose: 'src/cli/commands/compose.ts',
   bake: 'src/cli/commands/bake.ts',
   exec: 'src/cli/commands/exec.ts',
+  run: 'src/cli/commands/run.ts',
   check: 'src/cli/commands/check.ts',
   'check-rules': 'src/check/index.ts',
   verify: 'src/cli/commands/verify.ts',

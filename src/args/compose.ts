@@ -14,6 +14,12 @@ import { helpTail, RUN_EXITS } from './help.js';
 import { UsageError } from '../util/errors.js';
 
 export interface ComposeArgs extends SecretRunOptions {
+  /** The Compose command: build (build secrets), up or down (run-time secrets, src/pipeline/compose-up.ts). */
+  command: 'build' | 'up' | 'down';
+  /** up/down options verbatim, in order, without secbuild's own. */
+  runArgs: string[];
+  /** up -d / --detach: the secret files outlive secbuild while the project has containers. */
+  detach: boolean;
   engine?: 'compose' | 'direct';
   /** Max builds at once (Compose's global --parallel); -1: unlimited. */
   parallel?: number;
@@ -74,28 +80,47 @@ const BUILD_SWITCH: Record<string, 'noCache' | 'pull' | 'quiet' | 'withDependenc
   '--no-cache': 'noCache', '--pull': 'pull', '-q': 'quiet', '--quiet': 'quiet', '--with-dependencies': 'withDependencies',
 };
 
+/** up's and down's options that take a value (docker/compose cmd/compose/up.go, down.go). */
+const UP_VALUE = [
+  option('--attach', 'run'), option('--exit-code-from', 'run'), option('--no-attach', 'run'), option('--pull', 'run'),
+  option('--scale', 'run'), option('--timeout', 'run', '-t'), option('--wait-timeout', 'run'),
+];
+const DOWN_VALUE = [option('--rmi', 'run'), option('--timeout', 'run', '-t')];
+
 const OWN_SPECS: ReadonlySet<OptionSpec> = new Set(OWN);
 const BEFORE_BUILD: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...GLOBAL_VALUE];
 const AFTER_BUILD: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...BUILD_VALUE];
+const AFTER_UP: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...UP_VALUE];
+const AFTER_DOWN: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...DOWN_VALUE];
+const COMMANDS = ['build', 'up', 'down'] as const;
 
 export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
   const out: ComposeArgs = {
-    ...secretRunDefaults(), help: false,
+    ...secretRunDefaults(), help: false, command: 'build', runArgs: [], detach: false,
     files: [], envFiles: [], profiles: [], compatibility: false, globalArgs: [], buildArgs: [], services: [],
     cliBuildArgs: [], noCache: false, pull: false, quiet: false, ssh: [], withDependencies: false, directUnsupported: [],
   };
   // Widened: the positional callback moves it to 'build', which narrowing cannot see.
-  let phase = 'global' as 'global' | 'build';
+  let phase = 'global' as 'global' | 'build' | 'up' | 'down';
   parseOptions(argv, {
     command: 'secbuild compose',
-    options: () => (phase === 'global' ? BEFORE_BUILD : AFTER_BUILD),
+    options: () => (phase === 'global' ? BEFORE_BUILD : phase === 'build' ? AFTER_BUILD : phase === 'up' ? AFTER_UP : AFTER_DOWN),
     option: (hit) => {
       if (hit.spec.key === 'help') out.help = true;
       else if (OWN_SPECS.has(hit.spec)) ownOption(out, hit);
       else if (phase === 'global') globalOption(out, hit);
-      else buildOption(out, hit);
+      else if (phase === 'build') buildOption(out, hit);
+      else out.runArgs.push(...hit.words);
     },
     unknown: (word, name, inline) => {
+      if (phase === 'up' || phase === 'down') {
+        // Switches (-d, --wait, --remove-orphans, -v …), passed on as written.
+        // `up --wait` implies --detach (docker/compose up.go).
+        const detach = name === '--detach' ? !/^(false|0)$/i.test(inline ?? '') : name === '--wait' || (!word.startsWith('--') && word.slice(1).includes('d'));
+        if (detach) out.detach ||= phase === 'up';
+        out.runArgs.push(word);
+        return;
+      }
       if (phase === 'global') {
         if (!GLOBAL_SWITCH.has(name) || inline !== undefined) {
           throw new UsageError(`secbuild compose: unknown option ${name} before build; Compose's global options here are -f, -p, --project-directory, --env-file, --profile, --parallel, --progress, --ansi, --compatibility.`);
@@ -112,17 +137,17 @@ export function parseComposeArgs(argv: readonly string[]): ComposeArgs {
       if (key) out[key] = true;
     },
     positional: (word) => {
-      if (phase === 'build') out.services.push(word);
-      else if (word === 'build') phase = 'build';
-      else throw new UsageError(`secbuild compose runs only the build command, got "${word}"; write: secbuild compose [-f FILE…] build [SERVICE…].`);
+      if (phase !== 'global') out.services.push(word);
+      else if ((COMMANDS as readonly string[]).includes(word)) phase = out.command = word as ComposeArgs['command'];
+      else throw new UsageError(`secbuild compose runs build, up and down, got "${word}"; write: secbuild compose [-f FILE…] build|up|down [SERVICE…].`);
     },
     rest: (words) => {
-      if (phase !== 'build') throw new UsageError('secbuild compose: "--" comes after build; write: secbuild compose [-f FILE…] build [--] [SERVICE…].');
+      if (phase === 'global') throw new UsageError('secbuild compose: "--" comes after the command; write: secbuild compose [-f FILE…] build|up [--] [SERVICE…].');
       out.services.push(...words);
     },
   });
   checkOwn(out);
-  if (phase !== 'build' && !out.help) throw new UsageError('secbuild compose needs the build command: secbuild compose [-f FILE…] build [SERVICE…].');
+  if (phase === 'global' && !out.help) throw new UsageError('secbuild compose needs a command: secbuild compose [-f FILE…] build|up|down [SERVICE…].');
   return out;
 }
 
@@ -173,6 +198,12 @@ function buildOption(out: ComposeArgs, { spec, flag, value }: OptionHit): void {
 export function composeHelp(): string {
   return [
     'Usage: secbuild compose [compose options] build [build options] [SERVICE...]',
+    '       secbuild compose [compose options] up [up options] [SERVICE...]   (run-time secrets)',
+    '       secbuild compose [compose options] down [down options]',
+    '',
+    'up: each services.S.secrets entry whose secret secbuild provides is a read-only file from a private',
+    'tmpfs run directory (uid/gid/mode of the long syntax set on it); foreground, the files go when up',
+    'ends; with -d a keeper holds them until the project has no containers, or secbuild compose down.',
     '',
     'Builds compose services with secrets from secbuild (build.secrets entries name them by id). Options: are',
     "secbuild's own and may stand anywhere on the line.",

@@ -8,7 +8,7 @@ import { mark } from '../util/timing.js';
 import { VERSION } from '../util/version.js';
 
 export async function jobCommand<A extends { help: boolean; report?: string }>(o: {
-  command: 'build' | 'compose' | 'exec' | 'bake';
+  command: 'build' | 'compose' | 'exec' | 'bake' | 'run';
   argv: readonly string[];
   parse: (argv: readonly string[]) => A;
   help: () => string;

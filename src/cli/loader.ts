@@ -40,7 +40,7 @@ export const MAX_CACHE_FILES = 32;
 const WRAPPER_FORMAT = 1;
 
 /** The commands that get a cache of their own; anything else is a build. */
-const KINDS = new Set(['compose', 'bake', 'verify', 'check', 'exec', 'secrets', 'secret', 'doctor', 'clean', 'help']);
+const KINDS = new Set(['compose', 'bake', 'verify', 'check', 'exec', 'run', 'secrets', 'secret', 'doctor', 'clean', 'help']);
 
 /** The bundle's build id, from its first line (`// secbuild-build <hex>`), or undefined. */
 export function buildId(source: string): string | undefined {

@@ -18,7 +18,7 @@ import { installExitPaths, outcome } from './exit.js';
 import { VERSION } from '../util/version.js';
 
 const SUBCOMMANDS = new Set(['secrets', 'secret', 'doctor', 'clean', 'help']);
-const COMMANDS = ['build', 'compose', 'bake', 'exec', 'check', 'verify', ...SUBCOMMANDS];
+const COMMANDS = ['build', 'compose', 'bake', 'exec', 'run', 'check', 'verify', ...SUBCOMMANDS];
 
 /**
  * A first word two edits from a command, and no such path here, is a typo
@@ -41,6 +41,7 @@ async function route(argv: readonly string[]): Promise<void> {
   if (first === 'compose') return (await import('./commands/compose.js')).composeCommand(argv.slice(1));
   if (first === 'bake') return (await import('./commands/bake.js')).bakeCommand(argv.slice(1));
   if (first === 'exec') return (await import('./commands/exec.js')).execCommand(argv.slice(1));
+  if (first === 'run') return (await import('./commands/run.js')).runCommand(argv.slice(1));
   if (first === 'check') return (await import('./commands/check.js')).checkCommand(argv.slice(1));
   if (first === 'verify') return (await import('./commands/verify.js')).verifyCommand(argv.slice(1));
   if (first === undefined || SUBCOMMANDS.has(first) || ((first === '--help' || first === '-h') && argv.length === 1)) {

@@ -73,11 +73,13 @@ export async function runCli(argv: readonly string[], version: string): Promise<
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Routed by src/cli/main.ts straight to src/cli/commands/compose.ts; declared here for the help listing.
-  program.command('compose').description('build compose services with secrets: secbuild compose [-f FILE…] build [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  program.command('compose').description('compose with secrets: secbuild compose [-f FILE…] build|up|down [SERVICE…] (see secbuild compose --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `bake` to src/cli/commands/bake.ts.
   program.command('bake').description('run docker buildx bake with secrets for every target (see secbuild bake --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `exec` to src/cli/commands/exec.ts.
   program.command('exec').description('run any command with the same secrets as files and variables, masked output and cleanup (see secbuild exec --help)').allowUnknownOption().helpOption(false).argument('[args...]');
+  // Listed for help only: src/cli/main.ts routes `run` to src/cli/commands/run.ts.
+  program.command('run').description('docker run with secrets bind-mounted read-only at /run/secrets/ID from a private tmpfs file (see secbuild run --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `check` to src/cli/commands/check.ts, which parses a build's command line.
   program.command('check').description('static findings that would leak a secret into the image; exit 4 on an error (see secbuild check --help)').allowUnknownOption().helpOption(false).argument('[args...]');
   // Listed for help only: src/cli/main.ts routes `verify` to src/cli/commands/verify.ts.

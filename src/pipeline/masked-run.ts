@@ -35,6 +35,8 @@ export interface MaskedRunOptions {
   rewrite?: LineRewrite;
   noTerminal?: boolean;
   stdoutToStderr?: boolean;
+  /** The child's own stop on a signal (src/run/exec.ts StartOptions). */
+  onInterrupt?: (sig: NodeJS.Signals) => boolean;
 }
 
 export async function runMasked(
@@ -44,14 +46,14 @@ export async function runMasked(
   env: ChildEnv,
   patterns: readonly Pattern[] | undefined,
   report?: Report,
-  { rawStdout = false, notStarted, rewrite, noTerminal = false, stdoutToStderr = false }: MaskedRunOptions = {},
+  { rawStdout = false, notStarted, rewrite, noTerminal = false, stdoutToStderr = false, onInterrupt }: MaskedRunOptions = {},
 ): Promise<ChildResult> {
   if (!patterns && !rewrite) {
-    const child = session.spawn(file, argv, { env, stdio: ['inherit', stdoutToStderr ? 2 : 'inherit', 'inherit'] });
+    const child = session.spawn(file, argv, { env, onInterrupt, stdio: ['inherit', stdoutToStderr ? 2 : 'inherit', 'inherit'] });
     return session.wait(child, file, notStarted);
   }
   if (!patterns) {
-    const child = session.spawn(file, argv, { env, stdio: ['inherit', stdoutToStderr ? 'pipe' : 'inherit', 'pipe'] });
+    const child = session.spawn(file, argv, { env, onInterrupt, stdio: ['inherit', stdoutToStderr ? 'pipe' : 'inherit', 'pipe'] });
     const flow = Promise.all([
       stdoutToStderr ? pipeline(child.stdout!, new LineRewriteStream(rewrite!), process.stderr, { end: false }) : undefined,
       pipeline(child.stderr!, new LineRewriteStream(rewrite!), process.stderr, { end: false }),
@@ -59,7 +61,7 @@ export async function runMasked(
     flow.catch(() => {});
     return session.wait(child, file).finally(() => flow.catch(() => {}));
   }
-  const child = session.spawn(file, argv, { env, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'], noTerminal });
+  const child = session.spawn(file, argv, { env, onInterrupt, stdio: ['inherit', rawStdout ? 'inherit' : 'pipe', 'pipe'], noTerminal });
   const out = new RedactStream(patterns);
   const err = new RedactStream(patterns);
   const rewritten = (redact: RedactStream) => (rewrite ? [redact, new LineRewriteStream(rewrite)] : [redact]);

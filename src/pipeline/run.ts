@@ -4,7 +4,8 @@
  *   plan → root → daemon → preflight → resolve (‖ engine detection) → output & masking
  *   → build-arg guard → dry run | session (files, children, cleanup) → verify
  *
- * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts):
+ * A command supplies a `Job` (src/pipeline/build.ts, compose.ts, exec.ts, and
+ * the run-time jobs docker-run.ts and compose-up.ts):
  * what to resolve, how to preflight, which build-args docker will record, what
  * a dry run prints and what to run — docker (build, compose) or any command
  * (exec, whose preflight, detection and guard are no-ops). Everything else —
@@ -19,6 +20,7 @@ import { guardBuildArgs, type BuildArg } from '../guards/build-args.js';
 import { onGitHubActions } from '../guards/github.js';
 import { withVars, type ChildEnv } from '../run/env.js';
 import { printableArgv } from '../run/printable.js';
+import { startKeeper, type KeptFor } from '../run/keeper.js';
 import { chooseRoot, type SecretFile } from '../run/rundir.js';
 import { withSecretFiles } from '../run/session.js';
 import { formatPolicy } from '../secrets/cache-policy.js';
@@ -53,7 +55,9 @@ export interface RunContext {
    * Runs `ENGINE ARGV` (docker or podman) with the run's environment, masking and report entry; resolves to its exit code (128+N for a signal).
    * `rewrite` rewrites each line of the engine's stderr after masking (a derived Dockerfile's lines made the user's).
    */
-  docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr'>): Promise<number>;
+  docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr' | 'onInterrupt'>): Promise<number>;
+  /** Hands the run directory to a keeper (src/run/keeper.ts) that removes it once `kept` is gone; this run then leaves it. */
+  keep(kept: KeptFor): void;
   /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
   command(file: string, argv: readonly string[], env: ChildEnv): Promise<number>;
 }
@@ -180,6 +184,10 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
         }
       },
       command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
+      keep: (kept) => session.handOff((dir, alive) => {
+        const pid = startKeeper({ dir, alive, docker: job.engine!.bin, env: childEnv, for: kept });
+        info(`the secret files stay in ${dir} while ${'container' in kept ? 'the container exists' : `project "${kept.project}" has containers`} (keeper pid ${pid}).`);
+      }),
     });
   }), { fileName: job.fileName });
   mark('docker');

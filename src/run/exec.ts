@@ -49,13 +49,15 @@ interface Lifecycle {
   /** Children started in their own session (`noTerminal`): a signal goes to their whole process group. */
   groups: WeakSet<ChildProcess>;
   watcher: Watcher | undefined;
+  /** A forwarded child's own stop on a signal (StartOptions.onInterrupt). */
+  stops: WeakMap<ChildProcess, (sig: NodeJS.Signals) => boolean>;
   caught: NodeJS.Signals | undefined;
   exitHook: boolean;
 }
 const LIFECYCLE = Symbol.for('secbuild.exec.lifecycle');
-const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), groups: new WeakSet(), watcher: undefined, caught: undefined, exitHook: false });
-// A state made by an older copy of this module (a bundle of another version in the same process) has no groups.
-life.groups ??= new WeakSet();
+const life: Lifecycle = ((globalThis as { [LIFECYCLE]?: Lifecycle })[LIFECYCLE] ??= { children: new Map(), groups: new WeakSet(), stops: new WeakMap(), watcher: undefined, caught: undefined, exitHook: false });
+// A state made by an older copy of this module (a bundle of another version in the same process) lacks the newer fields.
+Object.assign(life, { groups: life.groups ?? new WeakSet(), stops: life.stops ?? new WeakMap() });
 const children = life.children;
 
 function signal(child: ChildProcess, sig: NodeJS.Signals): void {
@@ -160,7 +162,7 @@ export function interrupt(sig: NodeJS.Signals): 'waiting' | 'idle' {
   for (const [child, policy] of children) {
     if (policy === 'kill' || again) signal(child, again ? 'SIGKILL' : 'SIGTERM');
     else {
-      signalTree(child, sig);
+      if (!life.stops.get(child)?.(sig)) signalTree(child, sig);
       waiting++;
     }
   }
@@ -252,22 +254,27 @@ function withoutTerminal(stdio: StdioOptions): StdioOptions {
 
 /**
  * Starts a long-running child; it ends with secbuild and hears of its signals (see the header).
- * `noTerminal` (in CI, where a terminal is a log, and the child's output is masked): the child
- * runs in a new session (setsid), so it has no controlling terminal and /dev/tty cannot be
- * opened (ENXIO), and its stdin is not the terminal; what it prints reaches the terminal only
- * through the pipes the caller masks. Signals then go to its process group.
+ * `noTerminal` (CI, where a terminal is a log, output masked): the child runs in a new session
+ * (setsid): no controlling terminal, /dev/tty cannot be opened (ENXIO), stdin is not the
+ * terminal, what it prints goes through the caller's masked pipes; signals go to its group.
  */
-export function start(file: string, args: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean }): ChildProcess {
+export function start(file: string, args: readonly string[], opts: StartOptions): ChildProcess {
   debug(`exec: ${printableArgv([file, ...args]).join(' ')}`);
   const stdio = opts.stdio ?? 'inherit';
   const child = spawn(file, args, { env: marked(opts.env), stdio: opts.noTerminal ? withoutTerminal(stdio) : stdio, detached: opts.noTerminal === true });
   register(child, opts.signals ?? 'forward', opts.noTerminal === true);
+  if (opts.onInterrupt) life.stops.set(child, opts.onInterrupt);
   return child;
 }
 
-/** Starts a child in its own session that secbuild never kills (the watchdog), stdin a pipe. */
-export function spawnDetached(file: string, args: readonly string[], opts: { env: ChildEnv }): ChildProcess {
-  const child = spawn(file, args, { env: opts.env, detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+/** `onInterrupt`: the child's own stop on a signal (`docker stop`: a container's PID 1 may ignore it); false: forward it after all. */
+export interface StartOptions {
+  env: ChildEnv; stdio?: StdioOptions; signals?: Policy; noTerminal?: boolean; onInterrupt?: (sig: NodeJS.Signals) => boolean;
+}
+
+/** Starts a child in its own session that secbuild never kills (the watchdog, the keeper), stdin a pipe; `keep` fds become its fd 3, 4, …. */
+export function spawnDetached(file: string, args: readonly string[], opts: { env: ChildEnv; keep?: readonly number[] }): ChildProcess {
+  const child = spawn(file, args, { env: opts.env, detached: true, stdio: ['pipe', 'ignore', 'ignore', ...(opts.keep ?? [])] });
   child.on('error', () => {});
   child.unref();
   return child;

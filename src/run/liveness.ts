@@ -18,27 +18,53 @@
  * long to bind one) and are at least MIN_AGE_MS old and whose PID is not
  * alive here.
  */
-import { lstatSync, readdirSync } from 'node:fs';
+import { linkSync, lstatSync, readdirSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { removeRunDir, socketPathFits } from './rundir.js';
 
 export const ALIVE_SOCKET = '.alive';
+/**
+ * The same socket under a second name, for a run that handed its directory to
+ * a keeper (src/run/keeper.ts): node unlinks `.alive` when secbuild exits,
+ * this name stays while the keeper holds the socket.
+ */
+export const KEPT_SOCKET = '.kept';
 /** A run binds its socket within microseconds of creating its directory; give it far more. */
 const MIN_AGE_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 1_000;
 const RUN_DIR = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/;
 
 /** Starts answering "alive" for the run directory `dir`; resolves to a close function (a no-op if it could not bind). */
-export function listenAlive(dir: string): Promise<() => void> {
+export async function listenAlive(dir: string): Promise<() => void> {
+  return (await listenAliveHandle(dir)).close;
+}
+
+/**
+ * listenAlive, and the listening socket's descriptor: a keeper that inherits
+ * it (src/run/keeper.ts) keeps the directory "alive" after secbuild exits —
+ * the kernel answers a connect while any process holds the socket, and
+ * refuses once the last holder is gone. Node unlinks `.alive` when secbuild
+ * exits, so `keep()` first links the socket as `.kept`, which the sweep probes too.
+ */
+export function listenAliveHandle(dir: string): Promise<{ close(): void; keep(): number | undefined }> {
+  const none = { close: () => {}, keep: () => undefined };
   const path = join(dir, ALIVE_SOCKET);
-  if (!socketPathFits(path)) return Promise.resolve(() => {});
+  if (!socketPathFits(path)) return Promise.resolve(none);
   return new Promise((resolve) => {
     const server: Server = createServer((socket) => socket.destroy());
-    server.once('error', () => resolve(() => {}));
+    server.once('error', () => resolve(none));
     server.listen(path, () => {
       server.unref();
-      resolve(() => server.close());
+      const fd = (server as unknown as { _handle?: { fd?: number } })._handle?.fd;
+      resolve({
+        close: () => server.close(),
+        keep: () => {
+          if (typeof fd !== 'number' || fd < 0) return undefined;
+          linkSync(path, join(dir, KEPT_SOCKET));
+          return fd;
+        },
+      });
     });
   });
 }
@@ -68,7 +94,8 @@ function processAlive(pid: number): boolean {
 }
 
 async function isStale(path: string, pid: number, mtimeMs: number): Promise<boolean> {
-  const state = await probe(join(path, ALIVE_SOCKET));
+  let state = await probe(join(path, ALIVE_SOCKET));
+  if (state === 'none') state = await probe(join(path, KEPT_SOCKET));
   if (state !== 'none') return state === 'dead';
   return Date.now() - mtimeMs >= MIN_AGE_MS && pid !== process.pid && !processAlive(pid);
 }

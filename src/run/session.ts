@@ -7,11 +7,10 @@
  * session lives, every child the exec seam starts is announced to the
  * watchdog. Used by every command that runs docker with secret files.
  */
-import type { ChildProcess, StdioOptions } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { SignalExit, UsageError } from '../util/errors.js';
-import type { ChildEnv } from './env.js';
-import { currentWatcher, interrupted, setWatcher, start, waitForExit } from './exec.js';
-import { listenAlive, sweepStale } from './liveness.js';
+import { currentWatcher, interrupted, setWatcher, start, waitForExit, type StartOptions } from './exec.js';
+import { listenAliveHandle, sweepStale } from './liveness.js';
 import { RunDir, type FileContent, type SecretFile } from './rundir.js';
 import { warn } from '../util/log.js';
 import { Watchdog } from './watchdog.js';
@@ -24,14 +23,32 @@ export interface ChildResult {
   signal: NodeJS.Signals | null;
 }
 
+/** Starts the process that holds a run directory once secbuild has gone (src/run/keeper.ts); `alive`: the liveness socket's descriptor. */
+export type StartKeeper = (dir: string, alive: number | undefined) => void;
+
 export class Session {
-  constructor(readonly dir: RunDir) {}
+  constructor(
+    readonly dir: RunDir,
+    private readonly handOver: (start: StartKeeper) => void = () => {
+      throw new Error('this session cannot hand its directory over');
+    },
+  ) {}
 
   /** Starts a child (docker, or exec's command) whose life is tied to this session (signals are forwarded to it). */
-  spawn(file: string, argv: readonly string[], opts: { env: ChildEnv; stdio?: StdioOptions; noTerminal?: boolean }): ChildProcess {
+  spawn(file: string, argv: readonly string[], opts: Omit<StartOptions, 'signals'>): ChildProcess {
     const signal = interrupted();
     if (signal) throw new SignalExit(signal);
     return start(file, argv, { ...opts, signals: 'forward' });
+  }
+
+  /**
+   * Hands the run directory to a keeper that removes it when what uses it is
+   * gone (`secbuild run -d`, `compose up -d`): `start` runs now; if it throws,
+   * the session removes the directory as usual. Afterwards secbuild's own exit
+   * paths leave the directory (and its liveness socket) alone.
+   */
+  handOff(start: StartKeeper): void {
+    this.handOver(start);
   }
 
   /**
@@ -81,11 +98,15 @@ export async function withSecretFiles<T>(
   await sweepStale(root);
   let dir: RunDir | undefined;
   let watchdog: Watchdog | undefined;
-  let stopAnswering = () => {};
+  let alive: { close(): void; keep(): number | undefined } = { close: () => {}, keep: () => undefined };
+  let kept = false;
   const cleanup = () => {
     setWatcher(undefined);
-    stopAnswering();
-    dir?.remove();
+    // Handed to a keeper: the directory and the socket that says it is alive are the keeper's now.
+    if (!kept) {
+      alive.close();
+      dir?.remove();
+    }
     watchdog?.release();
   };
   // Registered before the first byte is written; 'exit' is the backstop for every path that skips `finally`.
@@ -103,10 +124,14 @@ export async function withSecretFiles<T>(
   try {
     dir = RunDir.create(root);
     // Liveness other runs' sweeps can prove, across PID namespaces (./liveness.ts).
-    stopAnswering = await listenAlive(dir.path);
+    alive = await listenAliveHandle(dir.path);
     guard(dir.path);
     const files = dir.writeAll(secrets, opts.fileName);
-    return await fn(files, new Session(dir));
+    const own = dir;
+    return await fn(files, new Session(own, (startKeeper) => {
+      startKeeper(own.path, alive.keep());
+      kept = true;
+    }));
   } finally {
     cleanup();
     process.off('exit', cleanup);

@@ -333,6 +333,17 @@ async function bakeOverhead(ctx) {
   });
 }
 
+/** `secbuild compose up` and `secbuild run --rm` over the raw commands (./runtime.mjs). Needs docker and Compose v2. */
+async function runtimeOverhead(ctx) {
+  const problem = dockerProblem();
+  if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
+  const { benchRuntime } = await import('./runtime.mjs');
+  const env = baseEnv({ SECBUILD_DOCKER: DOCKER, SECBUILD_TMPDIR: tempDir(SHM, 'secbuild-bench-run-'), XDG_CACHE_HOME: tempDir(tmpdir(), 'secbuild-bench-cache-') });
+  const dir = tempDir(tmpdir(), 'secbuild-bench-runtime-');
+  ctx.cleanups.push(() => spawnSync(DOCKER, ['compose', '-p', 'secbuild-bench-runtime', 'down'], { cwd: dir, stdio: 'ignore' }));
+  return benchRuntime({ docker: DOCKER, node: NODE, cli: CLI, base: BASE_IMAGE, env, dir, alternate, table, floor, verdict });
+}
+
 /** `secbuild verify --archive FILE`: an archive written here (no docker needed), searched from disk. Target: >= 300 MB/s. */
 async function archiveScan() {
   const { benchArchive } = await import('./archive.mjs');
@@ -353,6 +364,7 @@ const SECTIONS = [
   ['log masking throughput (streaming redactor)', masking],
   ['masking memory, 500 KiB binary secret (compile time, RSS)', maskingMemory],
   ['bake overhead, fully cached buildx bake, 1 and 10 targets', bakeOverhead],
+  ['run-time secrets overhead, compose up and run --rm', runtimeOverhead],
   ['image scan throughput (secbuild verify, docker save streamed)', verifyScan],
   ['archive scan throughput (secbuild verify --archive, from a file)', archiveScan],
 ];

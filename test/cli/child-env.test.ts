@@ -2,7 +2,7 @@
  * One child environment builder: every child of every command — engine
  * probes and builds, compose's docker children, verify's, podman's probe,
  * `cmd:` and `keychain:` providers, exec's command and a grandchild of it,
- * doctor's probes, `secret set`'s keychain tool — gets an environment without
+ * doctor's probes, `secret set`'s keychain tool, `run`'s and `compose up`'s docker — gets an environment without
  * any variable a secret is read from and without SECBUILD_CACHE_KEY.
  *
  * Stand-ins on PATH (docker, podman, secret-tool) and a `cmd:` provider only
@@ -38,7 +38,7 @@ describe('every child of every command gets the one scrubbed environment (env on
   const ctx = tree({
     Dockerfile: 'FROM scratch\nRUN --mount=type=secret,id=t --mount=type=secret,id=c true\n',
     'Dockerfile.k': 'FROM scratch\nRUN --mount=type=secret,id=t --mount=type=secret,id=c --mount=type=secret,id=k true\n',
-    'compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      secrets: [t, c]\nsecrets:\n  t: { environment: TOKEN_SRC }\n',
+    'compose.yaml': 'services:\n  app:\n    build:\n      context: .\n      secrets: [t, c]\n    secrets: [t, c]\nsecrets:\n  t: { environment: TOKEN_SRC }\n',
   });
   afterAll(() => {
     ctx.cleanup();
@@ -52,6 +52,8 @@ describe('every child of every command gets the one scrubbed environment (env on
     ['compose build (Compose v2)', ['compose', '--docker', docker, '--secret', `id=c,from=cmd:${provider}`, 'build'], ['docker', 'cmd-provider']],
     ['compose build --engine direct', ['compose', '--docker', docker, '--engine', 'direct', '--secret', `id=c,from=cmd:${provider}`, 'build'], ['docker', 'cmd-provider']],
     ['exec', ['exec', ...secrets, '--', 'sh', '-c', `${record('exec-command')}; sh -c '${record('exec-grandchild')}'`], ['exec-command', 'exec-grandchild', 'cmd-provider']],
+    ['run', ['run', '--docker', docker, ...secrets, '--rm', 'app'], ['docker', 'cmd-provider']],
+    ['compose up (run-time secrets)', ['compose', '--docker', docker, '--secret', `id=c,from=cmd:${provider}`, 'up'], ['docker', 'cmd-provider']],
     ['verify', ['verify', '--docker', docker, ...secrets, 'secbuild-env-app'], ['docker', 'cmd-provider']],
     ['build --engine podman', ['--engine', 'podman', '--podman', podman, ...secrets, '-t', 'secbuild-env-app', '.'], ['podman']],
     // These read no secret from the environment: TOKEN_SRC is theirs to pass on, the key never is.

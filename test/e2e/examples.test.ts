@@ -1,7 +1,8 @@
 /**
  * The projects under examples/ work as their READMEs say: hello builds for real
  * and prints only the secret's length. The credential-file examples' --dry-run
- * is daemon-free: test/cli/examples.test.ts. (examples/compose: compose.test.ts.)
+ * is daemon-free: test/cli/examples.test.ts. (examples/compose: compose.test.ts;
+ * examples/run-secrets: run-secrets.test.ts.)
  */
 import { afterAll, expect, test } from 'vitest';
 import { BASE, listDir, nonce, ROOT, runCli, sandbox } from '../helpers/cli.js';

@@ -40,8 +40,8 @@ describe('parseComposeArgs', () => {
   });
 
   test.each<[string[], RegExp]>([
-    [[], /needs the build command/],
-    [['up'], /runs only the build command, got "up"/],
+    [[], /needs a command: secbuild compose \[-f FILE…\] build\|up\|down/],
+    [['run'], /runs build, up and down, got "run"/],
     [['--verbose=1', 'build'], /unknown option --verbose before build/],
     [['--unknown', 'build'], /unknown option --unknown before build/],
     [['-f'], /-f needs a value/],

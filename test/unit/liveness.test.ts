@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { chownSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ALIVE_SOCKET, listenAlive, sweepStale } from '../../src/run/liveness.js';
+import { ALIVE_SOCKET, KEPT_SOCKET, listenAlive, listenAliveHandle, sweepStale } from '../../src/run/liveness.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 import { deadPid } from '../helpers/dead-pid.js';
 
@@ -134,6 +134,24 @@ describe('liveness across PID namespaces: the .alive socket', () => {
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     expect(lstatSync(join(root, entry, ALIVE_SOCKET)).isSocket()).toBe(true);
+    expect(await sweepStale(root)).toEqual([entry]);
+  });
+
+  test('a directory handed to a keeper stays while the keeper holds the socket as .kept (secbuild gone, .alive unlinked), and goes after', async () => {
+    const root = dir();
+    const entry = `secbuild-${deadPid()}-Kept01`;
+    mkdirSync(join(root, entry), { mode: 0o700 });
+    old(join(root, entry));
+    const alive = await listenAliveHandle(join(root, entry));
+    const fd = alive.keep();
+    expect(fd).toBeTypeOf('number');
+    const keeper = spawn('sleep', ['60'], { stdio: ['ignore', 'ignore', 'ignore', fd!] });
+    alive.close(); // as secbuild's exit does: node unlinks .alive
+    expect(() => lstatSync(join(root, entry, ALIVE_SOCKET))).toThrow();
+    expect(lstatSync(join(root, entry, KEPT_SOCKET)).isSocket()).toBe(true);
+    expect(await sweepStale(root)).toEqual([]);
+    keeper.kill('SIGKILL');
+    await new Promise((r) => keeper.once('exit', r));
     expect(await sweepStale(root)).toEqual([entry]);
   });
 

@@ -127,6 +127,29 @@ export function flowText(v: Flow, indent = ''): string {
   return JSON.stringify(v);
 }
 
+/** A top-level secret pointed at secbuild's file: merged, or replaced (`!override`) where the user's definition has other keys. */
+function secretDef(secrets: Record<string, Flow>, tagged: string[], name: string, path: string | undefined, defs: ReadonlyMap<string, Record<string, unknown>>): void {
+  if (path === undefined || name in secrets) return;
+  const def = defs.get(name);
+  const replace = def !== undefined && Object.keys(def).some((k) => k !== 'file');
+  if (replace) tagged.push(`secrets.${name}`);
+  secrets[name] = replace ? new Tagged('!override', { file: path }) : { file: path };
+}
+
+/** The override of `compose up`: each provided top-level secret as a `file:` secret on secbuild's file. */
+export function runtimeOverride(pathOf: ReadonlyMap<string, string>, defs: ReadonlyMap<string, Record<string, unknown>>): { text: string; tagged: string[] } {
+  const tagged: string[] = [];
+  const secrets: Record<string, Flow> = {};
+  for (const [name, path] of pathOf) secretDef(secrets, tagged, name, path, defs);
+  return { text: `${flowText({ secrets })}\n`, tagged };
+}
+
+/** `docker compose <files> [-f OVERRIDE] up|down [options] [SERVICE…]`. */
+export function composeRunArgv(o: { globalArgs: readonly string[]; files: readonly string[]; override?: string; command: 'up' | 'down'; args: readonly string[]; services: readonly string[] }): string[] {
+  const services = o.services.some((s) => s.startsWith('-')) ? ['--', ...o.services] : [...o.services];
+  return ['compose', ...o.globalArgs, ...o.files.flatMap((f) => ['-f', f]), ...(o.override ? ['-f', o.override] : []), o.command, ...o.args, ...services];
+}
+
 export interface OverrideInput {
   builds: readonly ServiceBuild[];
   /** Secret file by compose secret name (the grant's source). */
@@ -148,16 +171,7 @@ export interface OverrideInput {
 export function composeOverride(o: OverrideInput): { text: string; tagged: string[] } {
   const tagged: string[] = [];
   const secrets: Record<string, Flow> = {};
-  for (const b of o.builds) {
-    for (const g of b.grants) {
-      const path = o.pathOf.get(g.source);
-      if (path === undefined || g.source in secrets) continue;
-      const def = o.composeDefs.get(g.source);
-      const replace = def !== undefined && Object.keys(def).some((k) => k !== 'file');
-      if (replace) tagged.push(`secrets.${g.source}`);
-      secrets[g.source] = replace ? new Tagged('!override', { file: path }) : { file: path };
-    }
-  }
+  for (const b of o.builds) for (const g of b.grants) secretDef(secrets, tagged, g.source, o.pathOf.get(g.source), o.composeDefs);
   const services: Record<string, Flow> = {};
   for (const b of o.builds) {
     const build: Record<string, Flow> = {};

@@ -158,7 +158,7 @@ export function readBuild(project: Project, service: string, def: Record<string,
   };
 }
 
-function activeByProfile(def: unknown, profiles: readonly string[]): boolean {
+export function activeByProfile(def: unknown, profiles: readonly string[]): boolean {
   const own = isObj(def) && Array.isArray(def.profiles) ? def.profiles.map(String) : [];
   return own.length === 0 || profiles.includes('*') || own.some((p) => profiles.includes(p));
 }

@@ -1,0 +1,121 @@
+/**
+ * Run-time secrets of a compose project (`secbuild compose up`): which
+ * top-level secrets the selected services use (`services.S.secrets`, short
+ * or long syntax), where each comes from — secbuild's own (`--secret`,
+ * secbuild.yml) first, else the compose file's `file:` or `environment:`
+ * source read by secbuild as a `file:`/`env:` reference — and the owner and
+ * mode the long syntax asks for. Compose v2 bind-mounts a `file:` secret as
+ * it is and ignores uid/gid/mode for it, so secbuild sets them on its tmpfs
+ * file (Compose's defaults: uid and gid 0, mode 0444). Pure.
+ *
+ * Example: `secrets: [{ source: db, target: /etc/app/db, uid: "1000", mode: 0400 }]`
+ * gives the file of `db` owner 1000 and mode 0400, mounted at /etc/app/db.
+ */
+import { parseRef } from '../../../providers/index.js';
+import { showTyped } from '../../secrets/shown.js';
+import { checkId, type SecretSpec } from '../../secrets/spec.js';
+import { UsageError } from '../../util/errors.js';
+import type { Project } from './files.js';
+import { isObj } from './merge.js';
+
+/** The owner and mode one secret's file gets. */
+export interface Ownership {
+  uid: number;
+  gid: number;
+  mode: number;
+}
+
+/** Compose's defaults for a secret's file in the container. */
+export const DEFAULT_OWNERSHIP: Ownership = { uid: 0, gid: 0, mode: 0o444 };
+
+export interface RunSecrets {
+  /** What to resolve, one spec per used top-level secret (id = its name). */
+  specs: SecretSpec[];
+  /** Owner and mode per secret name. */
+  ownership: Map<string, Ownership>;
+  /** Top-level compose definitions by name (for the override). */
+  composeDefs: Map<string, Record<string, unknown>>;
+  notes: string[];
+}
+
+/**
+ * A `mode:` as Compose reads it: YAML 1.2 reads `0400` as the number 400,
+ * compose-go (go-yaml) as octal 0400; a number written with octal digits
+ * only is taken as the octal it was written as.
+ */
+export function modeOf(v: unknown, at: string): number {
+  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
+  const octal = /^0?o?([0-7]{1,4})$/i.exec(text);
+  const n = octal ? parseInt(octal[1]!, 8) : /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(n >= 0 && n <= 0o7777)) throw new UsageError(`${at}: expected a file mode such as 0400 or 0440.`);
+  return n;
+}
+
+function idOf(v: unknown, at: string): number {
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${at}: expected a numeric id such as "1000".`);
+  return n;
+}
+
+export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[]): RunSecrets {
+  const files = project.shownFiles.join(' + ');
+  const defs = isObj(project.model.secrets) ? project.model.secrets : {};
+  const composeDefs = new Map(Object.entries(defs).filter(([, d]) => isObj(d)) as Array<[string, Record<string, unknown>]>);
+  const all = isObj(project.model.services) ? project.model.services : {};
+  const byId = new Map(own.map((s) => [s.id, s]));
+  const ownership = new Map<string, { o: Ownership; at: string }>();
+  const specs = new Map<string, SecretSpec>();
+  const errors: string[] = [];
+  const notes: string[] = [];
+  for (const service of services) {
+    const def = all[service];
+    const list = isObj(def) && Array.isArray(def.secrets) ? def.secrets : [];
+    list.forEach((e, i) => {
+      const at = `${files}: services.${service}.secrets[${i}]`;
+      const source = typeof e === 'string' ? e : isObj(e) && typeof e.source === 'string' ? e.source : undefined;
+      if (source === undefined) return errors.push(`${at}: expected a secret name or { source: NAME, target: PATH }.`);
+      const o: Ownership = {
+        uid: isObj(e) && e.uid !== undefined ? idOf(e.uid, `${at}.uid`) : DEFAULT_OWNERSHIP.uid,
+        gid: isObj(e) && e.gid !== undefined ? idOf(e.gid, `${at}.gid`) : DEFAULT_OWNERSHIP.gid,
+        mode: isObj(e) && e.mode !== undefined ? modeOf(e.mode, `${at}.mode`) : DEFAULT_OWNERSHIP.mode,
+      };
+      const seen = ownership.get(source);
+      if (seen && (seen.o.uid !== o.uid || seen.o.gid !== o.gid || seen.o.mode !== o.mode)) {
+        errors.push(`${at} asks for secret "${source}" with uid ${o.uid}, gid ${o.gid}, mode 0${o.mode.toString(8)}, but ${seen.at} with uid ${seen.o.uid}, gid ${seen.o.gid}, mode 0${seen.o.mode.toString(8)}; one file cannot have both: give both the same, or define a second secret from the same reference.`);
+      }
+      if (!seen) ownership.set(source, { o, at });
+      if (specs.has(source)) return;
+      const mine = byId.get(source);
+      const top = composeDefs.get(source);
+      const where = `${files} secrets.${source}`;
+      if (mine) {
+        specs.set(source, { ...mine, mount: true });
+        if (top) notes.push(`${files}: secrets.${source} is replaced by secbuild's secret "${source}" from ${mine.origin}.`);
+      } else if (!top) {
+        errors.push(`${at} names secret "${source}", which neither secbuild (--secret, secbuild.yml) nor the compose files' top-level secrets: define; define it with --secret id=${source},from=REF.`);
+      } else if (typeof top.file === 'string' && top.environment === undefined) {
+        specs.set(source, { kind: 'ref', id: checkId(source, `secrets.${source}`), optional: false, mount: true, origin: showTyped(where), ref: parseRef(`file:${top.file}`, project.dir, `${where}.file`), label: `file: ${top.file}` });
+      } else if (typeof top.environment === 'string' && top.file === undefined) {
+        specs.set(source, { kind: 'ref', id: checkId(source, `secrets.${source}`), optional: false, mount: true, origin: showTyped(where), ref: parseRef(`env:${top.environment}`, project.dir, `${where}.environment`), label: `environment: ${top.environment}` });
+      } else {
+        errors.push(`${files}: secrets.${source} needs exactly one of file: or environment: for secbuild to provide it (external: true is Swarm's); define it with --secret id=${source},from=REF instead.`);
+      }
+    });
+  }
+  if (errors.length > 0) throw new UsageError(errors.join('\n'));
+  return { specs: [...specs.values()], ownership: new Map([...ownership].map(([k, v]) => [k, v.o])), composeDefs, notes };
+}
+
+/**
+ * Refuses a service value Compose would fill from a variable secbuild reads a
+ * secret from: it would be copied into the container's config (`docker inspect`).
+ */
+export function checkRuntimeVariables(project: Project, services: readonly string[], sensitive: ReadonlySet<string>): void {
+  const errors: string[] = [];
+  for (const [path, { file, vars }] of project.usedVars) {
+    if (!services.some((s) => path.startsWith(`services.${s}.`))) continue;
+    const hit = vars.find((v) => sensitive.has(v));
+    if (hit) errors.push(`${file}: ${path} is interpolated from $${hit}, which secbuild reads a secret from; Compose would copy the value into the container's config (docker inspect). Hand it over as a secret (services.S.secrets) instead.`);
+  }
+  if (errors.length > 0) throw new UsageError(errors.join('\n'));
+}

@@ -1,0 +1,163 @@
+/**
+ * `secbuild compose up` and `secbuild compose down` as pipeline jobs: the
+ * run-time secrets of the selected services (src/engines/compose/run-secrets.ts)
+ * resolved like a build's, written to the private run directory with the
+ * owner and mode each service asks for, and handed to Compose v2 in a one-off
+ * override that makes each a `file:` secret on that file (Compose bind-mounts
+ * it read-only at /run/secrets/NAME or the long syntax's target).
+ * - foreground `up`: the files live while it runs; Ctrl-C reaches Compose,
+ *   which stops the containers; after a failure secbuild stops what still
+ *   runs; when secbuild is killed the watchdog's reaper stops the project's
+ *   containers before the files go;
+ * - `up -d` (or `--wait`): a keeper (src/run/keeper.ts) holds the directory
+ *   until the project has no containers; `secbuild compose down` runs
+ *   `docker compose down` and removes the kept directory at once.
+ * A daemon on another machine is refused (src/engines/docker/local.ts).
+ */
+import { dirname, join } from 'node:path';
+import type { ComposeArgs } from '../args/compose.js';
+import { composeRunArgv, runtimeOverride } from '../engines/compose/argv.js';
+import { chooseComposeEngine, supportsOverrideTag } from '../engines/compose/detect.js';
+import { overrideId } from '../engines/compose/engine-compose.js';
+import { loadProject, type Project } from '../engines/compose/files.js';
+import { activeByProfile } from '../engines/compose/plan.js';
+import { isObj } from '../engines/compose/merge.js';
+import { checkRuntimeVariables, runSecrets } from '../engines/compose/run-secrets.js';
+import { shellQuote } from '../engines/docker/argv.js';
+import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
+import { findDocker } from '../engines/docker/detect.js';
+import { dockerEngine } from '../engines/docker/engine.js';
+import { requireLocalDaemon } from '../engines/docker/local.js';
+import { stopArgv, stopScript } from '../engines/docker/run-argv.js';
+import type { ChildEnv } from '../run/env.js';
+import { capture } from '../run/exec.js';
+import { KEPT_PROJECT_FILE, releaseProject } from '../run/keeper.js';
+import { setOwnership, writeExclusive } from '../run/rundir.js';
+import { childEnvFor, planSpecs } from '../secrets/plan.js';
+import { sensitiveEnvVars } from '../secrets/resolve.js';
+import { DockerExit, UsageError } from '../util/errors.js';
+import { info } from '../util/log.js';
+import type { Job } from './run.js';
+import { runtimeJob } from './runtime-job.js';
+
+/** What up and down share: the project, docker (never podman), the refusal of a remote daemon. */
+async function prepare(args: ComposeArgs) {
+  if (args.builder === 'podman' || args.podman !== undefined) {
+    throw new UsageError(`secbuild compose ${args.command} runs Compose v2 on docker; podman is not supported for run-time secrets.`);
+  }
+  const env = process.env;
+  const cwd = process.cwd();
+  const plan = await planSpecs(args, env, cwd);
+  const project = await loadProject(args, cwd, env);
+  requireLocalDaemon(env, args, `secbuild compose ${args.command}`);
+  const engine = dockerEngine(findDocker(args.docker, env));
+  return { env, plan, project, engine };
+}
+
+/** Stops the running containers of `project` (after a failed or interrupted up). */
+async function stopProject(docker: string, project: string, env: ChildEnv): Promise<void> {
+  const ps = await capture(docker, ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`], { env, timeoutMs: 20_000 });
+  const ids = ps.stdout.toString('utf8').split('\n').filter((l) => /^[0-9a-f]{12,64}$/.test(l));
+  if (ids.length > 0) await capture(docker, stopArgv(ids), { env, timeoutMs: 30_000 });
+}
+
+function selected(project: Project, args: ComposeArgs): string[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  const names = Object.keys(all);
+  for (const s of args.services) if (!names.includes(s)) throw new UsageError(`no such service: "${s}"; the compose files define ${names.join(', ') || 'no services'}.`);
+  if (args.services.length > 0) return args.services;
+  const profiles = args.profiles.length > 0 ? args.profiles : (project.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+  return names.filter((n) => activeByProfile(all[n], profiles));
+}
+
+const octal = (mode: number) => `0${mode.toString(8)}`;
+
+export async function composeUpJob(args: ComposeArgs): Promise<Job> {
+  const { env, plan, project, engine } = await prepare(args);
+  const services = selected(project, args);
+  const secrets = runSecrets(project, services, plan.specs);
+  const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
+  checkRuntimeVariables(project, services, sensitive);
+  const childEnv = addressDaemon('docker', childEnvFor(env, [...plan.specs, ...secrets.specs]), args);
+  const pathsOf = (files: ReadonlyArray<{ id: string; path: string }>) => new Map(files.map((f) => [f.id, f.path]));
+  const argvFor = (override: string) => composeRunArgv({ globalArgs: args.globalArgs, files: project.files, override, command: 'up', args: args.runArgs, services: args.services });
+  for (const n of secrets.notes) info(n);
+  return {
+    ...runtimeJob({ options: args, childEnv, specs: secrets.specs, engine, compose: true }),
+    async beforeRun(resolution) {
+      // Compose's version matters only to a definition the override must replace: asked only then (one docker process less).
+      const { tagged } = runtimeOverride(pathsOf(resolution.secrets.map((s) => ({ id: s.id, path: '' }))), secrets.composeDefs);
+      if (tagged.length === 0) return;
+      const { version } = await chooseComposeEngine(engine.bin, childEnv, 'compose');
+      if (!supportsOverrideTag(version)) {
+        throw new UsageError(`Compose v${version} cannot replace ${tagged.join(', ')} from an override file (the !override tag needs Compose 2.24.4 or later); update Compose.`);
+      }
+    },
+    dryRun(files, dir) {
+      const override = `${dir}/00-${overrideId(files.map((f) => f.id))}`;
+      return [
+        `project "${project.name}" (${project.shownFiles.join(' + ')}), services ${services.join(', ') || '(none)'}`,
+        ...files.map((f) => {
+          const o = secrets.ownership.get(f.id)!;
+          return `  secret ${f.id}: ${f.path}, uid ${o.uid}, gid ${o.gid}, mode ${octal(o.mode)}`;
+        }),
+        `override file ${override}:`,
+        runtimeOverride(pathsOf(files), secrets.composeDefs).text.trimEnd(),
+        `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(override)])}`,
+        ...(args.detach ? [`then: a keeper holds ${dir} until project "${project.name}" has no containers (secbuild compose down)`] : []),
+      ];
+    },
+    async run(ctx) {
+      for (const f of ctx.files) {
+        const o = secrets.ownership.get(f.id);
+        if (!o) continue;
+        // Compose bind-mounts the file as it is: its owner and mode are what the service sees. The 0700 run directory keeps other users of this machine out.
+        try {
+          setOwnership(f.path, o);
+        } catch (err) {
+          throw new UsageError(`secret "${f.id}" asks for uid ${o.uid} and gid ${o.gid}, which secbuild cannot give its file (${(err as NodeJS.ErrnoException).code}; changing a file's owner needs root); drop uid/gid and use mode 0444, or run as root.`, { cause: err });
+        }
+      }
+      const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), runtimeOverride(pathsOf(ctx.files), secrets.composeDefs).text);
+      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));
+      if (args.detach) writeExclusive(join(ctx.dir, KEPT_PROJECT_FILE), Buffer.from(project.name));
+      let code: number;
+      try {
+        code = await ctx.docker(argvFor(override));
+      } catch (err) {
+        await stopProject(engine.bin, project.name, ctx.env);
+        throw err;
+      }
+      if (code !== 0) {
+        await stopProject(engine.bin, project.name, ctx.env);
+        throw new DockerExit(code);
+      }
+      if (args.detach) {
+        try {
+          ctx.keep({ project: project.name });
+        } catch (err) {
+          await stopProject(engine.bin, project.name, ctx.env);
+          throw err;
+        }
+      }
+      return undefined;
+    },
+  };
+}
+
+export async function composeDownJob(args: ComposeArgs): Promise<Job> {
+  const { env, project, engine } = await prepare(args);
+  const childEnv = addressDaemon('docker', childEnvFor(env, []), args);
+  const argv = composeRunArgv({ globalArgs: args.globalArgs, files: project.files, command: 'down', args: args.runArgs, services: args.services });
+  return {
+    ...runtimeJob({ options: args, childEnv, specs: [], engine, compose: true }),
+    dryRun: (_files, dir) => [`${daemonPrefix(args)}${shellQuote([engine.bin, ...argv])}`, `then: remove the run directories under ${dirname(dir)} kept for project "${project.name}"`],
+    async run(ctx) {
+      const code = await ctx.docker(argv);
+      if (code !== 0) throw new DockerExit(code);
+      const removed = releaseProject(dirname(ctx.dir), project.name);
+      if (removed.length > 0) info(`removed the secret files kept for project "${project.name}" (${removed.join(', ')}).`);
+      return undefined;
+    },
+  };
+}

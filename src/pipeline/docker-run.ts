@@ -1,0 +1,98 @@
+/**
+ * `secbuild run [docker run options] IMAGE [CMD…]` as a pipeline job: the
+ * same specs, resolution, masking and run directory as a build, handed to
+ * `docker run` as read-only bind mounts at /run/secrets/ID
+ * (src/engines/docker/run-argv.ts). The container's end is the run's end:
+ * - foreground: on a signal secbuild runs `docker stop` of the container
+ *   (its PID 1 may ignore the signal docker would forward), after a failed or
+ *   interrupted `docker run` it stops what is still running, and when secbuild
+ *   is killed the watchdog's reaper (`reap`) stops it before the files go;
+ * - `-d`: once docker has started the container, a keeper (src/run/keeper.ts)
+ *   holds the run directory until the container is removed.
+ * A daemon on another machine is refused (src/engines/docker/local.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunArgs } from '../args/run.js';
+import { shellQuote } from '../engines/docker/argv.js';
+import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
+import { findDocker } from '../engines/docker/detect.js';
+import { dockerEngine } from '../engines/docker/engine.js';
+import { requireLocalDaemon } from '../engines/docker/local.js';
+import { CID_FILE, runArgv, stopArgv, stopScript } from '../engines/docker/run-argv.js';
+import type { ChildEnv } from '../run/env.js';
+import { capture } from '../run/exec.js';
+import { writeExclusive } from '../run/rundir.js';
+import { childEnvFor, planSpecs } from '../secrets/plan.js';
+import { DockerExit } from '../util/errors.js';
+import type { Job } from './run.js';
+import { runtimeJob } from './runtime-job.js';
+
+/** The container id `docker run` wrote, once it has (64 hex digits), else undefined. */
+function readCid(cidfile: string): string | undefined {
+  try {
+    const id = readFileSync(cidfile, 'utf8').trim();
+    return /^[0-9a-f]{64}$/.test(id) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Stops the container of `cidfile` if docker created one; resolves when docker stop has ended. */
+export async function stopContainer(docker: string, cidfile: string, env: ChildEnv): Promise<void> {
+  const cid = readCid(cidfile);
+  if (cid) await capture(docker, stopArgv([cid]), { env, timeoutMs: 30_000 });
+}
+
+export async function runJob(args: RunArgs): Promise<Job> {
+  const env = process.env;
+  const plan = await planSpecs(args, env, process.cwd());
+  // Before anything resolves: a remote daemon cannot see the run directory.
+  requireLocalDaemon(env, args, 'secbuild run');
+  const engine = dockerEngine(findDocker(args.docker, env));
+  const childEnv = addressDaemon('docker', childEnvFor(env, plan.specs), args);
+  const argvFor = (files: Parameters<typeof runArgv>[0]['files'], dir: string) =>
+    runArgv({ files, cidfile: join(dir, CID_FILE), dockerArgs: args.dockerArgs, image: args.image, command: args.command });
+  return {
+    ...runtimeJob({ options: args, childEnv, specs: plan.specs, engine }),
+    dryRun: (files, dir) => [
+      `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(files, dir)])}`,
+      ...(args.detach ? [`then: a keeper holds ${dir} until the container is removed (docker rm, or --rm when it exits)`] : []),
+    ],
+    async run(ctx) {
+      const cidfile = join(ctx.dir, CID_FILE);
+      // For the watchdog, if secbuild is killed: stop the container before its files are removed.
+      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, cidfile })));
+      const stop = () => stopContainer(engine.bin, cidfile, ctx.env);
+      let code: number;
+      try {
+        code = await ctx.docker(argvFor(ctx.files, ctx.dir), undefined, {
+          // docker stop, not the signal: the container's PID 1 may ignore SIGINT/SIGTERM. Before the
+          // container exists, the signal goes to docker run (and what it created is stopped below).
+          onInterrupt: () => {
+            if (!readCid(cidfile)) return false;
+            void stop();
+            return true;
+          },
+        });
+      } catch (err) {
+        await stop();
+        throw err;
+      }
+      // 125-127: docker's own failure; above 128: docker run was killed. Its container must not run on without its files.
+      if (code >= 125) await stop();
+      if (code !== 0) throw new DockerExit(code);
+      const cid = args.detach ? readCid(cidfile) : undefined;
+      if (cid) {
+        try {
+          ctx.keep({ container: cid });
+        } catch (err) {
+          // No keeper, so the files go with this run: the container must not run on without them.
+          await stop();
+          throw err;
+        }
+      }
+      return undefined;
+    },
+  };
+}

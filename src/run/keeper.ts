@@ -1,0 +1,113 @@
+/**
+ * The keeper: holds a run directory after secbuild has exited, for a
+ * container that reads its secrets from it (`secbuild run -d`,
+ * `secbuild compose up -d`), and removes it once what uses it is gone.
+ *
+ * A tiny `sh` in its own session, like the watchdog (./watchdog.ts), started
+ * once `docker run -d` / `compose up -d` has succeeded. It inherits the run
+ * directory's liveness socket (./liveness.ts) as fd 3, so other runs' sweeps
+ * and `secbuild clean` see the directory as alive while the keeper lives, and
+ * as stale (removable) once it is gone, however it died. It waits:
+ * - for a container (by its full id, never a name another container may take
+ *   later): `docker wait` while it runs, then `docker inspect` until docker
+ *   says "No such object" — a stopped or restarting container keeps its files
+ *   (`docker restart`, a restart policy read them again);
+ * - for a compose project: until `docker ps -a` lists none of its containers
+ *   (`com.docker.compose.project` label), every 2 s.
+ * A daemon that does not answer is waited for, never read as "gone". Then it
+ * removes the directory with secbuild's own removal (./remove.ts, as
+ * the watchdog runs it) — only the directory it was given: the same device
+ * and inode as when it started, a directory and not a symlink. When the
+ * directory is gone already (`secbuild compose down` removed it), it exits.
+ * Its children do not inherit the socket (`3>&-`).
+ */
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { minimalEnv, withVars, type ChildEnv } from './env.js';
+import { spawnDetached } from './exec.js';
+import { REMOVE_PROGRAM } from './remove.js';
+import { removeRunDir } from './rundir.js';
+
+const SCRIPT = `
+dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7
+gone() {
+  if [ "$kind" = container ]; then
+    out=$("$docker" inspect --format . "$name" 2>&1 3>&-) && return 1
+    case $out in *"No such"*) return 0 ;; esac
+    return 1
+  fi
+  out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" 2>/dev/null 3>&-) || return 1
+  [ -z "$out" ]
+}
+while ! gone; do
+  [ -d "$dir" ] || exit 0
+  [ "$kind" = container ] && "$docker" wait "$name" >/dev/null 2>&1 3>&-
+  sleep 2
+done
+[ -d "$dir" ] && [ ! -h "$dir" ] && [ "$(stat -c %d:%i -- "$dir" 2>/dev/null)" = "$id" ] || exit 0
+"$node" -e "$remove" "$dir" </dev/null >/dev/null 2>&1 3>&- || rm -rf --one-file-system -- "$dir"
+exit 0
+`;
+
+/** The variables docker reads to find its daemon and config: the keeper's docker must address the run's daemon. */
+const DOCKER_VARS = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'HOME'] as const;
+
+/** What the keeper waits for: a container's removal, or a compose project's last container's. */
+export type KeptFor = { container: string } | { project: string };
+
+/** The keeper's environment: PATH and docker's own variables from the run's (scrubbed) environment. */
+export function keeperEnv(env: ChildEnv): ChildEnv {
+  return withVars(minimalEnv(env), Object.fromEntries(DOCKER_VARS.map((k) => [k, env[k]])));
+}
+
+/** Starts the keeper of `dir` (see the header); returns its pid. Throws when it cannot start. */
+export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; env: ChildEnv; for: KeptFor }): number | undefined {
+  const st = lstatSync(o.dir);
+  const [kind, name] = 'container' in o.for ? ['container', o.for.container] : ['project', o.for.project];
+  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name], {
+    env: keeperEnv(o.env),
+    keep: o.alive === undefined ? [] : [o.alive],
+  });
+  if (child.pid === undefined) throw new Error('the keeper could not be started');
+  child.stdin?.end();
+  return child.pid;
+}
+
+/** The file of a kept run directory that names the compose project it is kept for. */
+export const KEPT_PROJECT_FILE = 'project';
+const RUN_DIR = /^secbuild-\d+-[A-Za-z0-9]{6}$/;
+
+/** What a kept directory's project file says: read without following a symlink, a small regular file of this user, else undefined. */
+function keptProject(dir: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    const st = lstatSync(dir);
+    if (!st.isDirectory() || st.uid !== process.getuid?.()) return undefined;
+    fd = openSync(join(dir, KEPT_PROJECT_FILE), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const f = fstatSync(fd);
+    if (!f.isFile() || f.uid !== process.getuid?.() || f.size > 1024) return undefined;
+    return readFileSync(fd, 'utf8');
+  } catch {
+    return undefined;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/**
+ * Removes the run directories under `root` kept for compose project
+ * `project` (`secbuild compose down`, after `docker compose down`): only
+ * secbuild's own names, directories of this user whose project file names
+ * it. Their keepers then find the directory gone and exit. Returns what it removed.
+ */
+export function releaseProject(root: string, project: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(root);
+  } catch {
+    return [];
+  }
+  const removed = names.filter((n) => RUN_DIR.test(n) && keptProject(join(root, n)) === project);
+  for (const n of removed) removeRunDir(join(root, n));
+  return removed;
+}

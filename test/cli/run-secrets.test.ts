@@ -1,0 +1,76 @@
+/**
+ * `secbuild run` and `secbuild compose up/down` without a daemon: a remote
+ * daemon is refused before any secret resolves (a `cmd:` reference that
+ * would leave a mark is never run), and --dry-run prints the docker run argv
+ * and the override's shape — paths, never values — and starts no docker run.
+ * The fake docker only answers Compose's version probe and records calls
+ * (argv only). The real docker and Compose: test/e2e/run-secrets.test.ts.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { listDir, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
+import { fakeDocker } from '../helpers/fake-docker.js';
+
+describe('secbuild run / compose up: remote daemons and dry runs (fake docker: argv only)', () => {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const project = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    secrets:\n      - source: db\n        target: /etc/app/db\n        uid: "1000"\n        mode: 0400\nsecrets:\n  db:\n    environment: DB_PASSWORD\n' });
+  afterAll(() => {
+    project.cleanup();
+    box.cleanup();
+  });
+  const value = `cli-${nonce()}-value`;
+
+  test.each<[string, string[], string]>([
+    ['run, DOCKER_HOST=ssh://', ['run', '--rm', 'app'], 'ssh://me@build-host'],
+    ['run, DOCKER_HOST=tcp://', ['run', 'app'], 'tcp://10.0.0.5:2376'],
+    ['compose up, DOCKER_HOST=tcp://', ['compose', 'up'], 'tcp://10.0.0.5:2376'],
+  ])('%s is refused in one line naming the alternative, before any secret resolves', async (_n, argv, host) => {
+    const mark = join(box.dir, `resolved-${nonce()}`);
+    const rec = fake.record({ DOCKER_HOST: host, MARK: mark });
+    const r = await runCli([...argv.slice(0, argv[0] === 'compose' ? 2 : 1), '--secret', `id=db,from=cmd:touch ${mark}; echo v`, ...argv.slice(argv[0] === 'compose' ? 2 : 1)], { env: rec.env, cwd: project.dir });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`mounts secrets from a tmpfs file on this machine, which the daemon at ${host.replaceAll('.', '\\.')} \\(DOCKER_HOST\\) cannot see; run secbuild on the daemon's machine, or use a Swarm secret there`));
+    // One line says both what cannot work and what to do instead.
+    expect(r.stderr.split('\n').filter((l) => l.includes('cannot see'))[0]).toMatch(/cannot see; .*Swarm secret/);
+    expect(existsSync(mark)).toBe(false);
+    expect(rec.runs()).toEqual([]);
+  });
+
+  test('run --dry-run: the docker run argv with read-only mounts of the run directory\'s files, never the value; nothing written, docker not run', async () => {
+    const rec = fake.record({ DB_PASSWORD: value });
+    const r = await runCli(['run', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', 'api', 'app:1', 'serve'], { env: rec.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^${fake.path} run --cidfile ${box.tmp}/secbuild-\\d+-XXXXXX/cid --mount type=bind,src=${box.tmp}/secbuild-\\d+-XXXXXX/00-db,dst=/run/secrets/db,readonly -d --name api app:1 serve$`, 'm'));
+    expect(r.stdout).toMatch(/then: a keeper holds .* until the container is removed/);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    expect(rec.runs()).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('compose up --dry-run: the override\'s shape (paths, uid/gid/mode), never the value; nothing written, compose not run', async () => {
+    const rec = fake.record({ DB_PASSWORD: value });
+    const r = await runCli(['compose', 'up', '--dry-run', '-d'], { env: rec.env, cwd: project.dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/secret db: .*\/secbuild-\d+-XXXXXX\/00-db, uid 1000, gid 0, mode 0400/);
+    expect(r.stdout).toMatch(/"db": !override \{\n\s+"file": ".*\/00-db"/);
+    expect(r.stdout).toMatch(/ compose -f .*compose\.yaml -f .*\/00-compose-override up -d$/m);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    expect(rec.runs()).toEqual([]);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('compose up: a service value interpolated from a secret\'s variable is refused (it would be in docker inspect)', async () => {
+    const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    environment:\n      PW: ${DB_PASSWORD}\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n' });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up'], { env: rec.env, cwd: t.dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/services\.app\.environment\.PW is interpolated from \$DB_PASSWORD/);
+      expect(r.stderr).not.toContain(value);
+    } finally {
+      t.cleanup();
+    }
+  });
+});

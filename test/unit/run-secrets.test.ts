@@ -1,0 +1,150 @@
+/**
+ * `secbuild run`'s pure parts: the command line (src/args/run.ts), the docker
+ * run argv and the reaper script (src/engines/docker/run-argv.ts), and the
+ * refusal of a daemon on another machine (src/engines/docker/local.ts). The
+ * real docker: test/e2e/run-secrets.test.ts.
+ */
+import { describe, expect, test } from 'vitest';
+import { parseRunArgs } from '../../src/args/run.js';
+import { requireLocalDaemon } from '../../src/engines/docker/local.js';
+import { fileMount, runArgv, stopArgv, stopScript } from '../../src/engines/docker/run-argv.js';
+import { scrubEnv } from '../../src/run/env.js';
+import { parseComposeArgs } from '../../src/args/compose.js';
+import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
+import type { Project } from '../../src/engines/compose/files.js';
+import { checkRuntimeVariables, modeOf, runSecrets } from '../../src/engines/compose/run-secrets.js';
+import type { SecretSpec } from '../../src/secrets/spec.js';
+
+describe('parseRunArgs', () => {
+  test.each<[string, string[], Partial<ReturnType<typeof parseRunArgs>>]>([
+    ['own options, docker flags verbatim, the image, the command', ['--secret', 'id=db,from=env:DB', '--rm', '-p', '80:80', '-e', 'A=1', 'app:1', 'sh', '-c', 'x'],
+      { secrets: ['id=db,from=env:DB'], rm: true, detach: false, dockerArgs: ['--rm', '-p', '80:80', '-e', 'A=1'], image: 'app:1', command: ['sh', '-c', 'x'] }],
+    ['-h is docker run\'s --hostname, not help', ['-h', 'box', 'app'], { help: false, dockerArgs: ['-h', 'box'], image: 'app' }],
+    ['-d, and -dit bundles', ['-dit', 'app'], { detach: true, dockerArgs: ['-dit'] }],
+    ['--detach=false is foreground', ['--detach=false', 'app'], { detach: false }],
+    ['--name=x and -p80:80 stay one word', ['--name=x', '-p80:80', 'app'], { dockerArgs: ['--name=x', '-p80:80'], image: 'app' }],
+    ['the command\'s own flags are its own', ['app', '--secret', 'x', '--rm'], { secrets: [], rm: false, image: 'app', command: ['--secret', 'x', '--rm'] }],
+    ['-- before the image', ['--rm', '--', 'app', 'x'], { image: 'app', command: ['x'] }],
+    ['--help needs no image', ['--help'], { help: true }],
+  ])('%s', (_name, argv, want) => {
+    expect(parseRunArgs(argv)).toMatchObject(want);
+  });
+
+  test.each<[string, string[], RegExp]>([
+    ['no image', ['--rm'], /needs an image: secbuild run \[options\] IMAGE/],
+    ['--cidfile is secbuild\'s', ['--cidfile', '/tmp/c', 'app'], /--cidfile: secbuild run writes its own/],
+    ['a value letter inside a bundle', ['-dp', '80:80', 'app'], /-dp: -p takes a value; write it on its own/],
+    ['--mask with --no-mask', ['--mask', '--no-mask', 'app'], /contradict/],
+  ])('refuses %s', (_name, argv, message) => {
+    expect(() => parseRunArgs(argv)).toThrow(message);
+  });
+});
+
+describe('runArgv', () => {
+  test('each secret a read-only bind mount at /run/secrets/ID, before the user\'s flags; the cidfile first', () => {
+    expect(runArgv({ files: [{ id: 'db', path: '/r/00-db' }, { id: 'api.key', path: '/r/01-api.key' }], cidfile: '/r/cid', dockerArgs: ['--rm'], image: 'app', command: ['x'] })).toEqual([
+      'run', '--cidfile', '/r/cid',
+      '--mount', 'type=bind,src=/r/00-db,dst=/run/secrets/db,readonly',
+      '--mount', 'type=bind,src=/r/01-api.key,dst=/run/secrets/api.key,readonly',
+      '--rm', 'app', 'x',
+    ]);
+  });
+
+  test.each(['/t,x/00-db', '/t"x/00-db', '/t\nx/00-db'])('refuses a path docker\'s --mount cannot carry: %j', (path) => {
+    expect(() => fileMount(path, '/run/secrets/db')).toThrow(/cannot take; choose a secret root without one \(--tmpdir\)/);
+  });
+
+  test('stopArgv: docker stop with secbuild\'s grace', () => {
+    expect(stopArgv(['c1'])).toEqual(['stop', '--time', '5', 'c1']);
+  });
+});
+
+describe('stopScript (the watchdog\'s reaper)', () => {
+  const env = scrubEnv({ PATH: '/bin', DOCKER_HOST: 'unix:///x y.sock', SECRET: 'v' }, new Set());
+  test('a container: the id from the cidfile, docker\'s variables exported, nothing else of the environment', () => {
+    const s = stopScript({ docker: '/usr/bin/docker', env, cidfile: '/r/cid' });
+    expect(s).toContain("export DOCKER_HOST='unix:///x y.sock'");
+    expect(s).toContain('c=$(cat /r/cid 2>/dev/null) && [ -n "$c" ] && /usr/bin/docker stop --time 5 "$c"');
+    expect(s).not.toContain('SECRET');
+  });
+  test('a compose project: its running containers by label', () => {
+    expect(stopScript({ docker: 'docker', env, project: 'p 1' })).toContain("docker ps -q --filter 'label=com.docker.compose.project=p 1'");
+  });
+});
+
+describe('requireLocalDaemon', () => {
+  const read = (env: NodeJS.ProcessEnv, flags = {}) => () => requireLocalDaemon({ HOME: '/nonexistent', ...env }, flags, 'secbuild run');
+  test.each<[string, NodeJS.ProcessEnv, object]>([
+    ['the default socket', {}, {}],
+    ['DOCKER_HOST unix://', { DOCKER_HOST: 'unix:///tmp/d.sock' }, {}],
+    ['-H unix://', {}, { host: 'unix:///tmp/d.sock' }],
+  ])('lets %s through', (_n, env, flags) => {
+    expect(read(env, flags)).not.toThrow();
+  });
+  test.each<[string, NodeJS.ProcessEnv, object, RegExp]>([
+    ['DOCKER_HOST ssh://', { DOCKER_HOST: 'ssh://me@far' }, {}, /the daemon at ssh:\/\/me@far \(DOCKER_HOST\) cannot see/],
+    ['DOCKER_HOST tcp://', { DOCKER_HOST: 'tcp://10.0.0.5:2375' }, {}, /tcp:\/\/10\.0\.0\.5:2375 \(DOCKER_HOST\)/],
+    ['-H tcp:// over a local DOCKER_HOST', { DOCKER_HOST: 'unix:///x' }, { host: 'tcp://h:2376' }, /tcp:\/\/h:2376 \(-H\)/],
+  ])('refuses %s in one line naming the alternative', (_n, env, flags, message) => {
+    expect(read(env, flags)).toThrow(message);
+    expect(read(env, flags)).toThrow(/run secbuild on the daemon's machine, or use a Swarm secret there/);
+  });
+});
+
+describe('compose up/down: the command line', () => {
+  test.each<[string, string[], Partial<ReturnType<typeof parseComposeArgs>>]>([
+    ['up with its options and services, own options anywhere', ['-f', 'c.yaml', 'up', '--secret', 'id=db,from=env:DB', '--scale', 'web=2', '--abort-on-container-exit', 'web'],
+      { command: 'up', files: ['c.yaml'], secrets: ['id=db,from=env:DB'], runArgs: ['--scale', 'web=2', '--abort-on-container-exit'], services: ['web'], detach: false }],
+    ['up -d', ['up', '-d'], { command: 'up', detach: true, runArgs: ['-d'] }],
+    ['up --wait implies -d', ['up', '--wait'], { detach: true }],
+    ['up -t 3 keeps its value', ['up', '-t', '3', 'db'], { runArgs: ['-t', '3'], services: ['db'] }],
+    ['down -v --rmi all', ['-p', 'x', 'down', '-v', '--rmi', 'all'], { command: 'down', projectName: 'x', runArgs: ['-v', '--rmi', 'all'], detach: false }],
+    ['build stays build', ['build', 'api'], { command: 'build', services: ['api'] }],
+  ])('%s', (_n, argv, want) => {
+    expect(parseComposeArgs(argv)).toMatchObject(want);
+  });
+});
+
+describe('compose up: the override and argv (paths, never values)', () => {
+  test('a secret the compose file defines from environment: is replaced (!override); one it does not define is added', () => {
+    const { text, tagged } = runtimeOverride(new Map([['db', '/r/00-db'], ['api', '/r/01-api']]), new Map([['db', { environment: 'DB_PASSWORD' }]]));
+    expect(tagged).toEqual(['secrets.db']);
+    expect(text).toBe('{\n  "secrets": {\n    "db": !override {\n      "file": "/r/00-db"\n    },\n    "api": {\n      "file": "/r/01-api"\n    }\n  }\n}\n');
+  });
+  test('composeRunArgv: the user\'s files, then the override, then the command', () => {
+    expect(composeRunArgv({ globalArgs: ['-p', 'x'], files: ['/p/c.yaml'], override: '/r/o', command: 'up', args: ['-d'], services: ['web'] })).toEqual(['compose', '-p', 'x', '-f', '/p/c.yaml', '-f', '/r/o', 'up', '-d', 'web']);
+    expect(composeRunArgv({ globalArgs: [], files: ['/p/c.yaml'], command: 'down', args: [], services: [] })).toEqual(['compose', '-f', '/p/c.yaml', 'down']);
+  });
+});
+
+describe('runSecrets: which secrets, from where, with which owner and mode', () => {
+  const project = (model: Record<string, unknown>): Project => ({
+    name: 'p', dir: '/p', files: ['/p/compose.yaml'], shownFiles: ['compose.yaml'], filesFrom: 'test', model, env: {}, serviceFiles: new Map(), usedVars: new Map(),
+  });
+  const own: SecretSpec[] = [];
+  test('short and long syntax; environment: and file: sources read by secbuild; Compose\'s defaults and the long syntax\'s owner and mode', () => {
+    const r = runSecrets(project({
+      services: { web: { secrets: ['db', { source: 'key', target: '/etc/key', uid: '1000', gid: 1000, mode: 400 }] }, other: { secrets: ['unused'] } },
+      secrets: { db: { environment: 'DB_PASSWORD' }, key: { file: './key.txt' } },
+    }), ['web'], own);
+    expect(r.specs.map((s) => [s.id, s.kind === 'ref' ? s.ref.scheme : s.kind])).toEqual([['db', 'env'], ['key', 'file']]);
+    expect(r.ownership.get('db')).toEqual({ uid: 0, gid: 0, mode: 0o444 });
+    expect(r.ownership.get('key')).toEqual({ uid: 1000, gid: 1000, mode: 0o400 });
+  });
+  test.each<[unknown, number]>([[400, 0o400], [440, 0o440], ['0400', 0o400], ['0o440', 0o440], [288, 288]])('mode %j is %o', (mode, want) => {
+    expect(modeOf(mode, 'at')).toBe(want);
+  });
+  test.each<[string, Record<string, unknown>, RegExp]>([
+    ['a secret no one defines', { services: { web: { secrets: ['nope'] } } }, /names secret "nope", which neither secbuild .* define it with --secret id=nope,from=REF/],
+    ['external: true (Swarm\'s)', { services: { web: { secrets: ['x'] } }, secrets: { x: { external: true } } }, /needs exactly one of file: or environment: .*external: true is Swarm's/],
+    ['one secret asked for with two owners', { services: { web: { secrets: [{ source: 'db', uid: '1' }] }, api: { secrets: [{ source: 'db', uid: '2' }] } }, secrets: { db: { environment: 'X' } } }, /one file cannot have both/],
+    ['a mode that is none', { services: { web: { secrets: [{ source: 'db', mode: 'rw' }] } }, secrets: { db: { environment: 'X' } } }, /mode: expected a file mode such as 0400/],
+  ])('refuses %s', (_n, model, message) => {
+    expect(() => runSecrets(project(model), Object.keys(model.services as object), own)).toThrow(message);
+  });
+  test('a service value interpolated from a secret\'s variable is refused (it would be in docker inspect)', () => {
+    const p = { ...project({}), usedVars: new Map([['services.web.environment.PW', { file: 'compose.yaml', vars: ['DB_PASSWORD'] }]]) };
+    expect(() => checkRuntimeVariables(p, ['web'], new Set(['DB_PASSWORD']))).toThrow(/services\.web\.environment\.PW is interpolated from \$DB_PASSWORD.*docker inspect/);
+    expect(() => checkRuntimeVariables(p, ['other'], new Set(['DB_PASSWORD']))).not.toThrow();
+  });
+});
