@@ -60,7 +60,7 @@ step() { # step WANT LABEL COMMAND: WANT is "ok" (exit 0) or "fail" (exit not 0)
   local left; left=$(comm -13 <(echo "$before") <(snap))
   if [ -n "$left" ]; then echo "bare: FAIL: $label left:"; echo "$left" | sed 's/^/  /'; fail=1; fi
 }
-as git clone -q /src.git /home/newcomer/secbuild || exit 1
+git clone -q /src.git /home/newcomer/secbuild && chown -R newcomer: /home/newcomer/secbuild || exit 1
 echo "bare: node $(as node --version), npm $(as npm --version), $(as git -C /home/newcomer/secbuild log --oneline -1)"
 step ok demo 'npm ci && npm run demo'
 step ok test 'npm test'
