@@ -87,19 +87,22 @@ let shmExec: boolean | undefined;
  * The sandbox's own directory holds the stand-ins tests run (docker, cmd:
  * providers): in SHM when SHM lets files run, else in the OS temp dir, with
  * the secret root alone in SHM (a tmpfs, so secbuild does not warn).
+ * `dirname(tmp)` is always a private directory of the sandbox on SHM, on the
+ * secret root's file system (for a hard link to a secret file).
  * `prefix`: a name the e2e teardown's sweep of `secbuild-e2e-*` does not take.
  */
 export function sandbox(prefix = `secbuild-${owner()}-`, shm = SHM): Sandbox {
   const inShm = shm === SHM ? (shmExec ??= execAllowed(SHM)) : execAllowed(shm);
   const dir = mkdtempSync(join(inShm ? shm : tmpdir(), prefix));
-  const tmp = inShm ? join(dir, 'root') : mkdtempSync(join(shm, prefix));
+  const shmDir = inShm ? dir : mkdtempSync(join(shm, prefix));
+  const tmp = join(shmDir, 'root');
   const cache = join(dir, 'cache');
-  if (inShm) mkdirSync(tmp, { mode: 0o700 });
+  mkdirSync(tmp, { mode: 0o700 });
   mkdirSync(cache, { mode: 0o700 });
   chmodSync(tmp, 0o700);
   const cleanup = () => {
     rmSync(dir, { recursive: true, force: true });
-    rmSync(tmp, { recursive: true, force: true });
+    rmSync(shmDir, { recursive: true, force: true });
   };
   return { dir, tmp, cache, cleanup };
 }
