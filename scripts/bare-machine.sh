@@ -12,7 +12,8 @@
 #   CI=true npm test           must FAIL (CI never skips)
 #
 # and after each, that nothing new is left in /dev/shm, /tmp, /var/tmp or the
-# home directory (npm's own cache ~/.npm aside). Prints each command's wall
+# home directory (npm's cache ~/.npm and secbuild's ~/.cache/secbuild aside).
+# Prints each command's wall
 # time and exit code; exits 1 when an expectation fails. Removes the container
 # and its clone whatever happens. Needs a docker (or ENGINE=podman) that runs
 # containers and reaches the npm registry.
@@ -43,7 +44,9 @@ for t in docker podman dbus-daemon dbus-run-session gcc cc; do
 done
 fail=0
 as() { runuser -u newcomer -- env -i HOME=/home/newcomer PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 ${NODE_EXTRA_CA_CERTS:+NODE_EXTRA_CA_CERTS=$NODE_EXTRA_CA_CERTS} "$@"; }
-snap() { find /dev/shm /tmp /var/tmp /home/newcomer -mindepth 1 -maxdepth 1 ! -path /home/newcomer/secbuild ! -path /home/newcomer/.npm | sort; }
+# The clone, npm's cache and secbuild's documented cache ($XDG_CACHE_HOME/secbuild: no values) may stay.
+H=/home/newcomer
+snap() { find /dev/shm /tmp /var/tmp $H $H/.cache -mindepth 1 -maxdepth 1 ! -path $H/secbuild ! -path $H/.npm ! -path $H/.cache ! -path $H/.cache/secbuild 2>/dev/null | sort; }
 step() { # step WANT LABEL COMMAND: WANT is "ok" (exit 0) or "fail" (exit not 0)
   local want=$1 label=$2 cmd=$3 before start rc secs
   before=$(snap); start=$EPOCHREALTIME
