@@ -122,16 +122,21 @@ export class RunDir {
 
   /**
    * Creates `<root>/secbuild-<pid>-XXXXXX` and makes it exactly 0700: mkdtemp
-   * asks for 0700 but the umask may take bits away, and the directory is ours.
+   * asks for 0700 but the umask may take bits away (it runs under umask 077,
+   * and the fchmod below settles the rest), and the directory is ours.
    * It is opened without following a symlink and checked through that fd; only
    * a result that is not our own private directory is refused.
    */
   static create(root: string): RunDir {
     let path: string;
+    // Born 0700 whatever the umask: under 0777 mkdtemp would make it 0000, which only root may then open.
+    const umask = process.umask(0o077);
     try {
       path = mkdtempSync(join(root, `${RUN_PREFIX}${process.pid}-`));
     } catch (err) {
       throw fileSystemProblem(err, root);
+    } finally {
+      process.umask(umask);
     }
     let st;
     try {

@@ -10,7 +10,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, test } from 'vitest';
 import { deadPid } from '../helpers/dead-pid.js';
 import { listDir, noDockerEnv, nonce, pidsMatching, sandbox, startCli, waitFor, type RunResult, type Sandbox } from '../helpers/cli.js';
@@ -125,7 +125,8 @@ describe('cleanup never blocks (real commands, no docker)', () => {
   });
 
   test('SIGKILL of secbuild: the watchdog removes a run directory holding a FIFO with the same removal — the secret is zeroed (seen through a hard link) — within 5 s', async () => {
-    const link = join(box.dir, `link-${nonce()}`);
+    // Beside the secret root, on its file system: a hard link cannot cross to box.dir where SHM is noexec.
+    const link = join(dirname(box.tmp), `link-${nonce()}`);
     const flag = join(box.dir, `ready-${nonce()}`);
     const value = `watchdog-${nonce()}`;
     const run = startCli(['exec', ...secretArgs, '--', 'sh', '-c', `ln "$SECBUILD_SECRETS/x" ${link} && mkfifo "$SECBUILD_SECRETS/p" && touch ${flag} && exec sleep 30`], { env: env({ X: value }) });

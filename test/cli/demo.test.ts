@@ -9,6 +9,7 @@
  * test/e2e/readme.test.ts.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { ROOT, sandbox } from '../helpers/cli.js';
@@ -48,5 +49,18 @@ describe('npm run demo stops with the fix (argv and files only)', () => {
     const r = demo(fake.record().env);
     expect(r.status, r.stderr).toBe(2);
     expect(r.stderr).toMatch(/^demo: no Docker daemon answers through \S+ .*sudo systemctl start docker.*sudo bash \.ci\/provision\.sh/m);
+  });
+
+  test('no docker CLI at all (a machine with nothing but Node): exit 2, secbuild\'s one line and the demo\'s, no stack trace', () => {
+    const empty = join(box.dir, 'empty-bin');
+    mkdirSync(empty, { recursive: true });
+    const { SECBUILD_DOCKER: _d, DOCKER_HOST: _h, ...rest } = process.env;
+    const r = demo({ ...rest, PATH: empty, SECBUILD_TMPDIR: box.tmp, XDG_CACHE_HOME: box.cache });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trimEnd().split('\n')).toEqual([
+      'secbuild: docker was not found on PATH; install the docker CLI or point --docker / SECBUILD_DOCKER at it.',
+      expect.stringMatching(/^demo: secbuild stopped before building \(exit 2\).*sudo bash \.ci\/provision\.sh/),
+    ]);
   });
 });

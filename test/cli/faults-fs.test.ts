@@ -11,7 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { CLI, context, listDir, noDockerEnv, nonce, runCli, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
+import { CLI, SHM, context, listDir, noDockerEnv, nonce, runCli, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
@@ -189,6 +189,20 @@ describe('file-system faults at the docker call (argv and files only)', () => {
     expect(rec.read('files/00-tok.ls')).toMatch(/^-rw------- /);
     expect(rec.read('files/00-tok')).toBe(VALUE);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test.skipIf(!asRoot)('item 11 for a user who is not root (uid 65534, which root\'s permission bypass cannot hide): under umask 0777 the run directory is made 0700 and used', async () => {
+    const dir = mkdtempSync(join(SHM, 'secbuild-cli-'));
+    try {
+      chownSync(dir, NOBODY, NOBODY);
+      const env = { PATH: process.env.PATH, HOME: dir, XDG_CACHE_HOME: dir, SECBUILD_TMPDIR: dir, E2E_TOKEN: VALUE };
+      const r = await run(['exec', '--secret', 'id=tok,from=env:E2E_TOKEN', '--', 'sh', '-c', 'ls -ld "$SECBUILD_SECRETS"; ls -l "$SECBUILD_SECRETS/tok"; cat "$SECBUILD_SECRETS/tok" | wc -c'], { env, cwd: dir, uid: NOBODY, umask: '0777' });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^drwx------ [^\\n]*\\n-rw------- [^\\n]*\\n\\s*${VALUE.length}\\n$`));
+      expect(listDir(dir).filter((n) => n.startsWith('secbuild-'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test.skipIf(!asRoot)('item 5: a root this user cannot write (EACCES; secbuild runs as uid 65534) is exit 2 with one sentence, and docker is not run (argv and files only)', async () => {

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { onPath, skipUnlessCI } from '../helpers/ci.js';
 import { context, listDir, noDockerEnv, runCli, sandbox, sh, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
@@ -137,7 +138,8 @@ describe('secbuild exec (real commands, no docker)', () => {
   const box = sandbox();
   afterAll(() => box.cleanup());
 
-  test('--ssh-key: the command gets SSH_AUTH_SOCK of the agent holding the key', async () => {
+  const noSsh = ['ssh-keygen', 'ssh-agent', 'ssh-add'].every((t) => onPath(t)) ? undefined : 'ssh-keygen, ssh-agent or ssh-add is not on PATH (openssh-client)';
+  test.skipIf(skipUnlessCI(noSsh, 'messages: the exec --ssh-key case'))('--ssh-key: the command gets SSH_AUTH_SOCK of the agent holding the key', async () => {
     const keyFile = join(box.dir, 'id_ed25519');
     const gen = await sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'secbuild-messages', '-f', keyFile]);
     expect(gen.code, gen.stderr).toBe(0);

@@ -61,26 +61,38 @@ describe('npm test (scripts/test.mjs)', () => {
     }
   });
 
-  test('a test file that fails to load counts as failed, and the summary names it', { timeout: 60_000 }, () => {
-    // A project of two unit files, run by a copy of scripts/test.mjs with this checkout's vitest.
-    const project = join(dir, 'project');
+  /** A project of unit files, run by a copy of scripts/test.mjs with this checkout's vitest. */
+  function runProject(name: string, files: Record<string, string>) {
+    const project = join(dir, name);
     mkdirSync(join(project, 'scripts'), { recursive: true });
     mkdirSync(join(project, 'test', 'unit'), { recursive: true });
     copyFileSync(join(ROOT, 'scripts', 'test.mjs'), join(project, 'scripts', 'test.mjs'));
     symlinkSync(join(ROOT, 'node_modules'), join(project, 'node_modules'));
     writeFileSync(join(project, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(project, 'vitest.config.ts'), "export default { test: { projects: [{ test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } }] } };\n");
-    writeFileSync(join(project, 'test', 'unit', 'ok.test.ts'), "import { expect, test } from 'vitest';\ntest('passes', () => expect(1).toBe(1));\n");
-    writeFileSync(
-      join(project, 'test', 'unit', 'broken.test.ts'),
-      "import { describe, test } from 'vitest';\nconst fixture: { info?: { dir: string } } = {};\ndescribe.skipIf(true)('needs a fixture', () => {\n  const dir = fixture.info!.dir;\n  test('uses it', () => void dir);\n});\n",
-    );
-    const r = spawnSync(process.execPath, [join(project, 'scripts', 'test.mjs')], { cwd: project, encoding: 'utf8', timeout: 50_000, env: nestedEnv({}) });
+    for (const [file, text] of Object.entries(files)) writeFileSync(join(project, 'test', 'unit', file), text);
+    return spawnSync(process.execPath, [join(project, 'scripts', 'test.mjs')], { cwd: project, encoding: 'utf8', timeout: 50_000, env: nestedEnv({}) });
+  }
+
+  test('a test file that fails to load counts as failed, and the summary names it', { timeout: 60_000 }, () => {
+    const r = runProject('project', {
+      'ok.test.ts': "import { expect, test } from 'vitest';\ntest('passes', () => expect(1).toBe(1));\n",
+      'broken.test.ts': "import { describe, test } from 'vitest';\nconst fixture: { info?: { dir: string } } = {};\ndescribe.skipIf(true)('needs a fixture', () => {\n  const dir = fixture.info!.dir;\n  test('uses it', () => void dir);\n});\n",
+    });
     const out = `${r.stdout}\n${r.stderr}`;
     expect(r.status, out).toBe(1);
     const lines = summary(r.stdout);
     expect(lines[0], out).toMatch(/^tests: 1 ran: 1 passed, 1 failed \(1 file failed to load\), 0 skipped/);
     expect(lines, out).toContain('failed to load: test/unit/broken.test.ts');
     expect(lines.join('\n')).not.toMatch(/\b0 failed/);
+  });
+
+  test('a skip line is "WHAT SKIPPED: why" as test/helpers/ci.ts prints it; a failing test whose message quotes "… skipped: …" is not one', { timeout: 60_000 }, () => {
+    const r = runProject('project-skips', {
+      'skips.test.ts': "import { expect, test } from 'vitest';\nprocess.stdout.write('things: the thing SKIPPED: no thing here\\n');\ntest('quotes', () => expect('secbuild: preflight skipped: the Dockerfile comes from stdin').toBe(''));\n",
+    });
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(r.status, out).toBe(1);
+    expect(summary(r.stdout).filter((l) => l.startsWith('skipped: ')), out).toEqual(['skipped: things: the thing SKIPPED: no thing here']);
   });
 });

@@ -73,7 +73,7 @@ interface Fixture {
 }
 
 const keychainSkip = secretServiceProblem();
-if (keychainSkip) console.log(`conformance: keychain fixture skipped: ${keychainSkip}; the e2e tier covers it.`);
+if (keychainSkip) console.log(`conformance: the keychain fixture SKIPPED: ${keychainSkip}; the e2e tier covers it.`);
 const keychainEnv = scrubEnv(process.env, new Set());
 const keychainItems: KeychainItem[] = [];
 

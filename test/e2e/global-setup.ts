@@ -38,8 +38,8 @@ function check(docker: string): string | undefined {
  * (a suite that failed or timed out before its afterAll).
  */
 function sweepLeftovers(since: number, run: string): void {
-  // Only this run's (test/helpers/cli.ts names them `secbuild-e2e-RUN-…`): a second e2e run on the machine keeps its own.
-  for (const [dir, prefix] of [[SHM, `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-ctx-`]] as const) {
+  // Only this run's (test/helpers/cli.ts names them `secbuild-e2e-RUN-…`; in the temp dir: contexts, and sandboxes where SHM is noexec): a second e2e run keeps its own.
+  for (const [dir, prefix] of [[SHM, `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-`]] as const) {
     let names: string[] = [];
     try {
       names = readdirSync(dir);

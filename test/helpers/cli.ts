@@ -8,7 +8,7 @@
  * `secbuild-e2e-…`, from the project's `provide: { tier }` in vitest.config.ts)
  * so that the e2e teardown's sweep never touches another tier's directories.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -64,17 +64,47 @@ export interface Sandbox {
 export const SHM = process.env.SECBUILD_TEST_SHM || '/dev/shm';
 
 /**
+ * Can a file in `dir` be executed? Not on a noexec mount: /dev/shm in a
+ * container (docker and podman mount it so) or on a hardened host.
+ */
+export function execAllowed(dir: string): boolean {
+  let probe: string | undefined;
+  try {
+    probe = mkdtempSync(join(dir, 'secbuild-exec-probe-'));
+    writeFileSync(join(probe, 'x'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    return spawnSync(join(probe, 'x'), { stdio: 'ignore' }).status === 0;
+  } catch {
+    return false;
+  } finally {
+    if (probe) rmSync(probe, { recursive: true, force: true });
+  }
+}
+
+let shmExec: boolean | undefined;
+
+/**
  * A private, empty secret root (0700 in SHM) and a cache dir for one test file.
+ * The sandbox's own directory holds the stand-ins tests run (docker, cmd:
+ * providers): in SHM when SHM lets files run, else in the OS temp dir, with
+ * the secret root alone in SHM (a tmpfs, so secbuild does not warn).
+ * `dirname(tmp)` is always a private directory of the sandbox on SHM, on the
+ * secret root's file system (for a hard link to a secret file).
  * `prefix`: a name the e2e teardown's sweep of `secbuild-e2e-*` does not take.
  */
-export function sandbox(prefix = `secbuild-${owner()}-`): Sandbox {
-  const dir = mkdtempSync(join(SHM, prefix));
-  const tmp = join(dir, 'root');
+export function sandbox(prefix = `secbuild-${owner()}-`, shm = SHM): Sandbox {
+  const inShm = shm === SHM ? (shmExec ??= execAllowed(SHM)) : execAllowed(shm);
+  const dir = mkdtempSync(join(inShm ? shm : tmpdir(), prefix));
+  const shmDir = inShm ? dir : mkdtempSync(join(shm, prefix));
+  const tmp = join(shmDir, 'root');
   const cache = join(dir, 'cache');
   mkdirSync(tmp, { mode: 0o700 });
   mkdirSync(cache, { mode: 0o700 });
   chmodSync(tmp, 0o700);
-  return { dir, tmp, cache, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const cleanup = () => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(shmDir, { recursive: true, force: true });
+  };
+  return { dir, tmp, cache, cleanup };
 }
 
 /** The environment of one CLI run: the caller's, with the sandbox's secret root and cache and the given docker. */

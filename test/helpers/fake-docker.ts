@@ -21,6 +21,9 @@ const SCRIPT = `#!/bin/sh
 # secbuild's docker stand-in (test/helpers/fake-docker.ts): answers the version
 # probes, records argv, environment and files; builds nothing.
 rec=\${FAKE_RECORD:?FAKE_RECORD is not set}
+# Its records stay writable whatever umask secbuild runs under (0277 leaves a
+# new directory 0500: only root could still write in it).
+umask 077
 mkdir -p "$rec/files"
 printf '%s\\n' "$*" >> "$rec/calls"
 printf '%s\\t%s\\t%s\\n' "$1" "\${DOCKER_CONTEXT-(unset)}" "\${DOCKER_HOST-(unset)}" >> "$rec/daemons"
