@@ -9,9 +9,11 @@
  * - VAULT_CACERT names a PEM file of CA certificates for an https VAULT_ADDR.
  * - VAULT_CLIENT_TIMEOUT (seconds, Vault's own variable; default 60) bounds it.
  * - Failures are `VaultHttpError` with a code; the body is never put in one.
+ *
+ * node:http and node:https are imported when a request is made, not with
+ * this module: they and the TLS and crypto modules they pull in cost every
+ * build ~5 ms to load (test/cli/hot-path.test.ts).
  */
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { readBounded } from '../src/util/read.js';
 
@@ -42,7 +44,7 @@ export function readCaCert(path: string): Promise<Buffer> {
 }
 
 /** `METHOD /v1/API` with the token (when given) and namespace headers; resolves with the status and the bounded body. */
-export function vaultRequest(conn: VaultConn, method: 'GET' | 'POST', api: string, token: string | undefined, json?: unknown): Promise<VaultAnswer> {
+export async function vaultRequest(conn: VaultConn, method: 'GET' | 'POST', api: string, token: string | undefined, json?: unknown): Promise<VaultAnswer> {
   const url = new URL(`v1/${api}`, conn.addr.href.endsWith('/') ? conn.addr : new URL(`${conn.addr.href}/`));
   const payload = json === undefined ? undefined : Buffer.from(JSON.stringify(json), 'utf8');
   const headers: Record<string, string> = { Accept: 'application/json' };
@@ -52,7 +54,7 @@ export function vaultRequest(conn: VaultConn, method: 'GET' | 'POST', api: strin
     headers['Content-Type'] = 'application/json';
     headers['Content-Length'] = String(payload.length);
   }
-  const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise((resolve, reject) => {
     const req = send(url, { method, headers, timeout: conn.timeoutMs, ...(conn.ca && url.protocol === 'https:' ? { ca: conn.ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];

@@ -72,7 +72,7 @@ if (isEntry) {
     process.exitCode = code;
     if (process.env.SECBUILD_DEBUG === '1') {
       const { phases } = await import('../util/timing.js');
-      process.stderr.write(`secbuild: debug: phases ${phases().map((p) => `${p.phase}=${p.ms}ms`).join(' ')}\n`);
+      process.stderr.write(`secbuild: debug: phases ${phases().map((p) => `${p.phase}=${p.ms}ms(cpu:${p.cpu})`).join(' ')}\n`);
     }
   });
 }

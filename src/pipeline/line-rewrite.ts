@@ -1,37 +1,32 @@
 /**
- * A stream that rewrites docker's output line by line (the derived
- * Dockerfile's line references made the user's: src/dockerfile/derive.ts).
- * A line the rewrite drops (null) is not written. A partial last line is
- * passed on when the stream ends.
+ * Rewrites docker's output line by line (the derived Dockerfile's line
+ * references made the user's: src/dockerfile/derive.ts). A line the rewrite
+ * drops (null) is not written. A partial last line is passed on at the end.
+ * Called by src/pipeline/masked-run.ts on each chunk, after the redactor.
  */
 import { StringDecoder } from 'node:string_decoder';
-import { Transform, type TransformCallback } from 'node:stream';
 
 export type LineRewrite = (line: string) => string | null;
 
-export class LineRewriteStream extends Transform {
+export class LineRewriter {
   private rest = '';
   private readonly decoder = new StringDecoder('utf8');
 
-  constructor(private readonly rewrite: LineRewrite) {
-    super();
-  }
+  constructor(private readonly rewrite: LineRewrite) {}
 
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+  /** The whole lines `chunk` completes, rewritten, or undefined when none. */
+  write(chunk: Buffer): string | undefined {
     const text = this.rest + this.decoder.write(chunk);
     const lines = text.split('\n');
     this.rest = lines.pop()!;
     const out = lines.map((l) => this.rewrite(l)).filter((l): l is string => l !== null);
-    if (out.length > 0) this.push(`${out.join('\n')}\n`);
-    done();
+    return out.length > 0 ? `${out.join('\n')}\n` : undefined;
   }
 
-  override _flush(done: TransformCallback): void {
+  /** The partial last line, rewritten, or undefined. */
+  end(): string | undefined {
     this.rest += this.decoder.end();
-    if (this.rest) {
-      const last = this.rewrite(this.rest);
-      if (last !== null) this.push(last);
-    }
-    done();
+    const last = this.rest ? this.rewrite(this.rest) : null;
+    return last ?? undefined;
   }
 }

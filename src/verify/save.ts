@@ -14,6 +14,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { UsageError } from '../util/errors.js';
 import type { ChildEnv } from '../run/env.js';
+import { bulkStdout } from '../run/bulk-stdout.js';
 import { start, waitForExit } from '../run/exec.js';
 import { ByteLane, SpanLog, type Locator } from './lane.js';
 import { blobSink, loadZlib, newStats, type ScanContext, type ScanStats } from './layers.js';
@@ -101,7 +102,8 @@ function tail(stream: Readable, max = 8192): () => string {
 export interface StartedSave {
   readonly docker: string;
   readonly image: string;
-  readonly stdout: Readable;
+  /** The archive: 1 MiB pieces of one reused buffer (../run/bulk-stdout.ts), or the pipe's chunks. */
+  readonly stdout: AsyncIterable<Uint8Array>;
   stop(): void;
   readonly exited: ReturnType<typeof waitForExit>;
   stderr(): string;
@@ -113,11 +115,21 @@ export interface StartedSave {
  * temporary directory (seconds for a large one), then blocks on the full pipe
  * until `scanStartedSave()` reads.
  */
-export function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i]): StartedSave {
+export async function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i]): Promise<StartedSave> {
+  const bulk = await bulkStdout();
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
-  const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
-  return { docker, image, stdout: claim(child.stdout!), stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+  let child;
+  try {
+    child = start(docker, save(image), { env, stdio: ['ignore', bulk ? bulk.childEnd : 'pipe', 'pipe'], signals: 'kill' });
+  } finally {
+    bulk?.handedOver();
+  }
+  const stop = () => {
+    child.kill('SIGTERM');
+    bulk?.destroy();
+  };
+  return { docker, image, stdout: bulk ? bulk.pieces : claim(child.stdout!), stop, exited: waitForExit(child), stderr: tail(child.stderr!) };
 }
 
 /**

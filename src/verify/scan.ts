@@ -92,7 +92,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const [archive, historyEntries, search, id] = await withLifeline(async () => {
     // docker save starts first: the daemon writes the whole image to a temporary directory before
     // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
-    const save = startSave(docker, image, env, opts.save);
+    const save = await startSave(docker, image, env, opts.save);
     const [pinned, resolved] = await Promise.allSettled([imageId(docker, image, env), typeof opts.targets === 'function' ? opts.targets() : opts.targets]);
     if (pinned.status === 'rejected' || resolved.status === 'rejected') {
       save.stop();

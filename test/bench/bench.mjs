@@ -36,6 +36,10 @@
 //                            section (default /usr/local/bin/docker)
 //   BENCH_SECTIONS=a,b       run only the sections whose title contains one of
 //                            these words (default: all)
+//   BENCH_IMAGE_PREFIX=secbuild-bench  repository part of the images the cached-build
+//                            and cache-policy sections tag (each tag carries this
+//                            process's pid, so two benches on one daemon never
+//                            share or remove each other's image)
 //
 // To add a section (log-masking throughput, image-scan throughput, …), write
 // `async function x(ctx)` that returns result lines and add it to SECTIONS.
@@ -52,7 +56,8 @@ const DOCKER = process.env.SECBUILD_DOCKER || '/usr/bin/docker';
 /** A docker CLI with the buildx plugin, for the bake section. */
 const BUILDX_DOCKER = process.env.BENCH_BUILDX_DOCKER || '/usr/local/bin/docker';
 const BASE_IMAGE = 'secbuild-test/busybox:local';
-const BENCH_IMAGE = 'secbuild-bench:cached';
+const IMAGE_PREFIX = process.env.BENCH_IMAGE_PREFIX || 'secbuild-bench';
+const BENCH_IMAGE = `${IMAGE_PREFIX}:cached-${process.pid}`;
 const RUNS = positiveInt('BENCH_RUNS', 30);
 const WARMUP = positiveInt('BENCH_WARMUP', 5);
 const SHM = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
@@ -224,7 +229,7 @@ async function cachedBuild(ctx) {
 async function cachePolicy(ctx) {
   const problem = dockerProblem();
   if (problem) throw new Skip(problem, process.env.BENCH_REQUIRE_DOCKER === '1');
-  const tags = ['stable', 'content-file', 'content-env'].map((v) => `secbuild-bench:cache-${v}`);
+  const tags = ['stable', 'content-file', 'content-env'].map((v) => `${IMAGE_PREFIX}:cache-${v}-${process.pid}`);
   ctx.cleanups.push(() => spawnSync(DOCKER, ['rmi', '-f', ...tags], { stdio: 'ignore' }));
   const context = tempDir(tmpdir(), 'secbuild-bench-ctx-');
   writeFileSync(join(context, 'Dockerfile'), `FROM ${BASE_IMAGE}\nRUN echo before > /b\nRUN --mount=type=secret,id=tok wc -c /run/secrets/tok > /n\n`);

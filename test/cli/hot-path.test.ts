@@ -4,7 +4,10 @@
  * the first `import()` of anything, even a builtin such as node:net, starts it
  * and costs 3-30 ms on a 2-core machine. Nor does it load what it does not
  * use: `process.stdin` (a file stream and fs/promises when stdin is
- * /dev/null: 1.6-2.4 ms) or the `performance` global (perf_hooks: ~1 ms).
+ * /dev/null: 1.6-2.4 ms), the `performance` global (perf_hooks: ~1 ms),
+ * node:crypto (~1 ms to load; a docker context's hash and a report file's
+ * name need it, a plain build does not) or node:http/https/tls (a provider's
+ * client: ~5 ms with the crypto they pull in).
  * Read from node's own `process.moduleLoadList` at exit (a --require preload
  * through NODE_OPTIONS), with the docker stand-in (argv and files only).
  */
@@ -24,7 +27,7 @@ describe('hot path of a cached build', () => {
   });
   const fake = fakeDocker(box);
 
-  test('a build (argv and files only) starts no ES module loader, no stdin stream, no perf_hooks', async () => {
+  test('a build (argv and files only) starts no ES module loader, no stdin stream, no perf_hooks, no crypto or http', async () => {
     const preload = join(box.dir, 'modules.cjs');
     const list = join(box.dir, 'modules.txt');
     writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(list)}, process.moduleLoadList.join('\\n')));\n`);
@@ -44,5 +47,6 @@ describe('hot path of a cached build', () => {
     expect(loaded).toContain('NativeModule net'); // the run's liveness socket: the list is the build's
     expect(loaded.filter((m) => m.startsWith('NativeModule internal/modules/esm/') && !/\/(utils|assert|loader)$/.test(m))).toEqual([]);
     expect(loaded.filter((m) => ['NativeModule internal/fs/promises', 'NativeModule internal/fs/streams', 'NativeModule internal/perf/performance'].includes(m))).toEqual([]);
+    expect(loaded.filter((m) => /^NativeModule (crypto|internal\/crypto\/.*|https?|_http_\w+|tls|_tls_\w+)$/.test(m))).toEqual([]);
   });
 });

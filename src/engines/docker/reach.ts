@@ -9,19 +9,20 @@
  * `--context`, else DOCKER_HOST, else DOCKER_CONTEXT, else the config's
  * `currentContext` ($DOCKER_CONFIG or ~/.docker/config.json), else the
  * default socket unix:///var/run/docker.sock. A context's endpoint is in
- * `contexts/meta/<sha256 of its name>/meta.json`.
+ * `contexts/meta/<sha256 of its name>/meta.json` (hashed by ../../util/hmac.ts:
+ * node:crypto would cost every build ~1 ms to load).
  *
  * Only a definite answer refuses: no socket file, connection refused,
  * permission denied, an unknown host. An ssh://, fd:// or npipe:// endpoint, a
  * context secbuild cannot read, a slow TCP connect, or a named buildx builder
  * (which need not be the daemon) is left to docker.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../util/errors.js';
+import { sha256 } from '../../util/hmac.js';
 
 /** No daemon answers where docker would connect: exit 2, before any secret is resolved. */
 export class DaemonUnreachableError extends UsageError {
@@ -77,7 +78,7 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, 
     else return { host: DEFAULT_HOST, from: 'the default, as neither DOCKER_HOST nor a docker context is set' };
   }
   if (context === 'default') return { host: DEFAULT_HOST, from: from! };
-  const meta = read(join(configDir(env), 'contexts', 'meta', createHash('sha256').update(context).digest('hex'), 'meta.json'));
+  const meta = read(join(configDir(env), 'contexts', 'meta', sha256(Buffer.from(context, 'utf8')).toString('hex'), 'meta.json'));
   try {
     const host = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown } } }).Endpoints?.docker?.Host;
     return typeof host === 'string' && host ? { host, from: from! } : undefined;
