@@ -102,7 +102,13 @@ export interface StartedSave {
   readonly docker: string;
   readonly image: string;
   readonly stdout: Readable;
-  stop(): void;
+  /**
+   * Ends a save that will not be read (or no longer): kills it and discards
+   * its unread stdout, then waits for it to exit. The only way to stop one:
+   * waiting for `exited` alone never ends while a full pipe, or bytes
+   * buffered in `stdout`, are left unread (Node's 'close' waits for both).
+   */
+  abort(): ReturnType<typeof waitForExit>;
   readonly exited: ReturnType<typeof waitForExit>;
   stderr(): string;
 }
@@ -117,7 +123,14 @@ export function startSave(docker: string, image: string, env: ChildEnv, save: (i
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
   const child = start(docker, save(image), { env, stdio: ['ignore', 'pipe', 'pipe'], signals: 'kill' });
-  return { docker, image, stdout: claim(child.stdout!), stop: () => child.kill('SIGTERM'), exited: waitForExit(child), stderr: tail(child.stderr!) };
+  const exited = waitForExit(child);
+  const stdout = claim(child.stdout!);
+  const abort = () => {
+    child.kill('SIGTERM');
+    stdout.destroy();
+    return exited;
+  };
+  return { docker, image, stdout, abort, exited, stderr: tail(child.stderr!) };
 }
 
 /**
@@ -142,8 +155,7 @@ export async function scanStartedSave(save: StartedSave, search: Search, stats: 
   try {
     scan = await scanArchive(save.stdout, search, stats);
   } catch (err) {
-    save.stop();
-    const result = await exited;
+    const result = await save.abort();
     // docker failing explains a cut-off archive better than the parser does.
     if (result.code) throw saveFailed(docker, image, result.code, stderr());
     // A plain Error is the archive's fault (corrupt gzip, a broken tar), not a bug in secbuild.
