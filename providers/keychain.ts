@@ -91,9 +91,29 @@ export function resetKeychainBackend(): void {
   cached = undefined;
 }
 
+/** What to do when the keychain does not answer: the one sentence both backends end their errors with. */
+const KEYCHAIN_FIX = process.platform === 'darwin'
+  ? 'unlock the login keychain (security unlock-keychain)'
+  : 'start a Secret Service (for example gnome-keyring-daemon in a D-Bus session) and unlock the keyring';
+
 function cliFailure(tool: string, r: { exitCode: number | undefined; stderr: string }): ProviderError {
   const err = r.stderr.trim().split('\n').slice(-2).join(' ');
-  return new ProviderError(`${tool} exited with code ${r.exitCode}${err ? ` (${err})` : ''}; is the keyring unlocked and a Secret Service running?`);
+  return new ProviderError(`${tool} exited with code ${r.exitCode}${err ? ` (${err})` : ''}; ${KEYCHAIN_FIX}.`);
+}
+
+/**
+ * Every keytar call goes through here: whatever keytar throws (no D-Bus
+ * session, no Secret Service, a locked or dismissed collection) is a
+ * keychain error (exit 3), never an internal one. keytar's message is
+ * libsecret's and holds no value; its first line is kept.
+ */
+async function viaKeytar<T>(what: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    const said = (err instanceof Error ? err.message : String(err)).split('\n')[0]!.trim();
+    throw new ProviderError(`keytar could not ${what} the keychain (${said || 'no message'}); ${KEYCHAIN_FIX}, or set SECBUILD_KEYCHAIN_BACKEND=cli to use ${process.platform === 'darwin' ? 'security' : 'secret-tool'} instead.`);
+  }
 }
 
 export async function keychainGet(item: KeychainItem, env: ChildEnv): Promise<Buffer | undefined> {
@@ -102,12 +122,7 @@ export async function keychainGet(item: KeychainItem, env: ChildEnv): Promise<Bu
     case 'none':
       throw new ProviderError(backend.why);
     case 'keytar': {
-      let value: string | null;
-      try {
-        value = await backend.keytar.getPassword(item.service, item.account);
-      } catch (err) {
-        throw new ProviderError(`keytar could not read the keychain (${(err as Error).message}); is the keyring unlocked?`);
-      }
+      const value = await viaKeytar('read', () => backend.keytar.getPassword(item.service, item.account));
       return value === null ? undefined : Buffer.from(value, 'utf8');
     }
     case 'cli': {
@@ -132,7 +147,8 @@ export async function keychainSet(item: KeychainItem, value: Buffer, env: ChildE
   const backend = await keychainBackend(env);
   if (backend.kind === 'none') throw new ProviderError(backend.why);
   if (backend.kind === 'keytar') {
-    await backend.keytar.setPassword(item.service, item.account, value.toString('utf8'));
+    const { keytar } = backend;
+    await viaKeytar('write to', () => keytar.setPassword(item.service, item.account, value.toString('utf8')));
     return;
   }
   if (backend.tool === 'security') {
@@ -147,7 +163,10 @@ export async function keychainSet(item: KeychainItem, value: Buffer, env: ChildE
 export async function keychainDelete(item: KeychainItem, env: ChildEnv): Promise<boolean> {
   const backend = await keychainBackend(env);
   if (backend.kind === 'none') throw new ProviderError(backend.why);
-  if (backend.kind === 'keytar') return backend.keytar.deletePassword(item.service, item.account);
+  if (backend.kind === 'keytar') {
+    const { keytar } = backend;
+    return viaKeytar('remove from', () => keytar.deletePassword(item.service, item.account));
+  }
   if (backend.tool === 'security') {
     const r = await capture('security', ['delete-generic-password', '-s', item.service, '-a', item.account], { env });
     if (r.exitCode === 44) return false;

@@ -5,6 +5,7 @@
  * parser code. Also the source of the `secret-id-missing` / `secret-id-unused`
  * findings.
  */
+import { closest } from '../args/suggest.js';
 import type { SecretMount, SshMount } from '../dockerfile/types.js';
 
 export type { DockerfileInput as PreflightInput, SecretMount, SshMount } from '../dockerfile/types.js';
@@ -52,23 +53,30 @@ function unprovided<M extends { line: number; id: string }>(mounts: readonly M[]
 
 export function secretIdFindings(mounts: SecretMount[], path: string, providedIds: ReadonlySet<string>, optional: ReadonlySet<string>, buildTarget?: string, inputs: ReadonlySet<string> = new Set()): SecretIdFinding[] {
   const provided = new Set([...providedIds, ...mountedInputs(mounts, inputs)]);
+  const mounted = new Set(mounts.map((m) => m.id));
+  const unused = [...provided].filter((id) => !mounted.has(id));
   const findings: SecretIdFinding[] = [];
+  // A mount that would fail, and a provided id that nothing mounts within two edits of it: a typo, named on both sides.
+  const misses: string[] = [];
   for (const m of unprovided(mounts, provided)) {
-    const fix = `Add --secret id=${m.id},from=REF (or declare it in secbuild.yml).`;
+    const near = closest(m.id, unused);
+    const given = near === undefined ? '' : ` (secret "${near}" is: did you mean id=${m.id}?)`;
+    const fix = near === undefined ? `Add --secret id=${m.id},from=REF (or declare it in secbuild.yml).` : `Rename id=${near} to id=${m.id} (its --secret flag or secbuild.yml entry).`;
     let explanation: string | undefined;
     if (m.required) {
       const why = optional.has(m.id) ? 'it is declared optional and absent, but the mount has required=true' : 'the mount has required=true';
-      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided; ${why}, so BuildKit would stop the build.`;
+      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided${given}; ${why}, so BuildKit would stop the build.`;
     } else if (!optional.has(m.id)) {
-      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided; BuildKit would mount nothing and go on.`;
+      explanation = `RUN mounts secret "${m.id}" but no secret with that id is provided${given}; BuildKit would mount nothing and go on.`;
     }
-    if (explanation) findings.push({ rule: 'secret-id-missing', level: 'error', line: m.line, explanation, fix, message: `${path}:${m.line}: ${explanation} ${fix}` });
+    if (!explanation) continue;
+    misses.push(m.id);
+    findings.push({ rule: 'secret-id-missing', level: 'error', line: m.line, explanation, fix, message: `${path}:${m.line}: ${explanation} ${fix}` });
   }
-  const mounted = new Set(mounts.map((m) => m.id));
   const scope = buildTarget ? `the stages built for target "${buildTarget}"` : 'the stages this build reaches';
-  for (const id of provided) {
-    if (mounted.has(id)) continue;
-    const explanation = `secret "${id}" is provided but no RUN in ${scope} mounts it`;
+  for (const id of unused) {
+    const near = closest(id, misses);
+    const explanation = `secret "${id}" is provided but no RUN in ${scope} mounts it${near === undefined ? '' : ` (a RUN mounts "${near}": a typo?)`}`;
     const fix = `Mount it (RUN --mount=type=secret,id=${id} ...) or stop providing it (its --secret flag or secbuild.yml entry).`;
     findings.push({ rule: 'secret-id-unused', level: 'warning', explanation: `${explanation}.`, fix, message: explanation });
   }

@@ -108,7 +108,8 @@ function recordVerify(report: Report, target: string | undefined, result: Verify
 export async function verifyBuilt(opts: { engine: Engine; built: Built; env: ChildEnv; values: readonly Secret[]; report: Report }): Promise<void> {
   const patterns = patternsFor(opts.values);
   if (patterns.length === 0) {
-    info('verify: no secret of 4 bytes or more to search for; the image was not verified.');
+    // Exit 0: the build had no value that could leak and be found (`secbuild verify` says 2: it searched nothing).
+    info('verify: the image was not searched: the build has no secret of 4 bytes or more (none given, or all shorter), so there is nothing that could leak into it to look for.');
     return;
   }
   const targets: SearchTargets = { patterns, sources: sourcesOf(opts.values.filter((s) => !tooShortToMask(s.value))) };

@@ -22,7 +22,7 @@
  *   (npm reads them as another type).
  * - templates: any byte but a line break; the template's author chose the format.
  */
-import type { NetrcEntry, NpmrcEntry } from './spec.js';
+import type { NetrcEntry, NpmrcEntry, SecretSpec } from './spec.js';
 import { checkScope, registryKey } from './spec.js';
 import { trimNewlines, uriComponent } from './forms.js';
 
@@ -215,4 +215,35 @@ export function renderTemplate(text: string, value: (name: string) => Buffer): B
   }
   parts.push(Buffer.from(text.slice(last), 'utf8'));
   return Buffer.concat(parts);
+}
+
+/**
+ * What each input secret feeds, for people: id → "the .netrc file",
+ * "the .npmrc file", "template pip_conf" (a file whose id is not the default
+ * is named: `the .netrc file "gh_netrc"`). Templates not read yet, or that
+ * cannot be, feed nothing here (resolving says why).
+ */
+export function inputUses(specs: readonly SecretSpec[]): Map<string, string[]> {
+  const uses = new Map<string, string[]>();
+  const add = (name: string, use: string) => {
+    const list = uses.get(name) ?? [];
+    if (!list.includes(use)) list.push(use);
+    uses.set(name, list);
+  };
+  for (const s of specs) {
+    if (s.kind === 'netrc' || s.kind === 'npmrc') {
+      const use = `the .${s.kind} file${s.id === s.kind ? '' : ` "${s.id}"`}`;
+      const fields = s.kind === 'netrc' ? s.entries.flatMap((e) => [e.login, e.password]) : s.entries.map((e) => e.token);
+      for (const f of fields) if (f.kind === 'secret') add(f.name, use);
+    } else if (s.kind === 'template' && s.text !== undefined) {
+      let names: string[] = [];
+      try {
+        names = [...templateNames(s.text).keys()];
+      } catch {
+        // an invalid template: resolving reports it
+      }
+      for (const n of names) add(n, `template ${s.id}`);
+    }
+  }
+  return uses;
 }

@@ -13,6 +13,13 @@ import { hideCredentials, shown, showTyped, type Shown } from './shown.js';
 import type { FieldValue, SecretSpec } from './spec.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames } from './render.js';
 
+/** A .netrc, .npmrc or template field whose input secret did not resolve. */
+class InputFailed extends FieldError {
+  constructor(readonly input: string) {
+    super(`its input secret "${input}" did not resolve`);
+  }
+}
+
 export interface SkippedSecret {
   id: string;
   source: Shown;
@@ -237,7 +244,7 @@ export async function resolveSpecs(
     if (f.kind === 'literal') return Buffer.from(f.text, 'utf8');
     if (f.kind === 'secret') {
       const v = refValue.get(f.name);
-      if (!v) throw new FieldError(`its input secret "${f.name}" did not resolve`);
+      if (!v) throw new InputFailed(f.name);
       return v;
     }
     const out = outcomes.get(refKey(f.ref))!;
@@ -264,7 +271,9 @@ export async function resolveSpecs(
       secrets.push(new Secret(s.id, source, value));
     } catch (err) {
       if (!(err instanceof FieldError)) throw err;
-      failures.push({ id: s.id, source: s.kind, reason: sentence(err.message) });
+      // Built from an input whose own failure is listed: counted apart (ResolveError.format).
+      const from = err instanceof InputFailed && failures.some((f) => f.id === err.input) ? { from: err.input } : {};
+      failures.push({ id: s.id, source: s.kind, reason: sentence(err.message), ...from });
     }
   }
 

@@ -76,6 +76,8 @@ export interface SecretFailure {
   source: string;
   /** Why, in one sentence, with the fix. Never contains the value. */
   reason: string;
+  /** A file built from other secrets (.netrc, .npmrc, template) that failed only because this input did: counted apart. */
+  from?: string;
 }
 
 /** One or more secrets could not be resolved (or a keychain item is missing): docker was not run. */
@@ -92,8 +94,14 @@ export class ResolveError extends SecbuildError {
       const [f] = failures;
       return `secret "${f!.id}" (${f!.source}): ${f!.reason}`;
     }
+    // The roots are counted; the files built from them are listed, not counted as more missing secrets.
+    const roots = failures.filter((f) => f.from === undefined).length;
+    const derived = failures.length - roots;
+    const head = derived === 0 || roots === 0
+      ? `${failures.length} secrets could not be resolved:`
+      : `${roots} secret${roots === 1 ? '' : 's'} could not be resolved (${derived} more ${derived === 1 ? 'is' : 'are'} built from ${roots === 1 ? 'it' : 'them'}):`;
     return [
-      `${failures.length} secrets could not be resolved:`,
+      head,
       ...failures.map((f) => `  - "${f.id}" (${f.source}): ${f.reason}`),
     ].join('\n');
   }

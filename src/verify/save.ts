@@ -104,7 +104,13 @@ export interface StartedSave {
   readonly image: string;
   /** The archive: 1 MiB pieces of one reused buffer (../run/bulk-stdout.ts), or the pipe's chunks. */
   readonly stdout: AsyncIterable<Uint8Array>;
-  stop(): void;
+  /**
+   * Ends a save that will not be read (or no longer): kills it and discards
+   * its unread stdout, then waits for it to exit. The only way to stop one:
+   * waiting for `exited` alone never ends while a full pipe, or bytes
+   * buffered in `stdout`, are left unread (Node's 'close' waits for both).
+   */
+  abort(): ReturnType<typeof waitForExit>;
   readonly exited: ReturnType<typeof waitForExit>;
   stderr(): string;
 }
@@ -125,11 +131,15 @@ export async function startSave(docker: string, image: string, env: ChildEnv, sa
   } finally {
     bulk?.handedOver();
   }
-  const stop = () => {
+  const exited = waitForExit(child);
+  const piped = bulk ? undefined : claim(child.stdout!);
+  const abort = () => {
     child.kill('SIGTERM');
-    bulk?.destroy();
+    if (bulk) bulk.destroy();
+    else piped!.destroy();
+    return exited;
   };
-  return { docker, image, stdout: bulk ? bulk.pieces : claim(child.stdout!), stop, exited: waitForExit(child), stderr: tail(child.stderr!) };
+  return { docker, image, stdout: bulk ? bulk.pieces : piped!, abort, exited, stderr: tail(child.stderr!) };
 }
 
 /**
@@ -154,8 +164,7 @@ export async function scanStartedSave(save: StartedSave, search: Search, stats: 
   try {
     scan = await scanArchive(save.stdout, search, stats);
   } catch (err) {
-    save.stop();
-    const result = await exited;
+    const result = await save.abort();
     // docker failing explains a cut-off archive better than the parser does.
     if (result.code) throw saveFailed(docker, image, result.code, stderr());
     // A plain Error is the archive's fault (corrupt gzip, a broken tar), not a bug in secbuild.

@@ -92,17 +92,24 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const [archive, historyEntries, search, id] = await withLifeline(async () => {
     // docker save starts first: the daemon writes the whole image to a temporary directory before
     // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
+    // A caller that can tell there is nothing to search says so before this (src/cli/commands/verify.ts).
     const save = await startSave(docker, image, env, opts.save);
-    const [pinned, resolved] = await Promise.allSettled([imageId(docker, image, env), typeof opts.targets === 'function' ? opts.targets() : opts.targets]);
-    if (pinned.status === 'rejected' || resolved.status === 'rejected') {
-      save.stop();
-      await save.exited;
+    let id: string;
+    let targets: SearchTargets;
+    let search: Search;
+    try {
+      const [pinned, resolved] = await Promise.allSettled([imageId(docker, image, env), typeof opts.targets === 'function' ? opts.targets() : opts.targets]);
       // The secrets' error first, as when they resolved before the image was looked at (exit 3 before 2).
-      throw resolved.status === 'rejected' ? resolved.reason : (pinned as PromiseRejectedResult).reason;
+      if (resolved.status === 'rejected') throw resolved.reason;
+      if (pinned.status === 'rejected') throw pinned.reason;
+      id = pinned.value;
+      targets = resolved.value;
+      search = new Search(targets.patterns);
+    } catch (err) {
+      // Nothing will read it: killed and its pipe discarded, or secbuild would wait for it forever.
+      await save.abort();
+      throw err;
     }
-    const id = pinned.value;
-    const targets = resolved.value;
-    const search = new Search(targets.patterns);
     // Both run to the end before an error of either is reported: no docker process is left behind.
     const stats = newStats();
     const ticker = startProgress(stats, started);

@@ -16,7 +16,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { minimalEnv } from '../../src/run/env.js';
 import { patternsFor } from '../../src/secrets/forms.js';
 import { scanStartedSave, startSave } from '../../src/verify/save.js';
-import { describeHits } from '../../src/verify/scan.js';
+import { describeHits, verifyImage } from '../../src/verify/scan.js';
 import { Search } from '../../src/verify/search.js';
 import { imageArchive } from './verify-helpers.js';
 
@@ -53,4 +53,28 @@ describe('a started save is read in large pieces', () => {
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(data.length);
     expect(Math.max(...sizes)).toBeGreaterThan(64 << 10);
   });
+});
+
+describe('a started save that will not be read is ended, never waited on (issue 24)', () => {
+  // `head -c 8M /dev/zero` stands in for docker save: a real process whose output fills the pipe and
+  // Node's buffer, then blocks until read. verifyImage's image lookup (`head image inspect …`) fails too.
+  test.each([
+    ['the secrets', 'nothing to search'],
+    ['the image lookup', undefined],
+  ])('verifyImage returns the error promptly when %s fail(s) after the save started', async (_what, targetsError) => {
+    const started = Date.now();
+    const run = verifyImage({
+      docker: 'head',
+      save: () => ['-c', '8388608', '/dev/zero'],
+      image: 'img',
+      env: minimalEnv(process.env),
+      targets: async () => {
+        await sleep(300);
+        if (targetsError) throw new Error(targetsError);
+        return { patterns: patternsFor([{ id: 'tok', value: Buffer.from(TOKEN) }]), sources: new Map() };
+      },
+    });
+    await expect(Promise.race([run, sleep(10_000).then(() => 'still waiting')])).rejects.toThrow(targetsError ?? /head/);
+    expect(Date.now() - started).toBeLessThan(5000);
+  }, 15_000);
 });

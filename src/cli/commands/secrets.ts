@@ -6,6 +6,7 @@ import { ResolveError } from '../../util/errors.js';
 import type { SecretFlags } from '../../args/own.js';
 import { planSpecs } from '../../secrets/plan.js';
 import { tooShortToMask } from '../../secrets/forms.js';
+import { inputUses } from '../../secrets/render.js';
 import { formatPolicy } from '../../secrets/cache-policy.js';
 import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { masked } from '../../util/log.js';
@@ -17,6 +18,10 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
+/** The note of a secret that is not handed to docker: what it is an input of. */
+const notMounted = (uses: readonly string[] | undefined): string =>
+  uses?.length ? `input of ${uses.length === 1 ? uses[0] : `${uses.slice(0, -1).join(', ')} and ${uses.at(-1)}`}, not mounted` : 'not mounted';
+
 export async function secretsCommand(flags: SecretFlags): Promise<void> {
   const plan = await planSpecs(flags, process.env, process.cwd());
   if (plan.specs.length === 0) {
@@ -25,13 +30,14 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
   }
   const res = await resolveMasked(plan.specs, { env: plan.env, childEnv: plan.childEnv }, { keepGoing: true });
   const rows = [['ID', 'SOURCE', 'STATUS', 'BYTES', 'CACHE', 'NOTE']];
+  const uses = inputUses(plan.specs);
   const sshKey = plan.specs.some(isSshSpec) ? (await import('../../secrets/sshkey.js')).inspectKey : undefined;
   for (const spec of plan.specs) {
     const ok = res.secrets.find((s) => s.id === spec.id) ?? res.values.find((s) => s.id === spec.id);
     const skipped = res.skipped.find((s) => s.id === spec.id);
     const failed = res.failures.find((f) => f.id === spec.id);
     const source = ok?.source ?? skipped?.source ?? failed?.source ?? spec.kind;
-    const notes = [spec.mount || isSshSpec(spec) ? '' : 'template input, not mounted', ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
+    const notes = [spec.mount || isSshSpec(spec) ? '' : notMounted(uses.get(spec.id)), ok && spec.kind === 'ref' && tooShortToMask(ok.value) ? 'shorter than 4 bytes: not masked in output' : ''];
     const note = notes.filter(Boolean).join('; ');
     const cache = formatPolicy(spec.cache);
     if (ok && isSshSpec(spec) && sshKey) {

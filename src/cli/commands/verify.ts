@@ -5,7 +5,9 @@
  * IMAGE it searches an image archive on disk (src/verify/output.ts) and no
  * engine is chosen or asked: a machine without docker can verify. Exit 0 when
  * nothing is found, 4 when a secret is found, 2 when the image (or archive)
- * cannot be read or searched whole.
+ * cannot be read or searched whole, or when there is nothing to search for
+ * (no secret, or only values under 4 bytes): verify never calls an image
+ * clean without having searched it.
  */
 import { addressDaemon } from '../../engines/docker/daemon.js';
 import { chooseEngine } from '../../engines/select.js';
@@ -20,6 +22,8 @@ import { jsonReport, textReport } from '../../verify/format.js';
 import { verifyArchive } from '../../verify/output.js';
 import { sourcesOf, verifyImage, type SearchTargets, type VerifyResult } from '../../verify/scan.js';
 
+const NOTHING_TO_SEARCH = "verify searched nothing: there is no secret of 4 bytes or more to search for; give the build's secrets with --secret, --netrc, --npmrc or a secbuild.yml.";
+
 export async function verifyCommand(argv: readonly string[]): Promise<void> {
   const args = parseVerifyArgs(argv);
   if (args.help) {
@@ -29,6 +33,8 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
   if (!args.image && args.archive === undefined) throw new UsageError('secbuild verify needs an image: secbuild verify [--secret SPEC …] IMAGE (a tag or an image id), or --archive FILE.');
   const env = process.env;
   const plan = await planSpecs(args, env, process.cwd());
+  // No secret at all: said before any engine is asked or docker save started.
+  if (plan.specs.length === 0) throw new UsageError(NOTHING_TO_SEARCH);
   const targets = async (): Promise<SearchTargets> => {
     const resolution = await resolveMasked(plan.specs, { env, childEnv: plan.childEnv });
     for (const s of resolution.skipped) info(`optional secret "${s.id}" (${s.source}) is not provided, so it is not searched for: ${s.reason}`);
@@ -37,7 +43,7 @@ export async function verifyCommand(argv: readonly string[]): Promise<void> {
     }
     const patterns = patternsFor(resolution.values);
     if (patterns.length === 0) {
-      throw new UsageError('there is no secret of 4 bytes or more to search for; give the build\'s secrets with --secret, --netrc, --npmrc or a secbuild.yml.');
+      throw new UsageError(NOTHING_TO_SEARCH);
     }
     // Only what is searched for is named in the summary: a value too short to search is left out.
     return { patterns, sources: sourcesOf(resolution.values.filter((s) => !tooShortToMask(s.value))) };
