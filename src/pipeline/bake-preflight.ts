@@ -17,7 +17,7 @@ import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import type { Builder } from '../check/mount-env.js';
-import { scanLabelled } from './preflight.js';
+import { COPY_OR_ADD, scanLabelled } from './preflight.js';
 
 export interface TargetScan {
   /** The Dockerfile as shown (path, or `TARGET (dockerfile-inline)`); absent when not read. */
@@ -87,6 +87,7 @@ export async function preflightTargets(
     const mounted = new Set(scan.mounts.map((m) => m.id));
     for (const id of listed) if (provided.has(id) && !mounted.has(id)) warn(`${label}: secret "${id}" is listed in its secret entries but no RUN in the stages it builds mounts it.`);
     out.set(t.name, { dockerfile: w.path, mounted });
+    if (!COPY_OR_ADD.test(text)) continue; // nothing to copy a credential with: check's rules are not loaded
     const { preflightLeaks } = await import('../check/index.js');
     for (const l of await preflightLeaks(input, resolvePath(cwd, t.context))) leaks.push(`${label}: ${l}`);
   }

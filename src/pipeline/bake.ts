@@ -8,53 +8,42 @@
  * (src/engines/docker/bake.ts says why). One bake, masked, in one run directory.
  */
 import type { BakeArgs } from '../args/bake.js';
-import { bakeArgv, bakePrintArgv, checkSecretSets, parseBakePrint, secretEntryId, type BakeTarget } from '../engines/docker/bake.js';
+import { bakeArgv, checkSecretSets, secretEntryId, type BakeTarget } from '../engines/docker/bake.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { chooseEngine } from '../engines/select.js';
 import { wantsProvenanceMax } from '../guards/build-args.js';
-import { capture } from '../run/exec.js';
-import { printableArgv } from '../run/printable.js';
 import type { SecretFile } from '../run/rundir.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import { planSpecs } from '../secrets/plan.js';
 import { isSshSpec } from '../secrets/ssh.js';
 import { DockerExit, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
+import { bakePlan } from './bake-plan.js';
 import type { TargetScan } from './bake-preflight.js';
 import { askDocker } from './preflight.js';
 import type { Report } from './report.js';
 import type { Job } from './run.js';
-
-/** The last ERROR line of bake's stderr (its own message about the bake file), else its last line. */
-function bakeError(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return [...lines].reverse().find((l) => l.startsWith('ERROR')) ?? lines[lines.length - 1] ?? 'no message';
-}
 
 /** The bake job, or undefined when bake resolves no target (said in one line). */
 export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const env = process.env;
   const cwd = process.cwd();
   checkSecretSets(args.sets);
-  const plan = await planSpecs(args, env, cwd);
-  const keyed = plan.specs.filter((s) => !isSshSpec(s) && isKeyed(s.cache)).map((s) => s.id);
+  const secretPlan = await planSpecs(args, env, cwd);
+  const keyed = secretPlan.specs.filter((s) => !isSshSpec(s) && isKeyed(s.cache)).map((s) => s.id);
   if (keyed.length > 0) throw new UsageError(`secbuild bake does not apply cache policies yet (secret ${keyed.map((id) => `"${id}"`).join(', ')}); remove the cache: key for a bake, or build with secbuild build.`);
-  const sshSpecs = plan.specs.filter(isSshSpec);
+  const sshSpecs = secretPlan.specs.filter(isSshSpec);
   if (sshSpecs.length > 0) warn('secbuild bake does not forward ssh keys yet: the ssh: entries of the config are not used; list them in the target\'s ssh instead.');
-  const specs = plan.specs.filter((s) => !isSshSpec(s));
+  const specs = secretPlan.specs.filter((s) => !isSshSpec(s));
   const engine = await chooseEngine(args, env);
   if (engine.name !== 'docker') throw new UsageError('secbuild bake runs docker buildx bake; podman has no bake. Drop --engine podman / SECBUILD_ENGINE=podman.');
   const docker = engine.bin;
-  const childEnv = addressDaemon(engine.name, plan.childEnv, args);
+  const childEnv = addressDaemon(engine.name, secretPlan.childEnv, args);
 
-  // The plan: bake resolves its own files; secbuild reads the JSON, never HCL.
-  const printArgv = bakePrintArgv(args.files, args.sets, args.targets);
-  const shown = printableArgv([docker, ...printArgv]).join(' ');
-  const printed = await capture(docker, printArgv, { env: childEnv, cwd, timeoutMs: 60_000, noTerminal: true });
-  if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
-  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; fix the bake file, -f or --set.`);
-  const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
+  // The plan: bake resolves its own files (cached while they and the variables they read are unchanged; ./bake-plan.ts).
+  const bake = await bakePlan(args, docker, childEnv, cwd, env);
+  const { targets, shown } = bake;
   if (targets.length === 0) {
     info(`bake resolves no target${args.targets.length ? ` for ${args.targets.join(', ')}` : ''}; there is nothing to build.`);
     return undefined;
@@ -102,6 +91,8 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       args.bakeArgs.push('--progress', 'plain');
     },
     beforeRun(resolution) {
+      // The preflight and the build-arg guard passed: the plan may be reused by the next run.
+      bake.save();
       const ids = resolution.secrets.map((s) => ({ id: s.id, path: '' }));
       const per = served(ids);
       const unused = ids.filter((f) => ![...per.values()].some((fs) => fs.some((x) => x.id === f.id))).map((f) => `"${f.id}"`);

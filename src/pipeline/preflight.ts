@@ -22,7 +22,8 @@ import { info, warn } from '../util/log.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { isSshSpec, providedSshIds } from '../secrets/ssh.js';
 
-const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
+/** A Dockerfile with no COPY or ADD cannot copy a credential into the image: check's leak rules are not loaded. */
+export const COPY_OR_ADD = /^\s*(?:COPY|ADD)\s/im;
 
 /** Bumped when the scan's logic changes, so old cache entries are not reused. */
 const VERSION_KEY = 'preflight-5';
