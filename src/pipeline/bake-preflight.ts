@@ -17,6 +17,7 @@ import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import type { Builder } from '../check/mount-env.js';
+import type { ReadDockerfile } from './cache-args.js';
 import { COPY_OR_ADD, scanLabelled } from './preflight.js';
 
 export interface TargetScan {
@@ -24,6 +25,10 @@ export interface TargetScan {
   dockerfile?: string;
   /** Secret ids the target's reached RUNs mount. */
   mounted: Set<string>;
+  /** The Dockerfile as read (a file, not dockerfile-inline), for a cache policy's derived Dockerfile (./cache-args.ts). */
+  read?: ReadDockerfile;
+  /** ssh ids the target's reached RUNs mount. */
+  sshMounted: Set<string>;
 }
 
 /** The Dockerfile path of a local target, or why it cannot be read. */
@@ -38,6 +43,8 @@ export async function preflightTargets(
   targets: readonly BakeTarget[],
   /** The ids secbuild provides (to be mounted). */
   provided: ReadonlySet<string>,
+  /** The ssh ids secbuild forwards (--ssh-key, secbuild.yml ssh:). */
+  providedSsh: ReadonlySet<string>,
   env: NodeJS.ProcessEnv,
   cwd: string,
   ask?: () => Promise<Builder>,
@@ -52,7 +59,7 @@ export async function preflightTargets(
     const w = where(t, cwd);
     if (!w.path) {
       info(`${label}: preflight skipped: ${w.skip}, so secret ids were not checked against its Dockerfile.`);
-      out.set(t.name, { mounted: new Set() });
+      out.set(t.name, { mounted: new Set(), sshMounted: new Set() });
       continue;
     }
     let text: string;
@@ -80,13 +87,14 @@ export async function preflightTargets(
     }
     const forwarded = new Set(dockerSshIds(t.ssh));
     for (const m of scan.sshMounts) {
-      if (forwarded.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
+      if (forwarded.has(m.id) || providedSsh.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
       seen.add(`${m.line}\0ssh\0${m.id}`);
-      errors.push(`${label}: ${w.path}:${m.line}: RUN mounts ssh id "${m.id}", which target.${t.name}.ssh does not forward; add "${m.id}" to its ssh list.`);
+      errors.push(`${label}: ${w.path}:${m.line}: RUN mounts ssh id "${m.id}", which neither secbuild forwards nor target.${t.name}.ssh lists; give a key with --ssh-key ${m.id}=PATH, or add "${m.id}" to its ssh list.`);
     }
     const mounted = new Set(scan.mounts.map((m) => m.id));
     for (const id of listed) if (provided.has(id) && !mounted.has(id)) warn(`${label}: secret "${id}" is listed in its secret entries but no RUN in the stages it builds mounts it.`);
-    out.set(t.name, { dockerfile: w.path, mounted });
+    const read = t.dockerfileInline === undefined ? { path: w.path, text, mounts: scan.mounts } : undefined;
+    out.set(t.name, { dockerfile: w.path, mounted, ...(read ? { read } : {}), sshMounted: new Set(scan.sshMounts.map((m) => m.id)) });
     if (!COPY_OR_ADD.test(text)) continue; // nothing to copy a credential with: check's rules are not loaded
     const { preflightLeaks } = await import('../check/index.js');
     for (const l of await preflightLeaks(input, resolvePath(cwd, t.context))) leaks.push(`${label}: ${l}`);

@@ -16,12 +16,13 @@ import { wantsProvenanceMax } from '../guards/build-args.js';
 import type { SecretFile } from '../run/rundir.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import { planSpecs } from '../secrets/plan.js';
-import { isSshSpec } from '../secrets/ssh.js';
+import { dockerSshIds, isSshSpec } from '../secrets/ssh.js';
 import { DockerExit, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { bakePlan } from './bake-plan.js';
 import type { TargetScan } from './bake-preflight.js';
 import { askDocker } from './preflight.js';
+import type { CacheArgs } from './cache-args.js';
 import type { Report } from './report.js';
 import type { Job } from './run.js';
 
@@ -31,11 +32,9 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const cwd = process.cwd();
   checkSecretSets(args.sets);
   const secretPlan = await planSpecs(args, env, cwd);
-  const keyed = secretPlan.specs.filter((s) => !isSshSpec(s) && isKeyed(s.cache)).map((s) => s.id);
-  if (keyed.length > 0) throw new UsageError(`secbuild bake does not apply cache policies yet (secret ${keyed.map((id) => `"${id}"`).join(', ')}); remove the cache: key for a bake, or build with secbuild build.`);
   const sshSpecs = secretPlan.specs.filter(isSshSpec);
-  if (sshSpecs.length > 0) warn('secbuild bake does not forward ssh keys yet: the ssh: entries of the config are not used; list them in the target\'s ssh instead.');
   const specs = secretPlan.specs.filter((s) => !isSshSpec(s));
+  const sshIds = new Set(sshSpecs.map((s) => s.ssh));
   const engine = await chooseEngine(args, env);
   if (engine.name !== 'docker') throw new UsageError('secbuild bake runs docker buildx bake; podman has no bake. Drop --engine podman / SECBUILD_ENGINE=podman.');
   const docker = engine.bin;
@@ -57,16 +56,26 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const wanted = (t: BakeTarget) => new Set([...t.secret.map(secretEntryId).filter((id): id is string => id !== undefined), ...(scans.get(t.name)?.mounted ?? [])]);
   /** Each target's files: secbuild's secrets its list names or its Dockerfile mounts. */
   const served = (files: readonly SecretFile[]) => new Map(targets.map((t) => [t.name, files.filter((f) => wanted(t).has(f.id))]));
-  const argvFor = (files: readonly SecretFile[]) => bakeArgv(args.bakeArgs, targets, served(files), args.targets);
+  /** Each target's agents: secbuild's ssh ids its ssh list names or its Dockerfile mounts (`ID=SOCKET`). */
+  const agents = (ssh: readonly string[]) =>
+    new Map(targets.map((t) => [t.name, ssh.filter((a) => wantedSsh(t).has(a.slice(0, a.indexOf('='))))]));
+  const wantedSsh = (t: BakeTarget) => new Set([...dockerSshIds(t.ssh), ...(scans.get(t.name)?.sshMounted ?? [])]);
+  /** A cache policy's words per target: its derived Dockerfile (written under `dir`) and the args that carry the policy. */
+  const caches = new Map<string, CacheArgs>();
+  let cacheMod: typeof import('./cache-args.js') | undefined;
+  const cacheSets = (dir: string) =>
+    [...caches].flatMap(([name, c], i) => [`${name}.dockerfile=${dir}/dockerfile-${i}/${c.name}`, ...c.values.map(([arg, v]) => `${name}.args.${arg}=${v}`)]);
+  const argvFor = (files: readonly SecretFile[], ssh: readonly string[], dir: string, more: readonly string[] = []) =>
+    bakeArgv([...args.bakeArgs, ...more], targets, served(files), args.targets, { ssh: agents(ssh), sets: cacheSets(dir) });
 
   return {
     options: args,
     childEnv,
-    specs,
+    specs: [...specs, ...sshSpecs],
     engine,
     async preflight() {
       const { preflightTargets } = await import('./bake-preflight.js');
-      scans = await preflightTargets(targets, provided, env, cwd, () => askDocker(docker, args.bakeArgs, childEnv));
+      scans = await preflightTargets(targets, provided, sshIds, env, cwd, () => askDocker(docker, args.bakeArgs, childEnv));
       const mount = [...inputs].filter((id) => [...scans.values()].some((s) => s.mounted.has(id)));
       return { checked: [...scans.values()].some((s) => s.dockerfile !== undefined), findings: [], mount };
     },
@@ -90,17 +99,38 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       args.progress = 'plain';
       args.bakeArgs.push('--progress', 'plain');
     },
-    beforeRun(resolution) {
+    async beforeRun(resolution) {
       // The preflight and the build-arg guard passed: the plan may be reused by the next run.
       bake.save();
+      const unforwarded = [...sshIds].filter((id) => !targets.some((t) => wantedSsh(t).has(id)));
+      if (unforwarded.length > 0) warn(`ssh id${unforwarded.length > 1 ? 's' : ''} ${unforwarded.map((i) => `"${i}"`).join(', ')}: no target lists ${unforwarded.length > 1 ? 'them' : 'it'} in its ssh entries or mounts ${unforwarded.length > 1 ? 'them' : 'it'}; no agent is handed to bake.`);
+      const policyOf = (id: string) => specs.find((s) => s.id === id)?.cache;
+      if (resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) {
+        cacheMod = await import('./cache-args.js');
+        for (const t of targets) {
+          const scan = scans.get(t.name);
+          const c = await cacheMod.cacheArgs({
+            secrets: resolution.secrets.filter((s) => wanted(t).has(s.id)),
+            policyOf,
+            dockerfile: scan?.read,
+            skip: t.dockerfileInline !== undefined ? `target "${t.name}" has an inline Dockerfile (dockerfile-inline)` : `the build context of target "${t.name}" is not a local directory (${t.context})`,
+            env,
+            childEnv,
+            dryRun: args.dryRun,
+            label: `target "${t.name}": `,
+          });
+          if (c) caches.set(t.name, c);
+        }
+      }
       const ids = resolution.secrets.map((s) => ({ id: s.id, path: '' }));
       const per = served(ids);
       const unused = ids.filter((f) => ![...per.values()].some((fs) => fs.some((x) => x.id === f.id))).map((f) => `"${f.id}"`);
       if (unused.length > 0) warn(`secret${unused.length > 1 ? 's' : ''} ${unused.join(', ')}: no target lists ${unused.length > 1 ? 'them' : 'it'} in its secret entries or mounts ${unused.length > 1 ? 'them' : 'it'}; not handed to bake.`);
       if (report) report.targets = targets.map((t) => ({ target: t.name, ...(scans.get(t.name)?.dockerfile ? { dockerfile: scans.get(t.name)!.dockerfile } : {}), secrets: per.get(t.name)!.map((f) => f.id) }));
     },
-    dryRun(files, dir) {
+    dryRun(files, dir, ssh) {
       const per = served(files);
+      const perSsh = agents(ssh);
       const out = [`bake: ${targets.length} target${targets.length > 1 ? 's' : ''} (${shown})`];
       for (const t of targets) {
         const mine = per.get(t.name)!;
@@ -110,16 +140,20 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
           `Dockerfile ${scans.get(t.name)?.dockerfile ?? '(not read)'}`,
           ...(t.target ? [`target ${t.target}`] : []),
           `secbuild secrets ${mine.length ? mine.map((f) => `${f.id} (${f.path})`).join(', ') : 'none'}`,
+          ...(perSsh.get(t.name)!.length ? [`ssh agents ${perSsh.get(t.name)!.join(', ')}`] : []),
           ...(own.length ? [`bake's own ${own.join(' ; ')}`] : []),
         ];
         out.push(`  target ${t.name}: ${parts.join(', ')}`);
       }
-      out.push(`${daemonPrefix(args)}${engine.dryRunPrefix(dir)}${shellQuote([docker, ...argvFor(files)])}`);
+      out.push(`${daemonPrefix(args)}${engine.dryRunPrefix(dir)}${shellQuote([docker, ...argvFor(files, ssh, dir)])}`);
       return out;
     },
     async run(ctx) {
       const verify = verifyPlan && (await import('./bake-verify.js')).startBakeVerify(verifyPlan, args.bakeArgs, targets, ctx.dir, cwd);
-      const code = await ctx.docker(bakeArgv([...args.bakeArgs, ...(verify?.args ?? [])], targets, served(ctx.files), args.targets));
+      [...caches.values()].forEach((c, i) => ctx.writeNamed(`dockerfile-${i}`, cacheMod!.derivedFiles(c)));
+      // docker's messages name the user's Dockerfile and line when one target's Dockerfile was derived.
+      const rewrite = caches.size === 1 ? cacheMod!.lineRewrite([...caches.values()][0]!) : undefined;
+      const code = await ctx.docker(argvFor(ctx.files, ctx.ssh, ctx.dir, verify?.args), undefined, rewrite ? { rewrite } : {});
       if (code !== 0) throw new DockerExit(code);
       return verify?.built();
     },
