@@ -140,8 +140,19 @@ function bakeError(stderr: string): string {
   return [...lines].reverse().find((l) => l.startsWith('ERROR')) ?? lines[lines.length - 1] ?? 'no message';
 }
 
-/** The targets bake resolves for `args`: from the cache when every input is unchanged, else from `bake --print`. */
-export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEnv, cwd: string, env: NodeJS.ProcessEnv): Promise<BakePlan> {
+/**
+ * The fix for a failed `bake --print`: bake stats every `src=` file (and `id=X`
+ * alone means `src=X`) even for an id secbuild will serve, so such an entry
+ * must name `env=` instead.
+ */
+function printFix(stderr: string, provided: readonly string[]): string {
+  const missing = /failed to stat ([^:]+):/.exec(stderr)?.[1];
+  if (!missing || provided.length === 0) return 'fix the bake file, -f or --set.';
+  return `bake reads every secret entry's src= file (id=X alone means src=X), even for an id secbuild provides (${provided.map((id) => `"${id}"`).join(', ')}): write such an entry as id=ID,env=NAME (secbuild replaces it), or fix the path.`;
+}
+
+/** The targets bake resolves for `args`: from the cache when every input is unchanged, else from `bake --print`. `provided`: the ids secbuild serves, for the fix of a failed --print. */
+export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEnv, cwd: string, env: NodeJS.ProcessEnv, provided: readonly string[] = []): Promise<BakePlan> {
   const printArgv = bakePrintArgv(args.files, args.sets, args.targets);
   const shown = printableArgv([docker, ...printArgv]).join(' ');
   const k = planKey(args, docker, childEnv, cwd);
@@ -157,7 +168,7 @@ export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEn
 
   const printed = await capture(docker, printArgv, { env: childEnv, cwd, timeoutMs: 60_000, noTerminal: true });
   if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
-  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; fix the bake file, -f or --set.`);
+  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; ${printFix(printed.stderr, provided)}`);
   const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
   const save = () => {
     if (!('key' in k)) return;

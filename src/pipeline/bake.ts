@@ -41,7 +41,7 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const childEnv = addressDaemon(engine.name, secretPlan.childEnv, args);
 
   // The plan: bake resolves its own files (cached while they and the variables they read are unchanged; ./bake-plan.ts).
-  const bake = await bakePlan(args, docker, childEnv, cwd, env);
+  const bake = await bakePlan(args, docker, childEnv, cwd, env, specs.map((s) => s.id));
   const { targets, shown } = bake;
   if (targets.length === 0) {
     info(`bake resolves no target${args.targets.length ? ` for ${args.targets.join(', ')}` : ''}; there is nothing to build.`);

@@ -116,6 +116,17 @@ describeE2E('secbuild bake: cache policies, ssh keys and what bake refuses (real
     expect(listDir(box.tmp)).toEqual([]);
   }, 60_000);
 
+  test('an entry id=X (src=X) for an id secbuild provides, with no such file: bake --print refuses, exit 2, and the fix names env=', async () => {
+    const dir = project({
+      'docker-bake.hcl': 'target "f" {\n  context = "."\n  secret = ["id=tok"]\n}\n',
+      Dockerfile: `FROM ${BASE}\nRUN --mount=type=secret,id=tok,required=true true\n`,
+    });
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:E2E_TOK', 'f'], { env: env({ E2E_TOK: `srcx-${id}` }), cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('ERROR: failed to stat tok: stat tok: no such file or directory; bake reads every secret entry\'s src= file (id=X alone means src=X), even for an id secbuild provides ("tok"): write such an entry as id=ID,env=NAME (secbuild replaces it), or fix the path.');
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+
   test("a bake secret entry without an id (type=env,env=VAR): bake's own error, exit 2 before any build", async () => {
     const dir = project({
       'docker-bake.hcl': 'target "e" {\n  context = "."\n  secret = ["type=env,env=E2E_TOK"]\n}\n',
