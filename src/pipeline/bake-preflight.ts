@@ -18,7 +18,7 @@ import { info, warn } from '../util/log.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import type { Builder } from '../check/mount-env.js';
 import type { ReadDockerfile } from './cache-args.js';
-import { COPY_OR_ADD, scanLabelled } from './preflight.js';
+import { COPY_OR_ADD, scanLabelled, type Scan } from './preflight.js';
 
 export interface TargetScan {
   /** The Dockerfile as shown (path, or `TARGET (dockerfile-inline)`); absent when not read. */
@@ -52,6 +52,7 @@ export async function preflightTargets(
   let builder: Promise<Builder> | undefined;
   const askOnce = ask && (() => (builder ??= ask()));
   const out = new Map<string, TargetScan>();
+  const memo = new Map<string, Scan>();
   const errors: string[] = [];
   const leaks: string[] = [];
   for (const t of targets) {
@@ -74,7 +75,7 @@ export async function preflightTargets(
       }
     }
     const input = { dockerfile: text, path: w.path, target: t.target, buildArgs: t.args };
-    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce });
+    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce, memo });
     if (!scan) continue;
     const listed = new Set(t.secret.map(secretEntryId).filter((id): id is string => id !== undefined));
     const seen = new Set<string>();
