@@ -126,7 +126,8 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       const per = served(ids);
       const unused = ids.filter((f) => ![...per.values()].some((fs) => fs.some((x) => x.id === f.id))).map((f) => `"${f.id}"`);
       if (unused.length > 0) warn(`secret${unused.length > 1 ? 's' : ''} ${unused.join(', ')}: no target lists ${unused.length > 1 ? 'them' : 'it'} in its secret entries or mounts ${unused.length > 1 ? 'them' : 'it'}; not handed to bake.`);
-      if (report) report.targets = targets.map((t) => ({ target: t.name, ...(scans.get(t.name)?.dockerfile ? { dockerfile: scans.get(t.name)!.dockerfile } : {}), secrets: per.get(t.name)!.map((f) => f.id) }));
+      const sshOf = (t: BakeTarget) => [...sshIds].filter((id) => wantedSsh(t).has(id));
+      if (report) report.targets = targets.map((t) => ({ target: t.name, ...(scans.get(t.name)?.dockerfile ? { dockerfile: scans.get(t.name)!.dockerfile } : {}), secrets: per.get(t.name)!.map((f) => f.id), ...(sshOf(t).length ? { ssh: sshOf(t) } : {}) }));
     },
     dryRun(files, dir, ssh) {
       const per = served(files);

@@ -71,8 +71,11 @@ describe('secbuild bake: cache policies and ssh keys (docker stand-in: argv and 
 
   test("--ssh-key: each target whose Dockerfile mounts the id, or whose ssh list names it, gets secbuild's agent; its own other entries are kept", async () => {
     const rec = record({ g: { context: 'git', dockerfile: 'Dockerfile', ssh: ['default'] }, n: { context: 'app', dockerfile: 'Plain', secret: ['id=tok,env=T'], ssh: ['gh'] }, o: { context: 'app', dockerfile: 'Plain', secret: ['id=tok,env=T'] } });
-    const r = await runCli(['bake', '--ssh-key', 'gh=env:SSH_KEY', 'g', 'n', 'o'], { env: rec.env, cwd: proj.dir });
+    const report = join(box.dir, 'ssh-report.json');
+    const r = await runCli(['bake', '--ssh-key', 'gh=env:SSH_KEY', '--report', report, 'g', 'n', 'o'], { env: rec.env, cwd: proj.dir });
     expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(report, 'utf8')).targets.map((t: { target: string; ssh?: string[] }) => [t.target, t.ssh])).toEqual([['g', ['gh']], ['n', ['gh']], ['o', undefined]]);
+    expect(readFileSync(report, 'utf8')).not.toContain(PRIVATE.split('\n')[1]!);
     const s = sets(rec.read('argv').trimEnd().split('\n'));
     expect(s.filter((x) => x.includes('.ssh='))).toEqual([
       'g.ssh=default',
