@@ -1,11 +1,15 @@
 /**
  * `secbuild bake` as a pipeline job: bake itself resolves the targets
  * (`docker buildx bake --print` with the user's -f, --set and targets, run
- * through the exec seam with the run's child environment); each target's
- * Dockerfile is preflighted (./bake-preflight.ts); each secret secbuild
- * provides is served from the run directory to the targets whose `secret` list
- * names its id or whose Dockerfile mounts it, by `--set TARGET.secrets=…`
- * (src/engines/docker/bake.ts says why). One bake, masked, in one run directory.
+ * through the exec seam with the run's child environment, and remembered
+ * while its inputs are unchanged: ./bake-plan.ts); each target's Dockerfile
+ * is preflighted (./bake-preflight.ts); each secret secbuild provides is
+ * served from the run directory to the targets whose `secret` list names its
+ * id or whose Dockerfile mounts it, by `--set TARGET.secrets=…`
+ * (src/engines/docker/bake.ts says why), and each ssh id's agent likewise by
+ * `--set TARGET.ssh=ID=SOCKET`. A cache policy gives each target that mounts
+ * the secret a derived Dockerfile (./cache-args.ts, as build and compose).
+ * One bake, masked, in one run directory.
  */
 import type { BakeArgs } from '../args/bake.js';
 import { bakeArgv, checkSecretSets, secretEntryId, type BakeTarget } from '../engines/docker/bake.js';
