@@ -34,7 +34,6 @@ const EXTERNAL = ['keytar', 'execa', 'commander', 'yaml', 'dockerfile-ast', '@ba
 const COLD = {
   cli: 'src/cli/router.ts',
   compose: 'src/cli/commands/compose.ts',
-  bake: 'src/cli/commands/bake.ts',
   exec: 'src/cli/commands/exec.ts',
   run: 'src/cli/commands/run.ts',
   check: 'src/cli/commands/check.ts',

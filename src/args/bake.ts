@@ -28,8 +28,8 @@ export interface BakeArgs extends SecretRunOptions {
   print: boolean;
 }
 
-/** secbuild's own options for bake: build's, without those bake cannot take yet (--ssh-key, podman). */
-export const OWN: readonly OwnOption[] = OWN_OPTIONS.filter((o) => !['--ssh-key', '--engine', '--podman'].includes(o.name)).map((o) =>
+/** secbuild's own options for bake: build's, without podman's (bake is docker's). */
+export const OWN: readonly OwnOption[] = OWN_OPTIONS.filter((o) => !['--engine', '--podman'].includes(o.name)).map((o) =>
   o.name === '--dry-run' ? { ...o, help: 'resolve and check everything, print the plan per target and the bake command, run nothing' }
     : o.name === '--verify' ? { ...o, help: "after the bake, search each target's image for the secrets (see secbuild verify); exit 4 naming the target on a hit" } : o,
 );
@@ -42,8 +42,8 @@ const BAKE_VALUE = [
   option('--metadata-file', 'pass'), option('--provenance', 'pass'), option('--sbom', 'pass'), option('--call', 'pass'),
 ];
 
-/** secbuild options of build that bake cannot honour yet: refused, never passed to bake. */
-const NOT_YET = new Set(['--ssh-key', '--engine', '--podman']);
+/** secbuild options of build that bake cannot honour: refused, never passed to bake. */
+const NOT_BAKE = new Set(['--engine', '--podman']);
 
 const OWN_SPECS: ReadonlySet<OptionSpec> = new Set(OWN);
 const TABLE: readonly OptionSpec[] = [HELP_OPTION, ...OWN, ...BAKE_VALUE];
@@ -59,7 +59,7 @@ export function parseBakeArgs(argv: readonly string[]): BakeArgs {
       else bakeOption(out, hit);
     },
     unknown: (word, name, inline) => {
-      if (NOT_YET.has(name)) throw new UsageError(`secbuild bake does not take ${name} yet; build that image with secbuild build ${name} instead.`);
+      if (NOT_BAKE.has(name)) throw new UsageError(`secbuild bake does not take ${name}: bake is docker buildx's (podman has none); build that image with secbuild build ${name} instead.`);
       if (inline !== undefined && word.startsWith('--')) throw takesNoValue(name);
       if (name === '--print') out.print = true;
       out.bakeArgs.push(word);
@@ -84,9 +84,11 @@ export function bakeHelp(): string {
     'Usage: secbuild bake [secbuild options] [bake options] [TARGET...]',
     '',
     'Runs `docker buildx bake` with secrets from secbuild. The targets are resolved by bake itself',
-    '(docker buildx bake --print); each secret secbuild provides is served from a private file to the',
-    'targets whose `secret` list names its id or whose Dockerfile mounts it. A target\'s own secret',
-    'entries for other ids are kept as they are.',
+    '(docker buildx bake --print, remembered while the bake files, the variables they name, the options',
+    'and targets are unchanged); each secret secbuild provides is served from a private file to the',
+    'targets whose `secret` list names its id or whose Dockerfile mounts it, and each --ssh-key to those',
+    'whose `ssh` list names its id or whose Dockerfile mounts it. A target\'s own entries for other ids',
+    'are kept as they are. A cache= policy gives each target that mounts the secret a derived Dockerfile.',
     '',
     'Bake options (passed on): -f FILE (repeatable), --set TARGET.KEY=VALUE, --load, --push, --print,',
     '                          --no-cache, --pull, --progress MODE, --metadata-file FILE, --builder NAME,',
@@ -99,6 +101,7 @@ export function bakeHelp(): string {
       examples: [
         'secbuild bake --secret id=npm,from=env:NPM_TOKEN',
         'secbuild bake -f docker-bake.hcl --netrc machine=github.com,login=x,password=env:GH_TOKEN api web',
+        'secbuild bake --ssh-key gh=file:deploy_key --secret id=npm,from=env:NPM_TOKEN,cache=content',
         'secbuild bake --dry-run',
       ],
       exits: RUN_EXITS,

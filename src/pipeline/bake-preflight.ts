@@ -17,13 +17,18 @@ import { LeakError, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
 import { dockerfileTooLarge, isTooLarge, MAX_DOCKERFILE_BYTES, readBounded } from '../util/read.js';
 import type { Builder } from '../check/mount-env.js';
-import { scanLabelled } from './preflight.js';
+import type { ReadDockerfile } from './cache-args.js';
+import { COPY_OR_ADD, scanLabelled, type Scan } from './preflight.js';
 
 export interface TargetScan {
   /** The Dockerfile as shown (path, or `TARGET (dockerfile-inline)`); absent when not read. */
   dockerfile?: string;
   /** Secret ids the target's reached RUNs mount. */
   mounted: Set<string>;
+  /** The Dockerfile as read (a file, not dockerfile-inline), for a cache policy's derived Dockerfile (./cache-args.ts). */
+  read?: ReadDockerfile;
+  /** ssh ids the target's reached RUNs mount. */
+  sshMounted: Set<string>;
 }
 
 /** The Dockerfile path of a local target, or why it cannot be read. */
@@ -38,6 +43,8 @@ export async function preflightTargets(
   targets: readonly BakeTarget[],
   /** The ids secbuild provides (to be mounted). */
   provided: ReadonlySet<string>,
+  /** The ssh ids secbuild forwards (--ssh-key, secbuild.yml ssh:). */
+  providedSsh: ReadonlySet<string>,
   env: NodeJS.ProcessEnv,
   cwd: string,
   ask?: () => Promise<Builder>,
@@ -45,6 +52,7 @@ export async function preflightTargets(
   let builder: Promise<Builder> | undefined;
   const askOnce = ask && (() => (builder ??= ask()));
   const out = new Map<string, TargetScan>();
+  const memo = new Map<string, Scan>();
   const errors: string[] = [];
   const leaks: string[] = [];
   for (const t of targets) {
@@ -52,7 +60,7 @@ export async function preflightTargets(
     const w = where(t, cwd);
     if (!w.path) {
       info(`${label}: preflight skipped: ${w.skip}, so secret ids were not checked against its Dockerfile.`);
-      out.set(t.name, { mounted: new Set() });
+      out.set(t.name, { mounted: new Set(), sshMounted: new Set() });
       continue;
     }
     let text: string;
@@ -67,7 +75,7 @@ export async function preflightTargets(
       }
     }
     const input = { dockerfile: text, path: w.path, target: t.target, buildArgs: t.args };
-    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce });
+    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce, memo });
     if (!scan) continue;
     const listed = new Set(t.secret.map(secretEntryId).filter((id): id is string => id !== undefined));
     const seen = new Set<string>();
@@ -80,13 +88,15 @@ export async function preflightTargets(
     }
     const forwarded = new Set(dockerSshIds(t.ssh));
     for (const m of scan.sshMounts) {
-      if (forwarded.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
+      if (forwarded.has(m.id) || providedSsh.has(m.id) || seen.has(`${m.line}\0ssh\0${m.id}`)) continue;
       seen.add(`${m.line}\0ssh\0${m.id}`);
-      errors.push(`${label}: ${w.path}:${m.line}: RUN mounts ssh id "${m.id}", which target.${t.name}.ssh does not forward; add "${m.id}" to its ssh list.`);
+      errors.push(`${label}: ${w.path}:${m.line}: RUN mounts ssh id "${m.id}", which neither secbuild forwards nor target.${t.name}.ssh lists; give a key with --ssh-key ${m.id}=PATH, or add "${m.id}" to its ssh list.`);
     }
     const mounted = new Set(scan.mounts.map((m) => m.id));
     for (const id of listed) if (provided.has(id) && !mounted.has(id)) warn(`${label}: secret "${id}" is listed in its secret entries but no RUN in the stages it builds mounts it.`);
-    out.set(t.name, { dockerfile: w.path, mounted });
+    const read = t.dockerfileInline === undefined ? { path: w.path, text, mounts: scan.mounts } : undefined;
+    out.set(t.name, { dockerfile: w.path, mounted, ...(read ? { read } : {}), sshMounted: new Set(scan.sshMounts.map((m) => m.id)) });
+    if (!COPY_OR_ADD.test(text)) continue; // nothing to copy a credential with: check's rules are not loaded
     const { preflightLeaks } = await import('../check/index.js');
     for (const l of await preflightLeaks(input, resolvePath(cwd, t.context))) leaks.push(`${label}: ${l}`);
   }

@@ -1,60 +1,52 @@
 /**
  * `secbuild bake` as a pipeline job: bake itself resolves the targets
  * (`docker buildx bake --print` with the user's -f, --set and targets, run
- * through the exec seam with the run's child environment); each target's
- * Dockerfile is preflighted (./bake-preflight.ts); each secret secbuild
- * provides is served from the run directory to the targets whose `secret` list
- * names its id or whose Dockerfile mounts it, by `--set TARGET.secrets=…`
- * (src/engines/docker/bake.ts says why). One bake, masked, in one run directory.
+ * through the exec seam with the run's child environment, and remembered
+ * while its inputs are unchanged: ./bake-plan.ts); each target's Dockerfile
+ * is preflighted (./bake-preflight.ts); each secret secbuild provides is
+ * served from the run directory to the targets whose `secret` list names its
+ * id or whose Dockerfile mounts it, by `--set TARGET.secrets=…`
+ * (src/engines/docker/bake.ts says why), and each ssh id's agent likewise by
+ * `--set TARGET.ssh=ID=SOCKET`. A cache policy gives each target that mounts
+ * the secret a derived Dockerfile (./cache-args.ts, as build and compose).
+ * One bake, masked, in one run directory.
  */
 import type { BakeArgs } from '../args/bake.js';
-import { bakeArgv, bakePrintArgv, checkSecretSets, parseBakePrint, secretEntryId, type BakeTarget } from '../engines/docker/bake.js';
+import { bakeArgv, checkSecretSets, secretEntryId, type BakeTarget } from '../engines/docker/bake.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { chooseEngine } from '../engines/select.js';
 import { wantsProvenanceMax } from '../guards/build-args.js';
-import { capture } from '../run/exec.js';
-import { printableArgv } from '../run/printable.js';
 import type { SecretFile } from '../run/rundir.js';
 import { isKeyed } from '../secrets/cache-policy.js';
 import { planSpecs } from '../secrets/plan.js';
-import { isSshSpec } from '../secrets/ssh.js';
+import { dockerSshIds, isSshSpec } from '../secrets/ssh.js';
 import { DockerExit, UsageError } from '../util/errors.js';
 import { info, warn } from '../util/log.js';
+import { bakePlan } from './bake-plan.js';
 import type { TargetScan } from './bake-preflight.js';
 import { askDocker } from './preflight.js';
+import type { CacheArgs } from './cache-args.js';
 import type { Report } from './report.js';
 import type { Job } from './run.js';
-
-/** The last ERROR line of bake's stderr (its own message about the bake file), else its last line. */
-function bakeError(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
-  return [...lines].reverse().find((l) => l.startsWith('ERROR')) ?? lines[lines.length - 1] ?? 'no message';
-}
 
 /** The bake job, or undefined when bake resolves no target (said in one line). */
 export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const env = process.env;
   const cwd = process.cwd();
   checkSecretSets(args.sets);
-  const plan = await planSpecs(args, env, cwd);
-  const keyed = plan.specs.filter((s) => !isSshSpec(s) && isKeyed(s.cache)).map((s) => s.id);
-  if (keyed.length > 0) throw new UsageError(`secbuild bake does not apply cache policies yet (secret ${keyed.map((id) => `"${id}"`).join(', ')}); remove the cache: key for a bake, or build with secbuild build.`);
-  const sshSpecs = plan.specs.filter(isSshSpec);
-  if (sshSpecs.length > 0) warn('secbuild bake does not forward ssh keys yet: the ssh: entries of the config are not used; list them in the target\'s ssh instead.');
-  const specs = plan.specs.filter((s) => !isSshSpec(s));
+  const secretPlan = await planSpecs(args, env, cwd);
+  const sshSpecs = secretPlan.specs.filter(isSshSpec);
+  const specs = secretPlan.specs.filter((s) => !isSshSpec(s));
+  const sshIds = new Set(sshSpecs.map((s) => s.ssh));
   const engine = await chooseEngine(args, env);
   if (engine.name !== 'docker') throw new UsageError('secbuild bake runs docker buildx bake; podman has no bake. Drop --engine podman / SECBUILD_ENGINE=podman.');
   const docker = engine.bin;
-  const childEnv = addressDaemon(engine.name, plan.childEnv, args);
+  const childEnv = addressDaemon(engine.name, secretPlan.childEnv, args);
 
-  // The plan: bake resolves its own files; secbuild reads the JSON, never HCL.
-  const printArgv = bakePrintArgv(args.files, args.sets, args.targets);
-  const shown = printableArgv([docker, ...printArgv]).join(' ');
-  const printed = await capture(docker, printArgv, { env: childEnv, cwd, timeoutMs: 60_000, noTerminal: true });
-  if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
-  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; fix the bake file, -f or --set.`);
-  const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
+  // The plan: bake resolves its own files (cached while they and the variables they read are unchanged; ./bake-plan.ts).
+  const bake = await bakePlan(args, docker, childEnv, cwd, env, specs.map((s) => s.id));
+  const { targets, shown } = bake;
   if (targets.length === 0) {
     info(`bake resolves no target${args.targets.length ? ` for ${args.targets.join(', ')}` : ''}; there is nothing to build.`);
     return undefined;
@@ -68,16 +60,26 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
   const wanted = (t: BakeTarget) => new Set([...t.secret.map(secretEntryId).filter((id): id is string => id !== undefined), ...(scans.get(t.name)?.mounted ?? [])]);
   /** Each target's files: secbuild's secrets its list names or its Dockerfile mounts. */
   const served = (files: readonly SecretFile[]) => new Map(targets.map((t) => [t.name, files.filter((f) => wanted(t).has(f.id))]));
-  const argvFor = (files: readonly SecretFile[]) => bakeArgv(args.bakeArgs, targets, served(files), args.targets);
+  /** Each target's agents: secbuild's ssh ids its ssh list names or its Dockerfile mounts (`ID=SOCKET`). */
+  const agents = (ssh: readonly string[]) =>
+    new Map(targets.map((t) => [t.name, ssh.filter((a) => wantedSsh(t).has(a.slice(0, a.indexOf('='))))]));
+  const wantedSsh = (t: BakeTarget) => new Set([...dockerSshIds(t.ssh), ...(scans.get(t.name)?.sshMounted ?? [])]);
+  /** A cache policy's words per target: its derived Dockerfile (written under `dir`) and the args that carry the policy. */
+  const caches = new Map<string, CacheArgs>();
+  let cacheMod: typeof import('./cache-args.js') | undefined;
+  const cacheSets = (dir: string) =>
+    [...caches].flatMap(([name, c], i) => [`${name}.dockerfile=${dir}/dockerfile-${i}/${c.name}`, ...c.values.map(([arg, v]) => `${name}.args.${arg}=${v}`)]);
+  const argvFor = (files: readonly SecretFile[], ssh: readonly string[], dir: string, more: readonly string[] = []) =>
+    bakeArgv([...args.bakeArgs, ...more], targets, served(files), args.targets, { ssh: agents(ssh), sets: cacheSets(dir) });
 
   return {
     options: args,
     childEnv,
-    specs,
+    specs: [...specs, ...sshSpecs],
     engine,
     async preflight() {
       const { preflightTargets } = await import('./bake-preflight.js');
-      scans = await preflightTargets(targets, provided, env, cwd, () => askDocker(docker, args.bakeArgs, childEnv));
+      scans = await preflightTargets(targets, provided, sshIds, env, cwd, () => askDocker(docker, args.bakeArgs, childEnv));
       const mount = [...inputs].filter((id) => [...scans.values()].some((s) => s.mounted.has(id)));
       return { checked: [...scans.values()].some((s) => s.dockerfile !== undefined), findings: [], mount };
     },
@@ -101,15 +103,39 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       args.progress = 'plain';
       args.bakeArgs.push('--progress', 'plain');
     },
-    beforeRun(resolution) {
+    async beforeRun(resolution) {
+      // The preflight and the build-arg guard passed: the plan may be reused by the next run.
+      bake.save();
+      const unforwarded = [...sshIds].filter((id) => !targets.some((t) => wantedSsh(t).has(id)));
+      if (unforwarded.length > 0) warn(`ssh id${unforwarded.length > 1 ? 's' : ''} ${unforwarded.map((i) => `"${i}"`).join(', ')}: no target lists ${unforwarded.length > 1 ? 'them' : 'it'} in its ssh entries or mounts ${unforwarded.length > 1 ? 'them' : 'it'}; no agent is handed to bake.`);
+      const policyOf = (id: string) => specs.find((s) => s.id === id)?.cache;
+      if (resolution.secrets.some((s) => isKeyed(policyOf(s.id)))) {
+        cacheMod = await import('./cache-args.js');
+        for (const t of targets) {
+          const scan = scans.get(t.name);
+          const c = await cacheMod.cacheArgs({
+            secrets: resolution.secrets.filter((s) => wanted(t).has(s.id)),
+            policyOf,
+            dockerfile: scan?.read,
+            skip: t.dockerfileInline !== undefined ? `target "${t.name}" has an inline Dockerfile (dockerfile-inline)` : `the build context of target "${t.name}" is not a local directory (${t.context})`,
+            env,
+            childEnv,
+            dryRun: args.dryRun,
+            label: `target "${t.name}": `,
+          });
+          if (c) caches.set(t.name, c);
+        }
+      }
       const ids = resolution.secrets.map((s) => ({ id: s.id, path: '' }));
       const per = served(ids);
       const unused = ids.filter((f) => ![...per.values()].some((fs) => fs.some((x) => x.id === f.id))).map((f) => `"${f.id}"`);
       if (unused.length > 0) warn(`secret${unused.length > 1 ? 's' : ''} ${unused.join(', ')}: no target lists ${unused.length > 1 ? 'them' : 'it'} in its secret entries or mounts ${unused.length > 1 ? 'them' : 'it'}; not handed to bake.`);
-      if (report) report.targets = targets.map((t) => ({ target: t.name, ...(scans.get(t.name)?.dockerfile ? { dockerfile: scans.get(t.name)!.dockerfile } : {}), secrets: per.get(t.name)!.map((f) => f.id) }));
+      const sshOf = (t: BakeTarget) => [...sshIds].filter((id) => wantedSsh(t).has(id));
+      if (report) report.targets = targets.map((t) => ({ target: t.name, ...(scans.get(t.name)?.dockerfile ? { dockerfile: scans.get(t.name)!.dockerfile } : {}), secrets: per.get(t.name)!.map((f) => f.id), ...(sshOf(t).length ? { ssh: sshOf(t) } : {}) }));
     },
-    dryRun(files, dir) {
+    dryRun(files, dir, ssh) {
       const per = served(files);
+      const perSsh = agents(ssh);
       const out = [`bake: ${targets.length} target${targets.length > 1 ? 's' : ''} (${shown})`];
       for (const t of targets) {
         const mine = per.get(t.name)!;
@@ -119,16 +145,20 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
           `Dockerfile ${scans.get(t.name)?.dockerfile ?? '(not read)'}`,
           ...(t.target ? [`target ${t.target}`] : []),
           `secbuild secrets ${mine.length ? mine.map((f) => `${f.id} (${f.path})`).join(', ') : 'none'}`,
+          ...(perSsh.get(t.name)!.length ? [`ssh agents ${perSsh.get(t.name)!.join(', ')}`] : []),
           ...(own.length ? [`bake's own ${own.join(' ; ')}`] : []),
         ];
         out.push(`  target ${t.name}: ${parts.join(', ')}`);
       }
-      out.push(`${daemonPrefix(args)}${engine.dryRunPrefix(dir)}${shellQuote([docker, ...argvFor(files)])}`);
+      out.push(`${daemonPrefix(args)}${engine.dryRunPrefix(dir)}${shellQuote([docker, ...argvFor(files, ssh, dir)])}`);
       return out;
     },
     async run(ctx) {
       const verify = verifyPlan && (await import('./bake-verify.js')).startBakeVerify(verifyPlan, args.bakeArgs, targets, ctx.dir, cwd);
-      const code = await ctx.docker(bakeArgv([...args.bakeArgs, ...(verify?.args ?? [])], targets, served(ctx.files), args.targets));
+      [...caches.values()].forEach((c, i) => ctx.writeNamed(`dockerfile-${i}`, cacheMod!.derivedFiles(c)));
+      // docker's messages name the user's Dockerfile and line when one target's Dockerfile was derived.
+      const rewrite = caches.size === 1 ? cacheMod!.lineRewrite([...caches.values()][0]!) : undefined;
+      const code = await ctx.docker(argvFor(ctx.files, ctx.ssh, ctx.dir, verify?.args), undefined, rewrite ? { rewrite } : {});
       if (code !== 0) throw new DockerExit(code);
       return verify?.built();
     },

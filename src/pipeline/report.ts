@@ -22,7 +22,7 @@ export interface Report {
   /** compose: every docker process started, in order: the service (direct engine) and its argv. */
   runs?: Array<{ service?: string; argv: PrintableArgv; exitCode?: number }>;
   /** bake: per target, its Dockerfile as read, the ids secbuild served it and (`--verify`) what the search of its image found. */
-  targets?: Array<{ target: string; dockerfile?: string; secrets: string[]; verify?: VerifyResult }>;
+  targets?: Array<{ target: string; dockerfile?: string; secrets: string[]; ssh?: string[]; verify?: VerifyResult }>;
   /** `cache`: the secret's cache policy (stable, content, scope:NAME, content+scope:NAME), never its cache input. */
   secrets: Array<{ id: string; source: string; bytes: number; mounted: boolean; masked: boolean; cache: string }>;
   skipped: Array<{ id: string; source: string; reason: string }>;

@@ -21,7 +21,7 @@ const COUNT = 10;
 
 export function benchBake({ docker, node, cli, base, env, dir, alternate, table, floor, verdict, onImage }) {
   const names = Array.from({ length: COUNT }, (_, i) => `t${i}`);
-  const tags = names.map((n) => `secbuild-bench-bake-${n}`);
+  const tags = names.map((n) => `${process.env.BENCH_IMAGE_PREFIX ?? "secbuild-bench-"}bake-${n}`);
   for (const tag of tags) onImage(tag);
   mkdirSync(join(dir, 'app'));
   writeFileSync(join(dir, 'app/Dockerfile'), `FROM ${base}\nRUN --mount=type=secret,id=tok,required=true wc -c /run/secrets/tok > /n\n`);

@@ -34,6 +34,8 @@
 //   BENCH_ARCHIVE_RUNS=5     timed `verify --archive` runs (median reported)
 //   BENCH_BUILDX_DOCKER      docker CLI with the buildx plugin, for the bake
 //                            section (default /usr/local/bin/docker)
+//   BENCH_IMAGE_PREFIX       prefix of the bake section's image tags (default
+//                            secbuild-bench-; a lane sharing the daemon sets its own)
 //   BENCH_SECTIONS=a,b       run only the sections whose title contains one of
 //                            these words (default: all)
 //   BENCH_IMAGE_PREFIX=secbuild-bench  repository part of the images the cached-build

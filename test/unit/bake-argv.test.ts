@@ -23,7 +23,8 @@ describe('parseBakeArgs', () => {
     expect(a).toMatchObject({ progress: 'plain', print: true, targets: ['web'] });
     expect(a.bakeArgs).toEqual(['--progress', 'plain', '--print']);
     expect(parseBakeArgs(['--verify'])).toMatchObject({ verify: true, bakeArgs: [] });
-    expect(() => parseBakeArgs(['--ssh-key', 'k'])).toThrow('secbuild bake does not take --ssh-key yet');
+    expect(parseBakeArgs(['--ssh-key', 'gh=file:k'])).toMatchObject({ sshKeys: ['gh=file:k'], bakeArgs: [] });
+    expect(() => parseBakeArgs(['--engine', 'podman'])).toThrow('secbuild bake does not take --engine: bake is docker buildx');
     expect(() => parseBakeArgs(['--load=1'])).toThrow('--load takes no value');
   });
 });
@@ -60,8 +61,24 @@ describe('bake --print and the --set words', () => {
     expect(bakePrintArgv(['x.hcl'], ['a.tags=t'], ['a'])).toEqual(['buildx', 'bake', '-f', 'x.hcl', '--set', 'a.tags=t', '--print', '--', 'a']);
   });
 
-  test('a --set of secrets through a pattern is refused (secbuild replaces lists per target)', () => {
+  test("ssh agents: a target's own ssh entries for other ids kept, secbuild's agent replaces one for the same id; the user's --set of its ssh is replaced; extra sets last", () => {
+    const targets = parseBakePrint(PRINT, 'p');
+    targets[1]!.ssh = ['default', 'gh=/home/u/.ssh/id'];
+    const argv = bakeArgv(['--set', 'b.ssh=other', '--set', 'a.ssh=keep'], targets, new Map(), ['a', 'b'], {
+      ssh: new Map([['b', ['gh=/run/d/ssh-gh.sock']]]),
+      sets: ['b.dockerfile=/run/d/dockerfile-0/Dockerfile', 'b.args.SECBUILD_CACHE_tok=abc'],
+    });
+    expect(argv).toEqual([
+      'buildx', 'bake', '--set', 'a.ssh=keep',
+      '--set', 'b.ssh=default', '--set', 'b.ssh=gh=/run/d/ssh-gh.sock',
+      '--set', 'b.dockerfile=/run/d/dockerfile-0/Dockerfile', '--set', 'b.args.SECBUILD_CACHE_tok=abc',
+      '--', 'a', 'b',
+    ]);
+  });
+
+  test('a --set of secrets or ssh through a pattern is refused (secbuild replaces lists per target)', () => {
     expect(() => checkSecretSets(['*.secrets=id=x,env=X'])).toThrow('name the target instead of a pattern');
+    expect(() => checkSecretSets(['*.ssh=default'])).toThrow('(--set TARGET.ssh=…)');
     expect(() => checkSecretSets(['a.secrets=id=x,env=X', '*.tags=t'])).not.toThrow();
   });
 });

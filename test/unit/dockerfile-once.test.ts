@@ -98,3 +98,16 @@ describe('the Dockerfile is parsed once', () => {
     expect(await parsesDuring(() => parseDockerfile({ ...input, target: 'nope' }).catch(() => undefined))).toBe(1);
   });
 });
+
+describe("one run's scans (cachedMounts' memo: bake targets sharing a Dockerfile)", () => {
+  test('the same input with the same memo reads the disk cache once; another target is read again', async () => {
+    const { input } = fixture('memo-run');
+    const env = { XDG_CACHE_HOME: tmp() };
+    await cachedMounts(input, env); // on disk
+    const memo = new Map();
+    const first = await cachedMounts({ ...input }, env, memo);
+    rmSync(join(env.XDG_CACHE_HOME, 'secbuild'), { recursive: true, force: true });
+    expect(await parsesDuring(async () => expect(await cachedMounts({ ...input }, env, memo)).toBe(first))).toBe(0);
+    expect(await parsesDuring(() => cachedMounts({ ...input, target: 'deps' }, env, memo))).toBe(1);
+  });
+});

@@ -69,34 +69,46 @@ export function secretEntryId(entry: string): string | undefined {
   return undefined;
 }
 
-/** A user's `--set` that sets secrets through a pattern (`*.secrets`): refused, since secbuild replaces lists per target. */
+/** A user's `--set` that sets secrets or ssh through a pattern (`*.secrets`, `*.ssh`): refused, since secbuild replaces lists per target. */
 export function checkSecretSets(sets: readonly string[]): void {
   for (const s of sets) {
     const key = s.slice(0, s.indexOf('=') < 0 ? s.length : s.indexOf('='));
-    if (/\.secrets?$/.test(key) && /[*?[\]]/.test(key)) {
-      throw new UsageError(`--set ${key}=…: secbuild serves secrets per target; name the target instead of a pattern (--set TARGET.secrets=…).`);
+    if (/\.(?:secrets?|ssh)$/.test(key) && /[*?[\]]/.test(key)) {
+      throw new UsageError(`--set ${key}=…: secbuild serves secrets and ssh agents per target; name the target instead of a pattern (--set TARGET.${key.slice(key.lastIndexOf('.') + 1)}=…).`);
     }
   }
 }
 
-/** Whether a user's --set word sets the secrets of `target` (secbuild's --set then replaces it). */
-const setsSecretsOf = (set: string, target: string) => set.startsWith(`${target}.secrets=`);
+/** Whether a user's --set word sets the list `key` (secrets, ssh) of `target` (secbuild's --set then replaces it). */
+const setsListOf = (set: string, target: string, key: string) => set.startsWith(`${target}.${key}=`);
 
 /** What each target is served: target name → the run's files it gets. */
 export type Served = ReadonlyMap<string, readonly SecretFile[]>;
 
+/** More of what a target is given: secbuild's ssh agents (`ID=SOCKET`) and further `--set` values (`T.KEY=V`). */
+export interface BakeExtras {
+  /** target name → `ID=SOCKET` of each agent it gets; the target's own ssh entries for other ids are kept. */
+  ssh?: ReadonlyMap<string, readonly string[]>;
+  /** `T.KEY=VALUE` words given as `--set` after secbuild's lists (a cache policy's derived Dockerfile and args). */
+  sets?: readonly string[];
+}
+
+/** The id of a bake ssh entry (`default`, `id=/path/key`). */
+const sshEntryId = (entry: string) => entry.split('=')[0]!.trim();
+
 /**
  * The bake argv after `docker`: `buildx bake <user's options, without their --set
- * of a served target's secrets> --set T.secrets=… (the target's own entries kept,
- * then secbuild's files) <targets>`.
+ * of a served target's secrets or ssh> --set T.secrets=… (the target's own entries
+ * kept, then secbuild's files) --set T.ssh=… (likewise) <extras> <targets>`.
  */
-export function bakeArgv(bakeArgs: readonly string[], targets: readonly BakeTarget[], served: Served, names: readonly string[]): string[] {
-  const replaced = new Set(served.keys());
+export function bakeArgv(bakeArgs: readonly string[], targets: readonly BakeTarget[], served: Served, names: readonly string[], extras: BakeExtras = {}): string[] {
+  const has = (m: ReadonlyMap<string, readonly unknown[]> | undefined, t: string) => (m?.get(t)?.length ?? 0) > 0;
+  const replaced = (set: string) => targets.some((t) => (has(served, t.name) && setsListOf(set, t.name, 'secrets')) || (has(extras.ssh, t.name) && setsListOf(set, t.name, 'ssh')));
   const words: string[] = [];
   for (let i = 0; i < bakeArgs.length; i++) {
     const w = bakeArgs[i]!;
     const value = w === '--set' ? bakeArgs[i + 1] : w.startsWith('--set=') ? w.slice(6) : undefined;
-    if (value !== undefined && [...replaced].some((t) => setsSecretsOf(value, t))) {
+    if (value !== undefined && replaced(value)) {
       if (w === '--set') i++;
       continue;
     }
@@ -104,13 +116,20 @@ export function bakeArgv(bakeArgs: readonly string[], targets: readonly BakeTarg
   }
   const sets: string[] = [];
   for (const t of targets) {
-    const files = served.get(t.name);
-    if (!files || files.length === 0) continue;
-    const ours = new Set(files.map((f) => f.id));
-    const kept = t.secret.filter((e) => !ours.has(secretEntryId(e) ?? ''));
-    for (const e of kept) sets.push('--set', `${t.name}.secrets=${e}`);
-    for (const f of files) sets.push('--set', `${t.name}.secrets=${csvField(`id=${f.id}`)},${csvField(`src=${f.path}`)}`);
+    const files = served.get(t.name) ?? [];
+    if (files.length > 0) {
+      const ours = new Set(files.map((f) => f.id));
+      for (const e of t.secret.filter((e) => !ours.has(secretEntryId(e) ?? ''))) sets.push('--set', `${t.name}.secrets=${e}`);
+      for (const f of files) sets.push('--set', `${t.name}.secrets=${csvField(`id=${f.id}`)},${csvField(`src=${f.path}`)}`);
+    }
+    const agents = extras.ssh?.get(t.name) ?? [];
+    if (agents.length > 0) {
+      const ours = new Set(agents.map(sshEntryId));
+      for (const e of t.ssh.filter((e) => !ours.has(sshEntryId(e)))) sets.push('--set', `${t.name}.ssh=${e}`);
+      for (const a of agents) sets.push('--set', `${t.name}.ssh=${a}`);
+    }
   }
+  for (const s of extras.sets ?? []) sets.push('--set', s);
   return ['buildx', 'bake', ...words, ...sets, ...(names.length > 0 ? ['--', ...names] : [])];
 }
 
