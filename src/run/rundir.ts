@@ -8,10 +8,9 @@
  * (an error with --require-tmpfs). The file-system type comes from statfs(2)
  * of the root's real path.
  *
- * A root is normalised (path.resolve) before it is checked, so `link/` or
- * `link/.` is the symlink `link` — which is refused — and not its target.
- * Whatever the umask, the run directory is 0700 and each file 0600: both are
- * ours, and set with fchmod right after they are created.
+ * A root is normalised (path.resolve) before it is checked, so `link/` or `link/.` is the
+ * symlink `link` — which is refused — and not its target. Whatever the umask, the run directory
+ * is 0700 and each file 0600: both are ours, and set with fchmod right after they are created.
  */
 import * as fs from 'node:fs';
 import {
