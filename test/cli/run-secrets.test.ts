@@ -6,6 +6,7 @@
  * The fake docker only answers Compose's version probe and records calls
  * (argv only). The real docker and Compose: test/e2e/run-secrets.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -36,6 +37,25 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(r.stderr.split('\n').filter((l) => l.includes('cannot see'))[0]).toMatch(/cannot see; .*Swarm secret/);
     expect(existsSync(mark)).toBe(false);
     expect(rec.runs()).toEqual([]);
+  });
+
+  test('run under the Docker Desktop context (a fake DOCKER_CONFIG) is refused in one line, before any secret resolves', async () => {
+    const cfg = tree({
+      'config.json': JSON.stringify({ currentContext: 'desktop-linux' }),
+      [`contexts/meta/${createHash('sha256').update('desktop-linux').digest('hex')}/meta.json`]: JSON.stringify({ Name: 'desktop-linux', Endpoints: { docker: { Host: 'unix:///home/me/.docker/desktop/docker.sock' } } }),
+    });
+    try {
+      const mark = join(box.dir, `resolved-${nonce()}`);
+      const rec = fake.record({ DOCKER_CONFIG: cfg.dir });
+      delete rec.env.DOCKER_HOST;
+      const r = await runCli(['run', '--secret', `id=db,from=cmd:touch ${mark}; echo v`, '--rm', 'app'], { env: rec.env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/Docker Desktop's daemon at unix:\/\/\/home\/me\/\.docker\/desktop\/docker\.sock \(docker context "desktop-linux".*cannot see \(it runs in a VM\); use Docker Engine on this machine/);
+      expect(existsSync(mark)).toBe(false);
+      expect(rec.runs()).toEqual([]);
+    } finally {
+      cfg.cleanup();
+    }
   });
 
   test('run --dry-run: the docker run argv with read-only mounts of the run directory\'s files, never the value; nothing written, docker not run', async () => {

@@ -4,7 +4,9 @@
  * refusal of a daemon on another machine (src/engines/docker/local.ts). The
  * real docker: test/e2e/run-secrets.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
+import { tree } from '../helpers/cli.js';
 import { parseRunArgs } from '../../src/args/run.js';
 import { requireLocalDaemon } from '../../src/engines/docker/local.js';
 import { fileMount, runArgv, stopArgv, stopScript } from '../../src/engines/docker/run-argv.js';
@@ -88,6 +90,38 @@ describe('requireLocalDaemon', () => {
   ])('refuses %s in one line naming the alternative', (_n, env, flags, message) => {
     expect(read(env, flags)).toThrow(message);
     expect(read(env, flags)).toThrow(/run secbuild on the daemon's machine, or use a Swarm secret there/);
+  });
+});
+
+describe('requireLocalDaemon: Docker Desktop (a VM that cannot see this machine\'s tmpfs)', () => {
+  // A docker config dir as Docker Desktop leaves it: currentContext and the context's meta.json under sha256(name).
+  const desktop = (name: string, host: string) => {
+    const t = tree({
+      'config.json': JSON.stringify({ currentContext: name }),
+      [`contexts/meta/${createHash('sha256').update(name).digest('hex')}/meta.json`]: JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }),
+    });
+    return t;
+  };
+  test.each<[string, string, string]>([
+    ['the desktop-linux context', 'desktop-linux', 'unix:///home/me/.docker/desktop/docker.sock'],
+    ['a context whose socket is Desktop\'s on macOS', 'mine', 'unix:///Users/me/.docker/run/docker.sock'],
+  ])('refuses %s in one line naming the alternative', (_n, name, host) => {
+    const t = desktop(name, host);
+    try {
+      const run = () => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_CONFIG: t.dir }, {}, 'secbuild run');
+      expect(run).toThrow(/secbuild run mounts secrets from a tmpfs file on this machine, which Docker Desktop's daemon .* cannot see \(it runs in a VM\); use Docker Engine on this machine \(docker context use default\)/);
+    } finally {
+      t.cleanup();
+    }
+  });
+  test('DOCKER_HOST into ~/.docker/desktop/ is Desktop too; another local context is let through', () => {
+    expect(() => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_HOST: 'unix:///home/me/.docker/desktop/docker.sock' }, {}, 'secbuild run')).toThrow(/Docker Desktop's daemon/);
+    const t = desktop('rootless', 'unix:///run/user/1000/docker.sock');
+    try {
+      expect(() => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_CONFIG: t.dir }, {}, 'secbuild run')).not.toThrow();
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
