@@ -24,6 +24,8 @@ export interface RunArgs extends SecretRunOptions {
   detach: boolean;
   /** --rm: docker removes the container when it exits. */
   rm: boolean;
+  /** docker's flags whose values the container's config records (--env, --env-file, --label, --label-file), by long name: for the guard. */
+  recorded: Array<{ flag: string; value: string }>;
 }
 
 /** docker run's flags that take a value: long name, short alias. */
@@ -43,6 +45,8 @@ const VALUE_FLAGS: ReadonlyArray<readonly [string, string?]> = [
   ['--storage-opt'], ['--sysctl'], ['--tmpfs'], ['--ulimit'], ['--user', '-u'], ['--userns'], ['--uts'], ['--volume', '-v'],
   ['--volume-driver'], ['--volumes-from'], ['--workdir', '-w'],
 ];
+/** docker run's flags whose values docker records in the container config (docker inspect): the guard reads them (src/guards/build-args.ts). */
+const RECORDED = new Set(['--env', '--env-file', '--label', '--label-file']);
 const VALUE_SHORTS = new Set(VALUE_FLAGS.flatMap(([, s]) => (s ? [s[1]!] : [])));
 
 /** run's wording where it differs from build's. */
@@ -72,7 +76,7 @@ function switchValue(inline: string | undefined): boolean {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false };
+  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false, recorded: [] };
   let rest: string[] | undefined;
   parseOptions(argv, {
     command: 'secbuild run',
@@ -82,6 +86,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       else if (OWN_SPECS.has(hit.spec)) applyOwn(out, hit.spec, hit.value);
       else {
         if (hit.spec.name === '--cidfile') throw new UsageError('--cidfile: secbuild run writes its own container-id file (to stop the container on every exit path); leave --cidfile out.');
+        if (RECORDED.has(hit.spec.name)) out.recorded.push({ flag: hit.spec.name, value: hit.value! });
         out.dockerArgs.push(...hit.words);
       }
     },

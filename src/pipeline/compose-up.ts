@@ -22,7 +22,7 @@ import { overrideId } from '../engines/compose/engine-compose.js';
 import { loadProject, type Project } from '../engines/compose/files.js';
 import { activeByProfile } from '../engines/compose/plan.js';
 import { isObj } from '../engines/compose/merge.js';
-import { checkRuntimeVariables, runSecrets } from '../engines/compose/run-secrets.js';
+import { checkRuntimeVariables, runSecrets, serviceConfigValues } from '../engines/compose/run-secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { findDocker } from '../engines/docker/detect.js';
@@ -84,6 +84,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   for (const n of secrets.notes) info(n);
   return {
     ...runtimeJob({ options: args, childEnv, specs: secrets.specs, engine, compose: true }),
+    // A service's environment:/labels: land in its container's config (docker inspect): the build-arg guard refuses a secret there.
+    buildArgs: () => [{ args: serviceConfigValues(project, services) }],
     async beforeRun(resolution) {
       // Compose's version matters only to a definition the override must replace: asked only then (one docker process less).
       const { tagged } = runtimeOverride(pathsOf(resolution.secrets.map((s) => ({ id: s.id, path: '' }))), secrets.composeDefs);

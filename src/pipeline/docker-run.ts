@@ -9,9 +9,11 @@
  *   is killed the watchdog's reaper (`reap`) stops it before the files go;
  * - `-d`: once docker has started the container, a keeper (src/run/keeper.ts)
  *   holds the run directory until the container is removed.
- * A daemon on another machine is refused (src/engines/docker/local.ts).
+ * A daemon on another machine is refused (src/engines/docker/local.ts); an
+ * --env or --label that carries a secret is refused by the build-arg guard.
  */
 import { readFileSync } from 'node:fs';
+import { parseContainerConfigFlags } from '../guards/build-args.js';
 import { join } from 'node:path';
 import type { RunArgs } from '../args/run.js';
 import { shellQuote } from '../engines/docker/argv.js';
@@ -27,6 +29,15 @@ import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
 import type { Job } from './run.js';
 import { runtimeJob } from './runtime-job.js';
+
+/** A file the user names for docker (--env-file), as docker will read it; undefined when it cannot be read (docker says why). */
+function readUserFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
 
 /** The container id `docker run` wrote, once it has (64 hex digits), else undefined. */
 function readCid(cidfile: string): string | undefined {
@@ -55,6 +66,8 @@ export async function runJob(args: RunArgs): Promise<Job> {
     runArgv({ files, cidfile: join(dir, CID_FILE), dockerArgs: args.dockerArgs, image: args.image, command: args.command });
   return {
     ...runtimeJob({ options: args, childEnv, specs: plan.specs, engine }),
+    // --env/--env-file/--label/--label-file land in the container's config (docker inspect): the build-arg guard refuses a secret there.
+    buildArgs: () => [{ args: parseContainerConfigFlags(args.recorded, env, readUserFile) }],
     dryRun: (files, dir) => [
       `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(files, dir)])}`,
       ...(args.detach ? [`then: a keeper holds ${dir} until the container is removed (docker rm, or --rm when it exits)`] : []),

@@ -81,6 +81,37 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('run -e VAR=VALUE / --env-file / --label carrying a secret is refused (exit 4) like a build-arg, pointing at --secret; docker not run', async () => {
+    const t = tree({ 'app.env': `A=1\nPW=${value}\n` });
+    try {
+      for (const flags of [['-e', `PW=${value}`], ['--env-file', join(t.dir, 'app.env')], ['--label', `pw=${value}`], ['-e', 'DB_PASSWORD']]) {
+        const rec = fake.record({ DB_PASSWORD: value });
+        const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '--rm', ...flags, 'app:1'], { env: rec.env });
+        expect(r.code, `${flags[0]}: ${r.stderr}`).toBe(4);
+        expect(r.stderr).toMatch(/carries secret "db" \(env:DB_PASSWORD\); it would be recorded in the container's config \(docker inspect\)\. Give it to the container as a file instead: --secret id=db,from=env:DB_PASSWORD, read in the container at \/run\/secrets\/db/);
+        expect(r.stdout + r.stderr).not.toContain(value);
+        expect(rec.runs()).toEqual([]);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('compose up: a service\'s literal environment:/labels: value carrying a secret is refused (exit 4); compose not run', async () => {
+    const t = tree({ 'compose.yaml': `services:\n  app:\n    image: x\n    environment:\n      PW: "${value}"\n    labels:\n      pw: "${value}"\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n` });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/services\.app\.environment\.PW carries secret "db" .*docker inspect.*\/run\/secrets\/db/);
+      expect(r.stderr).toMatch(/services\.app\.labels\.pw carries secret "db"/);
+      expect(r.stderr).not.toContain(value);
+      expect(rec.calls().filter((c) => !c.startsWith('version') && !c.startsWith('compose version'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('compose up: a service value interpolated from a secret\'s variable is refused (it would be in docker inspect)', async () => {
     const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    environment:\n      PW: ${DB_PASSWORD}\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n' });
     try {

@@ -14,7 +14,10 @@ import { scrubEnv } from '../../src/run/env.js';
 import { parseComposeArgs } from '../../src/args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
 import type { Project } from '../../src/engines/compose/files.js';
-import { checkRuntimeVariables, modeOf, runSecrets } from '../../src/engines/compose/run-secrets.js';
+import { checkRuntimeVariables, modeOf, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { guardBuildArgs, parseContainerConfigFlags } from '../../src/guards/build-args.js';
+import { Secret } from '../../src/secrets/secret.js';
+import { LeakError } from '../../src/util/errors.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
 
 describe('parseRunArgs', () => {
@@ -122,6 +125,51 @@ describe('requireLocalDaemon: Docker Desktop (a VM that cannot see this machine\
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('the container config guard: run\'s --env/--env-file/--label and a service\'s environment/labels (the build-arg guard)', () => {
+  const pw = 'hunter2-Sup3r-s3cret';
+  const secrets = [new Secret('db', 'env:DB_PASSWORD', Buffer.from(pw))];
+  const files: Record<string, string> = { 'app.env': `# comment\nA=1\nPW=${pw}\n`, 'clean.env': 'A=1\nB\n', 'labels.txt': `k=${Buffer.from(pw).toString('base64')}\n` };
+  const read = (path: string) => files[path];
+  const guardRun = (argv: string[], env: NodeJS.ProcessEnv = {}) => () =>
+    guardBuildArgs(parseContainerConfigFlags(parseRunArgs([...argv, 'app']).recorded, env, read), secrets, new Set(), false);
+  test.each<[string, string[], NodeJS.ProcessEnv, RegExp]>([
+    ['-e VAR=VALUE', ['-e', `PW=${pw}`], {}, /^--env PW carries secret "db"/],
+    ['--env=VAR=VALUE', [`--env=PW=x${pw}x`], {}, /^--env PW carries secret "db"/],
+    ['-eVAR=VALUE', [`-ePW=${pw}`], {}, /^--env PW carries secret "db"/],
+    ['a bare -e VAR whose variable holds the secret', ['-e', 'DB_PASSWORD'], { DB_PASSWORD: pw }, /^--env DB_PASSWORD carries secret "db"/],
+    ['--env-file FILE with a line that carries it', ['--env-file', 'app.env'], {}, /^--env-file app\.env: PW carries secret "db"/],
+    ['--label K=V (a form: base64)', ['--label', `k=${Buffer.from(pw).toString('base64')}`], {}, /^--label k carries secret "db"/],
+    ['-l K=V', ['-l', `k=${pw}`], {}, /^--label k carries secret "db"/],
+    ['--label-file FILE', ['--label-file', 'labels.txt'], {}, /^--label-file labels\.txt: k carries secret "db"/],
+  ])('refuses %s (exit 4), pointing at --secret and /run/secrets', (_n, argv, env, message) => {
+    const run = guardRun(argv, env);
+    expect(run).toThrow(LeakError);
+    expect(run).toThrow(message);
+    expect(run).toThrow(/docker inspect.*--secret id=db,from=env:DB_PASSWORD.*\/run\/secrets\/db/);
+    expect(run).not.toThrow(new RegExp(pw));
+  });
+  test.each<[string, string[]]>([
+    ['values that carry nothing', ['-e', 'A=1', '--label', 'k=v', '--env-file', 'clean.env', '-e', 'UNSET']],
+    ['an unreadable --env-file (docker reports it)', ['--env-file', 'missing.env']],
+  ])('lets %s through', (_n, argv) => {
+    expect(guardRun(argv)).not.toThrow();
+  });
+  test('compose: a service\'s literal environment: (map and list) and labels: value that carries a secret is refused; other services are not read', () => {
+    const model = { services: {
+      web: { environment: { PW: `pre-${pw}`, OK: 'x', NULL: null }, labels: [`k=${pw}`] },
+      api: { environment: [`PW=${pw}`, 'FROM_ENV'] },
+      other: { environment: { PW: pw } },
+    } };
+    const p: Project = { name: 'p', dir: '/p', files: [], shownFiles: [], filesFrom: 'test', model, env: { FROM_ENV: pw }, serviceFiles: new Map(), usedVars: new Map() };
+    const run = (services: string[]) => () => guardBuildArgs(serviceConfigValues(p, services), secrets, new Set(), false);
+    expect(run(['web'])).toThrow(LeakError);
+    expect(run(['web'])).toThrow(/^services\.web\.environment\.PW carries secret "db".*docker inspect.*services\.S\.secrets.*\/run\/secrets\/db/);
+    expect(run(['web'])).toThrow(/\nservices\.web\.labels\.k carries secret "db"/);
+    expect(run(['api'])).toThrow(/services\.api\.environment\.PW carries.*\nservices\.api\.environment\.FROM_ENV carries/s);
+    expect(() => guardBuildArgs(serviceConfigValues({ ...p, model: { services: { web: { environment: { OK: 'x' }, labels: { k: 'v' } } } } }, ['web']), secrets, new Set(), false)).not.toThrow();
   });
 });
 

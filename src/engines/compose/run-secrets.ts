@@ -12,6 +12,7 @@
  * gives the file of `db` owner 1000 and mode 0400, mounted at /etc/app/db.
  */
 import { parseRef } from '../../../providers/index.js';
+import type { BuildArg } from '../../guards/build-args.js';
 import { showTyped } from '../../secrets/shown.js';
 import { checkId, type SecretSpec } from '../../secrets/spec.js';
 import { UsageError } from '../../util/errors.js';
@@ -118,4 +119,36 @@ export function checkRuntimeVariables(project: Project, services: readonly strin
     if (hit) errors.push(`${file}: ${path} is interpolated from $${hit}, which secbuild reads a secret from; Compose would copy the value into the container's config (docker inspect). Hand it over as a secret (services.S.secrets) instead.`);
   }
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
+}
+
+/**
+ * What the selected services' containers record in their config (`docker
+ * inspect`): each `environment:` and `labels:` value of the merged,
+ * interpolated model (map or `K=V` list; a bare `K` in an environment list
+ * takes its value from the project's environment, as Compose does), for the
+ * guard (src/guards/build-args.ts), which refuses one that carries a secret.
+ */
+export function serviceConfigValues(project: Project, services: readonly string[]): BuildArg[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  const out: BuildArg[] = [];
+  for (const s of services) {
+    const svc = all[s];
+    if (!isObj(svc)) continue;
+    for (const key of ['environment', 'labels'] as const) {
+      const flag = `services.${s}.${key}`;
+      const add = (name: string, value: string | undefined) => out.push({ flag, container: 'compose', name, value, fromEnv: false });
+      const v = svc[key];
+      if (Array.isArray(v)) {
+        for (const item of v) {
+          if (typeof item !== 'string') continue;
+          const eq = item.indexOf('=');
+          if (eq >= 0) add(item.slice(0, eq), item.slice(eq + 1));
+          else add(item, key === 'environment' ? project.env[item] : undefined);
+        }
+      } else if (isObj(v)) {
+        for (const [name, value] of Object.entries(v)) add(name, value === null || value === undefined ? (key === 'environment' ? project.env[name] : undefined) : String(value));
+      }
+    }
+  }
+  return out;
 }
