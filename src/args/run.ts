@@ -51,7 +51,7 @@ const VALUE_SHORTS = new Set(VALUE_FLAGS.flatMap(([, s]) => (s ? [s[1]!] : [])))
 
 /** run's wording where it differs from build's. */
 const RUN_HELP: Partial<Record<OwnKey, string>> = {
-  secrets: 'a secret, as for secbuild build: bind-mounted read-only from a private tmpfs file at /run/secrets/ID',
+  secrets: 'a secret, as for secbuild build: bind-mounted read-only from a private tmpfs file at /run/secrets/ID; add uid=,gid=,mode= (e.g. uid=1000,mode=0400) for a non-root --user (default: yours, 0600)',
   dryRun: 'resolve and check everything, print the docker run command (paths, never values), run nothing',
   mask: "mask secret values in the container's output even on a terminal",
   noMask: "do not mask the container's output (masking is on whenever stdout or stderr is not a terminal)",
@@ -76,7 +76,7 @@ function switchValue(inline: string | undefined): boolean {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false, recorded: [] };
+  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false, recorded: [], secretOwnership: true };
   let rest: string[] | undefined;
   parseOptions(argv, {
     command: 'secbuild run',

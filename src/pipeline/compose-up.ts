@@ -32,7 +32,9 @@ import { stopArgv, stopScript } from '../engines/docker/run-argv.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { KEPT_PROJECT_FILE, releaseProject } from '../run/keeper.js';
-import { setOwnership, writeExclusive } from '../run/rundir.js';
+import { setOwnership } from '../run/file-owner.js';
+import { writeExclusive } from '../run/rundir.js';
+import { octal } from '../secrets/ownership.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { DockerExit, UsageError } from '../util/errors.js';
@@ -69,8 +71,6 @@ function selected(project: Project, args: ComposeArgs): string[] {
   const profiles = args.profiles.length > 0 ? args.profiles : (project.env.COMPOSE_PROFILES ?? '').split(',').map((p) => p.trim()).filter(Boolean);
   return names.filter((n) => activeByProfile(all[n], profiles));
 }
-
-const octal = (mode: number) => `0${mode.toString(8)}`;
 
 export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   const { env, plan, project, engine } = await prepare(args);
@@ -113,12 +113,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       for (const f of ctx.files) {
         const o = secrets.ownership.get(f.id);
         if (!o) continue;
-        // Compose bind-mounts the file as it is: its owner and mode are what the service sees. The 0700 run directory keeps other users of this machine out.
-        try {
-          setOwnership(f.path, o);
-        } catch (err) {
-          throw new UsageError(`secret "${f.id}" asks for uid ${o.uid} and gid ${o.gid}, which secbuild cannot give its file (${(err as NodeJS.ErrnoException).code}; changing a file's owner needs root); drop uid/gid and use mode 0444, or run as root.`, { cause: err });
-        }
+        // Compose bind-mounts the file as it is: its owner and mode are what the service sees.
+        setOwnership(f.path, f.id, o);
       }
       const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), runtimeOverride(pathsOf(ctx.files), secrets.composeDefs).text);
       writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));

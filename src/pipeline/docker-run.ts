@@ -24,7 +24,9 @@ import { requireLocalDaemon } from '../engines/docker/local.js';
 import { CID_FILE, runArgv, stopArgv, stopScript } from '../engines/docker/run-argv.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
+import { setOwnership } from '../run/file-owner.js';
 import { writeExclusive } from '../run/rundir.js';
+import { octal, type Ownership } from '../secrets/ownership.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { DockerExit } from '../util/errors.js';
 import type { Job } from './run.js';
@@ -62,6 +64,11 @@ export async function runJob(args: RunArgs): Promise<Job> {
   requireLocalDaemon(env, args, 'secbuild run');
   const engine = dockerEngine(findDocker(args.docker, env));
   const childEnv = addressDaemon('docker', childEnvFor(env, plan.specs), args);
+  // --secret's uid=/gid=/mode= (a non-root container user); unset fields: the invoking user's, 0600, as every secret file.
+  const ownerOf = (id: string): Ownership => {
+    const o = plan.specs.find((s) => s.id === id)?.owner ?? {};
+    return { uid: o.uid ?? process.getuid?.() ?? 0, gid: o.gid ?? process.getgid?.() ?? 0, mode: o.mode ?? 0o600 };
+  };
   const argvFor = (files: Parameters<typeof runArgv>[0]['files'], dir: string) =>
     runArgv({ files, cidfile: join(dir, CID_FILE), dockerArgs: args.dockerArgs, image: args.image, command: args.command });
   return {
@@ -69,11 +76,16 @@ export async function runJob(args: RunArgs): Promise<Job> {
     // --env/--env-file/--label/--label-file land in the container's config (docker inspect): the build-arg guard refuses a secret there.
     buildArgs: () => [{ args: parseContainerConfigFlags(args.recorded, env, readUserFile) }],
     dryRun: (files, dir) => [
+      ...files.map((f) => {
+        const o = ownerOf(f.id);
+        return `  secret ${f.id}: ${f.path}, uid ${o.uid}, gid ${o.gid}, mode ${octal(o.mode)}`;
+      }),
       `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(files, dir)])}`,
       ...(args.detach ? [`then: a keeper holds ${dir} until the container is removed (docker rm, or --rm when it exits)`] : []),
     ],
     async run(ctx) {
       const cidfile = join(ctx.dir, CID_FILE);
+      for (const f of ctx.files) if (plan.specs.find((s) => s.id === f.id)?.owner) setOwnership(f.path, f.id, ownerOf(f.id));
       // For the watchdog, if secbuild is killed: stop the container before its files are removed.
       writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, cidfile })));
       const stop = () => stopContainer(engine.bin, cidfile, ctx.env);

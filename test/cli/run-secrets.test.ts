@@ -69,6 +69,19 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('run --dry-run shows each secret file\'s owner and mode (uid=, gid=, mode=); build refuses those fields (exit 2)', async () => {
+    const rec = fake.record({ DB_PASSWORD: value });
+    const r = await runCli(['run', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD,uid=1000,mode=0400', '--secret', 'id=k,from=env:DB_PASSWORD', 'app:1'], { env: rec.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}secret db: .*\/secbuild-\d+-XXXXXX\/00-db, uid 1000, gid \d+, mode 0400$/m);
+    expect(r.stdout).toMatch(/^ {2}secret k: .*\/01-k, uid \d+, gid \d+, mode 0600$/m);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    const b = await runCli(['build', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD,uid=1000', '.'], { env: rec.env, cwd: project.dir });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/uid=, gid= and mode= are for secbuild run/);
+    expect(rec.runs()).toEqual([]);
+  });
+
   test('compose up --dry-run: the override\'s shape (paths, uid/gid/mode), never the value; nothing written, compose not run', async () => {
     const rec = fake.record({ DB_PASSWORD: value });
     const r = await runCli(['compose', 'up', '--dry-run', '-d'], { env: rec.env, cwd: project.dir });

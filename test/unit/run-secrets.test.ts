@@ -14,10 +14,12 @@ import { scrubEnv } from '../../src/run/env.js';
 import { parseComposeArgs } from '../../src/args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
 import type { Project } from '../../src/engines/compose/files.js';
-import { checkRuntimeVariables, modeOf, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { checkRuntimeVariables, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { modeOf } from '../../src/secrets/ownership.js';
 import { guardBuildArgs, parseContainerConfigFlags } from '../../src/guards/build-args.js';
 import { Secret } from '../../src/secrets/secret.js';
-import { LeakError } from '../../src/util/errors.js';
+import { LeakError, UsageError } from '../../src/util/errors.js';
+import { parseSecretFlag } from '../../src/secrets/spec.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
 
 describe('parseRunArgs', () => {
@@ -170,6 +172,33 @@ describe('the container config guard: run\'s --env/--env-file/--label and a serv
     expect(run(['web'])).toThrow(/\nservices\.web\.labels\.k carries secret "db"/);
     expect(run(['api'])).toThrow(/services\.api\.environment\.PW carries.*\nservices\.api\.environment\.FROM_ENV carries/s);
     expect(() => guardBuildArgs(serviceConfigValues({ ...p, model: { services: { web: { environment: { OK: 'x' }, labels: { k: 'v' } } } } }, ['web']), secrets, new Set(), false)).not.toThrow();
+  });
+});
+
+describe('--secret uid=, gid=, mode= (secbuild run only)', () => {
+  test.each<[string, object]>([
+    ['id=db,from=env:DB,uid=1000,mode=0400', { uid: 1000, mode: 0o400 }],
+    ['id=db,from=env:DB,uid=1000,gid=1001,mode=440', { uid: 1000, gid: 1001, mode: 0o440 }],
+    ['id=db,src=./pw,gid=0', { gid: 0 }],
+  ])('%s: the owner and mode its file gets', (value, owner) => {
+    expect(parseSecretFlag(value, {}, '/w', undefined, { ownership: true }).owner).toEqual(owner);
+  });
+  test('without any: no owner (the file stays the invoking user\'s, 0600)', () => {
+    expect(parseSecretFlag('id=db,from=env:DB', {}, '/w', undefined, { ownership: true }).owner).toBeUndefined();
+  });
+  test.each<[string, RegExp]>([
+    ['id=db,from=env:DB,uid=me', /--secret id=db uid=: expected a numeric id such as "1000"/],
+    ['id=db,from=env:DB,mode=rw', /--secret id=db mode=: expected a file mode such as 0400/],
+  ])('refuses %s', (value, message) => {
+    expect(() => parseSecretFlag(value, {}, '/w', undefined, { ownership: true })).toThrow(message);
+  });
+  test('other commands refuse them, naming where each is set instead', () => {
+    const run = () => parseSecretFlag('id=db,from=env:DB,uid=1000', {}, '/w');
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(/--secret id=db: uid=, gid= and mode= are for secbuild run .*RUN --mount=type=secret,id=db,uid=1000,mode=0400.*long syntax/);
+  });
+  test('parseRunArgs allows them (and only run does)', () => {
+    expect(parseRunArgs(['app']).secretOwnership).toBe(true);
   });
 });
 

@@ -13,18 +13,14 @@
  */
 import { parseRef } from '../../../providers/index.js';
 import type { BuildArg } from '../../guards/build-args.js';
+import { idOf, modeOf, type Ownership } from '../../secrets/ownership.js';
 import { showTyped } from '../../secrets/shown.js';
 import { checkId, type SecretSpec } from '../../secrets/spec.js';
 import { UsageError } from '../../util/errors.js';
 import type { Project } from './files.js';
 import { isObj } from './merge.js';
 
-/** The owner and mode one secret's file gets. */
-export interface Ownership {
-  uid: number;
-  gid: number;
-  mode: number;
-}
+export type { Ownership };
 
 /** Compose's defaults for a secret's file in the container. */
 export const DEFAULT_OWNERSHIP: Ownership = { uid: 0, gid: 0, mode: 0o444 };
@@ -37,25 +33,6 @@ export interface RunSecrets {
   /** Top-level compose definitions by name (for the override). */
   composeDefs: Map<string, Record<string, unknown>>;
   notes: string[];
-}
-
-/**
- * A `mode:` as Compose reads it: YAML 1.2 reads `0400` as the number 400,
- * compose-go (go-yaml) as octal 0400; a number written with octal digits
- * only is taken as the octal it was written as.
- */
-export function modeOf(v: unknown, at: string): number {
-  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
-  const octal = /^0?o?([0-7]{1,4})$/i.exec(text);
-  const n = octal ? parseInt(octal[1]!, 8) : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 0o7777)) throw new UsageError(`${at}: expected a file mode such as 0400 or 0440.`);
-  return n;
-}
-
-function idOf(v: unknown, at: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${at}: expected a numeric id such as "1000".`);
-  return n;
 }
 
 export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[]): RunSecrets {
