@@ -4,7 +4,10 @@
  * refusal of a daemon on another machine (src/engines/docker/local.ts). The
  * real docker: test/e2e/run-secrets.test.ts.
  */
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { readRecordedFiles } from '../../src/pipeline/docker-run.js';
 import { describe, expect, test } from 'vitest';
 import { tree } from '../helpers/cli.js';
 import { parseRunArgs } from '../../src/args/run.js';
@@ -199,6 +202,22 @@ describe('--secret uid=, gid=, mode= (secbuild run only)', () => {
   });
   test('parseRunArgs allows them (and only run does)', () => {
     expect(parseRunArgs(['app']).secretOwnership).toBe(true);
+  });
+});
+
+describe('readRecordedFiles: run\'s --env-file/--label-file as the guard reads them', () => {
+  test('a regular file is read; a missing one is left to docker; a FIFO is refused without being opened (its data is docker\'s); over 1 MiB is refused', async () => {
+    const t = tree({ 'app.env': 'A=1\n', 'big.env': Buffer.alloc(1024 * 1024 + 1, 0x41) });
+    try {
+      const fifo = join(t.dir, 'env.fifo');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const texts = await readRecordedFiles([{ flag: '--env-file', value: join(t.dir, 'app.env') }, { flag: '--env', value: 'B=2' }, { flag: '--label-file', value: join(t.dir, 'missing') }]);
+      expect([...texts.values()]).toEqual(['A=1\n']);
+      await expect(readRecordedFiles([{ flag: '--env-file', value: fifo }])).rejects.toThrow(/--env-file .*env\.fifo is not a regular file/);
+      await expect(readRecordedFiles([{ flag: '--label-file', value: join(t.dir, 'big.env') }])).rejects.toThrow(/--label-file .*big\.env is larger than 1 MiB/);
+    } finally {
+      t.cleanup();
+    }
   });
 });
 
