@@ -14,7 +14,7 @@
  *   `docker compose down` and removes the kept directory at once.
  * A daemon on another machine is refused (src/engines/docker/local.ts).
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ComposeArgs } from '../args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../engines/compose/argv.js';
 import { chooseComposeEngine, supportsOverrideTag } from '../engines/compose/detect.js';
@@ -22,7 +22,7 @@ import { overrideId } from '../engines/compose/engine-compose.js';
 import { loadProject, type Project } from '../engines/compose/files.js';
 import { activeByProfile } from '../engines/compose/plan.js';
 import { isObj } from '../engines/compose/merge.js';
-import { checkRuntimeVariables, runSecrets, serviceConfigValues } from '../engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../engines/compose/run-secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { findDocker } from '../engines/docker/detect.js';
@@ -39,6 +39,7 @@ import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { DockerExit, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
+import { readToCheck } from '../util/read.js';
 import type { Job } from './run.js';
 import { runtimeJob } from './runtime-job.js';
 
@@ -75,6 +76,15 @@ function selected(project: Project, args: ComposeArgs): string[] {
 export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   const { env, plan, project, engine } = await prepare(args);
   const services = selected(project, args);
+  // Each selected service's env_file: lands in its container's config: read (bounded, regular files) for the guard.
+  const envFileTexts = new Map<string, string>();
+  for (const s of services) {
+    for (const file of envFilesOf((project.model.services as Record<string, unknown>)[s])) {
+      const path = resolve(project.dir, file);
+      const text = envFileTexts.has(path) ? undefined : await readToCheck(`services.${s}.env_file ${file}`, path);
+      if (text !== undefined) envFileTexts.set(path, text);
+    }
+  }
   const secrets = runSecrets(project, services, plan.specs);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   checkRuntimeVariables(project, services, sensitive);
@@ -84,8 +94,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   for (const n of secrets.notes) info(n);
   return {
     ...runtimeJob({ options: args, childEnv, specs: secrets.specs, engine, compose: true }),
-    // A service's environment:/labels: land in its container's config (docker inspect): the build-arg guard refuses a secret there.
-    buildArgs: () => [{ args: serviceConfigValues(project, services) }],
+    // A service's environment:/labels:/env_file: land in its container's config (docker inspect): the build-arg guard refuses a secret there.
+    buildArgs: () => [{ args: serviceConfigValues(project, services, envFileTexts) }],
     async beforeRun(resolution) {
       // Compose's version matters only to a definition the override must replace: asked only then (one docker process less).
       const { tagged } = runtimeOverride(pathsOf(resolution.secrets.map((s) => ({ id: s.id, path: '' }))), secrets.composeDefs);

@@ -12,7 +12,7 @@
  * A daemon on another machine is refused (src/engines/docker/local.ts); an
  * --env or --label that carries a secret is refused by the build-arg guard.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseContainerConfigFlags } from '../guards/build-args.js';
 import { join } from 'node:path';
 import type { RunArgs } from '../args/run.js';
@@ -28,38 +28,23 @@ import { setOwnership } from '../run/file-owner.js';
 import { writeExclusive } from '../run/rundir.js';
 import { octal, type Ownership } from '../secrets/ownership.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
-import { DockerExit, UsageError } from '../util/errors.js';
-import { isTooLarge, readBounded } from '../util/read.js';
+import { DockerExit } from '../util/errors.js';
+import { readToCheck } from '../util/read.js';
 import type { Job } from './run.js';
 import { runtimeJob } from './runtime-job.js';
 
-/** The most of an --env-file/--label-file secbuild reads to check it. */
-const MAX_RECORDED_FILE_BYTES = 1024 * 1024;
-
 /**
- * The texts of run's --env-file/--label-file, for the guard: regular files
- * only, bounded (src/util/read.ts). A FIFO or device is refused, as reading
- * it would take docker's data (or never end); a file secbuild cannot open is
- * left to docker, which says why. (Node 20 itself opens any `--env-file X`
- * of its argv at start-up, even after the script: a FIFO there blocks before
- * secbuild runs; tested at the unit tier for that reason.)
+ * The texts of run's --env-file/--label-file, for the guard, read as
+ * src/util/read.ts `readToCheck` reads (regular files, bounded). (Node 20
+ * itself opens any `--env-file X` of its argv at start-up, even after the
+ * script: a FIFO there blocks before secbuild runs; tested at the unit tier.)
  */
 export async function readRecordedFiles(recorded: RunArgs['recorded']): Promise<Map<string, string>> {
   const texts = new Map<string, string>();
   for (const { flag, value: path } of recorded) {
     if (!flag.endsWith('-file') || texts.has(path)) continue;
-    let regular: boolean;
-    try {
-      regular = statSync(path).isFile();
-    } catch {
-      continue;
-    }
-    if (!regular) throw new UsageError(`${flag} ${path} is not a regular file: secbuild reads it to check that it carries no secret, and reading it would take its data from docker; write it to a regular file.`);
-    try {
-      texts.set(path, (await readBounded(path, MAX_RECORDED_FILE_BYTES)).toString('utf8'));
-    } catch (err) {
-      if (isTooLarge(err)) throw new UsageError(`${flag} ${path} is larger than 1 MiB; secbuild reads at most 1 MiB of it to check that it carries no secret.`);
-    }
+    const text = await readToCheck(`${flag} ${path}`, path);
+    if (text !== undefined) texts.set(path, text);
   }
   return texts;
 }

@@ -125,6 +125,20 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     }
   });
 
+  test('compose up: a service\'s env_file: line carrying a secret is refused (exit 4); compose not run', async () => {
+    const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    env_file: [app.env]\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n', 'app.env': `A=1\nPW='${value}'\n` });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/services\.app\.env_file\[0\]\.PW carries secret "db" .*docker inspect/);
+      expect(r.stderr).not.toContain(value);
+      expect(rec.calls().filter((c) => !c.startsWith('version') && !c.startsWith('compose version'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('compose up: a service value interpolated from a secret\'s variable is refused (it would be in docker inspect)', async () => {
     const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    environment:\n      PW: ${DB_PASSWORD}\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n' });
     try {

@@ -17,7 +17,7 @@ import { scrubEnv } from '../../src/run/env.js';
 import { parseComposeArgs } from '../../src/args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
 import type { Project } from '../../src/engines/compose/files.js';
-import { checkRuntimeVariables, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
 import { modeOf } from '../../src/secrets/ownership.js';
 import { guardBuildArgs, parseContainerConfigFlags } from '../../src/guards/build-args.js';
 import { Secret } from '../../src/secrets/secret.js';
@@ -218,6 +218,22 @@ describe('readRecordedFiles: run\'s --env-file/--label-file as the guard reads t
     } finally {
       t.cleanup();
     }
+  });
+});
+
+describe('compose: a service\'s env_file: goes through the same guard', () => {
+  const pw = 'hunter2-Sup3r-s3cret';
+  const secrets = [new Secret('db', 'env:DB_PASSWORD', Buffer.from(pw))];
+  test('each entry (string, list, { path }) relative to the project directory; export and quotes as dotenv writes them', () => {
+    expect(envFilesOf({ env_file: 'a.env' })).toEqual(['a.env']);
+    expect(envFilesOf({ env_file: ['a.env', { path: 'b.env', required: false }] })).toEqual(['a.env', 'b.env']);
+    const model = { services: { web: { env_file: ['./a.env', 'clean.env'] } } };
+    const p: Project = { name: 'p', dir: '/p', files: [], shownFiles: [], filesFrom: 'test', model, env: {}, serviceFiles: new Map(), usedVars: new Map() };
+    const texts = new Map([['/p/a.env', `# c\nexport PW="${pw}"\nX=1\n`], ['/p/clean.env', 'A=1\n']]);
+    const run = () => guardBuildArgs(serviceConfigValues(p, ['web'], texts), secrets, new Set(), false);
+    expect(run).toThrow(LeakError);
+    expect(run).toThrow(/^services\.web\.env_file\[0\]\.PW carries secret "db".*docker inspect/);
+    expect(() => guardBuildArgs(serviceConfigValues(p, ['web'], new Map([['/p/a.env', 'X=1\n']])), secrets, new Set(), false)).not.toThrow();
   });
 });
 

@@ -11,6 +11,7 @@
  * Example: `secrets: [{ source: db, target: /etc/app/db, uid: "1000", mode: 0400 }]`
  * gives the file of `db` owner 1000 and mode 0400, mounted at /etc/app/db.
  */
+import { resolve } from 'node:path';
 import { parseRef } from '../../../providers/index.js';
 import type { BuildArg } from '../../guards/build-args.js';
 import { idOf, modeOf, type Ownership } from '../../secrets/ownership.js';
@@ -101,11 +102,12 @@ export function checkRuntimeVariables(project: Project, services: readonly strin
 /**
  * What the selected services' containers record in their config (`docker
  * inspect`): each `environment:` and `labels:` value of the merged,
- * interpolated model (map or `K=V` list; a bare `K` in an environment list
+ * interpolated model, and each line of their `env_file:` files (texts by
+ * absolute path, read by the caller) (map or `K=V` list; a bare `K` in an environment list
  * takes its value from the project's environment, as Compose does), for the
  * guard (src/guards/build-args.ts), which refuses one that carries a secret.
  */
-export function serviceConfigValues(project: Project, services: readonly string[]): BuildArg[] {
+export function serviceConfigValues(project: Project, services: readonly string[], envFileTexts: ReadonlyMap<string, string> = new Map()): BuildArg[] {
   const all = isObj(project.model.services) ? project.model.services : {};
   const out: BuildArg[] = [];
   for (const s of services) {
@@ -126,6 +128,20 @@ export function serviceConfigValues(project: Project, services: readonly string[
         for (const [name, value] of Object.entries(v)) add(name, value === null || value === undefined ? (key === 'environment' ? project.env[name] : undefined) : String(value));
       }
     }
+    envFilesOf(svc).forEach((file, i) => {
+      for (const line of (envFileTexts.get(resolve(project.dir, file)) ?? '').split(/\r?\n/)) {
+        // dotenv as Compose writes it: `export K=V`, quotes; a value is also caught inside its raw line (the guard looks for forms within).
+        const m = /^\s*(?:export\s+)?([^#=\s][^=]*?)\s*=\s*(.*)$/.exec(line);
+        if (m) out.push({ flag: `services.${s}.env_file[${i}]`, container: 'compose', name: m[1]!, value: m[2]!.replace(/^(['"])(.*)\1$/, '$2'), fromEnv: false });
+      }
+    });
   }
   return out;
+}
+
+/** A service's `env_file:` paths as written (a string, or a list of strings and `{ path }`). */
+export function envFilesOf(svc: unknown): string[] {
+  const v = isObj(svc) ? svc.env_file : undefined;
+  const list: unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+  return list.flatMap((e) => (typeof e === 'string' ? [e] : isObj(e) && typeof e.path === 'string' ? [e.path] : []));
 }
