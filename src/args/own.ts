@@ -48,6 +48,8 @@ export interface SecretFlags {
   /** `--ssh-key [ID=]REF` values (src/secrets/ssh.ts). */
   sshKeys?: string[];
   config?: string;
+  /** --secret may carry uid=, gid=, mode= (secbuild run: a container's user reads the file); other commands refuse them. */
+  secretOwnership?: boolean;
 }
 
 export interface SecretRunOptions extends SecretFlags {

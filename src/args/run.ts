@@ -24,6 +24,8 @@ export interface RunArgs extends SecretRunOptions {
   detach: boolean;
   /** --rm: docker removes the container when it exits. */
   rm: boolean;
+  /** docker's flags whose values the container's config records (--env, --env-file, --label, --label-file), by long name: for the guard. */
+  recorded: Array<{ flag: string; value: string }>;
 }
 
 /** docker run's flags that take a value: long name, short alias. */
@@ -43,11 +45,13 @@ const VALUE_FLAGS: ReadonlyArray<readonly [string, string?]> = [
   ['--storage-opt'], ['--sysctl'], ['--tmpfs'], ['--ulimit'], ['--user', '-u'], ['--userns'], ['--uts'], ['--volume', '-v'],
   ['--volume-driver'], ['--volumes-from'], ['--workdir', '-w'],
 ];
+/** docker run's flags whose values docker records in the container config (docker inspect): the guard reads them (src/guards/build-args.ts). */
+const RECORDED = new Set(['--env', '--env-file', '--label', '--label-file']);
 const VALUE_SHORTS = new Set(VALUE_FLAGS.flatMap(([, s]) => (s ? [s[1]!] : [])));
 
 /** run's wording where it differs from build's. */
 const RUN_HELP: Partial<Record<OwnKey, string>> = {
-  secrets: 'a secret, as for secbuild build: bind-mounted read-only from a private tmpfs file at /run/secrets/ID',
+  secrets: 'a secret, as for secbuild build: bind-mounted read-only from a private tmpfs file at /run/secrets/ID; add uid=,gid=,mode= (e.g. uid=1000,mode=0400) for a non-root --user (default: yours, 0600)',
   dryRun: 'resolve and check everything, print the docker run command (paths, never values), run nothing',
   mask: "mask secret values in the container's output even on a terminal",
   noMask: "do not mask the container's output (masking is on whenever stdout or stderr is not a terminal)",
@@ -72,7 +76,7 @@ function switchValue(inline: string | undefined): boolean {
 }
 
 export function parseRunArgs(argv: readonly string[]): RunArgs {
-  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false };
+  const out: RunArgs = { ...secretRunDefaults(), help: false, dockerArgs: [], image: '', command: [], detach: false, rm: false, recorded: [], secretOwnership: true };
   let rest: string[] | undefined;
   parseOptions(argv, {
     command: 'secbuild run',
@@ -82,6 +86,7 @@ export function parseRunArgs(argv: readonly string[]): RunArgs {
       else if (OWN_SPECS.has(hit.spec)) applyOwn(out, hit.spec, hit.value);
       else {
         if (hit.spec.name === '--cidfile') throw new UsageError('--cidfile: secbuild run writes its own container-id file (to stop the container on every exit path); leave --cidfile out.');
+        if (RECORDED.has(hit.spec.name)) out.recorded.push({ flag: hit.spec.name, value: hit.value! });
         out.dockerArgs.push(...hit.words);
       }
     },
@@ -119,7 +124,8 @@ export function runHelp(): string {
     'read-only at /run/secrets/ID; nothing goes into the container\'s environment or config. In the foreground',
     'the files are removed, and the container stopped, on every exit path (SIGKILL of secbuild included).',
     'With -d a keeper process holds the files until the container is removed (docker rm, --rm).',
-    'The daemon must be on this machine: a remote DOCKER_HOST or context is refused.',
+    "The daemon must be on this machine: a remote DOCKER_HOST or context, or Docker Desktop's VM, is refused.",
+    '--env/--env-file/--label values that carry a secret are refused: they would be in docker inspect.',
     '',
     'Options:',
     ...optionLines(RUN_OPTIONS),
@@ -131,8 +137,9 @@ export function runHelp(): string {
       ],
       exits: [
         [0, 'the container exited 0 (with -d: it was started)'],
-        [2, 'usage or config error, or a remote daemon: docker was not run'],
+        [2, "usage or config error, or a remote daemon or Docker Desktop's: docker was not run"],
         [3, 'a secret could not be resolved: docker was not run'],
+        [4, 'an --env, --env-file or --label value carries a secret (docker inspect would show it): docker was not run'],
         ['N', "docker run's own exit code (the container's); 128+N when ended by signal N"],
       ],
     }),

@@ -4,6 +4,9 @@
  * that carries a resolved secret is refused (exit 4) unless the user lets that
  * one name through with `--allow-secret-build-arg NAME`; a build-arg whose
  * name looks like a credential gets a warning even when its value is unknown.
+ * The same guard refuses, with no opt-in, what a container's config records
+ * (`docker inspect`): `secbuild run`'s --env/--env-file/--label/--label-file
+ * and a compose service's `environment:`/`labels:` (`compose up`).
  * Pure functions: messages name args and secret ids, never values.
  */
 import { LeakError } from '../util/errors.js';
@@ -12,8 +15,14 @@ import { carries } from '../secrets/forms.js';
 import type { Secret } from '../secrets/secret.js';
 
 export interface BuildArg {
-  /** `--build-arg` (the default) or `--label`: both are recorded in the image. */
-  flag?: '--build-arg' | '--label';
+  /**
+   * `--build-arg` (the default) or `--label`: both are recorded in the image;
+   * for a container (`container` set): docker run's flag (`--env`, `--env-file FILE:`)
+   * or the compose key path (`services.S.environment`).
+   */
+  flag?: string;
+  /** Recorded in a container's config (`docker inspect`), by `secbuild run` or `compose up`: refused with no opt-in. */
+  container?: 'run' | 'compose';
   name: string;
   /** The value docker would record: inline, or from secbuild's environment for a bare NAME. */
   value: string | undefined;
@@ -39,6 +48,43 @@ export function parseLabelFlags(dockerArgs: readonly string[]): BuildArg[] {
     out.push({ flag: '--label', name: eq < 0 ? value : value.slice(0, eq), value: eq < 0 ? '' : value.slice(eq + 1), fromEnv: false });
   }
   return out;
+}
+
+/**
+ * docker run's recorded flags as the guard reads them: `--env K=V` (a bare
+ * `K`: docker takes the value from its environment), `--label K=V`, and each
+ * `K=V` line of an --env-file/--label-file, read as docker reads them
+ * (docker/cli opts/file.go: `#` comments and blank lines skipped). A file
+ * `read` cannot read is skipped: docker reports it.
+ */
+export function parseContainerConfigFlags(recorded: ReadonlyArray<{ flag: string; value: string }>, env: NodeJS.ProcessEnv, read: (path: string) => string | undefined): BuildArg[] {
+  const out: BuildArg[] = [];
+  const add = (flag: string, kv: string, fromEnv: boolean) => {
+    const eq = kv.indexOf('=');
+    if (eq >= 0) out.push({ flag, container: 'run', name: kv.slice(0, eq), value: kv.slice(eq + 1), fromEnv: false });
+    else out.push({ flag, container: 'run', name: kv, value: fromEnv ? env[kv] : '', fromEnv });
+  };
+  for (const { flag, value } of recorded) {
+    if (flag === '--env' || flag === '--label') {
+      add(flag, value, flag === '--env');
+      continue;
+    }
+    for (const line of (read(value) ?? '').split(/\r?\n/)) {
+      const l = line.trimStart();
+      if (l && !l.startsWith('#')) add(`${flag} ${value}:`, l, flag === '--env-file');
+    }
+  }
+  return out;
+}
+
+/** The guard's refusal of a value a container's config would record. */
+function containerRefusal(a: BuildArg, carried: Secret): string {
+  const what = a.container === 'compose' ? `${a.flag}.${a.name}` : `${a.flag} ${a.name}`;
+  const fix =
+    a.container === 'compose'
+      ? `list it in the service's secrets: (services.S.secrets, provided by secbuild: --secret id=${carried.id},from=${carried.source}) and read it at /run/secrets/${carried.id}`
+      : `--secret id=${carried.id},from=${carried.source}, read in the container at /run/secrets/${carried.id}`;
+  return `${what} carries secret "${carried.id}" (${carried.source}); it would be recorded in the container's config (docker inspect). Give it to the container as a file instead: ${fix}.`;
 }
 
 /**
@@ -68,6 +114,10 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
   for (const a of args) {
     const flag = a.flag ?? '--build-arg';
     const carried = a.value === undefined ? undefined : carriedSecret(a.value, secrets);
+    if (carried && a.container) {
+      refused.push(containerRefusal(a, carried));
+      continue;
+    }
     if (carried) {
       const recorded = flag === '--label' ? 'labels are recorded in the image config' : 'build-args are recorded in the image history and the build cache';
       if (allowed.has(a.name) && provenanceMax && flag === '--build-arg') {

@@ -14,7 +14,7 @@
  *   `docker compose down` and removes the kept directory at once.
  * A daemon on another machine is refused (src/engines/docker/local.ts).
  */
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { ComposeArgs } from '../args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../engines/compose/argv.js';
 import { chooseComposeEngine, supportsOverrideTag } from '../engines/compose/detect.js';
@@ -22,7 +22,7 @@ import { overrideId } from '../engines/compose/engine-compose.js';
 import { loadProject, type Project } from '../engines/compose/files.js';
 import { activeByProfile } from '../engines/compose/plan.js';
 import { isObj } from '../engines/compose/merge.js';
-import { checkRuntimeVariables, runSecrets } from '../engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../engines/compose/run-secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { findDocker } from '../engines/docker/detect.js';
@@ -32,11 +32,14 @@ import { stopArgv, stopScript } from '../engines/docker/run-argv.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { KEPT_PROJECT_FILE, releaseProject } from '../run/keeper.js';
-import { setOwnership, writeExclusive } from '../run/rundir.js';
+import { setOwnership } from '../run/file-owner.js';
+import { writeExclusive } from '../run/rundir.js';
+import { octal } from '../secrets/ownership.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import { sensitiveEnvVars } from '../secrets/resolve.js';
 import { DockerExit, UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
+import { readToCheck } from '../util/read.js';
 import type { Job } from './run.js';
 import { runtimeJob } from './runtime-job.js';
 
@@ -70,11 +73,18 @@ function selected(project: Project, args: ComposeArgs): string[] {
   return names.filter((n) => activeByProfile(all[n], profiles));
 }
 
-const octal = (mode: number) => `0${mode.toString(8)}`;
-
 export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   const { env, plan, project, engine } = await prepare(args);
   const services = selected(project, args);
+  // Each selected service's env_file: lands in its container's config: read (bounded, regular files) for the guard.
+  const envFileTexts = new Map<string, string>();
+  for (const s of services) {
+    for (const file of envFilesOf((project.model.services as Record<string, unknown>)[s])) {
+      const path = resolve(project.dir, file);
+      const text = envFileTexts.has(path) ? undefined : await readToCheck(`services.${s}.env_file ${file}`, path);
+      if (text !== undefined) envFileTexts.set(path, text);
+    }
+  }
   const secrets = runSecrets(project, services, plan.specs);
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   checkRuntimeVariables(project, services, sensitive);
@@ -84,6 +94,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   for (const n of secrets.notes) info(n);
   return {
     ...runtimeJob({ options: args, childEnv, specs: secrets.specs, engine, compose: true }),
+    // A service's environment:/labels:/env_file: land in its container's config (docker inspect): the build-arg guard refuses a secret there.
+    buildArgs: () => [{ args: serviceConfigValues(project, services, envFileTexts) }],
     async beforeRun(resolution) {
       // Compose's version matters only to a definition the override must replace: asked only then (one docker process less).
       const { tagged } = runtimeOverride(pathsOf(resolution.secrets.map((s) => ({ id: s.id, path: '' }))), secrets.composeDefs);
@@ -111,12 +123,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       for (const f of ctx.files) {
         const o = secrets.ownership.get(f.id);
         if (!o) continue;
-        // Compose bind-mounts the file as it is: its owner and mode are what the service sees. The 0700 run directory keeps other users of this machine out.
-        try {
-          setOwnership(f.path, o);
-        } catch (err) {
-          throw new UsageError(`secret "${f.id}" asks for uid ${o.uid} and gid ${o.gid}, which secbuild cannot give its file (${(err as NodeJS.ErrnoException).code}; changing a file's owner needs root); drop uid/gid and use mode 0444, or run as root.`, { cause: err });
-        }
+        // Compose bind-mounts the file as it is: its owner and mode are what the service sees.
+        setOwnership(f.path, f.id, o);
       }
       const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), runtimeOverride(pathsOf(ctx.files), secrets.composeDefs).text);
       writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));

@@ -1,6 +1,7 @@
 /**
  * What every run-time job (`secbuild run`, `compose up`, `compose down`)
- * shares: no Dockerfile to preflight, no build-args to guard, no BuildKit
+ * shares: no Dockerfile to preflight, no build-args (`run` and `compose up`
+ * set `buildArgs` to what the container's config records), no BuildKit
  * environment (docker runs as the user would run it), and the engine in the
  * report. The job adds its dry run and its run.
  */

@@ -14,7 +14,7 @@
  */
 import * as fs from 'node:fs';
 import {
-  constants, closeSync, fchmodSync, fchownSync, lstatSync, mkdtempSync, openSync, realpathSync, statfsSync, writeSync, fstatSync, rmSync, mkdirSync, chmodSync,
+  constants, closeSync, fchmodSync, lstatSync, mkdtempSync, openSync, realpathSync, statfsSync, writeSync, fstatSync, rmSync, mkdirSync, chmodSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -281,19 +281,4 @@ export function fileSystemProblem(err: unknown, root: string, secret?: { id: str
  */
 export function removeRunDir(path: string, sizes?: WrittenSizes): void {
   removeTree(fs, path, sizes);
-}
-
-/**
- * Gives a file of the run directory the owner and mode a container needs
- * (`compose up`'s long-syntax uid/gid/mode): through an fd opened without
- * following a symlink, so the change lands on secbuild's own file.
- */
-export function setOwnership(path: string, o: { uid: number; gid: number; mode: number }): void {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
-  try {
-    if (o.uid !== process.getuid?.() || o.gid !== process.getgid?.()) fchownSync(fd, o.uid, o.gid);
-    fchmodSync(fd, o.mode);
-  } finally {
-    closeSync(fd);
-  }
 }

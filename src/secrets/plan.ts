@@ -25,7 +25,7 @@ export async function planSpecs(flags: SecretFlags, env: NodeJS.ProcessEnv, cwd:
   const config = wanted ? await (await import('./config.js')).loadConfig(flags.config, cwd) : undefined;
   const cli: SecretSpec[] = [
     // Errors say which flag of several (`--npmrc #2`), never what was typed in it.
-    ...flags.secrets.map((s, i, all) => parseSecretFlag(s, env, cwd, all.length > 1 ? i : undefined)),
+    ...flags.secrets.map((s, i, all) => parseSecretFlag(s, env, cwd, all.length > 1 ? i : undefined, { ownership: flags.secretOwnership })),
     ...groupEntries('netrc', flags.netrc.map((s, i, all) => parseNetrcFlag(s, cwd, all.length > 1 ? i : undefined))),
     ...groupEntries('npmrc', flags.npmrc.map((s, i, all) => parseNpmrcFlag(s, cwd, all.length > 1 ? i : undefined))),
   ];

@@ -8,6 +8,7 @@ import { parseKeyValues } from './csv.js';
 import { closest } from '../args/suggest.js';
 import { UsageError } from '../util/errors.js';
 import { parseCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
+import { ownerFields, type Ownership } from './ownership.js';
 import { flagAt, shown, showTyped, type Shown } from './shown.js';
 
 /** A field of a credential template: a literal, a reference, or the name of another secret. */
@@ -40,6 +41,8 @@ interface SpecBase {
   mount: boolean;
   /** The cache policy (`cache=`); absent = stable, BuildKit's own behaviour. See ./cache-policy.ts. */
   cache?: CachePolicy;
+  /** `secbuild run`'s `uid=`, `gid=`, `mode=` for the file a container reads (unset: the invoking user's, 0600). See ./ownership.ts. */
+  owner?: Partial<Ownership>;
 }
 
 export type SecretSpec =
@@ -126,10 +129,10 @@ function isTrue(flag: string, key: string, v: string | undefined): boolean {
  * moby/buildkit session/secrets/secretsprovider/store.go (bare id: the env var
  * named ID when it is set, else the file named ID).
  */
-export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string, index?: number): SecretSpec {
+export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string, index?: number, opts: { ownership?: boolean } = {}): SecretSpec {
   const at = flagAt('--secret', index);
   const map = pairs(at, value, ['optional']);
-  only(at, map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache', 'identity']);
+  only(at, map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache', 'identity', 'uid', 'gid', 'mode']);
   const id = map.get('id');
   if (!id) fail(at, `has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
   checkId(id, at);
@@ -137,7 +140,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
   // Set only once the value parsed: every field is then a name, a reference or a path, shown through showTyped.
   const origin = showTyped(`--secret ${value}`);
   const optional = isTrue('--secret', 'optional', map.get('optional'));
-  const cache = cachePolicyOf('--secret', id, map.get('cache'));
+  const fields = { ...cachePolicyOf('--secret', id, map.get('cache')), ...ownerFields(map, flag, showTyped(id), opts.ownership === true) };
   const type = map.get('type');
   if (type !== undefined && type !== 'file' && type !== 'env') fail(flag, `type= must be file or env.`);
   if (map.has('src') && map.has('source')) fail('--secret', `id=${id}: src= and source= are the same key; give one.`);
@@ -148,7 +151,7 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     if (src !== undefined || envName !== undefined || type !== undefined) {
       fail('--secret', `id=${id}: from= cannot be combined with src=, env= or type=.`);
     }
-    return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: withIdentity(parseRef(from, cwd, `${flag} from=`), map.get('identity'), `${flag}`) };
+    return { kind: 'ref', id, optional, origin, mount: true, ...fields, ref: withIdentity(parseRef(from, cwd, `${flag} from=`), map.get('identity'), `${flag}`) };
   }
   if (map.has('identity')) fail(flag, 'identity= goes with from=age:FILE only.');
   if (type === 'env' && envName === undefined) {
@@ -164,9 +167,9 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     else envName = id;
   }
   if (envName !== undefined) {
-    return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: parseRef(`env:${envName}`, cwd, `${flag} ${map.has('env') ? 'env=' : 'src='}`), label: `env=${envName}` };
+    return { kind: 'ref', id, optional, origin, mount: true, ...fields, ref: parseRef(`env:${envName}`, cwd, `${flag} ${map.has('env') ? 'env=' : 'src='}`), label: `env=${envName}` };
   }
-  return { kind: 'ref', id, optional, origin, mount: true, ...cache, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: bare ? `id=${id}` : `src=${src}` };
+  return { kind: 'ref', id, optional, origin, mount: true, ...fields, ref: { scheme: 'file', key: src!, baseDir: cwd }, label: bare ? `id=${id}` : `src=${src}` };
 }
 
 /**

@@ -12,6 +12,7 @@
  */
 
 import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { UsageError } from './errors.js';
 
 /** The most of a Dockerfile (or its .dockerignore) secbuild reads. */
 export const MAX_DOCKERFILE_BYTES = 1024 * 1024;
@@ -67,6 +68,31 @@ export async function readBounded(path: string, limit: number, opts: { refuseDir
     return Buffer.concat(chunks, total);
   } finally {
     await handle.close();
+  }
+}
+
+/** The most of a file secbuild reads only to check it (an env file docker or Compose will read). */
+export const MAX_CHECKED_BYTES = 1024 * 1024;
+
+/**
+ * The text of a file that docker or Compose will read and secbuild must check
+ * first (`what`: "--env-file app.env"): regular files only, bounded. A FIFO or
+ * device is refused, as reading it would take the engine's data (or never
+ * end); a file secbuild cannot open gives undefined: the engine says why.
+ */
+export async function readToCheck(what: string, path: string): Promise<string | undefined> {
+  let regular: boolean;
+  try {
+    regular = statSync(path).isFile();
+  } catch {
+    return undefined;
+  }
+  if (!regular) throw new UsageError(`${what} is not a regular file: secbuild reads it to check that it carries no secret, and reading it would take its data from docker; write it to a regular file.`);
+  try {
+    return (await readBounded(path, MAX_CHECKED_BYTES)).toString('utf8');
+  } catch (err) {
+    if (isTooLarge(err)) throw new UsageError(`${what} is larger than 1 MiB; secbuild reads at most 1 MiB of it to check that it carries no secret.`);
+    return undefined;
   }
 }
 

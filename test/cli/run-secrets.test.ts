@@ -6,6 +6,7 @@
  * The fake docker only answers Compose's version probe and records calls
  * (argv only). The real docker and Compose: test/e2e/run-secrets.test.ts.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -38,6 +39,25 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(rec.runs()).toEqual([]);
   });
 
+  test('run under the Docker Desktop context (a fake DOCKER_CONFIG) is refused in one line, before any secret resolves', async () => {
+    const cfg = tree({
+      'config.json': JSON.stringify({ currentContext: 'desktop-linux' }),
+      [`contexts/meta/${createHash('sha256').update('desktop-linux').digest('hex')}/meta.json`]: JSON.stringify({ Name: 'desktop-linux', Endpoints: { docker: { Host: 'unix:///home/me/.docker/desktop/docker.sock' } } }),
+    });
+    try {
+      const mark = join(box.dir, `resolved-${nonce()}`);
+      const rec = fake.record({ DOCKER_CONFIG: cfg.dir });
+      delete rec.env.DOCKER_HOST;
+      const r = await runCli(['run', '--secret', `id=db,from=cmd:touch ${mark}; echo v`, '--rm', 'app'], { env: rec.env });
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/Docker Desktop's daemon at unix:\/\/\/home\/me\/\.docker\/desktop\/docker\.sock \(docker context "desktop-linux".*cannot see \(it runs in a VM\); use Docker Engine on this machine/);
+      expect(existsSync(mark)).toBe(false);
+      expect(rec.runs()).toEqual([]);
+    } finally {
+      cfg.cleanup();
+    }
+  });
+
   test('run --dry-run: the docker run argv with read-only mounts of the run directory\'s files, never the value; nothing written, docker not run', async () => {
     const rec = fake.record({ DB_PASSWORD: value });
     const r = await runCli(['run', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', 'api', 'app:1', 'serve'], { env: rec.env });
@@ -47,6 +67,19 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(r.stdout + r.stderr).not.toContain(value);
     expect(rec.runs()).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('run --dry-run shows each secret file\'s owner and mode (uid=, gid=, mode=); build refuses those fields (exit 2)', async () => {
+    const rec = fake.record({ DB_PASSWORD: value });
+    const r = await runCli(['run', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD,uid=1000,mode=0400', '--secret', 'id=k,from=env:DB_PASSWORD', 'app:1'], { env: rec.env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}secret db: .*\/secbuild-\d+-XXXXXX\/00-db, uid 1000, gid \d+, mode 0400$/m);
+    expect(r.stdout).toMatch(/^ {2}secret k: .*\/01-k, uid \d+, gid \d+, mode 0600$/m);
+    expect(r.stdout + r.stderr).not.toContain(value);
+    const b = await runCli(['build', '--dry-run', '--secret', 'id=db,from=env:DB_PASSWORD,uid=1000', '.'], { env: rec.env, cwd: project.dir });
+    expect(b.code).toBe(2);
+    expect(b.stderr).toMatch(/uid=, gid= and mode= are for secbuild run/);
+    expect(rec.runs()).toEqual([]);
   });
 
   test('compose up --dry-run: the override\'s shape (paths, uid/gid/mode), never the value; nothing written, compose not run', async () => {
@@ -59,6 +92,51 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(r.stdout + r.stderr).not.toContain(value);
     expect(rec.runs()).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('run -e VAR=VALUE / --env-file / --label carrying a secret is refused (exit 4) like a build-arg, pointing at --secret; docker not run', async () => {
+    const t = tree({ 'app.env': `A=1\nPW=${value}\n` });
+    try {
+      for (const flags of [['-e', `PW=${value}`], ['--env-file', join(t.dir, 'app.env')], ['--label', `pw=${value}`], ['-e', 'DB_PASSWORD']]) {
+        const rec = fake.record({ DB_PASSWORD: value });
+        const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '--rm', ...flags, 'app:1'], { env: rec.env });
+        expect(r.code, `${flags[0]}: ${r.stderr}`).toBe(4);
+        expect(r.stderr).toMatch(/carries secret "db" \(env:DB_PASSWORD\); it would be recorded in the container's config \(docker inspect\)\. Give it to the container as a file instead: --secret id=db,from=env:DB_PASSWORD, read in the container at \/run\/secrets\/db/);
+        expect(r.stdout + r.stderr).not.toContain(value);
+        expect(rec.runs()).toEqual([]);
+      }
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('compose up: a service\'s literal environment:/labels: value carrying a secret is refused (exit 4); compose not run', async () => {
+    const t = tree({ 'compose.yaml': `services:\n  app:\n    image: x\n    environment:\n      PW: "${value}"\n    labels:\n      pw: "${value}"\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n` });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/services\.app\.environment\.PW carries secret "db" .*docker inspect.*\/run\/secrets\/db/);
+      expect(r.stderr).toMatch(/services\.app\.labels\.pw carries secret "db"/);
+      expect(r.stderr).not.toContain(value);
+      expect(rec.calls().filter((c) => !c.startsWith('version') && !c.startsWith('compose version'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('compose up: a service\'s env_file: line carrying a secret is refused (exit 4); compose not run', async () => {
+    const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: x\n    env_file: [app.env]\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n', 'app.env': `A=1\nPW='${value}'\n` });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(4);
+      expect(r.stderr).toMatch(/services\.app\.env_file\[0\]\.PW carries secret "db" .*docker inspect/);
+      expect(r.stderr).not.toContain(value);
+      expect(rec.calls().filter((c) => !c.startsWith('version') && !c.startsWith('compose version'))).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   test('compose up: a service value interpolated from a secret\'s variable is refused (it would be in docker inspect)', async () => {

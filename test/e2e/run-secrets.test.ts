@@ -50,6 +50,30 @@ describeE2E('secbuild run: run-time secrets from a private tmpfs file', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('--user 1000 reads its secret given uid=1000,mode=0400 (without them the 0600 root-owned file is unreadable); the root is empty after', async () => {
+    const n = `secbuild-runtime2-${nonce()}`;
+    names.push(n);
+    const read = ['sh', '-c', 'sha256sum /run/secrets/db 2>&1; stat -c "%u %a" /run/secrets/db'];
+    const denied = await runCli(['run', ...secret, '--rm', '--user', '1000', BASE, ...read], { env });
+    expect(denied.stdout).toMatch(/Permission denied/);
+    const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD,uid=1000,mode=0400', '--user', '1000', '--name', n, BASE, ...read], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`${sha(value)}  /run/secrets/db`);
+    expect(r.stdout).toMatch(/^1000 400$/m);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('-e VAR=VALUE carrying the secret is refused (exit 4) before docker creates a container', async () => {
+    const n = `secbuild-runtime2-${nonce()}`;
+    names.push(n);
+    const r = await runCli(['run', ...secret, '-e', `PW=${value}`, '--name', n, BASE, 'true'], { env });
+    expect(r.code, r.stderr).toBe(4);
+    expect(r.stderr).toMatch(/--env PW carries secret "db".*--secret id=db,from=env:DB_PASSWORD, read in the container at \/run\/secrets\/db/);
+    expect(r.stderr).not.toContain(value);
+    expect(await state(n)).toBe('gone');
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
   test('--rm: docker removes the container, secbuild the file; output to a log is masked; --report has the argv, no value', async () => {
     const n = name();
     const report = join(box.dir, `report-${n}.json`);

@@ -4,7 +4,12 @@
  * refusal of a daemon on another machine (src/engines/docker/local.ts). The
  * real docker: test/e2e/run-secrets.test.ts.
  */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { readRecordedFiles } from '../../src/pipeline/docker-run.js';
 import { describe, expect, test } from 'vitest';
+import { tree } from '../helpers/cli.js';
 import { parseRunArgs } from '../../src/args/run.js';
 import { requireLocalDaemon } from '../../src/engines/docker/local.js';
 import { fileMount, runArgv, stopArgv, stopScript } from '../../src/engines/docker/run-argv.js';
@@ -12,7 +17,12 @@ import { scrubEnv } from '../../src/run/env.js';
 import { parseComposeArgs } from '../../src/args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
 import type { Project } from '../../src/engines/compose/files.js';
-import { checkRuntimeVariables, modeOf, runSecrets } from '../../src/engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { modeOf } from '../../src/secrets/ownership.js';
+import { guardBuildArgs, parseContainerConfigFlags } from '../../src/guards/build-args.js';
+import { Secret } from '../../src/secrets/secret.js';
+import { LeakError, UsageError } from '../../src/util/errors.js';
+import { parseSecretFlag } from '../../src/secrets/spec.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
 
 describe('parseRunArgs', () => {
@@ -88,6 +98,142 @@ describe('requireLocalDaemon', () => {
   ])('refuses %s in one line naming the alternative', (_n, env, flags, message) => {
     expect(read(env, flags)).toThrow(message);
     expect(read(env, flags)).toThrow(/run secbuild on the daemon's machine, or use a Swarm secret there/);
+  });
+});
+
+describe('requireLocalDaemon: Docker Desktop (a VM that cannot see this machine\'s tmpfs)', () => {
+  // A docker config dir as Docker Desktop leaves it: currentContext and the context's meta.json under sha256(name).
+  const desktop = (name: string, host: string) => {
+    const t = tree({
+      'config.json': JSON.stringify({ currentContext: name }),
+      [`contexts/meta/${createHash('sha256').update(name).digest('hex')}/meta.json`]: JSON.stringify({ Name: name, Endpoints: { docker: { Host: host } } }),
+    });
+    return t;
+  };
+  test.each<[string, string, string]>([
+    ['the desktop-linux context', 'desktop-linux', 'unix:///home/me/.docker/desktop/docker.sock'],
+    ['a context whose socket is Desktop\'s on macOS', 'mine', 'unix:///Users/me/.docker/run/docker.sock'],
+  ])('refuses %s in one line naming the alternative', (_n, name, host) => {
+    const t = desktop(name, host);
+    try {
+      const run = () => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_CONFIG: t.dir }, {}, 'secbuild run');
+      expect(run).toThrow(/secbuild run mounts secrets from a tmpfs file on this machine, which Docker Desktop's daemon .* cannot see \(it runs in a VM\); use Docker Engine on this machine \(docker context use default\)/);
+    } finally {
+      t.cleanup();
+    }
+  });
+  test('DOCKER_HOST into ~/.docker/desktop/ is Desktop too; another local context is let through', () => {
+    expect(() => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_HOST: 'unix:///home/me/.docker/desktop/docker.sock' }, {}, 'secbuild run')).toThrow(/Docker Desktop's daemon/);
+    const t = desktop('rootless', 'unix:///run/user/1000/docker.sock');
+    try {
+      expect(() => requireLocalDaemon({ HOME: '/nonexistent', DOCKER_CONFIG: t.dir }, {}, 'secbuild run')).not.toThrow();
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('the container config guard: run\'s --env/--env-file/--label and a service\'s environment/labels (the build-arg guard)', () => {
+  const pw = 'hunter2-Sup3r-s3cret';
+  const secrets = [new Secret('db', 'env:DB_PASSWORD', Buffer.from(pw))];
+  const files: Record<string, string> = { 'app.env': `# comment\nA=1\nPW=${pw}\n`, 'clean.env': 'A=1\nB\n', 'labels.txt': `k=${Buffer.from(pw).toString('base64')}\n` };
+  const read = (path: string) => files[path];
+  const guardRun = (argv: string[], env: NodeJS.ProcessEnv = {}) => () =>
+    guardBuildArgs(parseContainerConfigFlags(parseRunArgs([...argv, 'app']).recorded, env, read), secrets, new Set(), false);
+  test.each<[string, string[], NodeJS.ProcessEnv, RegExp]>([
+    ['-e VAR=VALUE', ['-e', `PW=${pw}`], {}, /^--env PW carries secret "db"/],
+    ['--env=VAR=VALUE', [`--env=PW=x${pw}x`], {}, /^--env PW carries secret "db"/],
+    ['-eVAR=VALUE', [`-ePW=${pw}`], {}, /^--env PW carries secret "db"/],
+    ['a bare -e VAR whose variable holds the secret', ['-e', 'DB_PASSWORD'], { DB_PASSWORD: pw }, /^--env DB_PASSWORD carries secret "db"/],
+    ['--env-file FILE with a line that carries it', ['--env-file', 'app.env'], {}, /^--env-file app\.env: PW carries secret "db"/],
+    ['--label K=V (a form: base64)', ['--label', `k=${Buffer.from(pw).toString('base64')}`], {}, /^--label k carries secret "db"/],
+    ['-l K=V', ['-l', `k=${pw}`], {}, /^--label k carries secret "db"/],
+    ['--label-file FILE', ['--label-file', 'labels.txt'], {}, /^--label-file labels\.txt: k carries secret "db"/],
+  ])('refuses %s (exit 4), pointing at --secret and /run/secrets', (_n, argv, env, message) => {
+    const run = guardRun(argv, env);
+    expect(run).toThrow(LeakError);
+    expect(run).toThrow(message);
+    expect(run).toThrow(/docker inspect.*--secret id=db,from=env:DB_PASSWORD.*\/run\/secrets\/db/);
+    expect(run).not.toThrow(new RegExp(pw));
+  });
+  test.each<[string, string[]]>([
+    ['values that carry nothing', ['-e', 'A=1', '--label', 'k=v', '--env-file', 'clean.env', '-e', 'UNSET']],
+    ['an unreadable --env-file (docker reports it)', ['--env-file', 'missing.env']],
+  ])('lets %s through', (_n, argv) => {
+    expect(guardRun(argv)).not.toThrow();
+  });
+  test('compose: a service\'s literal environment: (map and list) and labels: value that carries a secret is refused; other services are not read', () => {
+    const model = { services: {
+      web: { environment: { PW: `pre-${pw}`, OK: 'x', NULL: null }, labels: [`k=${pw}`] },
+      api: { environment: [`PW=${pw}`, 'FROM_ENV'] },
+      other: { environment: { PW: pw } },
+    } };
+    const p: Project = { name: 'p', dir: '/p', files: [], shownFiles: [], filesFrom: 'test', model, env: { FROM_ENV: pw }, serviceFiles: new Map(), usedVars: new Map() };
+    const run = (services: string[]) => () => guardBuildArgs(serviceConfigValues(p, services), secrets, new Set(), false);
+    expect(run(['web'])).toThrow(LeakError);
+    expect(run(['web'])).toThrow(/^services\.web\.environment\.PW carries secret "db".*docker inspect.*services\.S\.secrets.*\/run\/secrets\/db/);
+    expect(run(['web'])).toThrow(/\nservices\.web\.labels\.k carries secret "db"/);
+    expect(run(['api'])).toThrow(/services\.api\.environment\.PW carries.*\nservices\.api\.environment\.FROM_ENV carries/s);
+    expect(() => guardBuildArgs(serviceConfigValues({ ...p, model: { services: { web: { environment: { OK: 'x' }, labels: { k: 'v' } } } } }, ['web']), secrets, new Set(), false)).not.toThrow();
+  });
+});
+
+describe('--secret uid=, gid=, mode= (secbuild run only)', () => {
+  test.each<[string, object]>([
+    ['id=db,from=env:DB,uid=1000,mode=0400', { uid: 1000, mode: 0o400 }],
+    ['id=db,from=env:DB,uid=1000,gid=1001,mode=440', { uid: 1000, gid: 1001, mode: 0o440 }],
+    ['id=db,src=./pw,gid=0', { gid: 0 }],
+  ])('%s: the owner and mode its file gets', (value, owner) => {
+    expect(parseSecretFlag(value, {}, '/w', undefined, { ownership: true }).owner).toEqual(owner);
+  });
+  test('without any: no owner (the file stays the invoking user\'s, 0600)', () => {
+    expect(parseSecretFlag('id=db,from=env:DB', {}, '/w', undefined, { ownership: true }).owner).toBeUndefined();
+  });
+  test.each<[string, RegExp]>([
+    ['id=db,from=env:DB,uid=me', /--secret id=db uid=: expected a numeric id such as "1000"/],
+    ['id=db,from=env:DB,mode=rw', /--secret id=db mode=: expected a file mode such as 0400/],
+  ])('refuses %s', (value, message) => {
+    expect(() => parseSecretFlag(value, {}, '/w', undefined, { ownership: true })).toThrow(message);
+  });
+  test('other commands refuse them, naming where each is set instead', () => {
+    const run = () => parseSecretFlag('id=db,from=env:DB,uid=1000', {}, '/w');
+    expect(run).toThrow(UsageError);
+    expect(run).toThrow(/--secret id=db: uid=, gid= and mode= are for secbuild run .*RUN --mount=type=secret,id=db,uid=1000,mode=0400.*long syntax/);
+  });
+  test('parseRunArgs allows them (and only run does)', () => {
+    expect(parseRunArgs(['app']).secretOwnership).toBe(true);
+  });
+});
+
+describe('readRecordedFiles: run\'s --env-file/--label-file as the guard reads them', () => {
+  test('a regular file is read; a missing one is left to docker; a FIFO is refused without being opened (its data is docker\'s); over 1 MiB is refused', async () => {
+    const t = tree({ 'app.env': 'A=1\n', 'big.env': Buffer.alloc(1024 * 1024 + 1, 0x41) });
+    try {
+      const fifo = join(t.dir, 'env.fifo');
+      expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+      const texts = await readRecordedFiles([{ flag: '--env-file', value: join(t.dir, 'app.env') }, { flag: '--env', value: 'B=2' }, { flag: '--label-file', value: join(t.dir, 'missing') }]);
+      expect([...texts.values()]).toEqual(['A=1\n']);
+      await expect(readRecordedFiles([{ flag: '--env-file', value: fifo }])).rejects.toThrow(/--env-file .*env\.fifo is not a regular file/);
+      await expect(readRecordedFiles([{ flag: '--label-file', value: join(t.dir, 'big.env') }])).rejects.toThrow(/--label-file .*big\.env is larger than 1 MiB/);
+    } finally {
+      t.cleanup();
+    }
+  });
+});
+
+describe('compose: a service\'s env_file: goes through the same guard', () => {
+  const pw = 'hunter2-Sup3r-s3cret';
+  const secrets = [new Secret('db', 'env:DB_PASSWORD', Buffer.from(pw))];
+  test('each entry (string, list, { path }) relative to the project directory; export and quotes as dotenv writes them', () => {
+    expect(envFilesOf({ env_file: 'a.env' })).toEqual(['a.env']);
+    expect(envFilesOf({ env_file: ['a.env', { path: 'b.env', required: false }] })).toEqual(['a.env', 'b.env']);
+    const model = { services: { web: { env_file: ['./a.env', 'clean.env'] } } };
+    const p: Project = { name: 'p', dir: '/p', files: [], shownFiles: [], filesFrom: 'test', model, env: {}, serviceFiles: new Map(), usedVars: new Map() };
+    const texts = new Map([['/p/a.env', `# c\nexport PW="${pw}"\nX=1\n`], ['/p/clean.env', 'A=1\n']]);
+    const run = () => guardBuildArgs(serviceConfigValues(p, ['web'], texts), secrets, new Set(), false);
+    expect(run).toThrow(LeakError);
+    expect(run).toThrow(/^services\.web\.env_file\[0\]\.PW carries secret "db".*docker inspect/);
+    expect(() => guardBuildArgs(serviceConfigValues(p, ['web'], new Map([['/p/a.env', 'X=1\n']])), secrets, new Set(), false)).not.toThrow();
   });
 });
 

@@ -19,6 +19,7 @@ const WRITES = /\b(writeFileSync|appendFileSync|createWriteStream|chmodSync|fchm
 const WRITERS: Record<string, string> = {
   'src/run/user-file.ts': 'a path the user names (--report)',
   'src/run/rundir.ts': "the run directory (secbuild's, 0700) and writeExclusive's new files",
+  'src/run/file-owner.ts': "the run directory's secret files (the owner and mode a container's user needs)",
   'src/run/trusted.ts': "secbuild's cache and config directories (the trusted-state writer)",
   'src/run/remove.ts': 'the run directory (overwriting its files before removal)',
   'src/cli/loader.ts': "secbuild's code cache",

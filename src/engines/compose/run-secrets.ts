@@ -11,19 +11,17 @@
  * Example: `secrets: [{ source: db, target: /etc/app/db, uid: "1000", mode: 0400 }]`
  * gives the file of `db` owner 1000 and mode 0400, mounted at /etc/app/db.
  */
+import { resolve } from 'node:path';
 import { parseRef } from '../../../providers/index.js';
+import type { BuildArg } from '../../guards/build-args.js';
+import { idOf, modeOf, type Ownership } from '../../secrets/ownership.js';
 import { showTyped } from '../../secrets/shown.js';
 import { checkId, type SecretSpec } from '../../secrets/spec.js';
 import { UsageError } from '../../util/errors.js';
 import type { Project } from './files.js';
 import { isObj } from './merge.js';
 
-/** The owner and mode one secret's file gets. */
-export interface Ownership {
-  uid: number;
-  gid: number;
-  mode: number;
-}
+export type { Ownership };
 
 /** Compose's defaults for a secret's file in the container. */
 export const DEFAULT_OWNERSHIP: Ownership = { uid: 0, gid: 0, mode: 0o444 };
@@ -36,25 +34,6 @@ export interface RunSecrets {
   /** Top-level compose definitions by name (for the override). */
   composeDefs: Map<string, Record<string, unknown>>;
   notes: string[];
-}
-
-/**
- * A `mode:` as Compose reads it: YAML 1.2 reads `0400` as the number 400,
- * compose-go (go-yaml) as octal 0400; a number written with octal digits
- * only is taken as the octal it was written as.
- */
-export function modeOf(v: unknown, at: string): number {
-  const text = typeof v === 'number' ? String(v) : typeof v === 'string' ? v.trim() : '';
-  const octal = /^0?o?([0-7]{1,4})$/i.exec(text);
-  const n = octal ? parseInt(octal[1]!, 8) : /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!(n >= 0 && n <= 0o7777)) throw new UsageError(`${at}: expected a file mode such as 0400 or 0440.`);
-  return n;
-}
-
-function idOf(v: unknown, at: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${at}: expected a numeric id such as "1000".`);
-  return n;
 }
 
 export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[]): RunSecrets {
@@ -118,4 +97,51 @@ export function checkRuntimeVariables(project: Project, services: readonly strin
     if (hit) errors.push(`${file}: ${path} is interpolated from $${hit}, which secbuild reads a secret from; Compose would copy the value into the container's config (docker inspect). Hand it over as a secret (services.S.secrets) instead.`);
   }
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
+}
+
+/**
+ * What the selected services' containers record in their config (`docker
+ * inspect`): each `environment:` and `labels:` value of the merged,
+ * interpolated model, and each line of their `env_file:` files (texts by
+ * absolute path, read by the caller) (map or `K=V` list; a bare `K` in an environment list
+ * takes its value from the project's environment, as Compose does), for the
+ * guard (src/guards/build-args.ts), which refuses one that carries a secret.
+ */
+export function serviceConfigValues(project: Project, services: readonly string[], envFileTexts: ReadonlyMap<string, string> = new Map()): BuildArg[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  const out: BuildArg[] = [];
+  for (const s of services) {
+    const svc = all[s];
+    if (!isObj(svc)) continue;
+    for (const key of ['environment', 'labels'] as const) {
+      const flag = `services.${s}.${key}`;
+      const add = (name: string, value: string | undefined) => out.push({ flag, container: 'compose', name, value, fromEnv: false });
+      const v = svc[key];
+      if (Array.isArray(v)) {
+        for (const item of v) {
+          if (typeof item !== 'string') continue;
+          const eq = item.indexOf('=');
+          if (eq >= 0) add(item.slice(0, eq), item.slice(eq + 1));
+          else add(item, key === 'environment' ? project.env[item] : undefined);
+        }
+      } else if (isObj(v)) {
+        for (const [name, value] of Object.entries(v)) add(name, value === null || value === undefined ? (key === 'environment' ? project.env[name] : undefined) : String(value));
+      }
+    }
+    envFilesOf(svc).forEach((file, i) => {
+      for (const line of (envFileTexts.get(resolve(project.dir, file)) ?? '').split(/\r?\n/)) {
+        // dotenv as Compose writes it: `export K=V`, quotes; a value is also caught inside its raw line (the guard looks for forms within).
+        const m = /^\s*(?:export\s+)?([^#=\s][^=]*?)\s*=\s*(.*)$/.exec(line);
+        if (m) out.push({ flag: `services.${s}.env_file[${i}]`, container: 'compose', name: m[1]!, value: m[2]!.replace(/^(['"])(.*)\1$/, '$2'), fromEnv: false });
+      }
+    });
+  }
+  return out;
+}
+
+/** A service's `env_file:` paths as written (a string, or a list of strings and `{ path }`). */
+export function envFilesOf(svc: unknown): string[] {
+  const v = isObj(svc) ? svc.env_file : undefined;
+  const list: unknown[] = typeof v === 'string' ? [v] : Array.isArray(v) ? v : [];
+  return list.flatMap((e) => (typeof e === 'string' ? [e] : isObj(e) && typeof e.path === 'string' ? [e.path] : []));
 }

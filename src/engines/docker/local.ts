@@ -6,6 +6,12 @@
  * Refused in one line naming the alternative, never worked around (copying
  * the value there would put it on that machine's disk). Where docker would
  * connect is decided by ./reach.ts, as docker decides it.
+ *
+ * Docker Desktop is refused too: its daemon runs in a VM that sees only the
+ * folders Desktop shares, never secbuild's tmpfs run directory. Recognised
+ * where it is cheap and certain, from the endpoint alone (no docker process):
+ * the context Desktop creates (`desktop-linux`) or its socket under
+ * ~/.docker/desktop/ (Linux) or ~/.docker/run/ (macOS).
  */
 import { UsageError } from '../../util/errors.js';
 import { dockerEndpoint, type DaemonFlags } from './reach.js';
@@ -13,10 +19,20 @@ import { dockerEndpoint, type DaemonFlags } from './reach.js';
 /** Endpoints on this machine: a Unix socket, an inherited descriptor, a Windows named pipe. */
 const LOCAL = /^(unix|fd|npipe):\/\//i;
 
+/** Docker Desktop's context name and sockets. */
+const DESKTOP_CONTEXT = 'desktop-linux';
+const DESKTOP_SOCKET = /^unix:\/\/.*\/\.docker\/(desktop|run)\/docker(-cli)?\.sock$/i;
+
 /** Throws a UsageError when docker would address a daemon on another machine (`what`: "secbuild run"). Pure but for reading docker's config. */
 export function requireLocalDaemon(env: NodeJS.ProcessEnv, flags: DaemonFlags, what: string): void {
   const e = dockerEndpoint(env, flags);
-  if (!e || LOCAL.test(e.host)) return;
+  if (!e) return;
+  if (e.context === DESKTOP_CONTEXT || DESKTOP_SOCKET.test(e.host)) {
+    throw new UsageError(
+      `${what} mounts secrets from a tmpfs file on this machine, which Docker Desktop's daemon at ${e.host} (${e.from}) cannot see (it runs in a VM); use Docker Engine on this machine (docker context use default), or a Swarm secret (README "Run-time secrets").`,
+    );
+  }
+  if (LOCAL.test(e.host)) return;
   throw new UsageError(
     `${what} mounts secrets from a tmpfs file on this machine, which the daemon at ${e.host} (${e.from}) cannot see; run secbuild on the daemon's machine, or use a Swarm secret there (README "Run-time secrets": docker secret create through secbuild exec; Swarm keeps it encrypted in its Raft log on the managers' disks).`,
   );

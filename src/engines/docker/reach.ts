@@ -36,6 +36,8 @@ export interface Endpoint {
   host: string;
   /** Where it was chosen, for the message: "DOCKER_HOST", 'docker context "rootless"', … */
   from: string;
+  /** The docker context it comes from, if any. */
+  context?: string;
 }
 
 /** docker's global flags, when the command line gives them. */
@@ -77,11 +79,11 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, 
     if (typeof current === 'string' && current) [context, from] = [current, `docker context "${current}" (docker context use)`];
     else return { host: DEFAULT_HOST, from: 'the default, as neither DOCKER_HOST nor a docker context is set' };
   }
-  if (context === 'default') return { host: DEFAULT_HOST, from: from! };
+  if (context === 'default') return { host: DEFAULT_HOST, from: from!, context };
   const meta = read(join(configDir(env), 'contexts', 'meta', sha256(Buffer.from(context, 'utf8')).toString('hex'), 'meta.json'));
   try {
     const host = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown } } }).Endpoints?.docker?.Host;
-    return typeof host === 'string' && host ? { host, from: from! } : undefined;
+    return typeof host === 'string' && host ? { host, from: from!, context } : undefined;
   } catch {
     return undefined;
   }
