@@ -7,13 +7,13 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { BASE as BASE_IMAGE, SHM } from '../helpers/cli.js';
+import { BASE as BASE_IMAGE } from '../helpers/cli.js';
 import { secretServiceProblem } from '../helpers/keyring.js';
 import { sweepOrphans } from '../helpers/fixture-dirs.js';
+import { sweepRunDirs } from '../helpers/run-dirs.js';
 import { probeRemoteDaemon, startRemoteDaemon, type RemoteDaemonInfo } from '../helpers/remote-daemon.js';
 import { DEBIAN_BASE, startServers, VERDACCIO_DIR, type ServersInfo } from '../helpers/servers.js';
 
@@ -31,31 +31,6 @@ function check(docker: string): string | undefined {
   }
   if (!existsSync(new URL('../../dist/secbuild.cjs', import.meta.url))) return 'dist/secbuild.cjs is missing (npm run build)';
   return undefined;
-}
-
-/**
- * Removes the sandboxes and build contexts this run created but did not clean
- * (a suite that failed or timed out before its afterAll).
- */
-function sweepLeftovers(since: number, run: string): void {
-  // Only this run's (test/helpers/cli.ts names them `secbuild-e2e-RUN-…`; in the temp dir: contexts, and sandboxes where SHM is noexec): a second e2e run keeps its own.
-  for (const [dir, prefix] of [[SHM, `secbuild-e2e-${run}-`], [tmpdir(), `secbuild-e2e-${run}-`]] as const) {
-    let names: string[] = [];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
-      if (!name.startsWith(prefix)) continue;
-      const path = join(dir, name);
-      try {
-        if (statSync(path).ctimeMs >= since) rmSync(path, { recursive: true, force: true });
-      } catch {
-        // gone already
-      }
-    }
-  }
 }
 
 /** What the real servers (test/helpers/servers.ts) need that provisioning installs, or undefined. */
@@ -124,7 +99,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('remote', fixtures?.remote ?? { skip: problem ?? '' });
   return async () => {
     await fixtures?.stop();
-    sweepLeftovers(started, run);
+    sweepRunDirs(started, `secbuild-e2e-${run}-`);
   };
 }
 
