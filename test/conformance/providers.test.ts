@@ -72,8 +72,8 @@ interface Fixture {
   identity?: Buffer;
 }
 
-const keychainSkip = secretServiceProblem();
-if (keychainSkip) console.log(`conformance: the keychain fixture SKIPPED: ${keychainSkip}; the e2e tier covers it.`);
+const keychainProblem = secretServiceProblem();
+const keychainSkip = skipUnlessCI(keychainProblem && `${keychainProblem}; the e2e tier covers it`, 'conformance: the keychain fixture') ? keychainProblem : undefined;
 const keychainEnv = scrubEnv(process.env, new Set());
 const keychainItems: KeychainItem[] = [];
 
