@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { minimalEnv, withVars, type ChildEnv } from './env.js';
 import { spawnDetached } from './exec.js';
 import { REMOVE_PROGRAM } from './remove.js';
-import { removeRunDir } from './rundir.js';
+import { removeRunDir, RUN_DIR_NAME } from './rundir.js';
 
 const SCRIPT = `
 dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7
@@ -75,7 +75,6 @@ export function startKeeper(o: { dir: string; alive: number | undefined; docker:
 
 /** The file of a kept run directory that names the compose project it is kept for. */
 export const KEPT_PROJECT_FILE = 'project';
-const RUN_DIR = /^secbuild-\d+-[A-Za-z0-9]{6}$/;
 
 /** What a kept directory's project file says: read without following a symlink, a small regular file of this user, else undefined. */
 function keptProject(dir: string): string | undefined {
@@ -107,7 +106,7 @@ export function releaseProject(root: string, project: string): string[] {
   } catch {
     return [];
   }
-  const removed = names.filter((n) => RUN_DIR.test(n) && keptProject(join(root, n)) === project);
+  const removed = names.filter((n) => RUN_DIR_NAME.test(n) && keptProject(join(root, n)) === project);
   for (const n of removed) removeRunDir(join(root, n));
   return removed;
 }

@@ -21,7 +21,7 @@
 import { linkSync, lstatSync, readdirSync } from 'node:fs';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
-import { removeRunDir, socketPathFits } from './rundir.js';
+import { removeRunDir, RUN_DIR_NAME, socketPathFits } from './rundir.js';
 
 export const ALIVE_SOCKET = '.alive';
 /**
@@ -33,7 +33,6 @@ export const KEPT_SOCKET = '.kept';
 /** A run binds its socket within microseconds of creating its directory; give it far more. */
 const MIN_AGE_MS = 2_000;
 const CONNECT_TIMEOUT_MS = 1_000;
-const RUN_DIR = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/;
 
 /** Starts answering "alive" for the run directory `dir`; resolves to a close function (a no-op if it could not bind). */
 export async function listenAlive(dir: string): Promise<() => void> {
@@ -111,7 +110,7 @@ export async function sweepStale(root: string): Promise<string[]> {
   const uid = process.getuid?.();
   const removed: string[] = [];
   for (const name of names) {
-    const m = RUN_DIR.exec(name);
+    const m = RUN_DIR_NAME.exec(name);
     if (!m) continue;
     const path = join(root, name);
     let mtimeMs: number;

@@ -24,6 +24,8 @@ import { removeTree, type WrittenSizes } from './remove.js';
 const TMPFS_MAGIC = 0x01021994;
 const RAMFS_MAGIC = 0x858458f6;
 export const RUN_PREFIX = 'secbuild-';
+/** A run directory's name as `create()` makes it (mkdtemp's six characters); group 1 is the pid. */
+export const RUN_DIR_NAME = /^secbuild-(\d+)-[A-Za-z0-9]{6}$/;
 
 export interface RootChoice {
   root: string;
