@@ -94,6 +94,24 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test('compose up --dry-run: a service secret that is secbuild.yml\'s rendered .netrc resolves with its input (the token), never shown', async () => {
+    const t = tree({
+      'compose.yaml': 'services:\n  app:\n    image: app:1\n    secrets: [netrc]\n',
+      'secbuild.yml': 'secrets:\n  gh: { from: env:GH }\nnetrc:\n  - { machine: github.com, login: x, password: gh }\n',
+    });
+    try {
+      const rec = fake.record({ GH: value });
+      const r = await runCli(['compose', 'up', '--dry-run'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/secret netrc: .*\/secbuild-\d+-XXXXXX\/\d+-netrc, uid 0, gid 0, mode 0444/);
+      expect(r.stdout + r.stderr).not.toContain(value);
+      expect(rec.runs()).toEqual([]);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('run -e VAR=VALUE / --env-file / --label carrying a secret is refused (exit 4) like a build-arg, pointing at --secret; docker not run', async () => {
     const t = tree({ 'app.env': `A=1\nPW=${value}\n` });
     try {

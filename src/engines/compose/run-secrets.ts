@@ -12,14 +12,13 @@
  * gives the file of `db` owner 1000 and mode 0400, mounted at /etc/app/db.
  */
 import { resolve } from 'node:path';
-import { parseRef } from '../../../providers/index.js';
 import type { BuildArg } from '../../guards/build-args.js';
 import { idOf, modeOf, type Ownership } from '../../secrets/ownership.js';
-import { showTyped } from '../../secrets/shown.js';
-import { checkId, type SecretSpec } from '../../secrets/spec.js';
+import type { SecretSpec } from '../../secrets/spec.js';
 import { UsageError } from '../../util/errors.js';
 import type { Project } from './files.js';
 import { isObj } from './merge.js';
+import { specOfDef, withInputs } from './secrets.js';
 
 export type { Ownership };
 
@@ -66,22 +65,22 @@ export function runSecrets(project: Project, services: readonly string[], own: r
       if (specs.has(source)) return;
       const mine = byId.get(source);
       const top = composeDefs.get(source);
-      const where = `${files} secrets.${source}`;
+      const spec = top && specOfDef(project, source, top);
       if (mine) {
         specs.set(source, { ...mine, mount: true });
         if (top) notes.push(`${files}: secrets.${source} is replaced by secbuild's secret "${source}" from ${mine.origin}.`);
       } else if (!top) {
         errors.push(`${at} names secret "${source}", which neither secbuild (--secret, secbuild.yml) nor the compose files' top-level secrets: define; define it with --secret id=${source},from=REF.`);
-      } else if (typeof top.file === 'string' && top.environment === undefined) {
-        specs.set(source, { kind: 'ref', id: checkId(source, `secrets.${source}`), optional: false, mount: true, origin: showTyped(where), ref: parseRef(`file:${top.file}`, project.dir, `${where}.file`), label: `file: ${top.file}` });
-      } else if (typeof top.environment === 'string' && top.file === undefined) {
-        specs.set(source, { kind: 'ref', id: checkId(source, `secrets.${source}`), optional: false, mount: true, origin: showTyped(where), ref: parseRef(`env:${top.environment}`, project.dir, `${where}.environment`), label: `environment: ${top.environment}` });
+      } else if (spec) {
+        specs.set(source, spec);
       } else {
         errors.push(`${files}: secrets.${source} needs exactly one of file: or environment: for secbuild to provide it (external: true is Swarm's); define it with --secret id=${source},from=REF instead.`);
       }
     });
   }
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
+  // The inputs of a rendered file handed over (a .netrc's token) are resolved too, not mounted by themselves.
+  withInputs(specs, byId);
   return { specs: [...specs.values()], ownership: new Map([...ownership].map(([k, v]) => [k, v.o])), composeDefs, notes };
 }
 

@@ -57,6 +57,37 @@ function inputsOf(spec: SecretSpec): string[] {
   return [];
 }
 
+/**
+ * A top-level compose secret secbuild does not define, as a spec that reads
+ * its source as Compose would: `file:` (relative to the project directory) or
+ * `environment:`; undefined when the definition has neither, or both.
+ */
+export function specOfDef(project: Project, source: string, def: Record<string, unknown>): SecretSpec | undefined {
+  const where = `${project.shownFiles.join(' + ')} secrets.${source}`;
+  const as = (scheme: 'file' | 'env', key: 'file' | 'environment', value: string): SecretSpec =>
+    ({ kind: 'ref', id: checkId(source, `secrets.${source}`), optional: false, mount: true, origin: showTyped(where), ref: parseRef(`${scheme}:${value}`, project.dir, `${where}.${key}`), label: `${key}: ${value}` });
+  if (typeof def.file === 'string' && def.environment === undefined) return as('file', 'file', def.file);
+  if (typeof def.environment === 'string' && def.file === undefined) return as('env', 'environment', def.environment);
+  return undefined;
+}
+
+/**
+ * Adds to `specs` the secrets its specs read from (a .netrc's password, a
+ * template's placeholders), resolved but not handed over by themselves.
+ */
+export function withInputs(specs: Map<string, SecretSpec>, byId: ReadonlyMap<string, SecretSpec>): void {
+  const todo = [...specs.values()];
+  while (todo.length > 0) {
+    for (const name of inputsOf(todo.pop()!)) {
+      const input = byId.get(name);
+      if (input && !specs.has(name)) {
+        specs.set(name, input);
+        todo.push(input);
+      }
+    }
+  }
+}
+
 export function composeSecrets(project: Project, builds: readonly ServiceBuild[], own: readonly SecretSpec[]): ComposeSecrets {
   const top = isObj(project.model.secrets) ? project.model.secrets : {};
   const composeDefs = new Map(Object.entries(top).filter(([, d]) => isObj(d)) as Array<[string, Record<string, unknown>]>);
@@ -91,13 +122,11 @@ export function composeSecrets(project: Project, builds: readonly ServiceBuild[]
       errors.push((err as Error).message);
       continue;
     }
-    const where = `${files} secrets.${source}`;
+    const spec = def.external ? undefined : specOfDef(project, source, def);
     if (def.external) {
       errors.push(`${files}: secrets.${source} is external: true, and Compose drops external secrets from builds without a word, so BuildKit would mount nothing; ${fix}.`);
-    } else if (typeof def.file === 'string' && def.environment === undefined) {
-      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: showTyped(where), ref: parseRef(`file:${def.file}`, project.dir, `${where}.file`), label: `file: ${def.file}` });
-    } else if (typeof def.environment === 'string' && def.file === undefined) {
-      specs.set(source, { kind: 'ref', id: source, optional: false, mount: true, origin: showTyped(where), ref: parseRef(`env:${def.environment}`, project.dir, `${where}.environment`), label: `environment: ${def.environment}` });
+    } else if (spec) {
+      specs.set(source, spec);
     } else {
       errors.push(`${files}: secrets.${source}: a build secret needs exactly one of file: or environment: (found ${describeDef(def)}); fix it, or ${fix}.`);
     }
@@ -105,16 +134,7 @@ export function composeSecrets(project: Project, builds: readonly ServiceBuild[]
   if (errors.length > 0) throw new UsageError(errors.join('\n'));
 
   // Template inputs of what is handed over are resolved too, but not handed over by themselves.
-  const todo = [...specs.values()];
-  while (todo.length > 0) {
-    for (const name of inputsOf(todo.pop()!)) {
-      const input = byId.get(name);
-      if (input && !specs.has(name)) {
-        specs.set(name, input);
-        todo.push(input);
-      }
-    }
-  }
+  withInputs(specs, byId);
   // Only secrets no service grants at all are worth a warning: building a subset leaves the others' unused.
   const grantedAnywhere = new Set<string>();
   for (const def of Object.values(isObj(project.model.services) ? project.model.services : {})) {
