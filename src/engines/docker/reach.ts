@@ -38,6 +38,8 @@ export interface Endpoint {
   from: string;
   /** The docker context it comes from, if any. */
   context?: string;
+  /** A context's tcp:// endpoint: whether docker speaks TLS to it (skip-tls-verify, or TLS files in the context store). */
+  tls?: boolean;
 }
 
 /** docker's global flags, when the command line gives them. */
@@ -46,9 +48,9 @@ export interface DaemonFlags {
   context?: string;
 }
 
-type ReadText = (path: string) => string | undefined;
+export type ReadText = (path: string) => string | undefined;
 
-const readText: ReadText = (path) => {
+export const readText: ReadText = (path) => {
   try {
     return readFileSync(path, 'utf8');
   } catch {
@@ -80,10 +82,16 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, 
     else return { host: DEFAULT_HOST, from: 'the default, as neither DOCKER_HOST nor a docker context is set' };
   }
   if (context === 'default') return { host: DEFAULT_HOST, from: from!, context };
-  const meta = read(join(configDir(env), 'contexts', 'meta', sha256(Buffer.from(context, 'utf8')).toString('hex'), 'meta.json'));
+  const id = sha256(Buffer.from(context, 'utf8')).toString('hex');
+  const meta = read(join(configDir(env), 'contexts', 'meta', id, 'meta.json'));
   try {
-    const host = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown } } }).Endpoints?.docker?.Host;
-    return typeof host === 'string' && host ? { host, from: from!, context } : undefined;
+    const docker = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } }).Endpoints?.docker;
+    const host = docker?.Host;
+    if (typeof host !== 'string' || !host) return undefined;
+    if (!/^tcp:\/\//i.test(host)) return { host, from: from!, context };
+    // docker reads a context's TLS from its store only (DOCKER_TLS_VERIFY is for DOCKER_HOST): docker/cli context/docker/load.go
+    const pem = (f: string) => read(join(configDir(env), 'contexts', 'tls', id, 'docker', f)) !== undefined;
+    return { host, from: from!, context, tls: docker?.SkipTLSVerify === true || pem('ca.pem') || pem('cert.pem') };
   } catch {
     return undefined;
   }
