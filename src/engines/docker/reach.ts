@@ -17,12 +17,11 @@
  * context secbuild cannot read, a slow TCP connect, or a named buildx builder
  * (which need not be the daemon) is left to docker.
  */
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../util/errors.js';
 import { sha256 } from '../../util/hmac.js';
+import { configDir, readConfigText } from './config.js';
 
 /** No daemon answers where docker would connect: exit 2, before any secret is resolved. */
 export class DaemonUnreachableError extends UsageError {
@@ -50,20 +49,11 @@ export interface DaemonFlags {
 
 export type ReadText = (path: string) => string | undefined;
 
-export const readText: ReadText = (path) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
-
-function configDir(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
-}
+/** docker's own files (config.json, a context's meta.json, TLS files), read bounded: ./config.ts. */
+export const readText: ReadText = readConfigText;
 
 /** The endpoint docker would use, or undefined when secbuild cannot tell (a context it cannot read). */
-export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, read: ReadText = readText): Endpoint | undefined {
+export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, read: ReadText = readConfigText): Endpoint | undefined {
   if (flags.host) return { host: flags.host, from: '-H' };
   let context: string | undefined;
   let from: string;
@@ -153,7 +143,7 @@ function namedBuilder(env: NodeJS.ProcessEnv, dockerArgs: readonly string[], rea
 
 /** Throws DaemonUnreachableError when no daemon answers where docker would connect; one socket connect. */
 export async function requireDaemon(env: NodeJS.ProcessEnv, opts: { flags?: DaemonFlags; dockerArgs?: readonly string[]; read?: ReadText } = {}): Promise<void> {
-  const read = opts.read ?? readText;
+  const read = opts.read ?? readConfigText;
   const endpoint = dockerEndpoint(env, opts.flags, read);
   if (!endpoint) return;
   const why = await probe(endpoint.host);
