@@ -52,17 +52,21 @@ export function mergeSpecs(config: readonly SecretSpec[], cli: readonly SecretSp
   return [...byId.values()];
 }
 
+/**
+ * Every reference a spec reads: its `from=`, its .netrc/.npmrc fields'
+ * references, and the `identity=` of any of them (for the environment
+ * variables they read, and for `secbuild secrets`' store lines).
+ */
+export function specRefs(s: SecretSpec): Ref[] {
+  const fields = s.kind === 'netrc' ? s.entries.flatMap((e) => [e.login, e.password]) : s.kind === 'npmrc' ? s.entries.map((e) => e.token) : [];
+  const refs = [...(s.kind === 'ref' ? [s.ref] : []), ...fields.flatMap((f) => (f.kind === 'ref' ? [f.ref] : []))];
+  return refs.flatMap((r) => (r.identity ? [r, r.identity] : [r]));
+}
+
 /** Environment variables any spec reads: removed from the environment of every child. */
 export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
   const vars = new Set<string>();
-  const addField = (f: FieldValue) => {
-    if (f.kind === 'ref') refEnvVars(f.ref).forEach((v) => vars.add(v));
-  };
-  for (const s of specs) {
-    if (s.kind === 'ref') refEnvVars(s.ref).forEach((v) => vars.add(v));
-    if (s.kind === 'netrc') s.entries.forEach((e) => (addField(e.login), addField(e.password)));
-    if (s.kind === 'npmrc') s.entries.forEach((e) => addField(e.token));
-  }
+  for (const s of specs) for (const r of specRefs(s)) refEnvVars(r).forEach((v) => vars.add(v));
   return vars;
 }
 
@@ -248,7 +252,8 @@ export async function resolveSpecs(
       return v;
     }
     const out = outcomes.get(refKey(f.ref))!;
-    if (!out.ok) throw new FieldError(`${describeRef(f.ref)}: ${out.reason}`);
+    // A store's own message starts with the reference already (`vault:…: VAULT_ADDR is not set`): named once.
+    if (!out.ok) throw new FieldError(out.reason.startsWith(`${describeRef(f.ref)}: `) ? out.reason : `${describeRef(f.ref)}: ${out.reason}`);
     if (!values.some((x) => x.value === out.value)) values.push(new Secret(`(field)`, describeRef(f.ref), out.value));
     return out.value;
   };
