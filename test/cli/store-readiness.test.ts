@@ -30,4 +30,15 @@ describe('secbuild secrets: store readiness for every reference (no docker, no s
     expect(r.stdout).toContain(`${ref}: VAULT_ADDR is not set`);
     expect(r.stdout).not.toContain(`${ref}: ${ref}:`);
   });
+
+  test('a vault role-id= reference that does not resolve: exit 3 naming the field and the reference, not the secret id', async () => {
+    const sid = 'sid-value-not-to-print';
+    const r = await runCli(['secrets', '--secret', 'id=t,from=vault:secret/ci/npm#token,role-id=env:NO_SUCH_ROLE,secret-id=env:APP_SID'], {
+      env: { ...env(), VAULT_ADDR: 'http://127.0.0.1:9', APP_SID: sid },
+      cwd: box.dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stdout + r.stderr).toContain('its role-id env:NO_SUCH_ROLE failed: environment variable NO_SUCH_ROLE is not set');
+    expect(r.stdout + r.stderr).not.toContain(sid);
+  });
 });

@@ -307,7 +307,7 @@ async function failure(provider: SecretProvider, key: string, c: ResolveContext 
 /** ctx() with the fixture's identity for a provider that takes one (age:). */
 function withIdentity(provider: SecretProvider): ResolveContext {
   const identity = fixtures[provider.scheme]?.identity;
-  return identity ? { ...ctx(), identity } : ctx();
+  return identity ? { ...ctx(), inputs: { identity } } : ctx();
 }
 // A stand-in says so in the test names: "vault (recording stand-in for Vault's HTTP API) provider".
 const titled = (scheme: string) => (fixtures[scheme]?.standin ? `${scheme} (${fixtures[scheme].standin})` : scheme);
