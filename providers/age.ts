@@ -29,7 +29,7 @@ const INSTALL = 'install it (apt-get install age, brew install age)';
 export const ageProvider = {
   scheme: 'age',
   usage: 'age:FILE,identity=REF an age-encrypted file, decrypted with the identity REF gives',
-  takesIdentity: true,
+  takes: { identity: 'required' },
   check(key) {
     if (key === '') return 'the file path is empty';
     if (key.startsWith('-')) return 'the file path starts with "-"';
@@ -44,11 +44,12 @@ export const ageProvider = {
   },
   async resolve(key, ctx) {
     const ref = `age:${key}`;
-    if (!ctx.identity) throw new ProviderError(`${ref}: no identity; give identity=REF in the same spec (for example --secret id=t,from=${ref},identity=file:key.txt)`);
+    const identity = ctx.inputs?.identity;
+    if (!identity) throw new ProviderError(`${ref}: no identity; give identity=REF in the same spec (for example --secret id=t,from=${ref},identity=file:key.txt)`);
     const home = ctx.env.HOME || homedir();
     const path = key === '~' || key.startsWith('~/') ? join(home, key.slice(1)) : isAbsolute(key) ? key : resolve(ctx.cwd, key);
     if (!existsSync(path)) throw new MissingSecret(`${ref}: no file ${path}; check the path (relative paths are from the working directory, or secbuild.yml's)`);
-    const r = await runStoreCli({ ref, tool: 'age', install: INSTALL, env: storeEnv(ctx, []), input: ctx.identity }, ['--decrypt', '-i', '-', '--', path], ctx);
+    const r = await runStoreCli({ ref, tool: 'age', install: INSTALL, env: storeEnv(ctx, []), input: identity }, ['--decrypt', '-i', '-', '--', path], ctx);
     if (r.exitCode !== 0) {
       if (/no identity matched|incorrect HMAC|no identities/i.test(r.stderr)) {
         throw new ProviderError(`${ref}: the identity does not decrypt ${path} (it was encrypted to another recipient); check identity=`);

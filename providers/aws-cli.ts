@@ -18,6 +18,11 @@
  * and AWS_ENDPOINT_URL_SSM win for their service). Output is JSON, parsed in
  * memory and wiped; a message names the reference, the AWS error code at
  * most (never the CLI's text) and the fix.
+ *
+ * Neither AWS provider has `envVars`, on purpose: the AWS credentials stay in
+ * docker's and `secbuild exec`'s environment (docker's ECR credential helper
+ * needs them; so does `secbuild exec -- aws …`), unlike VAULT_TOKEN and
+ * OP_SERVICE_ACCOUNT_TOKEN (README "Two decisions"; test/unit/resolve.test.ts).
  */
 import { MissingSecret, ProviderError, type ResolveContext } from './types.js';
 import { existsSync } from 'node:fs';

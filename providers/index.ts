@@ -31,8 +31,8 @@ export interface Ref {
   readonly key: string;
   /** Base directory for relative paths (the working directory, or the config file's directory). */
   readonly baseDir: string;
-  /** `identity=REF` of the same spec, for a provider that takes one (age:). */
-  readonly identity?: Ref;
+  /** References of the same spec under the keys the provider `takes` (age: `identity=`, vault: `role-id=`…), by key. */
+  readonly inputs?: Readonly<Record<string, Ref>>;
 }
 
 /** True when `text` starts with a registered provider scheme (`env:`, `file:`, ...). */
@@ -63,20 +63,39 @@ export function parseRef(text: string, baseDir: string, where: string): Ref {
   return { scheme, key, baseDir };
 }
 
+/** Every key some provider `takes` (`identity`, `role-id`, `secret-id`): the spec keys that hold an input reference. */
+export function inputKeys(): string[] {
+  return [...new Set(providers.flatMap((p) => Object.keys(p.takes ?? {})))];
+}
+
+/** The schemes whose provider takes `key`, as `age:` or `vault:`, for messages. */
+export function takersOf(key: string): string {
+  return providers.filter((p) => p.takes?.[key]).map((p) => `${p.scheme}:`).join(' or ');
+}
+
 /**
- * Adds `identity=REF` (`identity:` in secbuild.yml) to a reference whose
- * provider takes one (age:); refuses it elsewhere, and requires it there.
+ * Adds the input references a provider takes (`identity=REF` for age:,
+ * `role-id=REF`/`secret-id=REF` for vault:; the same keys in secbuild.yml) to
+ * its reference; refuses them elsewhere, and requires the required ones. An
+ * input is parsed like any reference and cannot itself need inputs.
  */
-export function withIdentity(ref: Ref, identity: string | undefined, where: string): Ref {
-  const takes = findProvider(ref.scheme)?.takesIdentity === true;
-  if (identity === undefined) {
-    if (takes) throw new UsageError(`${where} ${ref.scheme}: needs identity=REF in the same spec (for example identity=file:~/.config/age/key.txt); the identity is read like any secret.`);
-    return ref;
+export function withInputs(ref: Ref, given: (key: string) => string | undefined, where: string): Ref {
+  const takes = findProvider(ref.scheme)?.takes ?? {};
+  const inputs: Record<string, Ref> = {};
+  for (const key of inputKeys()) {
+    const text = given(key);
+    if (text === undefined) {
+      if (takes[key] === 'required') throw new UsageError(`${where} ${ref.scheme}: needs ${key}=REF in the same spec (for example ${key}=file:PATH or ${key}=keychain:NAME); the ${key} is read like any secret.`);
+      continue;
+    }
+    if (!takes[key]) throw new UsageError(`${where} ${key}= is only for ${takersOf(key)} references; drop it.`);
+    const input = parseRef(text, ref.baseDir, `${where} ${key}=`);
+    if (Object.values(findProvider(input.scheme)?.takes ?? {}).includes('required')) {
+      throw new UsageError(`${where} ${key}= cannot itself be an ${input.scheme}: reference; give it from env:, file:, keychain:, pass:… .`);
+    }
+    inputs[key] = input;
   }
-  if (!takes) throw new UsageError(`${where} identity= is only for age: references; drop it.`);
-  const id = parseRef(identity, ref.baseDir, `${where} identity=`);
-  if (findProvider(id.scheme)?.takesIdentity) throw new UsageError(`${where} identity= cannot itself be an ${id.scheme}: reference; give it from env:, file:, keychain:, pass:… .`);
-  return { ...ref, identity: id };
+  return Object.keys(inputs).length > 0 ? { ...ref, inputs } : ref;
 }
 
 /** A reference as secbuild prints it: credential-looking words of the key hidden (src/util/shown.ts). */
@@ -85,5 +104,5 @@ export function describeRef(ref: Ref): Shown {
 }
 
 export function refEnvVars(ref: Ref): string[] {
-  return [...(findProvider(ref.scheme)?.envVars?.(ref.key) ?? []), ...(ref.identity ? refEnvVars(ref.identity) : [])];
+  return [...(findProvider(ref.scheme)?.envVars?.(ref.key) ?? []), ...Object.values(ref.inputs ?? {}).flatMap(refEnvVars)];
 }

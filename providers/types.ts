@@ -17,8 +17,12 @@ export interface ResolveContext {
   readonly childEnv: ChildEnv;
   /** Directory that relative paths are resolved against. */
   readonly cwd: string;
-  /** The resolved `identity=` of the spec (age:), when the provider takes one. */
-  readonly identity?: Buffer;
+  /**
+   * The resolved references of the spec's keys the provider `takes`
+   * (age:'s `identity=`, vault:'s `role-id=`/`secret-id=`), by key; a key
+   * not given is absent.
+   */
+  readonly inputs?: Readonly<Record<string, Buffer>>;
 }
 
 export interface SecretProvider {
@@ -33,8 +37,13 @@ export interface SecretProvider {
   /** Environment variables this reference reads: removed from every child's environment. */
   envVars?(key: string): string[];
   resolve(key: string, ctx: ResolveContext): Promise<Buffer>;
-  /** The reference needs `identity=REF` in its spec (age:); resolved first and given as ctx.identity. */
-  readonly takesIdentity?: boolean;
+  /**
+   * Keys of the same spec whose value is another reference, resolved first
+   * through its own provider and given as ctx.inputs (age: `identity=REF`;
+   * vault: `role-id=REF`, `secret-id=REF`); `required` ones must be given.
+   * The same keys are accepted in secbuild.yml beside `from:`.
+   */
+  readonly takes?: Readonly<Record<string, 'required' | 'optional'>>;
   /**
    * For `secbuild doctor`: whether the store can be used here (its CLI found,
    * credentials or a store present), without reading any value. Providers of

@@ -13,16 +13,22 @@
  *   vault kv put -mount=secret ci/npm token=…
  *   secbuild --secret id=npm,from=vault:secret/ci/npm#token -t app .
  *
+ *   secbuild --secret id=npm,from=vault:secret/ci/npm#token,role-id=env:ROLE,secret-id=keychain:vault/ci -t app .
+ *
  *   # secbuild.yml
  *   secrets:
  *     npm: { from: "vault:secret/ci/npm#token" }
+ *     db: { from: "vault:secret/ci/db#password", role-id: "env:ROLE", secret-id: "keychain:vault/ci" }
  *
- * Connection: VAULT_ADDR (required), VAULT_TOKEN — or VAULT_ROLE_ID and
- * VAULT_SECRET_ID for an AppRole login (`POST auth/approle/login`, mount
- * VAULT_APPROLE_MOUNT, default approle) — VAULT_NAMESPACE (the
- * X-Vault-Namespace header), VAULT_CACERT, VAULT_CLIENT_TIMEOUT. The token
- * and the secret id are removed from every child's environment. No such path
- * and no such field are `MissingSecret`; errors never hold Vault's body.
+ * Connection: VAULT_ADDR (required), VAULT_TOKEN — or an AppRole login
+ * (`POST auth/approle/login`, mount VAULT_APPROLE_MOUNT, default approle)
+ * with the role id and secret id from `role-id=REF` and `secret-id=REF` in
+ * the spec (resolved first through their own providers, masked, never argv),
+ * else from VAULT_ROLE_ID and VAULT_SECRET_ID — VAULT_NAMESPACE (the
+ * X-Vault-Namespace header), VAULT_CACERT, VAULT_CLIENT_TIMEOUT. A spec
+ * reference wins over VAULT_TOKEN. The token and the secret id are removed
+ * from every child's environment. No such path and no such field are
+ * `MissingSecret`; errors never hold Vault's body.
  */
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
 import { MissingSecret, ProviderError, type Readiness, type ResolveContext, type SecretProvider } from './types.js';
@@ -106,18 +112,34 @@ async function connect(ref: string, env: NodeJS.ProcessEnv): Promise<Omit<Call, 
   return { ref, conn, token: env.VAULT_TOKEN || undefined };
 }
 
-/** VAULT_TOKEN, or a token from an AppRole login with VAULT_ROLE_ID and VAULT_SECRET_ID. */
-async function login(c: Awaited<ReturnType<typeof connect>>, env: NodeJS.ProcessEnv): Promise<Call> {
-  if (c.token) return { ...c, token: c.token };
-  if (!env.VAULT_ROLE_ID || !env.VAULT_SECRET_ID) {
-    throw new ProviderError(`${c.ref}: no Vault token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for an AppRole login`);
+/** One AppRole credential: the spec's reference (`role-id=REF`), else its variable; `where` names it for messages. */
+function credential(ctx: ResolveContext, key: 'role-id' | 'secret-id', variable: string): { value: string | undefined; where: string } {
+  const given = ctx.inputs?.[key];
+  // Role and secret ids hold no line break: a file's final newline is dropped.
+  return given ? { value: given.toString('utf8').replace(/\r?\n$/, ''), where: `${key}=` } : { value: ctx.env[variable] || undefined, where: variable };
+}
+
+/**
+ * VAULT_TOKEN, or a token from an AppRole login with the role id and secret
+ * id (each from the spec's `role-id=`/`secret-id=` reference, else
+ * VAULT_ROLE_ID/VAULT_SECRET_ID). A spec reference wins over VAULT_TOKEN.
+ */
+async function login(c: Awaited<ReturnType<typeof connect>>, ctx: ResolveContext): Promise<Call> {
+  const byRef = ctx.inputs?.['role-id'] !== undefined || ctx.inputs?.['secret-id'] !== undefined;
+  if (c.token && !byRef) return { ...c, token: c.token };
+  const role = credential(ctx, 'role-id', 'VAULT_ROLE_ID');
+  const secret = credential(ctx, 'secret-id', 'VAULT_SECRET_ID');
+  if (!role.value || !secret.value) {
+    if (!byRef) throw new ProviderError(`${c.ref}: no Vault token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID for an AppRole login`);
+    const missing = role.value ? 'secret-id=REF (or VAULT_SECRET_ID)' : 'role-id=REF (or VAULT_ROLE_ID)';
+    throw new ProviderError(`${c.ref}: an AppRole login needs a role id and a secret id; give ${missing} as well`);
   }
-  const mount = env.VAULT_APPROLE_MOUNT || 'approle';
-  const r = await ask(c.ref, c.conn, 'POST', `auth/${enc(mount)}/login`, undefined, { role_id: env.VAULT_ROLE_ID, secret_id: env.VAULT_SECRET_ID });
+  const mount = ctx.env.VAULT_APPROLE_MOUNT || 'approle';
+  const r = await ask(c.ref, c.conn, 'POST', `auth/${enc(mount)}/login`, undefined, { role_id: role.value, secret_id: secret.value });
   const doc = json(r.body);
   const token = (doc?.auth as { client_token?: unknown } | undefined)?.client_token;
   if (r.status !== 200 || typeof token !== 'string') {
-    throw new ProviderError(`${c.ref}: the AppRole login at auth/${mount} was refused (HTTP ${r.status}); check VAULT_ROLE_ID and VAULT_SECRET_ID`);
+    throw new ProviderError(`${c.ref}: the AppRole login at auth/${mount} was refused (HTTP ${r.status}); check ${role.where} and ${secret.where}`);
   }
   return { ...c, token };
 }
@@ -158,19 +180,20 @@ export const vaultProvider = {
     return typeof k === 'string' ? k : undefined;
   },
   describe: (key) => `vault:${key}`,
+  takes: { 'role-id': 'optional', 'secret-id': 'optional' },
   envVars: () => VAULT_CREDENTIAL_VARS,
   // Only whether the variables are set: no request, nothing read.
   async readiness(ctx): Promise<Readiness> {
     const { env } = ctx;
     if (!env.VAULT_ADDR) return { store: 'vault', ok: false, text: 'VAULT_ADDR is not set; vault: references will fail until it names your Vault (for example https://vault.example.com:8200)' };
     const auth = env.VAULT_TOKEN ? 'VAULT_TOKEN' : env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? 'AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID)' : undefined;
-    if (!auth) return { store: 'vault', ok: false, text: `VAULT_ADDR is set, but no token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID` };
+    if (!auth) return { store: 'vault', ok: false, text: `VAULT_ADDR is set, but no token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (or give role-id=REF and secret-id=REF in the spec)` };
     return { store: 'vault', ok: true, text: `VAULT_ADDR is set, auth by ${auth}${env.VAULT_NAMESPACE ? `, namespace ${env.VAULT_NAMESPACE}` : ''} (not checked with Vault: no request is made)` };
   },
   async resolve(key, ctx: ResolveContext) {
     const k = parseVaultKey(key) as VaultKey;
     const ref = `vault:${key}`;
-    const call = await login(await connect(ref, ctx.env), ctx.env);
+    const call = await login(await connect(ref, ctx.env), ctx);
     const data = await readData(call, k.path);
     const keys = Object.keys(data);
     let field = k.field;

@@ -25,7 +25,7 @@
  * /dev/zero, is refused.
  */
 import { dirname, resolve as resolvePath } from 'node:path';
-import { knownSchemes, looksLikeRef, parseRef, withIdentity } from '../../providers/index.js';
+import { inputKeys, knownSchemes, looksLikeRef, parseRef, takersOf, withInputs } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
 import { MAX_CONFIG_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { TemplateError, templateNames } from './render.js';
@@ -87,7 +87,8 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     }
     const def: Obj = typeof raw === 'string' ? { from: raw } : isObj(raw) ? raw : bad(at, 'a reference string or { from: REF }');
     for (const k of Object.keys(def)) {
-      if (!['from', 'template', 'optional', 'mount', 'description', 'cache', 'env', 'identity'].includes(k)) bad(`${at}.${k}`, 'one of from, template, optional, mount, description, cache, env, identity (unknown key)');
+      const known = ['from', 'template', 'optional', 'mount', 'description', 'cache', 'env', ...inputKeys()];
+      if (!known.includes(k)) bad(`${at}.${k}`, `one of ${known.join(', ')} (unknown key)`);
     }
     const cache = cacheOf(`${at}.cache`, def.cache);
     const optional = def.optional ?? false;
@@ -96,14 +97,14 @@ export function parseConfig(text: string, path: string, parse: (t: string) => un
     if (typeof mount !== 'boolean') bad(`${at}.mount`, 'true or false');
     const origin = showTyped(`${path} ${at}`);
     if (def.from !== undefined && def.template !== undefined) bad(at, 'either from: or template:, not both');
-    if (def.identity !== undefined && def.from === undefined) bad(`${at}.identity`, 'no identity: here, as it goes with from: age:FILE only');
+    for (const k of inputKeys()) if (def[k] !== undefined && def.from === undefined) bad(`${at}.${k}`, `no ${k}: here, as it goes with from: ${takersOf(k)}… only`);
     if (def.env !== undefined && def.template === undefined) bad(`${at}.env`, 'no env: here, as env: names the variable secbuild exec points at a template: file (a from: value goes into a variable with secbuild exec --env NAME=REF)');
     if (def.env !== undefined && (typeof def.env !== 'string' || !ENV_NAME.test(def.env))) bad(`${at}.env`, 'a variable name of letters, digits and "_", not starting with a digit');
     if (typeof def.from === 'string') {
       let ref;
       try {
-        if (def.identity !== undefined && typeof def.identity !== 'string') bad(`${at}.identity`, 'a reference string (for example file:~/.config/age/key.txt)');
-        ref = withIdentity(parseRef(def.from, base, `${path} ${at}.from`), def.identity as string | undefined, `${path} ${at}`);
+        for (const k of inputKeys()) if (def[k] !== undefined && typeof def[k] !== 'string') bad(`${at}.${k}`, 'a reference string (for example file:PATH or env:VAR)');
+        ref = withInputs(parseRef(def.from, base, `${path} ${at}.from`), (k) => def[k] as string | undefined, `${path} ${at}`);
       } catch (err) {
         throw new UsageError((err as Error).message);
       }

@@ -52,17 +52,21 @@ export function mergeSpecs(config: readonly SecretSpec[], cli: readonly SecretSp
   return [...byId.values()];
 }
 
+/**
+ * Every reference a spec reads: its `from=`, its .netrc/.npmrc fields'
+ * references, and the inputs of any of them (`identity=`, `role-id=`…: for the environment
+ * variables they read, and for `secbuild secrets`' store lines).
+ */
+export function specRefs(s: SecretSpec): Ref[] {
+  const fields = s.kind === 'netrc' ? s.entries.flatMap((e) => [e.login, e.password]) : s.kind === 'npmrc' ? s.entries.map((e) => e.token) : [];
+  const refs = [...(s.kind === 'ref' ? [s.ref] : []), ...fields.flatMap((f) => (f.kind === 'ref' ? [f.ref] : []))];
+  return refs.flatMap((r) => [r, ...Object.values(r.inputs ?? {})]);
+}
+
 /** Environment variables any spec reads: removed from the environment of every child. */
 export function sensitiveEnvVars(specs: readonly SecretSpec[]): Set<string> {
   const vars = new Set<string>();
-  const addField = (f: FieldValue) => {
-    if (f.kind === 'ref') refEnvVars(f.ref).forEach((v) => vars.add(v));
-  };
-  for (const s of specs) {
-    if (s.kind === 'ref') refEnvVars(s.ref).forEach((v) => vars.add(v));
-    if (s.kind === 'netrc') s.entries.forEach((e) => (addField(e.login), addField(e.password)));
-    if (s.kind === 'npmrc') s.entries.forEach((e) => addField(e.token));
-  }
+  for (const s of specs) for (const r of specRefs(s)) refEnvVars(r).forEach((v) => vars.add(v));
   return vars;
 }
 
@@ -81,7 +85,8 @@ async function readTemplate(origin: string, path: string): Promise<string> {
 type Outcome = { ok: true; value: Buffer } | { ok: false; missing: boolean; reason: string; output?: Buffer };
 
 function refKey(ref: Ref): string {
-  return `${ref.scheme}\0${ref.key}\0${ref.baseDir}${ref.identity ? `\0${refKey(ref.identity)}` : ''}`;
+  const inputs = Object.entries(ref.inputs ?? {}).map(([k, r]) => `\0${k}\0${refKey(r)}`);
+  return `${ref.scheme}\0${ref.key}\0${ref.baseDir}${inputs.join('')}`;
 }
 
 /** `text` ended as a sentence: a full stop unless it ends in one, or in `?` or `!` (a command's stderr may). */
@@ -174,28 +179,28 @@ export async function resolveSpecs(
     if (s.kind === 'npmrc') s.entries.forEach((e) => fieldRef(e.token));
   }
   const outcomes = new Map<string, Outcome>();
-  // An identity (age:'s identity=) is resolved like any reference, first; its value is masked like every value.
-  const identities = new Map<string, Promise<Buffer>>();
-  const identityOf = (id: Ref): Promise<Buffer> => {
-    const k = refKey(id);
-    if (!identities.has(k)) identities.set(k, findProvider(id.scheme)!.resolve(id.key, { env: base.env, childEnv: base.childEnv, cwd: id.baseDir }));
-    return identities.get(k)!;
+  // An input (age:'s identity=, vault:'s role-id=…) is resolved like any reference, first, once per run; its value is masked like every value.
+  const inputValues = new Map<string, { name: string; value: Promise<Buffer> }>();
+  const inputOf = (name: string, r: Ref): Promise<Buffer> => {
+    const k = refKey(r);
+    if (!inputValues.has(k)) inputValues.set(k, { name, value: findProvider(r.scheme)!.resolve(r.key, { env: base.env, childEnv: base.childEnv, cwd: r.baseDir }) });
+    return inputValues.get(k)!.value;
   };
   await Promise.all(
     [...refs].map(async ([key, ref]) => {
       const provider = findProvider(ref.scheme)!;
-      let identity: Buffer | undefined;
-      if (ref.identity) {
+      const inputs: Record<string, Buffer> = {};
+      for (const [name, r] of Object.entries(ref.inputs ?? {})) {
         try {
-          identity = await identityOf(ref.identity);
+          inputs[name] = await inputOf(name, r);
         } catch (err) {
           debugError(err);
-          const r = reasonOf(err);
-          outcomes.set(key, { ok: false, missing: false, reason: `its identity ${describeRef(ref.identity)} failed: ${r.reason}`, ...(r.output ? { output: r.output } : {}) });
+          const why = reasonOf(err);
+          outcomes.set(key, { ok: false, missing: false, reason: `its ${name} ${describeRef(r)} failed: ${why.reason}`, ...(why.output ? { output: why.output } : {}) });
           return;
         }
       }
-      const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir, ...(identity ? { identity } : {}) };
+      const ctx: ResolveContext = { env: base.env, childEnv: base.childEnv, cwd: ref.baseDir, ...(ref.inputs ? { inputs } : {}) };
       // A provider slower than a second (a cmd: prompting, a keychain unlocking) is named once, so a wait is never silent.
       const slow = setTimeout(() => info(`resolving secret ${idsOf(specs, key)} (${waitingFor(ref)})…`), SLOW_MS);
       try {
@@ -212,9 +217,9 @@ export async function resolveSpecs(
   const secrets: Secret[] = [];
   const skipped: SkippedSecret[] = [];
   const values: Secret[] = [];
-  for (const p of identities.values()) {
-    const v = await p.catch(() => undefined);
-    if (v?.length) values.push(new Secret('(identity)', 'identity=', v));
+  for (const { name, value } of inputValues.values()) {
+    const v = await value.catch(() => undefined);
+    if (v?.length) values.push(new Secret(`(${name})`, `${name}=`, v));
   }
   const refValue = new Map<string, Buffer>();
 
@@ -248,7 +253,8 @@ export async function resolveSpecs(
       return v;
     }
     const out = outcomes.get(refKey(f.ref))!;
-    if (!out.ok) throw new FieldError(`${describeRef(f.ref)}: ${out.reason}`);
+    // A store's own message starts with the reference already (`vault:…: VAULT_ADDR is not set`): named once.
+    if (!out.ok) throw new FieldError(out.reason.startsWith(`${describeRef(f.ref)}: `) ? out.reason : `${describeRef(f.ref)}: ${out.reason}`);
     if (!values.some((x) => x.value === out.value)) values.push(new Secret(`(field)`, describeRef(f.ref), out.value));
     return out.value;
   };

@@ -3,7 +3,7 @@
  * `--secret`, `--netrc`, `--npmrc` and secbuild.yml. Pure parsing, no I/O
  * (except the bare `id=ID` form, which looks at the environment as buildx does).
  */
-import { looksLikeRef, parseRef, withIdentity, type Ref } from '../../providers/index.js';
+import { inputKeys, looksLikeRef, parseRef, takersOf, withInputs, type Ref } from '../../providers/index.js';
 import { parseKeyValues } from './csv.js';
 import { closest } from '../args/suggest.js';
 import { UsageError } from '../util/errors.js';
@@ -132,7 +132,7 @@ function isTrue(flag: string, key: string, v: string | undefined): boolean {
 export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: string, index?: number, opts: { ownership?: boolean } = {}): SecretSpec {
   const at = flagAt('--secret', index);
   const map = pairs(at, value, ['optional']);
-  only(at, map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache', 'identity', 'uid', 'gid', 'mode']);
+  only(at, map, ['id', 'src', 'source', 'env', 'type', 'from', 'optional', 'cache', ...inputKeys(), 'uid', 'gid', 'mode']);
   const id = map.get('id');
   if (!id) fail(at, `has no id=; write --secret id=NAME,from=env:VAR (or docker's id=NAME,src=PATH).`);
   checkId(id, at);
@@ -151,9 +151,9 @@ export function parseSecretFlag(value: string, env: NodeJS.ProcessEnv, cwd: stri
     if (src !== undefined || envName !== undefined || type !== undefined) {
       fail('--secret', `id=${id}: from= cannot be combined with src=, env= or type=.`);
     }
-    return { kind: 'ref', id, optional, origin, mount: true, ...fields, ref: withIdentity(parseRef(from, cwd, `${flag} from=`), map.get('identity'), `${flag}`) };
+    return { kind: 'ref', id, optional, origin, mount: true, ...fields, ref: withInputs(parseRef(from, cwd, `${flag} from=`), (k) => map.get(k), `${flag}`) };
   }
-  if (map.has('identity')) fail(flag, 'identity= goes with from=age:FILE only.');
+  for (const k of inputKeys()) if (map.has(k)) fail(flag, `${k}= goes with from=${takersOf(k)}… only.`);
   if (type === 'env' && envName === undefined) {
     envName = src;
     src = undefined;

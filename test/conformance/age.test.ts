@@ -62,7 +62,7 @@ describe.skipIf(skip)('age provider specifics (real age and a throw-away key)', 
     ['id=t,from=age:tok.age', /--secret id=t age: needs identity=REF in the same spec/],
     ['id=t,from=env:AGE_KEY,identity=file:key.txt', /identity= is only for age: references; drop it/],
     ['id=t,from=age:tok.age,identity=age:other.age', /identity= cannot itself be an age: reference/],
-    ['id=t,src=tok.age,identity=file:key.txt', /identity= goes with from=age:FILE only/],
+    ['id=t,src=tok.age,identity=file:key.txt', /identity= goes with from=age:… only/],
   ])('%s is refused before anything runs', (flag, want) => {
     const err = (() => {
       try {
@@ -87,7 +87,7 @@ describe.skipIf(skip)('age provider specifics (real age and a throw-away key)', 
   });
 
   test('a file that is not age, and age not installed, are ProviderErrors that say what to do', async () => {
-    const ctx = (path: string) => ({ env: env(), childEnv: scrubEnv({ ...env(), PATH: path }, new Set()), cwd: dir, identity });
+    const ctx = (path: string) => ({ env: env(), childEnv: scrubEnv({ ...env(), PATH: path }, new Set()), cwd: dir, inputs: { identity } });
     const notAge = await ageProvider.resolve('plain.age', ctx(process.env.PATH!)).catch((e: unknown) => e as Error);
     expect(notAge).toBeInstanceOf(ProviderError);
     expect((notAge as Error).message).toMatch(/^age:plain\.age: age could not read .*plain\.age or the identity/);

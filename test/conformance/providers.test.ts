@@ -307,7 +307,7 @@ async function failure(provider: SecretProvider, key: string, c: ResolveContext 
 /** ctx() with the fixture's identity for a provider that takes one (age:). */
 function withIdentity(provider: SecretProvider): ResolveContext {
   const identity = fixtures[provider.scheme]?.identity;
-  return identity ? { ...ctx(), identity } : ctx();
+  return identity ? { ...ctx(), inputs: { identity } } : ctx();
 }
 // A stand-in says so in the test names: "vault (recording stand-in for Vault's HTTP API) provider".
 const titled = (scheme: string) => (fixtures[scheme]?.standin ? `${scheme} (${fixtures[scheme].standin})` : scheme);
@@ -592,10 +592,11 @@ describe.skipIf(awsSkip !== undefined)('aws-sm and aws-ssm specifics (real awscl
   const sm = providers.find((p) => p.scheme === 'aws-sm')!;
   const ssm = providers.find((p) => p.scheme === 'aws-ssm')!;
   const id = unique();
+  let firstVersion = '';
   beforeAll(async () => {
     const m = await moto();
     m.aws(['secretsmanager', 'create-secret', '--name', `spec/json-${id}`, '--secret-string', '{"token":"t0k-json","n":42,"nested":{"a":1}}']);
-    m.aws(['secretsmanager', 'create-secret', '--name', `spec/versions-${id}`, '--secret-string', 'old-value']);
+    firstVersion = (JSON.parse(m.aws(['secretsmanager', 'create-secret', '--name', `spec/versions-${id}`, '--secret-string', 'old-value']).toString()) as { VersionId: string }).VersionId;
     m.aws(['secretsmanager', 'put-secret-value', '--secret-id', `spec/versions-${id}`, '--secret-string', 'new-value']);
     m.aws(['ssm', 'put-parameter', '--name', `/spec/plain-${id}`, '--type', 'String', '--value', 'plain-param']);
   }, 300_000);
@@ -623,6 +624,13 @@ describe.skipIf(awsSkip !== undefined)('aws-sm and aws-ssm specifics (real awscl
   test('?version-stage=AWSPREVIOUS reads the version before the current one', async () => {
     expect((await sm.resolve(`spec/versions-${id}`, ctx())).toString()).toBe('new-value');
     expect((await sm.resolve(`spec/versions-${id}?version-stage=AWSPREVIOUS`, ctx())).toString()).toBe('old-value');
+  });
+
+  test('?version-id=ID reads that version; an unknown id is MissingSecret', async () => {
+    expect((await sm.resolve(`spec/versions-${id}?version-id=${firstVersion}`, ctx())).toString()).toBe('old-value');
+    const err = await failure(sm, `spec/versions-${id}?version-id=00000000-0000-0000-0000-000000000000`);
+    expect(err).toBeInstanceOf(MissingSecret);
+    expect(err.message).toContain('(ResourceNotFoundException)');
   });
 
   test('aws-ssm reads a String parameter as stored; a missing one is MissingSecret', async () => {

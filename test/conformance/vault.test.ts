@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +15,11 @@ import { vaultProvider } from '../../providers/vault.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { scrubEnv } from '../../src/run/env.js';
+import { parseConfig } from '../../src/secrets/config.js';
+import { resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
+import { parseSecretFlag } from '../../src/secrets/spec.js';
+import { ResolveError } from '../../src/util/errors.js';
+import { parse } from 'yaml';
 import { startVaultStandin, type VaultStandin } from '../helpers/vault-standin.js';
 
 const TOKEN = `hvs.${randomBytes(12).toString('hex')}`;
@@ -203,5 +208,73 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
     } finally {
       await tls.stop();
     }
+  });
+
+  describe('AppRole role-id=REF and secret-id=REF, resolved through other providers', () => {
+    const SID = `sid-${randomBytes(8).toString('hex')}`;
+    const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH, VAULT_ADDR: v.addr, APP_ROLE: 'role-ref', APP_SID: SID });
+    const resolveFlags = (flags: string[], e = env()) => {
+      const specs = flags.map((f) => parseSecretFlag(f, e, dir));
+      return resolveSpecs(specs, { env: e, childEnv: scrubEnv(e, sensitiveEnvVars(specs)) });
+    };
+    beforeAll(async () => {
+      await writeFile(join(dir, 'sid.txt'), `${SID}\n`);
+    });
+
+    test('--secret …,role-id=env:VAR,secret-id=env:VAR logs in with their values, never sent as a token, both masked', async () => {
+      v.approle = { roleId: 'role-ref', secretId: SID };
+      v.requests.length = 0;
+      const r = await resolveFlags(['id=t,from=vault:secret/ci/npm#token,role-id=env:APP_ROLE,secret-id=env:APP_SID']);
+      expect(r.secrets.map((s) => [s.id, s.value.toString()])).toEqual([['t', 's3cr3t-v2']]);
+      expect(v.requests[0]).toMatchObject({ method: 'POST', path: '/v1/auth/approle/login' });
+      expect(v.requests[1]!.headers['x-vault-token']).toBe(TOKEN);
+      expect(r.values.map((s) => s.value.toString())).toEqual(expect.arrayContaining(['role-ref', SID]));
+    });
+
+    test('secbuild.yml takes role-id: and secret-id: beside from: vault:…; a file: reference is read relative to it, its final newline dropped', async () => {
+      v.approle = { roleId: 'role-ref', secretId: SID };
+      const { specs } = parseConfig('secrets:\n  t: { from: "vault:secret/ci/npm#token", role-id: "env:APP_ROLE", secret-id: "file:sid.txt" }\n', join(dir, 'secbuild.yml'), (t) => parse(t));
+      const r = await resolveSpecs(specs, { env: env(), childEnv: scrubEnv(env(), sensitiveEnvVars(specs)) });
+      expect(r.secrets[0]!.value.toString()).toBe('s3cr3t-v2');
+    });
+
+    test('a spec reference wins over VAULT_TOKEN; the variables it names leave every child environment', async () => {
+      v.approle = { roleId: 'role-ref', secretId: SID };
+      v.requests.length = 0;
+      const e = { ...env(), VAULT_TOKEN: 'hvs.not-this-one' };
+      await resolveFlags(['id=t,from=vault:secret/ci/npm#token,role-id=env:APP_ROLE,secret-id=env:APP_SID'], e);
+      expect(v.requests[0]!.path).toBe('/v1/auth/approle/login');
+      const spec = parseSecretFlag('id=t,from=vault:secret/ci/npm#token,role-id=env:APP_ROLE,secret-id=env:APP_SID', e, dir);
+      expect([...sensitiveEnvVars([spec])].sort()).toEqual(['APP_ROLE', 'APP_SID', 'VAULT_SECRET_ID', 'VAULT_TOKEN']);
+    });
+
+    test('a role-id reference that does not resolve fails naming the field and the reference, never a value', async () => {
+      v.approle = { roleId: 'role-ref', secretId: SID };
+      const err = await resolveFlags(['id=t,from=vault:secret/ci/npm#token,role-id=env:NO_SUCH_ROLE,secret-id=env:APP_SID']).catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(ResolveError);
+      const msg = (err as Error).message;
+      expect(msg).toMatch(/\(vault:secret\/ci\/npm#token\): its role-id env:NO_SUCH_ROLE failed: environment variable NO_SUCH_ROLE is not set/);
+      expect(msg).not.toContain(SID);
+      expect(msg).not.toContain('s3cr3t');
+    });
+
+    test('a role-id reference without a secret id anywhere names what to add', async () => {
+      const err = await resolveFlags(['id=t,from=vault:secret/ci/npm#token,role-id=env:APP_ROLE']).catch((x: unknown) => x);
+      expect((err as Error).message).toMatch(/vault:secret\/ci\/npm#token: an AppRole login needs a role id and a secret id; give secret-id=REF \(or VAULT_SECRET_ID\) as well/);
+    });
+
+    test('a refused login with references names the spec keys to check, never the values', async () => {
+      v.approle = { roleId: 'role-ref', secretId: 'another' };
+      const err = await resolveFlags(['id=t,from=vault:secret/ci/npm#token,role-id=env:APP_ROLE,secret-id=env:APP_SID']).catch((x: unknown) => x);
+      expect((err as Error).message).toMatch(/the AppRole login at auth\/approle was refused \(HTTP 400\); check role-id= and secret-id=/);
+      expect((err as Error).message).not.toContain(SID);
+    });
+
+    test.each<[string, RegExp]>([
+      ['id=t,from=env:APP_SID,role-id=env:APP_ROLE', /role-id= is only for vault: references; drop it/],
+      ['id=t,from=vault:secret/ci/npm#token,role-id=age:x.age', /role-id= cannot itself be an age: reference/],
+    ])('%s is refused before anything runs', (flag, want) => {
+      expect(() => parseSecretFlag(flag, env(), dir)).toThrow(want);
+    });
   });
 });

@@ -8,8 +8,8 @@
  *   hands a `#field` to a command.
  * - `aws-sm:` and `aws-ssm:` with the awscli on the host against one
  *   moto_server (test/helpers/moto.ts): a build mounts a Secrets Manager
- *   JSON key, `secbuild exec` an SSM SecureString; examples/stores builds
- *   with one secret from each store.
+ *   JSON key, `secbuild exec` an SSM SecureString and an aws-sm: JSON key;
+ *   examples/stores builds with one secret from each store.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -117,11 +117,12 @@ describeE2E('aws-sm: and aws-ssm: (real awscli against moto_server)', motoMissin
     expect(r.stdout.match(/^\w+ +aws:/gm)).toHaveLength(1);
   });
 
-  test('secbuild exec hands an SSM SecureString to the command; a missing secret is exit 3 naming it', async () => {
+  test('secbuild exec hands an SSM SecureString and a Secrets Manager JSON key to the command; a missing secret is exit 3 naming it', async () => {
     const env = baseEnv(box, moto.env);
-    const r = await runCli(['exec', '--env', `P=aws-ssm:/${name}`, '--', 'sh', '-c', 'printf %s "$P" | sha256sum'], { env });
+    const r = await runCli(['exec', '--env', `P=aws-ssm:/${name}`, '--env', `T=aws-sm:${name}#token`, '--', 'sh', '-c', 'printf %s "$P" | sha256sum; printf %s "$T" | sha256sum'], { env });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.split(/\s+/)[0]).toBe(sha(param));
+    expect(r.stdout.split(/\s+/).filter((w) => /^[0-9a-f]{64}$/.test(w))).toEqual([sha(param), sha(token)]);
+    expect(r.stdout + r.stderr).not.toContain(token);
     expect(listDir(box.tmp)).toEqual([]);
     const missing = await runCli(['exec', '--env', 'P=aws-sm:ci/absent', '--', 'true'], { env });
     expect(missing.code).toBe(3);

@@ -108,7 +108,7 @@ describe('parseConfig: errors name the file, the key path and what was expected'
     ['bad secret name', 'secrets:\n  "-x": env:A\n', 'secrets.-x', /a name of letters, digits/],
     ['secret null', 'secrets:\n  a:\n', 'secrets.a', /a reference string or \{ from: REF \}/],
     ['secret a number', 'secrets:\n  a: 3\n', 'secrets.a', /a reference string/],
-    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description, cache, env, identity \(unknown key\)/],
+    ['unknown secret key', 'secrets:\n  a: { form: env:A }\n', 'secrets.a.form', /one of from, template, optional, mount, description, cache, env, role-id, secret-id, identity \(unknown key\)/],
     ['env on a from: secret', 'secrets:\n  a: { from: env:A, env: A_FILE }\n', 'secrets.a.env', /no env: here, as env: names the variable secbuild exec points at a template: file .*--env NAME=REF/],
     ['env not a variable name', 'secrets:\n  a: { template: t, env: "1X" }\n', 'secrets.a.env', /a variable name of letters, digits and "_"/],
     ['env a number', 'secrets:\n  a: { template: t, env: 3 }\n', 'secrets.a.env', /a variable name/],

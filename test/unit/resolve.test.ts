@@ -194,6 +194,14 @@ describe('sensitiveEnvVars and childEnvironment', () => {
     expect([...sensitiveEnvVars(specs)].sort()).toEqual(['A_VAR', 'LOGIN_VAR', 'NPM_VAR', 'PASS_VAR']);
   });
 
+  test('store references: AWS credentials stay for docker and exec (ECR helpers, exec -- aws); Vault and 1Password tokens go', () => {
+    const env = { PATH: '/bin', AWS_ACCESS_KEY_ID: 'a', AWS_SECRET_ACCESS_KEY: 'b', AWS_SESSION_TOKEN: 'c', AWS_PROFILE: 'p', VAULT_TOKEN: 't', VAULT_SECRET_ID: 's', OP_SERVICE_ACCOUNT_TOKEN: 'o' };
+    const stores = [ref('a', 'aws-sm:ci/npm#token'), ref('b', 'aws-ssm:/ci/npm'), ref('v', 'vault:secret/ci#x'), ref('o', 'op://v/i/f')];
+    expect(Object.keys(childEnvironment(env, sensitiveEnvVars(stores))).sort()).toEqual(['AWS_ACCESS_KEY_ID', 'AWS_PROFILE', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'PATH']);
+    // Read as a secret through env:, an AWS variable is removed like any other.
+    expect(Object.keys(childEnvironment(env, sensitiveEnvVars([ref('k', 'env:AWS_SECRET_ACCESS_KEY')])))).not.toContain('AWS_SECRET_ACCESS_KEY');
+  });
+
   test('childEnvironment drops exactly the sensitive variables and does not touch its input', () => {
     const env = { PATH: '/bin', A_VAR: 'secret', HOME: '/h', EMPTY: '' };
     expect(childEnvironment(env, new Set(['A_VAR', 'NOT_SET']))).toEqual({ PATH: '/bin', HOME: '/h', EMPTY: '' });

@@ -9,6 +9,7 @@ import { tooShortToMask } from '../../secrets/forms.js';
 import { inputUses } from '../../secrets/render.js';
 import { formatPolicy } from '../../secrets/cache-policy.js';
 import { resolveMasked } from '../../pipeline/resolve-step.js';
+import { specRefs } from '../../secrets/resolve.js';
 import { masked } from '../../util/log.js';
 import { isSshSpec } from '../../secrets/ssh.js';
 import { findProvider } from '../../../providers/index.js';
@@ -59,10 +60,10 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
     else if (ok) rows.push([spec.id, source, 'ok', String(ok.bytes), cache, note]);
   }
   process.stdout.write(masked(table(rows)));
-  // Each secret store the specs read from: its readiness (CLI, store or credentials), no value read.
+  // Each secret store the specs read from (from=, .netrc/.npmrc fields, identity=): its readiness (CLI, store or credentials), no value read.
   const stores = new Map<string, Promise<{ store: string; ok: boolean; text: string } | undefined>>();
-  for (const spec of plan.specs) {
-    const provider = spec.kind === 'ref' ? findProvider(spec.ref.scheme) : undefined;
+  for (const ref of plan.specs.flatMap(specRefs)) {
+    const provider = findProvider(ref.scheme);
     if (provider?.readiness && !stores.has(provider.scheme)) stores.set(provider.scheme, provider.readiness({ env: plan.env, childEnv: plan.childEnv }));
   }
   const said = new Set<string>();
