@@ -2,7 +2,7 @@
  * The registry: the only list of providers. Adding `op:` or `gcp-sm:` is one
  * new file in this folder and one line here.
  */
-import { showTyped, type Shown } from '../src/secrets/shown.js';
+import { showTyped, type Shown } from '../src/util/shown.js';
 import { UsageError } from '../src/util/errors.js';
 import { ageProvider } from './age.js';
 import { awsSmProvider } from './aws-sm.js';
@@ -45,7 +45,7 @@ export function looksLikeRef(text: string): boolean {
  * Parses `SCHEME:KEY`. `where` names the field and its position for the
  * error (`--npmrc #1 token=`); the text itself is never in the error, as a
  * value that is not a reference may be the credential itself
- * (src/secrets/shown.ts). A scheme-like prefix (`evn:`) is named, to point at
+ * (src/util/shown.ts). A scheme-like prefix (`evn:`) is named, to point at
  * the typo.
  */
 export function parseRef(text: string, baseDir: string, where: string): Ref {
@@ -79,7 +79,7 @@ export function withIdentity(ref: Ref, identity: string | undefined, where: stri
   return { ...ref, identity: id };
 }
 
-/** A reference as secbuild prints it: credential-looking words of the key hidden (src/secrets/shown.ts). */
+/** A reference as secbuild prints it: credential-looking words of the key hidden (src/util/shown.ts). */
 export function describeRef(ref: Ref): Shown {
   return showTyped(`${ref.scheme}:${ref.key}`);
 }

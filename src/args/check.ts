@@ -5,6 +5,7 @@
  */
 import { parseOptions } from './options.js';
 import { UsageError } from '../util/errors.js';
+import { showTyped } from '../util/shown.js';
 
 export type CheckFormat = 'text' | 'json';
 
@@ -23,6 +24,6 @@ export function splitFormat(argv: readonly string[]): { format: CheckFormat; res
     // The build parser reads `--` too: leave it in.
     rest: (words) => rest.push('--', ...words),
   });
-  if (format !== undefined && format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${format}".`);
+  if (format !== undefined && format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got "${showTyped(format)}".`);
   return { format: format ?? 'text', rest };
 }

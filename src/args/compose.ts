@@ -12,6 +12,7 @@ import { parseOptions, takesNoValue, type OptionHit, type OptionSpec } from './o
 import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type OwnKey, type OwnOption, type SecretRunOptions } from './own.js';
 import { helpTail, RUN_EXITS } from './help.js';
 import { UsageError } from '../util/errors.js';
+import { showTyped } from '../util/shown.js';
 
 export interface ComposeArgs extends SecretRunOptions {
   /** The Compose command: build (build secrets), up or down (run-time secrets, src/pipeline/compose-up.ts). */
@@ -156,7 +157,7 @@ function ownOption(out: ComposeArgs, { spec, value }: OptionHit): void {
     // Given twice: one names the compose engine, the other the builder (--engine direct --engine podman).
     if (value === 'docker' || value === 'podman') out.builder = value;
     else if (value === 'compose' || value === 'direct') out.engine = value;
-    else throw new UsageError(`--engine ${value}: expected compose or direct (the compose engine), or docker or podman (the builder).`);
+    else throw new UsageError(`--engine ${showTyped(value ?? '')}: expected compose or direct (the compose engine), or docker or podman (the builder).`);
   } else if (spec.key === 'parallel') {
     if (!/^(-1|[1-9]\d*)$/.test(value!)) throw new UsageError(`--parallel ${value}: expected a positive number, or -1 for no limit.`);
     out.parallel = Number(value);

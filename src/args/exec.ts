@@ -10,6 +10,7 @@ import { parseOptions } from './options.js';
 import { applyOwn, checkOwn, HELP_OPTION, optionLines, OWN_OPTIONS, secretRunDefaults, type OwnKey, type OwnOption, type SecretRunOptions } from './own.js';
 import { unknownOption } from './suggest.js';
 import { UsageError } from '../util/errors.js';
+import { showTyped } from '../util/shown.js';
 
 export interface ExecArgs extends SecretRunOptions {
   help: boolean;
@@ -45,9 +46,9 @@ const NAME = ENV_NAME;
 function envOption(value: string): { name: string; ref: string } {
   const eq = value.indexOf('=');
   const name = eq < 0 ? value : value.slice(0, eq);
-  // The name only: what follows "=" may be the credential pasted in by mistake.
+  // The name only, and only through showTyped: what follows "=" — or, with no "=", all of it — may be the credential pasted in by mistake.
   if (eq < 0 || !NAME.test(name)) {
-    const shown = NAME.test(name) ? `--env ${name}` : 'an --env value';
+    const shown = NAME.test(name) ? `--env ${showTyped(name)}` : 'an --env value';
     throw new UsageError(`${shown} needs the form VAR=REF, a variable name of letters, digits and "_" then a reference, such as --env NPM_TOKEN=env:CI_NPM_TOKEN.`);
   }
   return { name, ref: value.slice(eq + 1) };

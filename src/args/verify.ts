@@ -10,6 +10,7 @@ import { parseOptions } from './options.js';
 import { applyOwn, checkDaemonFlags, HELP_OPTION, optionLines, OWN_OPTIONS, type OwnOption, type SecretFlags } from './own.js';
 import { helpTail } from './help.js';
 import { UsageError } from '../util/errors.js';
+import { showTyped } from '../util/shown.js';
 
 export type VerifyFormat = 'text' | 'json';
 
@@ -45,7 +46,7 @@ export function parseVerifyArgs(argv: readonly string[]): VerifyArgs {
       else if (spec.key === 'archive') out.archive = value;
       else if (spec.key !== 'format') applyOwn(out, spec, value);
       else if (value === 'text' || value === 'json') out.format = value;
-      else throw new UsageError(`--format must be text or json, got "${value}".`);
+      else throw new UsageError(`--format must be text or json, got "${showTyped(value ?? '')}".`);
     },
     unknown: (word) => {
       throw new UsageError(`secbuild verify does not take ${word.split('=', 1)[0]}; it takes ${OPTIONS.map((o) => o.name).join(', ')} and an image (see secbuild verify --help).`);

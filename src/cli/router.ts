@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { helpTail, type HelpTail } from '../args/help.js';
 import { OWN_OPTIONS } from '../args/own.js';
+import { hideCredentials } from '../util/shown.js';
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -68,7 +69,8 @@ export async function runCli(argv: readonly string[], version: string): Promise<
     .description('A drop-in `docker build` that resolves build secrets, mounts them from private tmpfs files and always cleans up.\n\nBuild: secbuild [build] [secbuild options] [docker build options] CONTEXT (see secbuild build --help)')
     .version(version, '-V, --version')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `secbuild: ${s}` : s) })
+    // Commander quotes what was typed (`unknown option '--secert=…,token=ghp_…'`): only through the typed-value filter.
+    .configureOutput({ writeErr: (s) => process.stderr.write(hideCredentials(s.startsWith('error:') ? `secbuild: ${s}` : s)) })
     .showHelpAfterError('(see secbuild --help)');
 
   program.command('build').description('run docker build with secrets (the default command; see secbuild build --help)').allowUnknownOption().helpOption(false).argument('[args...]');

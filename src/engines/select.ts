@@ -8,6 +8,7 @@
  */
 import { UsageError } from '../util/errors.js';
 import { info } from '../util/log.js';
+import { showTyped } from '../util/shown.js';
 import { findDocker } from './docker/detect.js';
 import { dockerEngine } from './docker/engine.js';
 import { ENGINE_NAMES, type Engine, type EngineName } from './engine.js';
@@ -24,7 +25,7 @@ export interface EngineChoice {
 export function askedEngine(o: EngineChoice, env: NodeJS.ProcessEnv): EngineName | undefined {
   const [value, from] = o.builder !== undefined ? [o.builder, '--engine'] : env.SECBUILD_ENGINE ? [env.SECBUILD_ENGINE, 'SECBUILD_ENGINE'] : [undefined, ''];
   if (value === undefined) return o.podman !== undefined ? 'podman' : undefined;
-  if (!(ENGINE_NAMES as readonly string[]).includes(value)) throw new UsageError(`${from} ${value}: expected ${ENGINE_NAMES.join(' or ')}.`);
+  if (!(ENGINE_NAMES as readonly string[]).includes(value)) throw new UsageError(`${from} ${showTyped(value)}: expected ${ENGINE_NAMES.join(' or ')}.`);
   return value as EngineName;
 }
 

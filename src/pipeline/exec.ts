@@ -15,7 +15,7 @@ import { withVars } from '../run/env.js';
 import { childEnvFor, planSpecs } from '../secrets/plan.js';
 import type { SecretSpec } from '../secrets/spec.js';
 import { ChildExit, UsageError } from '../util/errors.js';
-import { showTyped } from '../secrets/shown.js';
+import { showTyped } from '../util/shown.js';
 import { authSock, deliveredVars, dryRunLines, envSecretId, envValues, plannedVars } from './exec-env.js';
 import type { Job } from './run.js';
 

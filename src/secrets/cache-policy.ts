@@ -20,7 +20,7 @@
  * src/pipeline/cache-args.ts.
  */
 import { CACHE_ARG_PREFIX } from '../run/printable.js';
-import { showTyped } from './shown.js';
+import { showTyped } from '../util/shown.js';
 
 
 /** The variable a cache key may be given in (./cache-key.ts): src/run/env.ts removes it from every child's environment. */
@@ -35,7 +35,7 @@ export interface CachePolicy {
 
 const SCOPE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-/** Its messages show typed text only through showTyped (./shown.ts): a credential typed as cache= is not echoed. */
+/** Its messages show typed text only through showTyped (src/util/shown.ts): a credential typed as cache= is not echoed. */
 class PolicyError extends Error {}
 
 function checkScopeName(scope: string): string {

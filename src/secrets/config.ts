@@ -32,7 +32,7 @@ import { TemplateError, templateNames } from './render.js';
 import { configCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { ENV_NAME } from '../args/exec.js';
 import { parseSshSection } from './ssh.js';
-import { showTyped } from './shown.js';
+import { showTyped } from '../util/shown.js';
 import { checkId, checkScope, isMachineName, registryKey, type FieldValue, type NetrcEntry, type NpmrcEntry, type SecretSpec } from './spec.js';
 
 export interface LoadedConfig {

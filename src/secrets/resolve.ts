@@ -9,7 +9,7 @@ import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js'
 import { debugError, info } from '../util/log.js';
 import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
-import { hideCredentials, shown, showTyped, type Shown } from './shown.js';
+import { hideCredentials, shown, showTyped, type Shown } from '../util/shown.js';
 import type { FieldValue, SecretSpec } from './spec.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames } from './render.js';
 

@@ -5,11 +5,11 @@
  * The bytes live in a private field behind a getter, so spreading the object,
  * `Object.assign`, `Object.entries` or a test runner's diff never copy them.
  */
-import { showTyped, type Shown } from './shown.js';
+import { showTyped, type Shown } from '../util/shown.js';
 
 export class Secret {
   readonly #value: Buffer;
-  /** Where it came from, e.g. `env:NPM_TOKEN` or `netrc: github.com`: typed text, so shown through showTyped (./shown.ts). */
+  /** Where it came from, e.g. `env:NPM_TOKEN` or `netrc: github.com`: typed text, so shown through showTyped (src/util/shown.ts). */
   readonly source: Shown;
 
   constructor(

@@ -9,7 +9,7 @@ import { closest } from '../args/suggest.js';
 import { UsageError } from '../util/errors.js';
 import { parseCachePolicy, samePolicy, type CachePolicy } from './cache-policy.js';
 import { ownerFields, type Ownership } from './ownership.js';
-import { flagAt, shown, showTyped, type Shown } from './shown.js';
+import { flagAt, shown, showTyped, type Shown } from '../util/shown.js';
 
 /** A field of a credential template: a literal, a reference, or the name of another secret. */
 export type FieldValue =

@@ -17,7 +17,7 @@
  */
 import { parseRef } from '../../providers/index.js';
 import { UsageError } from '../util/errors.js';
-import { showTyped } from './shown.js';
+import { showTyped } from '../util/shown.js';
 import { checkId, type SecretSpec } from './spec.js';
 
 export type SshSpec = Extract<SecretSpec, { kind: 'ref' }> & { ssh: string };

@@ -105,7 +105,7 @@ export async function readToCheck(what: string, path: string): Promise<string | 
  * same bounds. O_NONBLOCK in case the path became a FIFO since the stat.
  * Errors of the stat or open (ENOENT, EACCES…) are thrown as they are.
  */
-function readRegularSync(path: string, limit: number): Buffer | undefined {
+export function readRegularSync(path: string, limit: number): Buffer | undefined {
   if (!statSync(path).isFile()) return undefined;
   const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   try {

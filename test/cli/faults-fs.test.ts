@@ -77,7 +77,7 @@ describe('file-system faults without a daemon', () => {
     const id = 'a'.repeat(300);
     const r = await runCli(['--dry-run', '--secret', `id=${id},from=env:E2E_TOKEN`, ctx.dir], { env });
     expect(r.code, r.stderr).toBe(2);
-    // The id is not quoted: 300 characters typed as an id may be a credential (src/secrets/shown.ts).
+    // The id is not quoted: 300 characters typed as an id may be a credential (src/util/shown.ts).
     expect(r.stderr).toBe('secbuild: --secret: the secret id is 300 characters long; use an id of at most 128 characters.\n');
     expect(listDir(box.tmp)).toEqual([]);
   });

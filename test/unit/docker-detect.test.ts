@@ -6,8 +6,11 @@
  * front end although `buildx version` answers; docker 28.2.2: `build --help`
  * is buildx's).
  */
-import { describe, expect, test } from 'vitest';
-import { classifyBuild, type BuildProbe } from '../../src/engines/docker/detect.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { classifyBuild, engineInputs, type BuildProbe } from '../../src/engines/docker/detect.js';
 
 const BUILDX_OUT = 'github.com/docker/buildx 0.13.1+ds1 0.13.1+ds1-3\n';
 const CLASSIC_HELP = '\nUsage:  docker build [OPTIONS] PATH | URL | -\n\nBuild an image from a Dockerfile\n\nOptions:\n      --add-host list\n';
@@ -43,5 +46,51 @@ describe('classifyBuild', () => {
 
   test('an unknown client version with a classic build: no BuildKit (cannot tell it is older than 23)', () => {
     expect(classifyBuild(probe({ clientVersion: '' }))).toBeUndefined();
+  });
+});
+
+// Issue 22 break 14: the engine cache is keyed by every plugin directory docker searches,
+// including those config.json names in cliPluginsExtraDirs (docker/cli cli-plugins/manager).
+describe('engineInputs (the engine cache key)', () => {
+  const base = mkdtempSync(join(tmpdir(), 'sb-enginputs-'));
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+  let n = 0;
+  /** A DOCKER_CONFIG whose config.json names `extra` directories, which exist, empty. */
+  const configWith = (extra: number): { env: NodeJS.ProcessEnv; dirs: string[] } => {
+    const root = join(base, `c${n++}`);
+    const dirs = Array.from({ length: extra }, (_, i) => join(root, `plugins-${i}`));
+    for (const d of [root, ...dirs]) mkdirSync(d, { recursive: true });
+    writeFileSync(join(root, 'config.json'), JSON.stringify({ auths: {}, cliPluginsExtraDirs: dirs }));
+    return { env: { DOCKER_CONFIG: root, HOME: base }, dirs };
+  };
+
+  test('a docker-buildx added to, then removed from, a cliPluginsExtraDirs directory changes the key (config.json untouched)', () => {
+    const { env, dirs } = configWith(2);
+    const before = engineInputs(env);
+    writeFileSync(join(dirs[1]!, 'docker-buildx'), '#!/bin/sh\n', { mode: 0o755 });
+    const added = engineInputs(env);
+    expect(added).not.toBe(before);
+    rmSync(join(dirs[1]!, 'docker-buildx'));
+    expect(engineInputs(env)).not.toBe(added);
+  });
+
+  test('a docker-buildx replaced in place in a cliPluginsExtraDirs directory changes the key', () => {
+    const { env, dirs } = configWith(1);
+    const plugin = join(dirs[0]!, 'docker-buildx');
+    writeFileSync(plugin, 'old\n', { mode: 0o755 });
+    const before = engineInputs(env);
+    rmSync(plugin);
+    writeFileSync(plugin, 'a newer plugin\n', { mode: 0o755 });
+    expect(engineInputs(env)).not.toBe(before);
+  });
+
+  test('unchanged inputs give the same key (the cache still hits); a config.json that is not JSON, or names no list, is read as no extra directories', () => {
+    const { env } = configWith(1);
+    expect(engineInputs(env)).toBe(engineInputs(env));
+    for (const text of ['{not json', JSON.stringify({ cliPluginsExtraDirs: 'one/dir' }), JSON.stringify({ cliPluginsExtraDirs: [7, null] })]) {
+      writeFileSync(join(env.DOCKER_CONFIG!, 'config.json'), text);
+      expect(() => engineInputs(env)).not.toThrow();
+      expect(engineInputs(env)).toBe(engineInputs(env));
+    }
   });
 });

@@ -9,7 +9,7 @@ import { scrubEnv } from '../../src/run/env.js';
 import { Secret } from '../../src/secrets/secret.js';
 import type { SecretSpec } from '../../src/secrets/spec.js';
 import { authSock, deliveredVars, dryRunLines, envValues, gitCredentialHelper, plannedVars } from '../../src/pipeline/exec-env.js';
-import { showTyped } from '../../src/secrets/shown.js';
+import { showTyped } from '../../src/util/shown.js';
 
 describe('parseExecArgs', () => {
   test.each<[string, string[], Partial<ReturnType<typeof parseExecArgs>>]>([

@@ -7,7 +7,7 @@ import { MAX_SECRET_BYTES } from '../../src/secrets/limits.js';
 import { scrubEnv as childEnvironment } from '../../src/run/env.js';
 import { mergeSpecs, resolveSpecs, sensitiveEnvVars } from '../../src/secrets/resolve.js';
 import type { FieldValue, SecretSpec } from '../../src/secrets/spec.js';
-import { showTyped } from '../../src/secrets/shown.js';
+import { showTyped } from '../../src/util/shown.js';
 
 let dir: string;
 beforeAll(async () => {

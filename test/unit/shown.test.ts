@@ -1,17 +1,23 @@
 /**
- * Typed text secbuild prints (src/secrets/shown.ts, trust round 3 item 3): a
+ * Typed text secbuild prints (src/util/shown.ts, trust round 3 item 3): a
  * credential typed where a reference, a variable name or a secret id belongs
  * is never echoed — not in parse errors, not in a resolved secret's source,
  * not in a provider's reason — while ordinary references print as typed.
  */
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { describeRef, parseRef } from '../../providers/index.js';
 import { scrubEnv } from '../../src/run/env.js';
 import { resolveSpecs } from '../../src/secrets/resolve.js';
-import { looksLikeCredential, showTyped } from '../../src/secrets/shown.js';
+import { looksLikeCredential, showTyped } from '../../src/util/shown.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag } from '../../src/secrets/spec.js';
 import { parseConfig } from '../../src/secrets/config.js';
 import { parse } from 'yaml';
+import { splitFormat } from '../../src/args/check.js';
+import { parseComposeArgs } from '../../src/args/compose.js';
+import { parseExecArgs } from '../../src/args/exec.js';
+import { parseVerifyArgs } from '../../src/args/verify.js';
+import { runCli } from '../../src/cli/router.js';
+import { askedEngine } from '../../src/engines/select.js';
 
 const GHP = `ghp_${'a1B2c3D4e5'.repeat(3)}x9Y8z7`; // ghp_ + 36
 const BARE = 'hunter2secret';
@@ -55,6 +61,14 @@ describe('a credential typed where a reference belongs is reported by field and 
     ['secbuild.yml from:', () => parseConfig(`secrets:\n  a: { from: "${GHP}" }\n`, '/c.yml', (t) => parse(t))],
     ['secbuild.yml netrc password: a bare word', () => parseConfig(`netrc: [{ machine: h, login: l, password: ${GHP} }]\n`, '/c.yml', (t) => parse(t))],
     ['secbuild.yml npmrc token: a bare word', () => parseConfig(`npmrc: [{ registry: "https://r/", token: ${BARE} }]\n`, '/c.yml', (t) => parse(t))],
+    // Flags that take a name or a word: a credential pasted there is not echoed either.
+    ['exec --env TOKEN (no "=")', () => parseExecArgs(['--env', GHP, '--', 'true'])],
+    ['exec --env TOKEN-WITH-DASH=REF', () => parseExecArgs(['--env', `${GHP}-x=env:A`, '--', 'true'])],
+    ['check --format TOKEN', () => splitFormat(['--format', GHP, '.'])],
+    ['verify --format TOKEN', () => parseVerifyArgs(['--format', GHP, 'img'])],
+    ['compose --engine TOKEN', () => parseComposeArgs(['build', '--engine', GHP])],
+    ['--engine TOKEN', () => askedEngine({ builder: GHP }, {})],
+    ['SECBUILD_ENGINE=TOKEN', () => askedEngine({}, { SECBUILD_ENGINE: GHP })],
   ];
   test.each(parsers)('%s', (_name, run) => {
     let message = '';
@@ -89,4 +103,19 @@ describe('a credential typed where a reference belongs is reported by field and 
     expect(res.failures).toEqual([{ id: 'x', source: 'env:<hidden>', reason: expect.stringContaining('environment variable <hidden> is not set') }]);
     expect(JSON.stringify(res)).not.toContain(GHP);
   });
+});
+
+test("commander's own errors (secrets, doctor, clean, secret) do not echo a credential in an unknown --flag=VALUE", async () => {
+  let printed = '';
+  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    printed += String(chunk);
+    return true;
+  });
+  try {
+    await runCli(['secrets', `--secert=id=x,from=env:${GHP}`], '0.0.0').catch(() => {});
+  } finally {
+    spy.mockRestore();
+  }
+  expect(printed).toContain("unknown option '--secert=id=x,from=env:<hidden>'");
+  expect(printed).not.toContain(GHP);
 });

@@ -2,7 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { UsageError } from '../../src/util/errors.js';
 import { splitCommand } from '../../providers/cmd.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag, type NetrcEntry } from '../../src/secrets/spec.js';
-import { showTyped } from '../../src/secrets/shown.js';
+import { showTyped } from '../../src/util/shown.js';
 
 const cwd = '/work/ctx';
 const ref = (scheme: string, key: string) => ({ scheme, key, baseDir: cwd });

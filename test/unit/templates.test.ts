@@ -8,7 +8,7 @@ import type { NetrcEntry, NpmrcEntry, SecretSpec } from '../../src/secrets/spec.
 import { UsageError } from '../../src/util/errors.js';
 import { trimNewlines as dropTrailingNewline } from '../../src/secrets/forms.js';
 import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames, type FieldLookup } from '../../src/secrets/render.js';
-import { showTyped } from '../../src/secrets/shown.js';
+import { showTyped } from '../../src/util/shown.js';
 
 const b = (s: string) => Buffer.from(s, 'latin1');
 const lit = (text: string) => ({ kind: 'literal', text }) as const;

@@ -14,7 +14,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { MAX_TEMPLATE_BYTES } from '../../secrets/limits.js';
 import { parseRef } from '../../../providers/index.js';
 import { UsageError } from '../../util/errors.js';
-import { showTyped } from '../../secrets/shown.js';
+import { showTyped } from '../../util/shown.js';
 import { checkId, type FieldValue, type SecretSpec } from '../../secrets/spec.js';
 import { templateNames } from '../../secrets/render.js';
 import type { Project } from './files.js';

@@ -12,19 +12,20 @@
  * - otherwise (a 23+ CLI without the buildx plugin) there is no BuildKit: exit 2.
  *
  * What detection learns is cached per binary, keyed by its real path, size and
- * mtime and by the buildx plugin binaries it may run (engineInputs), in the
+ * mtime and by the buildx plugin binaries it may run (engineInputs: every
+ * plugin directory docker searches, cliPluginsExtraDirs included), in the
  * cache (src/run/cache.ts), so a cached build does not pay for two extra
  * docker processes on every run. A refusal is not cached. When the
  * chosen CLI is refused, the others on this machine are probed the same way
  * (./discover.ts) and the one that works is named in the error.
  */
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { cachedPerBinary, inputsKey } from '../../run/cache.js';
 import { UsageError } from '../../util/errors.js';
 import { withVars, type ChildEnv } from '../../run/env.js';
 import { capture } from '../../run/exec.js';
 import { locate } from '../locate.js';
+import { configDir, pluginExtraDirs } from './config.js';
 import { findWorkingDocker, noBuildKitAdvice } from './discover.js';
 
 /** The docker CLI cannot build with BuildKit (a 23+ client without the buildx plugin). */
@@ -129,16 +130,20 @@ function cachedEngine(docker: string, env: ChildEnv): Promise<Engine> {
 
 /**
  * What else decides whether `docker buildx` works: DOCKER_CONFIG, its
- * config.json (cliPluginsExtraDirs) and the docker-buildx binary in each
- * directory the CLI looks for plugins in (docker/cli cli-plugins/manager
- * manager_unix.go: the config's cli-plugins, then the system directories),
- * keyed by their stat. A plugin added, removed or replaced is probed again.
+ * config.json, and the docker-buildx binary in each directory the CLI looks
+ * for plugins in (docker/cli cli-plugins/manager: the config's cli-plugins,
+ * config.json's cliPluginsExtraDirs, then the system directories), keyed by
+ * their stat: a plugin added, removed or replaced is probed again. No plugin
+ * binary is read; config.json is read once, bounded (./config.ts).
  */
 export function engineInputs(env: NodeJS.ProcessEnv): string {
-  const config = env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
-  const dirs = [join(config, 'cli-plugins'), '/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
+  const config = configDir(env);
+  const dirs = [join(config, 'cli-plugins'), ...pluginExtraDirs(env), ...SYSTEM_PLUGIN_DIRS];
   return inputsKey({ DOCKER_CONFIG: env.DOCKER_CONFIG, HOME: env.HOME }, [join(config, 'config.json'), ...dirs.map((d) => join(d, 'docker-buildx'))]);
 }
+
+/** docker/cli's defaultSystemPluginDirs on Linux (cli-plugins/manager/manager_unix.go). */
+const SYSTEM_PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/docker/cli-plugins', '/usr/lib/docker/cli-plugins', '/usr/libexec/docker/cli-plugins'];
 
 /** Environment for the build: secret sources removed, BuildKit switched on. */
 export function buildEnv(childEnv: ChildEnv): ChildEnv {

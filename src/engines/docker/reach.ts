@@ -17,12 +17,11 @@
  * context secbuild cannot read, a slow TCP connect, or a named buildx builder
  * (which need not be the daemon) is left to docker.
  */
-import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError } from '../../util/errors.js';
 import { sha256 } from '../../util/hmac.js';
+import { configDir, readConfigText } from './config.js';
 
 /** No daemon answers where docker would connect: exit 2, before any secret is resolved. */
 export class DaemonUnreachableError extends UsageError {
@@ -38,6 +37,8 @@ export interface Endpoint {
   from: string;
   /** The docker context it comes from, if any. */
   context?: string;
+  /** A context's tcp:// endpoint: whether docker speaks TLS to it (skip-tls-verify, or TLS files in the context store). */
+  tls?: boolean;
 }
 
 /** docker's global flags, when the command line gives them. */
@@ -46,22 +47,13 @@ export interface DaemonFlags {
   context?: string;
 }
 
-type ReadText = (path: string) => string | undefined;
+export type ReadText = (path: string) => string | undefined;
 
-const readText: ReadText = (path) => {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
-};
-
-function configDir(env: NodeJS.ProcessEnv): string {
-  return env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
-}
+/** docker's own files (config.json, a context's meta.json, TLS files), read bounded: ./config.ts. */
+export const readText: ReadText = readConfigText;
 
 /** The endpoint docker would use, or undefined when secbuild cannot tell (a context it cannot read). */
-export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, read: ReadText = readText): Endpoint | undefined {
+export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, read: ReadText = readConfigText): Endpoint | undefined {
   if (flags.host) return { host: flags.host, from: '-H' };
   let context: string | undefined;
   let from: string;
@@ -80,10 +72,16 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, 
     else return { host: DEFAULT_HOST, from: 'the default, as neither DOCKER_HOST nor a docker context is set' };
   }
   if (context === 'default') return { host: DEFAULT_HOST, from: from!, context };
-  const meta = read(join(configDir(env), 'contexts', 'meta', sha256(Buffer.from(context, 'utf8')).toString('hex'), 'meta.json'));
+  const id = sha256(Buffer.from(context, 'utf8')).toString('hex');
+  const meta = read(join(configDir(env), 'contexts', 'meta', id, 'meta.json'));
   try {
-    const host = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown } } }).Endpoints?.docker?.Host;
-    return typeof host === 'string' && host ? { host, from: from!, context } : undefined;
+    const docker = meta === undefined ? undefined : (JSON.parse(meta) as { Endpoints?: { docker?: { Host?: unknown; SkipTLSVerify?: unknown } } }).Endpoints?.docker;
+    const host = docker?.Host;
+    if (typeof host !== 'string' || !host) return undefined;
+    if (!/^tcp:\/\//i.test(host)) return { host, from: from!, context };
+    // docker reads a context's TLS from its store only (DOCKER_TLS_VERIFY is for DOCKER_HOST): docker/cli context/docker/load.go
+    const pem = (f: string) => read(join(configDir(env), 'contexts', 'tls', id, 'docker', f)) !== undefined;
+    return { host, from: from!, context, tls: docker?.SkipTLSVerify === true || pem('ca.pem') || pem('cert.pem') };
   } catch {
     return undefined;
   }
@@ -157,7 +155,7 @@ function namedBuilder(env: NodeJS.ProcessEnv, dockerArgs: readonly string[], rea
 
 /** Throws DaemonUnreachableError when no daemon answers where docker would connect; one socket connect. */
 export async function requireDaemon(env: NodeJS.ProcessEnv, opts: { flags?: DaemonFlags; dockerArgs?: readonly string[]; read?: ReadText } = {}): Promise<void> {
-  const read = opts.read ?? readText;
+  const read = opts.read ?? readConfigText;
   const endpoint = dockerEndpoint(env, opts.flags, read);
   if (!endpoint) return;
   const why = await probe(endpoint.host);
