@@ -36,8 +36,17 @@ export const MAX_CACHE_BYTES = 16 << 20;
 /** Caches kept (the newest): a few kinds of command for a few installs and node versions. */
 export const MAX_CACHE_FILES = 32;
 
-/** Changes when the wrapper below changes: a cache compiled around another wrapper is never offered to V8. */
-const WRAPPER_FORMAT = 1;
+/**
+ * Changes when the wrapper below changes: a cache compiled around another wrapper is never offered to V8 (it
+ * checks only the source's length; 2: scripts/build.mjs writes the wrapper into the file).
+ */
+const WRAPPER_FORMAT = 2;
+
+/**
+ * What the entry's code runs in. scripts/build.mjs writes it into dist/secbuild.cjs after the build id line
+ * (the same text there); a file without it (tests) is wrapped here, at the cost of copying the whole text.
+ */
+export const ENTRY_WRAPPER = '(function (exports, require, module, __filename, __dirname, __import) {';
 
 /** The commands that get a cache of their own; anything else is a build. */
 const KINDS = new Set(['compose', 'bake', 'verify', 'check', 'exec', 'run', 'secrets', 'secret', 'doctor', 'clean', 'help']);
@@ -120,7 +129,8 @@ export function runEntry(file: string, argv: readonly string[] = process.argv.sl
   const source = readFileSync(file, 'utf8');
   const cache = cachePath(env, buildId(source), kindOf(argv));
   const cachedData = cache ? readTrusted(cache) : undefined;
-  const script = new Script(`(function (exports, require, module, __filename, __dirname, __import) {${source}\n})`, { filename: file, cachedData });
+  const wrapped = source.startsWith(ENTRY_WRAPPER, source.indexOf('\n') + 1);
+  const script = new Script(wrapped ? source : `${ENTRY_WRAPPER}${source}\n})`, { filename: file, cachedData });
   const fresh = !cachedData || script.cachedDataRejected;
   if (cache && fresh) {
     // At exit, V8 has compiled what this kind of run needs: that is what the next one reuses. Not after a

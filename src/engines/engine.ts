@@ -63,6 +63,12 @@ export interface Engine {
   caveats?(requireTmpfs: boolean): string[];
   /** argv (after the binary) that writes IMAGE as an archive to stdout, for verify. */
   saveArgv(image: string): string[];
+  /**
+   * The daemon's Unix socket verify reads the archive from instead, with the
+   * request saveArgv's command would send (docker: src/verify/api-save.ts);
+   * undefined: saveArgv.
+   */
+  archiveSocket?(env: ChildEnv): string | undefined;
 }
 
 /**

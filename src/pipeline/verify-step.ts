@@ -116,7 +116,7 @@ export async function verifyBuilt(opts: { engine: Engine; built: Built; env: Chi
   for (const t of opts.built) {
     info(`verify: searching ${t.kind === 'image' ? `${t.label ? `${t.label} ` : ''}${t.id}` : t.path} for ${opts.values.length === 1 ? 'the secret' : `${opts.values.length} secrets`}…`);
     const result: VerifyResult = t.kind === 'image'
-      ? await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, image: t.id, env: t.env ?? opts.env, targets })
+      ? await verifyImage({ docker: opts.engine.bin, save: opts.engine.saveArgv, socket: opts.engine.archiveSocket?.(t.env ?? opts.env), image: t.id, env: t.env ?? opts.env, targets })
       : await verifyOutput(t, targets);
     recordVerify(opts.report, t.target, result);
     for (const line of hitLines(result)) info(`verify: ${line}`);

@@ -63,17 +63,13 @@ export async function bulkStdout(): Promise<BulkStdout | undefined> {
       server.once('error', reject);
       server.listen(path, resolve);
     });
-    const state = newState();
-    reader = connect({ path, onread: { buffer: () => state.next(), callback: (n) => state.read(n) } });
-    state.socket = reader;
-    reader.on('end', () => state.finish());
-    reader.on('error', (err) => state.finish(err));
-    reader.on('close', () => state.finish());
+    const conn = bulkConnect(path);
+    reader = conn.socket;
     const childEnd = await accepted;
     return {
       childEnd,
       handedOver: () => childEnd.destroy(),
-      pieces: state.pieces(),
+      pieces: conn.pieces,
       destroy: () => {
         childEnd.destroy();
         reader?.destroy();
@@ -86,6 +82,26 @@ export async function bulkStdout(): Promise<BulkStdout | undefined> {
     server.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A Unix socket at `path` read the same way: for a server that writes the
+ * bytes itself (the docker daemon's API, src/verify/api-save.ts). `connected`
+ * rejects when nothing accepts at `path`; `pieces` then ends at once.
+ */
+export function bulkConnect(path: string): { socket: Socket; connected: Promise<void>; pieces: AsyncIterable<Uint8Array> } {
+  const state = newState();
+  const socket = connect({ path, onread: { buffer: () => state.next(), callback: (n) => state.read(n) } });
+  state.socket = socket;
+  const connected = new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  connected.catch(() => {});
+  socket.on('end', () => state.finish());
+  socket.on('error', (err) => state.finish(err));
+  socket.on('close', () => state.finish());
+  return { socket, connected, pieces: state.pieces() };
 }
 
 function newState() {

@@ -16,6 +16,8 @@ import { UsageError } from '../util/errors.js';
 import type { ChildEnv } from '../run/env.js';
 import { bulkStdout } from '../run/bulk-stdout.js';
 import { start, waitForExit } from '../run/exec.js';
+import { debug } from '../util/log.js';
+import { startApiSave } from './api-save.js';
 import { ByteLane, SpanLog, type Locator } from './lane.js';
 import { blobSink, loadZlib, newStats, type ScanContext, type ScanStats } from './layers.js';
 import { readLayout, type Layout } from './layout.js';
@@ -80,7 +82,7 @@ export async function scanArchive(source: AsyncIterable<Uint8Array>, search: Sea
  * archive). Such a scan is an error, never "clean".
  */
 export function incompleteScan(scan: ArchiveScan): string | undefined {
-  if (scan.stats.archiveBytes === 0) return 'docker save printed nothing';
+  if (scan.stats.archiveBytes === 0) return 'it held no bytes (docker save printed nothing)';
   if (scan.layout.configs.size === 0) return 'the archive holds no image config (no manifest.json or index.json naming one)';
   const searched = new Set(scan.stats.layers);
   const missing = [...scan.layout.layers.keys()].filter((p) => !searched.has(p)).length;
@@ -98,10 +100,18 @@ function tail(stream: Readable, max = 8192): () => string {
   return () => kept.toString('utf8').trim();
 }
 
-/** A `docker save` (or the engine's `save` argv: podman) that is running; `scanStartedSave()` reads it. */
+/** How a save ended: a child's exit, or the daemon's reply for a read from its socket (./api-save.ts). */
+export type SaveEnd = Awaited<ReturnType<typeof waitForExit>>;
+
+/**
+ * A `docker save` (or the engine's `save` argv: podman), or the daemon's
+ * export read from its socket (./api-save.ts), that is running;
+ * `scanStartedSave()` reads it.
+ */
 export interface StartedSave {
-  readonly docker: string;
   readonly image: string;
+  /** For messages: "`docker save app`", or the daemon's export read from its socket. */
+  readonly what: string;
   /** The archive: 1 MiB pieces of one reused buffer (../run/bulk-stdout.ts), or the pipe's chunks. */
   readonly stdout: AsyncIterable<Uint8Array>;
   /**
@@ -110,18 +120,28 @@ export interface StartedSave {
    * waiting for `exited` alone never ends while a full pipe, or bytes
    * buffered in `stdout`, are left unread (Node's 'close' waits for both).
    */
-  abort(): ReturnType<typeof waitForExit>;
-  readonly exited: ReturnType<typeof waitForExit>;
+  abort(): Promise<SaveEnd>;
+  readonly exited: Promise<SaveEnd>;
   stderr(): string;
+  /** Why it failed, after `exited` gave a non-zero code: "exit 1: docker's last line", or the daemon's HTTP status and message. */
+  failure(code: number): string;
 }
 
 /**
- * Starts `docker save IMAGE` (`save` gives the engine's argv after the binary).
- * Nothing needs to read it yet: the daemon first writes the whole image to a
- * temporary directory (seconds for a large one), then blocks on the full pipe
- * until `scanStartedSave()` reads.
+ * Starts `docker save IMAGE` (`save` gives the engine's argv after the
+ * binary), or the same export read from the daemon's Unix socket `socket`
+ * (./api-save.ts) when something accepts a connection there. Nothing needs
+ * to read it yet: the daemon first writes the whole image to a temporary
+ * directory (seconds for a large one), then blocks on the full pipe or
+ * socket until `scanStartedSave()` reads.
  */
-export async function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i]): Promise<StartedSave> {
+export async function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i], socket?: string): Promise<StartedSave> {
+  const api = socket ? await startApiSave(socket, image) : undefined;
+  debug(api ? `verify: reading ${api.what}` : `verify: reading \`${docker} ${save(image).join(' ')}\`${socket ? ` (nothing accepted a connection at unix://${socket})` : ''}`);
+  return api ?? startCliSave(docker, image, env, save);
+}
+
+async function startCliSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[]): Promise<StartedSave> {
   const bulk = await bulkStdout();
   // docker save must not outlive secbuild (it would go on writing a temporary copy of the image):
   // the exec seam kills it on exit and on a signal.
@@ -139,7 +159,9 @@ export async function startSave(docker: string, image: string, env: ChildEnv, sa
     else piped!.destroy();
     return exited;
   };
-  return { docker, image, stdout: bulk ? bulk.pieces : piped!, abort, exited, stderr: tail(child.stderr!) };
+  const stderr = tail(child.stderr!);
+  const failure = (code: number) => `exit ${code}: ${stderr().split('\n').filter(Boolean).at(-1) ?? 'no message'}`;
+  return { image, what: `\`${docker} ${save(image).join(' ')}\``, stdout: bulk ? bulk.pieces : piped!, abort, exited, stderr, failure };
 }
 
 /**
@@ -159,29 +181,28 @@ function claim(stream: Readable): Readable {
 
 /** Searches the output of a started `docker save` as it streams; `stats` fills in as the archive is read (progress lines read it). */
 export async function scanStartedSave(save: StartedSave, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
-  const { docker, image, exited, stderr } = save;
+  const { what, exited } = save;
   let scan: ArchiveScan;
   try {
     scan = await scanArchive(save.stdout, search, stats);
   } catch (err) {
     const result = await save.abort();
     // docker failing explains a cut-off archive better than the parser does.
-    if (result.code) throw saveFailed(docker, image, result.code, stderr());
+    if (result.code) throw saveFailed(save, result.code);
     // A plain Error is the archive's fault (corrupt gzip, a broken tar), not a bug in secbuild.
     if (err instanceof Error && err.constructor === Error) {
-      throw new UsageError(`the archive \`${docker} save ${image}\` printed could not be read: ${err.message}.`, { cause: err });
+      throw new UsageError(`the archive ${what} gave could not be read: ${err.message}.`, { cause: err });
     }
     throw err;
   }
   const result = await exited;
   const problem = result.code === 0 ? incompleteScan(scan) : undefined;
-  if (problem) throw new UsageError(`\`${docker} save ${image}\` could not be searched: ${problem}; the image is not verified. Run it again; if it repeats, check the daemon's log.`);
-  if (result.error) throw new UsageError(`${docker} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
-  if (result.code !== 0) throw saveFailed(docker, image, result.code ?? 128, stderr());
+  if (problem) throw new UsageError(`${what} could not be searched: ${problem}; the image is not verified. Run it again; if it repeats, check the daemon's log.`);
+  if (result.error) throw new UsageError(`${what} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
+  if (result.code !== 0) throw saveFailed(save, result.code ?? 128);
   return scan;
 }
 
-function saveFailed(docker: string, image: string, code: number, stderr: string): UsageError {
-  const said = stderr.split('\n').filter(Boolean).at(-1) ?? 'no message';
-  return new UsageError(`${docker} save ${image} failed (exit ${code}): ${said}`);
+function saveFailed(save: StartedSave, code: number): UsageError {
+  return new UsageError(`${save.what} failed (${save.failure(code)})`);
 }

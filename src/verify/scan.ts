@@ -79,6 +79,8 @@ export interface VerifyOptions {
   docker: string;
   /** argv after the binary that writes the image as an archive (default `save IMAGE`). */
   save?: (image: string) => string[];
+  /** The daemon's Unix socket to read the archive from instead, when it accepts (Engine.archiveSocket). */
+  socket?: string;
   image: string;
   /** Environment for docker (secret variables removed). */
   env: ChildEnv;
@@ -93,7 +95,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     // docker save starts first: the daemon writes the whole image to a temporary directory before
     // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
     // A caller that can tell there is nothing to search says so before this (src/cli/commands/verify.ts).
-    const save = await startSave(docker, image, env, opts.save);
+    const save = await startSave(docker, image, env, opts.save, opts.socket);
     let id: string;
     let targets: SearchTargets;
     let search: Search;

@@ -120,6 +120,21 @@ describeE2E('verify', () => {
     expect(config.filter(([s]) => s === 'mnt' || s === 'gh')).toEqual([]);
   });
 
+  test("the archive is read from the daemon's socket, and through `docker save` (SECBUILD_VERIFY_VIA=cli) gives the same hits", async () => {
+    const [api, cli] = await Promise.all([
+      runCli(['verify', '--format', 'json', ...secretFlags, leakyTag], { env: { ...env, SECBUILD_DEBUG: '1' } }),
+      runCli(['verify', '--format', 'json', ...secretFlags, leakyTag], { env: { ...env, SECBUILD_DEBUG: '1', SECBUILD_VERIFY_VIA: 'cli' } }),
+    ]);
+    expect(api.stderr).toMatch(/verify: reading the daemon's export of .* \(GET \/images\/get on unix:\/\//);
+    expect(cli.stderr).toMatch(/verify: reading `\S*docker save /);
+    expect(api.code, api.stderr).toBe(4);
+    expect(cli.code, cli.stderr).toBe(4);
+    const hits = (r: RunResult) => (JSON.parse(r.stdout) as VerifyResult).hits.map((h) => h.where).sort();
+    expect(hits(api)).toEqual(hits(cli));
+    expect(hits(api)).toEqual(leakyJson.hits.map((h) => h.where).sort());
+    expect((JSON.parse(api.stdout) as VerifyResult).archiveBytes).toBe((JSON.parse(cli.stdout) as VerifyResult).archiveBytes);
+  });
+
   test('docker history --no-trunc is searched too', () => {
     const history = leakyJson.hits.filter((h) => h.in === 'history').map((h) => [h.secret, h.field]);
     expect(history).toEqual(expect.arrayContaining([['argtok', 'CreatedBy'], ['envtok', 'CreatedBy'], ['lbl', 'CreatedBy']]));

@@ -34,7 +34,7 @@ describe('which cache', () => {
 
   test('the path names the build, the node version and the kind; none without a build id or with SECBUILD_NO_CACHE=1', () => {
     const env = { XDG_CACHE_HOME: '/c' };
-    expect(cachePath(env, ID, 'build')).toBe(`/c/secbuild/code/${ID}_1-${process.version}-${process.arch}-build.bin`);
+    expect(cachePath(env, ID, 'build')).toBe(`/c/secbuild/code/${ID}_2-${process.version}-${process.arch}-build.bin`);
     expect(cachePath(env, undefined, 'build')).toBeUndefined();
     expect(cachePath({ ...env, SECBUILD_NO_CACHE: '1' }, ID, 'build')).toBeUndefined();
   });

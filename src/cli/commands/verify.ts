@@ -63,5 +63,5 @@ async function verifyStored(args: VerifyArgs, image: string, planEnv: ChildEnv, 
   // --context / -H: inspect, save and history ask that daemon.
   const childEnv = addressDaemon(engine.name, planEnv, args);
   await engine.requireDaemon?.(childEnv);
-  return verifyImage({ docker: engine.bin, save: engine.saveArgv, image, env: childEnv, targets });
+  return verifyImage({ docker: engine.bin, save: engine.saveArgv, socket: engine.archiveSocket?.(childEnv), image, env: childEnv, targets });
 }

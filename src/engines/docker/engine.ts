@@ -6,7 +6,7 @@
 import type { ChildEnv } from '../../run/env.js';
 import type { Engine } from '../engine.js';
 import { dockerBuildArgv } from './argv.js';
-import { requireDaemon } from './reach.js';
+import { archiveSocket, requireDaemon } from './reach.js';
 import { buildEnv, detectEngine } from './detect.js';
 import { unencryptedSessionWarning } from './endpoint.js';
 import { warn } from '../../util/log.js';
@@ -37,5 +37,6 @@ export function dockerEngine(bin: string): Engine {
     dryRunPrefix: () => 'DOCKER_BUILDKIT=1 ',
     plainProgressFlag: true,
     saveArgv: (image) => ['save', image],
+    archiveSocket,
   };
 }

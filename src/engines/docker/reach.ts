@@ -87,6 +87,18 @@ export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, 
   }
 }
 
+/**
+ * The daemon's Unix socket, when docker would reach it through one: verify
+ * reads an image's archive from it (src/verify/api-save.ts) instead of through
+ * `docker save`. Undefined for any other endpoint, one secbuild cannot tell,
+ * and with SECBUILD_VERIFY_VIA=cli.
+ */
+export function archiveSocket(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.SECBUILD_VERIFY_VIA === 'cli') return undefined;
+  const host = dockerEndpoint(env)?.host;
+  return host === undefined ? undefined : /^unix:\/\/(\/.+)$/i.exec(host)?.[1];
+}
+
 /** Why nothing answers at `host` (a sentence fragment), or undefined when something does or it cannot be told. */
 export function probe(host: string, timeoutMs = 2000): Promise<string | undefined> {
   let target: { path: string } | { host: string; port: number };
