@@ -1,14 +1,17 @@
-// Bundles secbuild into dist/ as a few self-contained ESM files:
+// Bundles secbuild into dist/ as a few self-contained files:
 //
 // - dist/secbuild.cjs: the entry and the whole build path (a cached build loads
 //   exactly this one module of ours), CommonJS with its import() calls renamed
-//   __import() and a build id on its first line, so that bin/secbuild.js can
-//   run it through dist/loader.cjs (src/cli/loader.ts) with V8's code cache;
+//   __import(), wrapped in its function, and a build id on its first line, so
+//   that bin/secbuild.js can run it through dist/loader.cjs (src/cli/loader.ts)
+//   with V8's code cache;
 // - one file per rarely used part (the commander layer and its subcommands,
-//   compose, exec, check, verify, the Dockerfile scanner), loaded with import() only
-//   when that part runs. Each carries its own copy of the modules it shares with
-//   the entry, which is why src/errors.ts brands its errors instead of relying
-//   on class identity.
+//   compose, exec, run, check, verify, the Dockerfile scanner), loaded with
+//   import() only when that part runs: CommonJS made the same way as the entry,
+//   which the loader runs with a code cache of its own (execa's part stays an
+//   ES module, ESM below). Each carries its own copy of the modules it shares
+//   with the entry, which is why src/errors.ts brands its errors instead of
+//   relying on class identity.
 //
 // The files are built in memory and checked, then each is written to a
 // temporary name in dist/ and renamed over its old copy, so dist/ never lacks
@@ -20,8 +23,9 @@
 // Dependencies stay external in node_modules and are imported with import()
 // where they are used, never at the top level: a top-level import of an
 // external would load it on every run. The build fails if one slips in.
-// execa is the exception: it is bundled into dist/execa.js (BUNDLED below),
-// because loading its fifty modules from node_modules cost 50 ms more.
+// execa and yaml are the exceptions: bundled into the parts that use them
+// (BUNDLED below), because loading execa's fifty modules from node_modules cost
+// 50 ms more, and yaml's came through node's ES module loader.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -49,7 +53,7 @@ const COLD = {
   execa: 'src/run/execa.ts',
 };
 /** Dependencies bundled into a part instead of left external (its CommonJS dependencies need a require). */
-const BUNDLED = { execa: ['execa'] };
+const BUNDLED = { execa: ['execa'], compose: ['yaml'], config: ['yaml'] };
 const REQUIRE_SHIM = "import { createRequire as __secbuildRequire } from 'node:module'; const require = __secbuildRequire(import.meta.url);";
 const coldBySource = new Map(Object.entries(COLD).map(([name, src]) => [resolve(ROOT, src), name]));
 const pkg = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8'));
@@ -62,16 +66,27 @@ const coldParts = {
       const source = resolve(dirname(args.importer), args.path).replace(/\.js$/, '.ts');
       const name = coldBySource.get(source);
       if (!name || source === resolve(ROOT, b.initialOptions.entryPoints[0].in)) return undefined;
-      return { path: `./${name}.js`, external: true };
+      // A static import of a part from a CommonJS part is bundled into it: the loader runs only what import() asks for.
+      if (args.kind !== 'dynamic-import' && b.initialOptions.format === 'cjs') return undefined;
+      return { path: `./${name}.${ESM.has(name) ? 'js' : 'cjs'}`, external: true };
     });
   },
 };
 
 const ENTRY = 'secbuild';
+/**
+ * Parts left ES modules, imported through node's module loader: execa's (its dependencies are ES modules
+ * that read import.meta). Every other part is CommonJS run by dist/loader.cjs like the entry, with a code
+ * cache of its own: as an ES module a part was compiled on every run, and the first import() started
+ * node's ES module loader (`secbuild run --rm`: 8-12 ms of each run).
+ */
+const ESM = new Set(['execa']);
 /** The function the entry's code is wrapped in; the same text as src/cli/loader.ts ENTRY_WRAPPER. */
 const ENTRY_WRAPPER = '(function (exports, require, module, __filename, __dirname, __import) {';
-/** Parts written as CommonJS (.cjs): the entry, which the loader runs as a vm.Script, and the loader bin/secbuild.js requires. */
-const CJS = new Set([ENTRY, 'loader']);
+/** Parts written as CommonJS (.cjs): the entry and the parts the loader runs as a vm.Script, and the loader bin/secbuild.js requires. */
+const CJS = new Set([ENTRY, 'loader', ...Object.keys(COLD).filter((name) => !ESM.has(name))]);
+/** Run by the loader as a vm.Script (wrapped, with a build id): the entry and every CommonJS part. */
+const RUN_BY_LOADER = [...CJS].filter((name) => name !== 'loader');
 const DIST = resolve(ROOT, 'dist');
 const outFile = (out) => resolve(DIST, `${out}.${CJS.has(out) ? 'cjs' : 'js'}`);
 const entries = [[ENTRY, 'src/cli/main.ts'], ['loader', 'src/cli/loader.ts'], ...Object.entries(COLD)];
@@ -91,7 +106,7 @@ const results = await Promise.all(
       sourcemap: false,
       legalComments: 'none',
       external: EXTERNAL.filter((dep) => !BUNDLED[out]?.includes(dep)),
-      ...(BUNDLED[out] ? { banner: { js: REQUIRE_SHIM } } : {}),
+      ...(BUNDLED[out] && !CJS.has(out) ? { banner: { js: REQUIRE_SHIM } } : {}),
       plugins: [coldParts],
       define: { __SECBUILD_VERSION__: JSON.stringify(pkg.version) },
       logLevel: 'warning',
@@ -105,19 +120,19 @@ const results = await Promise.all(
 const ascii = (text) => text.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 for (const { outputFiles } of results) for (const f of outputFiles) files.set(f.path, ascii(f.text));
 
-// The entry: every import() becomes __import() (the loader passes it in: a vm.Script has no module loader of its
-// own), and its first line names the build (a digest of the text), which keys its code cache.
-const entryFile = outFile(ENTRY);
-{
-  const code = files.get(entryFile).replace(/\bimport\((?=["'])/g, '__import(');
+// The entry and the CommonJS parts: every import() becomes __import() (the loader passes it in: a vm.Script has
+// no module loader of its own), and the first line names the build (a digest of the text), which keys its code cache.
+for (const name of RUN_BY_LOADER) {
+  const file = outFile(name);
+  const code = files.get(file).replace(/\bimport\((?=["'])/g, '__import(');
   const stray = /\bimport\(|\bimport\.meta\b|\brequire\(["']\.\.?\//.exec(code);
   if (stray) {
-    console.error(`build: dist/${ENTRY}.cjs has \`${stray[0]}\`, which a vm.Script cannot run: import cold parts and dependencies with await import('literal').`);
+    console.error(`build: dist/${name}.cjs has \`${stray[0]}\`, which a vm.Script cannot run: import cold parts and dependencies with await import('literal').`);
     process.exit(1);
   }
   const id = createHash('sha256').update(code).digest('hex').slice(0, 32);
   // Wrapped here rather than by the loader at each run, which cost a copy of the whole text (src/cli/loader.ts ENTRY_WRAPPER).
-  files.set(entryFile, `// secbuild-build ${id}\n${ENTRY_WRAPPER}${code}\n})`);
+  files.set(file, `// secbuild-build ${id}\n${ENTRY_WRAPPER}${code}\n})`);
 }
 
 // Guard: a static import of a dependency would load it on every run of that part.

@@ -33,8 +33,8 @@ import { readState, withStateDir, writeState } from '../run/trusted.js';
 
 /** A code cache larger than this is not read (the entry's is about 100-300 KB). */
 export const MAX_CACHE_BYTES = 16 << 20;
-/** Caches kept (the newest): a few kinds of command for a few installs and node versions. */
-export const MAX_CACHE_FILES = 32;
+/** Caches kept (the newest): the entry and the parts a kind of command runs, for a few installs and node versions. */
+export const MAX_CACHE_FILES = 64;
 
 /**
  * Changes when the wrapper below changes: a cache compiled around another wrapper is never offered to V8 (it
@@ -124,10 +124,33 @@ function remove(path: string): void {
 
 type Entry = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string, load: (specifier: string) => Promise<unknown>) => void;
 
-/** Compiles and runs the entry bundle `file` (with its code cache when there is a trusted one). */
+/**
+ * Compiles and runs the entry bundle `file` (with its code cache when there is a trusted one). Its
+ * `import()` of a CommonJS part (`./NAME.cjs`, scripts/build.mjs) runs that part the same way, with a
+ * code cache of its own, once per run; any other specifier (execa's ES module part, a dependency) goes to
+ * node's module loader.
+ */
 export function runEntry(file: string, argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): void {
+  const kind = kindOf(argv);
+  const dir = dirname(file);
+  const parts = new Map<string, Promise<unknown>>();
+  const load = (specifier: string): Promise<unknown> => {
+    if (!specifier.startsWith('./')) return import(specifier);
+    if (!specifier.endsWith('.cjs')) return import(pathToFileURL(join(dir, specifier)).href);
+    let part = parts.get(specifier);
+    if (!part) {
+      part = new Promise((resolve) => resolve(runScript(join(dir, specifier), kind, env, load)));
+      parts.set(specifier, part);
+    }
+    return part;
+  };
+  runScript(file, kind, env, load);
+}
+
+/** Runs the wrapped CommonJS bundle `file` as a vm.Script with its trusted code cache for `kind`; returns its exports. */
+function runScript(file: string, kind: string, env: NodeJS.ProcessEnv, load: (specifier: string) => Promise<unknown>): unknown {
   const source = readFileSync(file, 'utf8');
-  const cache = cachePath(env, buildId(source), kindOf(argv));
+  const cache = cachePath(env, buildId(source), kind);
   const cachedData = cache ? readTrusted(cache) : undefined;
   const wrapped = source.startsWith(ENTRY_WRAPPER, source.indexOf('\n') + 1);
   const script = new Script(wrapped ? source : `${ENTRY_WRAPPER}${source}\n})`, { filename: file, cachedData });
@@ -143,8 +166,7 @@ export function runEntry(file: string, argv: readonly string[] = process.argv.sl
     const state = !cache ? 'off' : !cachedData ? 'none, written at exit' : script.cachedDataRejected ? 'refused by V8, written anew at exit' : 'used';
     process.stderr.write(`secbuild: debug: code cache ${state}${cache ? `: ${cache}` : ''}\n`);
   }
-  const dir = dirname(file);
-  const load = (specifier: string) => import(specifier.startsWith('./') ? pathToFileURL(join(dir, specifier)).href : specifier);
   const module = { exports: {} };
-  (script.runInThisContext() as Entry)(module.exports, createRequire(file), module, file, dir, load);
+  (script.runInThisContext() as Entry)(module.exports, createRequire(file), module, file, dirname(file), load);
+  return module.exports;
 }

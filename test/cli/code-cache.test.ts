@@ -46,7 +46,21 @@ describe('code cache', () => {
     await version(cache);
     const r = await runCli(['secrets', '--secret', 'id=a,from=env:A'], { env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, A: 'value-of-a' } });
     expect(r.code, r.stderr).toBe(0);
-    expect(readdirSync(codeDir(cache)).map((f) => f.replace(/^.*-/, '')).sort()).toEqual(['secrets.bin', 'version.bin']);
+    // The entry's and the commander part's (dist/cli.cjs), each keyed by its own build id.
+    const files = readdirSync(codeDir(cache));
+    expect(files.map((f) => f.replace(/^.*-/, '')).sort()).toEqual(['secrets.bin', 'secrets.bin', 'version.bin']);
+    expect(new Set(files.map((f) => f.split('_')[0])).size).toBe(2);
+  });
+
+  test('a part a command imports runs with a code cache of its own, used by the next run', async () => {
+    const cache = join(box.dir, 'c4');
+    const secrets = () => runCli(['secrets', '--secret', 'id=a,from=env:A'], { env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, A: 'value-of-a', SECBUILD_DEBUG: '1' } });
+    const first = await secrets();
+    expect(first.stderr.match(/code cache none, written at exit/g)).toHaveLength(2);
+    const second = await secrets();
+    expect(second.code, second.stderr).toBe(0);
+    expect(second.stderr.match(/code cache used: /g)).toHaveLength(2);
+    expect(second.stderr).not.toMatch(/code cache (none|refused)/);
   });
 
   test('SECBUILD_NO_CACHE=1: nothing is read or written', async () => {
@@ -61,9 +75,10 @@ describe('code cache', () => {
 describe('the entry as built', () => {
   // One character outside Latin-1 made V8 hold the whole entry as a two-byte string, and wrapping it at each
   // run copied it again: 1.5 ms of every run (scripts/build.mjs, src/cli/loader.ts ENTRY_WRAPPER).
-  test('dist/secbuild.cjs is ASCII and carries the wrapper the loader runs it in', () => {
-    const text = readFileSync(join(__dirname, '..', '..', 'dist', 'secbuild.cjs'), 'latin1');
+  test.each(['secbuild.cjs', 'cli.cjs', 'compose.cjs', 'run.cjs', 'exec.cjs', 'verify.cjs'])('dist/%s is ASCII and carries the wrapper the loader runs it in', (name) => {
+    const text = readFileSync(join(__dirname, '..', '..', 'dist', name), 'latin1');
     expect(text.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
+    expect(text.split('\n')[0]).toMatch(/^\/\/ secbuild-build [0-9a-f]{32}$/);
     expect(text.split('\n')[1]).toMatch(/^\(function \(exports, require, module, __filename, __dirname, __import\) \{/);
     expect(text.endsWith('\n})')).toBe(true);
   });
