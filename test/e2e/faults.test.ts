@@ -63,20 +63,29 @@ describeE2E('faults', () => {
     }
   });
 
-  test('verify of an image: a SIGTERM while docker save streams stops it and exits 143', async () => {
+  // Two ways verify reads an image (src/verify/save.ts): `docker save` (SECBUILD_VERIFY_VIA=cli, or a daemon not
+  // behind a Unix socket) and the daemon's own socket (src/verify/api-save.ts).
+  test.each(['docker save', "the daemon's socket"])('verify of an image read through %s: a SIGTERM while it streams ends secbuild with 143 at once', async (via) => {
+    const cli = via === 'docker save';
     const tag = `secbuild-e2e-faults:big-${nonce()}`;
     tags.push(tag);
     const big = context('FROM $BASE\nRUN dd if=/dev/zero of=/big bs=1M count=384 2>/dev/null\n');
     try {
       const built = await runCli(['-t', tag, big.dir], { env });
       expect(built.code, built.stderr).toBe(0);
-      const run = startCli(['verify', ...secretArgs, tag], { env });
-      // docker save starts by name, at once (it runs while the secrets resolve: src/verify/scan.ts).
-      await waitFor('docker save to start', () => pidsMatching(`save ${tag}`).length > 0 || run.child.exitCode !== null, 30_000);
+      const run = startCli(['verify', ...secretArgs, tag], { env: { ...env, SECBUILD_DEBUG: '1', ...(cli ? { SECBUILD_VERIFY_VIA: 'cli' } : {}) } });
+      let stderr = '';
+      run.child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+      // The save starts by name, at once (it runs while the secrets resolve: src/verify/scan.ts).
+      if (cli) await waitFor('docker save to start', () => pidsMatching(`save ${tag}`).length > 0 || run.child.exitCode !== null, 30_000);
+      else await waitFor("the daemon's export to be asked for", () => /verify: reading the daemon's export/.test(stderr) || run.child.exitCode !== null, 30_000);
+      expect(run.child.exitCode).toBeNull();
+      const killed = Date.now();
       run.child.kill('SIGTERM');
       const r = await run.done;
       expect(r.code).toBe(143);
-      await waitFor('docker save to stop', () => pidsMatching(`save ${tag}`).length === 0, 5_000);
+      expect(Date.now() - killed).toBeLessThan(5_000);
+      if (cli) await waitFor('docker save to stop', () => pidsMatching(`save ${tag}`).length === 0, 5_000);
     } finally {
       big.cleanup();
     }
