@@ -146,4 +146,7 @@ describe('reply parsing', () => {
     expect(messageOf(Buffer.from('x'.repeat(1000)))).toHaveLength(300);
     expect(messageOf(Buffer.alloc(0))).toBe('no message');
   });
+  test("the daemon's message keeps no C1 control either (U+009B is CSI to a UTF-8 terminal)", () => {
+    expect(messageOf(Buffer.from('{"message":"no such image: x\u009b31mred\u0085next"}'))).toBe('no such image: x 31mred next');
+  });
 });
