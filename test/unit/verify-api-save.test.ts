@@ -89,6 +89,20 @@ describe('verify reads the archive from the daemon socket (stand-in daemon)', ()
     await expect(scanStartedSave(save, search())).rejects.toThrow(/could not be (searched|read)/);
   });
 
+  test('stand-in daemon: a 200 in chunked encoding (what a proxy might send) is an error, never clean', async () => {
+    const tar = await archive();
+    const chunks = [tar.subarray(0, 700), tar.subarray(700)].map((c) => Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]));
+    const { path } = await standIn((c) => c.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), ...chunks, Buffer.from('0\r\n\r\n')])));
+    const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/could not be (searched|read)/);
+  });
+
+  test('stand-in daemon: a 200 whose body is an empty archive is an error, never clean', async () => {
+    const { path } = await standIn((c) => c.end(ok(Buffer.alloc(1024))));
+    const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/holds no image config/);
+  });
+
   test('stand-in daemon: a connection closed before any reply is an error', async () => {
     const { path } = await standIn((c) => c.end());
     const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
