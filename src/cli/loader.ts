@@ -138,9 +138,17 @@ export function runEntry(file: string, argv: readonly string[] = process.argv.sl
     if (!specifier.startsWith('./')) return import(specifier);
     if (!specifier.endsWith('.cjs')) return import(pathToFileURL(join(dir, specifier)).href);
     let part = parts.get(specifier);
-    if (!part) {
-      part = new Promise((resolve) => resolve(runScript(join(dir, specifier), kind, env, load)));
-      parts.set(specifier, part);
+    if (part) return part;
+    // Known before it runs: a part it imports that imports it back gets this promise (as import() would
+    // give), instead of running it again, and again, until the stack overflows.
+    let resolve!: (exports: unknown) => void;
+    let reject!: (err: unknown) => void;
+    part = new Promise((res, rej) => ((resolve = res), (reject = rej)));
+    parts.set(specifier, part);
+    try {
+      resolve(runScript(join(dir, specifier), kind, env, load));
+    } catch (err) {
+      reject(err);
     }
     return part;
   };

@@ -116,7 +116,7 @@ export function statusOf(head: string): number {
   return m ? Number(m[1]) : 0;
 }
 
-/** The daemon's `{"message": "…"}`, or the body's first line; printable, at most 300 characters. */
+/** The daemon's `{"message": "…"}`, or the body's first line; printable (no C0 or C1 control), at most 300 characters. */
 export function messageOf(body: Buffer): string {
   const text = body.toString('utf8');
   let message: unknown;
@@ -126,6 +126,7 @@ export function messageOf(body: Buffer): string {
     message = undefined;
   }
   const line = typeof message === 'string' ? message : (text.split('\n')[0] ?? '');
+  // C0, DEL and C1 (U+009B is CSI to a terminal that reads UTF-8): the daemon's text cannot move the cursor or recolour.
   // eslint-disable-next-line no-control-regex
-  return line.replace(/[\u0000-\u001f\u007f]/g, ' ').trim().slice(0, 300) || 'no message';
+  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().slice(0, 300) || 'no message';
 }

@@ -10,11 +10,13 @@
  * clean secret-mount image, built with `secbuild build --verify`, verifies
  * clean; `build --verify` of a leaky Dockerfile fails with 4.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import type { VerifyResult } from '../../src/verify/scan.js';
-import { context, listDir, nonce, pidsMatching, runCli, sandbox, type RunResult } from '../helpers/cli.js';
+import { BASE, context, listDir, nonce, pidsMatching, runCli, sandbox, type RunResult } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker } from '../helpers/e2e.js';
 
 describeE2E('verify', () => {
@@ -133,6 +135,47 @@ describeE2E('verify', () => {
     expect(hits(api)).toEqual(hits(cli));
     expect(hits(api)).toEqual(leakyJson.hits.map((h) => h.where).sort());
     expect((JSON.parse(api.stdout) as VerifyResult).archiveBytes).toBe((JSON.parse(cli.stdout) as VerifyResult).archiveBytes);
+  });
+
+  test("stand-in daemon socket: an export of another image than the one inspect pinned is exit 2, never clean", async () => {
+    // DOCKER_HOST names a stand-in that passes every request to the real daemon but answers
+    // GET /images/get with the archive of another image (the base image, which holds no secret).
+    const other = await docker(['save', BASE]);
+    expect(other.code, other.stderr).toBe(0);
+    const dir = mkdtempSync(join(tmpdir(), 'sb-standin-'));
+    const path = join(dir, 'd.sock');
+    const asked: string[] = [];
+    const server = createServer((c) => {
+      let head = Buffer.alloc(0);
+      const onData = (d: Buffer) => {
+        head = Buffer.concat([head, d]);
+        const text = head.toString('latin1');
+        if (!text.includes('\r\n\r\n')) return;
+        c.off('data', onData);
+        if (text.startsWith('GET /images/get')) {
+          asked.push(text.split('\r\n')[0]!);
+          c.end(Buffer.concat([Buffer.from('HTTP/1.0 200 OK\r\nContent-Type: application/x-tar\r\n\r\n'), other.stdout]));
+          return;
+        }
+        const up = connect('/var/run/docker.sock');
+        up.write(head);
+        c.pipe(up).pipe(c);
+        up.on('error', () => c.destroy());
+      };
+      c.on('data', onData);
+      c.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const r = await runCli(['verify', ...secretFlags, leakyTag], { env: { ...env, DOCKER_HOST: `unix://${path}` } });
+      expect(asked).toHaveLength(1);
+      expect(r.code, r.stderr).toBe(2);
+      expect(r.stderr).toMatch(/changed while it was verified \(the daemon's export of .* gave another image than the sha256:[0-9a-f]{64} image inspect named\)/);
+      for (const v of allValues()) expect(r.stdout + r.stderr).not.toContain(v);
+    } finally {
+      server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('docker history --no-trunc is searched too', () => {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
-import { buildId, cachePath, kindOf, MAX_CACHE_BYTES, MAX_CACHE_FILES, readTrusted, writeTrusted } from '../../src/cli/loader.js';
+import { buildId, cachePath, kindOf, MAX_CACHE_BYTES, MAX_CACHE_FILES, readTrusted, runEntry, writeTrusted } from '../../src/cli/loader.js';
 
 const dirs: string[] = [];
 afterEach(() => dirs.splice(0).forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -145,5 +145,26 @@ describe('writing', () => {
     writeFileSync(blocked, '');
     writeTrusted(join(blocked, 'code', 'x.bin'), Buffer.from('code'));
     expect(readdirSync(join(blocked, '..')).filter((n) => n.includes('.tmp'))).toEqual([]);
+  });
+});
+
+describe('parts', () => {
+  /** An entry and two parts that import each other from their top level, run by runEntry without a cache. */
+  test('a part that a part imports back is run once, as import() would run it', async () => {
+    const dir = home();
+    writeFileSync(join(dir, 'entry.cjs'), "globalThis.__parts = []; globalThis.__done = __import('./a.cjs');\n");
+    writeFileSync(join(dir, 'a.cjs'), "globalThis.__parts.push('a'); exports.b = __import('./b.cjs'); exports.name = 'a';\n");
+    writeFileSync(join(dir, 'b.cjs'), "globalThis.__parts.push('b'); exports.a = __import('./a.cjs'); exports.name = 'b';\n");
+    const g = globalThis as { __parts?: string[]; __done?: Promise<{ name: string; b: Promise<{ name: string; a: Promise<unknown> }> }> };
+    try {
+      runEntry(join(dir, 'entry.cjs'), [], { SECBUILD_NO_CACHE: '1' });
+      const a = await g.__done!;
+      const b = await a.b;
+      expect(g.__parts).toEqual(['a', 'b']);
+      expect(await b.a).toBe(a);
+    } finally {
+      delete g.__parts;
+      delete g.__done;
+    }
   });
 });

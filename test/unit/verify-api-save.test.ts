@@ -89,6 +89,20 @@ describe('verify reads the archive from the daemon socket (stand-in daemon)', ()
     await expect(scanStartedSave(save, search())).rejects.toThrow(/could not be (searched|read)/);
   });
 
+  test('stand-in daemon: a 200 in chunked encoding (what a proxy might send) is an error, never clean', async () => {
+    const tar = await archive();
+    const chunks = [tar.subarray(0, 700), tar.subarray(700)].map((c) => Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')]));
+    const { path } = await standIn((c) => c.end(Buffer.concat([Buffer.from('HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'), ...chunks, Buffer.from('0\r\n\r\n')])));
+    const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/could not be (searched|read)/);
+  });
+
+  test('stand-in daemon: a 200 whose body is an empty archive is an error, never clean', async () => {
+    const { path } = await standIn((c) => c.end(ok(Buffer.alloc(1024))));
+    const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/holds no image config/);
+  });
+
   test('stand-in daemon: a connection closed before any reply is an error', async () => {
     const { path } = await standIn((c) => c.end());
     const save = await startSave('docker-not-run', 'app', minimalEnv(process.env), undefined, path);
@@ -145,5 +159,8 @@ describe('reply parsing', () => {
     expect(messageOf(Buffer.from('plain\x1b[31m text\nsecond'))).toBe('plain [31m text');
     expect(messageOf(Buffer.from('x'.repeat(1000)))).toHaveLength(300);
     expect(messageOf(Buffer.alloc(0))).toBe('no message');
+  });
+  test("the daemon's message keeps no C1 control either (U+009B is CSI to a UTF-8 terminal)", () => {
+    expect(messageOf(Buffer.from('{"message":"no such image: x\u009b31mred\u0085next"}'))).toBe('no such image: x 31mred next');
   });
 });
