@@ -37,10 +37,13 @@ export const ageProvider = {
     return undefined;
   },
   describe: (key) => `age:${key}`,
+  // Used: an age: reference in the specs (age has no variables of its own).
   async readiness(ctx) {
+    const used = ctx.refs.length > 0;
     const version = await cliVersion('age', ['--version'], storeEnv(ctx, []));
-    if (!version) return { store: 'age', ok: false, text: `the age command is not installed; age: references will fail until it is ${INSTALL.replace('install it ', '')}` };
-    return { store: 'age', ok: true, text: `age ${version.replace(/^age /, '')} found (files are decrypted when a build needs them)` };
+    const how = INSTALL.replace('install it ', '');
+    if (!version) return { store: 'age', ok: false, used, text: used ? `the age command is not installed; age: references will fail until it is ${how}` : `age: references need the age command: ${how.slice(1, -1)}` };
+    return { store: 'age', ok: true, used, text: `age ${version.replace(/^age /, '')} found (files are decrypted when a build needs them)` };
   },
   async resolve(key, ctx) {
     const ref = `age:${key}`;

@@ -28,7 +28,7 @@ import { MissingSecret, ProviderError, type ResolveContext } from './types.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
-import type { Readiness } from './types.js';
+import { anySet, type Readiness, type ReadinessContext } from './types.js';
 import { withVars } from '../src/run/env.js';
 
 export const AWS_VARS = [
@@ -42,6 +42,8 @@ export const AWS_VARS = [
   'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_SSM',
   'HTTPS_PROXY', 'HTTP_PROXY', 'NO_PROXY', 'https_proxy', 'http_proxy', 'no_proxy',
 ];
+
+const AWS_SETUP_VARS = /^AWS_(PROFILE|DEFAULT_PROFILE|ACCESS_KEY_ID|SECRET_ACCESS_KEY|SESSION_TOKEN|REGION|DEFAULT_REGION|ROLE_ARN|WEB_IDENTITY_TOKEN_FILE|CONTAINER_CREDENTIALS_\w+|CONFIG_FILE|SHARED_CREDENTIALS_FILE|ENDPOINT_URL\w*)$/;
 
 export type AwsService = 'secretsmanager' | 'ssm';
 
@@ -101,15 +103,21 @@ export async function awsJson(ref: string, what: string, service: AwsService, ar
  * come from — named from the environment and the config files' existence,
  * nothing read from them, no request to AWS.
  */
-export async function awsReadiness(ctx: Pick<ResolveContext, 'childEnv'>): Promise<Readiness> {
+export async function awsReadiness(ctx: ReadinessContext): Promise<Readiness> {
   const env = ctx.childEnv;
-  const version = await cliVersion('aws', ['--version'], withVars(storeEnv(ctx, AWS_VARS), { AWS_PAGER: '' }));
-  if (!version) return { store: 'aws', ok: false, text: 'the aws CLI is not installed; aws-sm: and aws-ssm: references will fail until it is (apt-get install awscli)' };
   const home = env.HOME ?? '';
+  // Used: an aws-sm:/aws-ssm: reference in the specs, a credential, profile, region or endpoint variable set
+  // (not AWS_CA_BUNDLE or the retry knobs, which proxies and tools set), or a ~/.aws.
+  const used = ctx.refs.length > 0 || anySet(env, AWS_SETUP_VARS) || (home !== '' && existsSync(join(home, '.aws')));
+  const version = await cliVersion('aws', ['--version'], withVars(storeEnv(ctx, AWS_VARS), { AWS_PAGER: '' }));
+  if (!version) return { store: 'aws', ok: false, used, text: used ? 'the aws CLI is not installed; aws-sm: and aws-ssm: references will fail until it is (apt-get install awscli)' : 'aws-sm: and aws-ssm: references need the aws CLI: apt-get install awscli, or https://aws.amazon.com/cli/' };
   const files = [env.AWS_SHARED_CREDENTIALS_FILE || join(home, '.aws', 'credentials'), env.AWS_CONFIG_FILE || join(home, '.aws', 'config')].filter((f) => f !== '/dev/null' && existsSync(f));
   const creds = env.AWS_ACCESS_KEY_ID ? 'AWS_ACCESS_KEY_ID' : env.AWS_PROFILE ? `profile ${env.AWS_PROFILE}` : env.AWS_WEB_IDENTITY_TOKEN_FILE ? 'AWS_WEB_IDENTITY_TOKEN_FILE'
     : env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI || env.AWS_CONTAINER_CREDENTIALS_FULL_URI ? 'the container credentials endpoint' : files.length ? files.join(' and ') : undefined;
   const region = env.AWS_REGION || env.AWS_DEFAULT_REGION;
-  if (!creds) return { store: 'aws', ok: false, text: `${version} found, but no credentials are named (no AWS_PROFILE, AWS_ACCESS_KEY_ID or ~/.aws files; an instance role may still answer); set AWS_PROFILE or run aws configure` };
-  return { store: 'aws', ok: true, text: `${version}, credentials from ${creds}, region ${region ?? 'from the profile'} (not checked with AWS: no request is made)` };
+  if (!creds) {
+    const text = used ? `${version} found, but no credentials are named (no AWS_PROFILE, AWS_ACCESS_KEY_ID or ~/.aws files; an instance role may still answer); set AWS_PROFILE or run aws configure` : `${version} found; aws-sm: and aws-ssm: references need credentials: AWS_PROFILE, or aws configure`;
+    return { store: 'aws', ok: false, used, text };
+  }
+  return { store: 'aws', ok: true, used, text: `${version}, credentials from ${creds}, region ${region ?? 'from the profile'} (not checked with AWS: no request is made)` };
 }

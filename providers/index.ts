@@ -13,7 +13,7 @@ import { fileProvider } from './file.js';
 import { keychainProvider } from './keychain.js';
 import { opProvider } from './op.js';
 import { passProvider } from './pass.js';
-import type { SecretProvider } from './types.js';
+import type { Readiness, ReadinessContext, SecretProvider } from './types.js';
 import { vaultProvider } from './vault.js';
 
 export const providers: readonly SecretProvider[] = [envProvider, fileProvider, keychainProvider, cmdProvider, passProvider, awsSmProvider, awsSsmProvider, vaultProvider, ageProvider, opProvider];
@@ -105,4 +105,18 @@ export function describeRef(ref: Ref): Shown {
 
 export function refEnvVars(ref: Ref): string[] {
   return [...(findProvider(ref.scheme)?.envVars?.(ref.key) ?? []), ...Object.values(ref.inputs ?? {}).flatMap(refEnvVars)];
+}
+
+/**
+ * Each store's readiness, once per store, for `secbuild doctor` (`all`:
+ * every store) and `secbuild secrets` (the stores `refs` name). Each provider
+ * is given its own references among `refs`; of one store's providers
+ * (aws-sm:, aws-ssm:) a used answer wins. No value is read.
+ */
+export async function storeReadiness(refs: readonly Ref[], ctx: Omit<ReadinessContext, 'refs'>, all: boolean): Promise<Readiness[]> {
+  const asked = providers.filter((p) => p.readiness && (all || refs.some((r) => r.scheme === p.scheme)));
+  const answers = await Promise.all(asked.map((p) => p.readiness!({ ...ctx, refs: refs.filter((r) => r.scheme === p.scheme) })));
+  const byStore = new Map<string, Readiness>();
+  for (const r of answers) if (!byStore.get(r.store)?.used) byStore.set(r.store, r);
+  return [...byStore.values()];
 }

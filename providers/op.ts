@@ -26,7 +26,7 @@
 import type { ChildEnv } from '../src/run/env.js';
 import { withVars } from '../src/run/env.js';
 import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
-import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
+import { anySet, MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
 
 /** Credentials: given to op, removed from every other child's environment. */
 export const OP_CREDENTIAL_VARS = ['OP_SERVICE_ACCOUNT_TOKEN', 'OP_CONNECT_TOKEN'];
@@ -77,16 +77,19 @@ export const opProvider = {
   describe: (key) => `op:${key}`,
   envVars: () => OP_CREDENTIAL_VARS,
   // `op --version` and which variables are set: nothing is read from 1Password.
+  // Used: an op: reference in the specs, or an OP_* variable set.
   async readiness(ctx) {
-    const version = await cliVersion('op', ['--version'], opEnv(ctx));
-    if (!version) return { store: '1password', ok: false, text: `the op command is not installed, so op: references will fail; ${INSTALL}` };
     const env = ctx.env;
+    const used = ctx.refs.length > 0 || anySet(env, /^OP_/);
+    const version = await cliVersion('op', ['--version'], opEnv(ctx));
+    if (!version) return { store: '1password', ok: false, used, text: used ? `the op command is not installed, so op: references will fail; ${INSTALL}` : `op: references need the op CLI: ${INSTALL}` };
     const auth = env.OP_SERVICE_ACCOUNT_TOKEN ? 'a service account (OP_SERVICE_ACCOUNT_TOKEN)'
       : env.OP_CONNECT_HOST && env.OP_CONNECT_TOKEN ? `a Connect server (OP_CONNECT_HOST)`
       : env.OP_ACCOUNT ? `account ${env.OP_ACCOUNT} (OP_ACCOUNT, the app's CLI integration)`
       : Object.keys(env).some((k) => /^OP_SESSION_\w+$/.test(k) && env[k]) ? 'an op signin session (OP_SESSION_*)' : undefined;
-    if (!auth) return { store: '1password', ok: false, text: `${version} found, but no OP_SERVICE_ACCOUNT_TOKEN, OP_CONNECT_HOST and OP_CONNECT_TOKEN, or OP_ACCOUNT; set one (or turn on the 1Password app's CLI integration)` };
-    return { store: '1password', ok: true, text: `${version}, sign-in by ${auth} (not checked with 1Password: nothing is read)` };
+    const signIn = 'OP_SERVICE_ACCOUNT_TOKEN, OP_CONNECT_HOST and OP_CONNECT_TOKEN, or OP_ACCOUNT';
+    if (!auth) return { store: '1password', ok: false, used, text: used ? `${version} found, but no ${signIn}; set one (or turn on the 1Password app's CLI integration)` : `${version} found; op: references need ${signIn}` };
+    return { store: '1password', ok: true, used, text: `${version}, sign-in by ${auth} (not checked with 1Password: nothing is read)` };
   },
   async resolve(key, ctx) {
     const ref = `op:${key}`;

@@ -29,7 +29,7 @@
  * without LANG, so its messages are the C locale's (read, never shown). A `#`
  * in an entry's own name cannot be written (the last `#` starts the field).
  */
-import { MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
+import { anySet, MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
@@ -103,14 +103,17 @@ export const passProvider = {
     return undefined;
   },
   describe: (key) => `pass:${key}`,
+  // Used: a pass: reference in the specs, a PASSWORD_STORE_* variable set, or a ~/.password-store.
   async readiness(ctx) {
-    const version = await cliVersion('pass', ['version'], storeEnv(ctx, PASS_VARS));
-    if (!version) return { store: 'pass', ok: false, text: 'the pass command is not installed; pass: references will fail until it is (apt-get install pass, brew install pass)' };
     const dir = ctx.childEnv.PASSWORD_STORE_DIR || (ctx.childEnv.HOME ? join(ctx.childEnv.HOME, '.password-store') : undefined);
+    const used = ctx.refs.length > 0 || anySet(ctx.childEnv, /^PASSWORD_STORE_/) || (dir !== undefined && existsSync(dir));
+    const version = await cliVersion('pass', ['version'], storeEnv(ctx, PASS_VARS));
+    if (!version) return { store: 'pass', ok: false, used, text: used ? 'the pass command is not installed; pass: references will fail until it is (apt-get install pass, brew install pass)' : 'pass: references need the pass command: apt-get install pass, brew install pass' };
     if (!dir || !existsSync(join(dir, '.gpg-id'))) {
-      return { store: 'pass', ok: false, text: `${version} found, but no store at ${dir ?? '~/.password-store'} (no .gpg-id); set PASSWORD_STORE_DIR, or create one with: pass init GPG-ID` };
+      const text = used ? `${version} found, but no store at ${dir ?? '~/.password-store'} (no .gpg-id); set PASSWORD_STORE_DIR, or create one with: pass init GPG-ID` : `${version} found; pass: references need a store: pass init GPG-ID, or PASSWORD_STORE_DIR`;
+      return { store: 'pass', ok: false, used, text };
     }
-    return { store: 'pass', ok: true, text: `${version}, store ${dir} (entries are read with gpg when a build needs them)` };
+    return { store: 'pass', ok: true, used, text: `${version}, store ${dir} (entries are read with gpg when a build needs them)` };
   },
   async resolve(key, ctx) {
     const { path, field } = parsePassKey(key);

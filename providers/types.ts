@@ -45,18 +45,38 @@ export interface SecretProvider {
    */
   readonly takes?: Readonly<Record<string, 'required' | 'optional'>>;
   /**
-   * For `secbuild doctor`: whether the store can be used here (its CLI found,
-   * credentials or a store present), without reading any value. Providers of
-   * one store return the same `store` name; doctor prints it once.
+   * For `secbuild doctor` and `secbuild secrets`: whether the store can be
+   * used here (its CLI found, credentials or a store present), without
+   * reading any value. Providers of one store return the same `store` name;
+   * it is printed once.
    */
-  readiness?(ctx: Pick<ResolveContext, 'env' | 'childEnv'>): Promise<Readiness>;
+  readiness?(ctx: ReadinessContext): Promise<Readiness>;
+}
+
+export interface ReadinessContext extends Pick<ResolveContext, 'env' | 'childEnv'> {
+  /** This provider's references in the specs (doctor: ./secbuild.yml's), each with its inputs by key (vault: `role-id`). */
+  readonly refs: readonly { readonly inputs?: Readonly<Record<string, unknown>> }[];
 }
 
 export interface Readiness {
   readonly store: string;
   readonly ok: boolean;
-  /** One sentence: what was found, or what is missing and the fix. */
+  /**
+   * Whether the user shows they use the store: a spec references it, or its
+   * variables or files are there. Doctor warns only about a used store.
+   */
+  readonly used: boolean;
+  /**
+   * One sentence: what was found, or what is missing and the fix. For an
+   * unused store that is not ready: what its references would need (doctor
+   * prints it as `not set up (TEXT)`).
+   */
   readonly text: string;
+}
+
+/** True when a variable whose name matches `names` is set and not empty. */
+export function anySet(env: Readonly<Record<string, string | undefined>>, names: RegExp): boolean {
+  return Object.entries(env).some(([k, v]) => v && names.test(k));
 }
 
 /** The key names nothing (unset variable, absent file, no keychain item). */

@@ -31,7 +31,7 @@
  * `MissingSecret`; errors never hold Vault's body.
  */
 import { MAX_SECRET_BYTES } from '../src/secrets/limits.js';
-import { MissingSecret, ProviderError, type Readiness, type ResolveContext, type SecretProvider } from './types.js';
+import { anySet, MissingSecret, ProviderError, type Readiness, type ResolveContext, type SecretProvider } from './types.js';
 import { readCaCert, vaultRequest, VaultHttpError, type VaultAnswer, type VaultConn } from './vault-http.js';
 
 export const VAULT_CREDENTIAL_VARS = ['VAULT_TOKEN', 'VAULT_SECRET_ID'];
@@ -182,13 +182,26 @@ export const vaultProvider = {
   describe: (key) => `vault:${key}`,
   takes: { 'role-id': 'optional', 'secret-id': 'optional' },
   envVars: () => VAULT_CREDENTIAL_VARS,
-  // Only whether the variables are set: no request, nothing read.
+  // Only whether the variables are set and which references the specs give: no request, nothing read.
+  // Used: a vault: reference in the specs, or a VAULT_* variable set.
   async readiness(ctx): Promise<Readiness> {
-    const { env } = ctx;
-    if (!env.VAULT_ADDR) return { store: 'vault', ok: false, text: 'VAULT_ADDR is not set; vault: references will fail until it names your Vault (for example https://vault.example.com:8200)' };
-    const auth = env.VAULT_TOKEN ? 'VAULT_TOKEN' : env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? 'AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID)' : undefined;
-    if (!auth) return { store: 'vault', ok: false, text: `VAULT_ADDR is set, but no token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (or give role-id=REF and secret-id=REF in the spec)` };
-    return { store: 'vault', ok: true, text: `VAULT_ADDR is set, auth by ${auth}${env.VAULT_NAMESPACE ? `, namespace ${env.VAULT_NAMESPACE}` : ''} (not checked with Vault: no request is made)` };
+    const { env, refs } = ctx;
+    const used = refs.length > 0 || anySet(env, /^VAULT_/);
+    if (!env.VAULT_ADDR) {
+      return { store: 'vault', ok: false, used, text: used ? 'VAULT_ADDR is not set; vault: references will fail until it names your Vault (for example https://vault.example.com:8200)' : "vault: references need VAULT_ADDR (your Vault's address) and VAULT_TOKEN or an AppRole" };
+    }
+    // As login() decides: a reference with role-id= or secret-id= logs in by AppRole (the other half may come from VAULT_ROLE_ID/VAULT_SECRET_ID).
+    const given = (r: (typeof refs)[number], key: string) => r.inputs?.[key] !== undefined;
+    const byRef = refs.filter((r) => given(r, 'role-id') || given(r, 'secret-id'));
+    const half = byRef.find((r) => !(given(r, 'role-id') || env.VAULT_ROLE_ID) || !(given(r, 'secret-id') || env.VAULT_SECRET_ID));
+    if (half) return { store: 'vault', ok: false, used, text: `VAULT_ADDR is set, but a vault: reference gives only one of role-id= and secret-id=; give both (or set VAULT_ROLE_ID or VAULT_SECRET_ID for the other)` };
+    const byEnv = env.VAULT_TOKEN ? 'VAULT_TOKEN' : env.VAULT_ROLE_ID && env.VAULT_SECRET_ID ? 'AppRole (VAULT_ROLE_ID, VAULT_SECRET_ID)' : undefined;
+    const needsEnv = refs.length === 0 || byRef.length < refs.length; // a reference without role-id=/secret-id=, or none at all
+    if (!byEnv && needsEnv) {
+      return { store: 'vault', ok: false, used, text: `VAULT_ADDR is set, but no token; set VAULT_TOKEN, or VAULT_ROLE_ID and VAULT_SECRET_ID (or give role-id=REF and secret-id=REF in the spec)` };
+    }
+    const auth = [byRef.length > 0 ? 'an AppRole login that will use the role-id= and secret-id= references of the spec' : '', needsEnv ? byEnv : ''].filter(Boolean).join(', and ');
+    return { store: 'vault', ok: true, used, text: `VAULT_ADDR is set, auth by ${auth}${env.VAULT_NAMESPACE ? `, namespace ${env.VAULT_NAMESPACE}` : ''} (not checked with Vault: no request is made)` };
   },
   async resolve(key, ctx: ResolveContext) {
     const k = parseVaultKey(key) as VaultKey;

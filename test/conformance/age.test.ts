@@ -96,10 +96,13 @@ describe.skipIf(skip)('age provider specifics (real age and a throw-away key)', 
   });
 
   test('readiness names the age CLI, or says to install it, without decrypting anything', async () => {
-    const ready = await ageProvider.readiness({ env: env(), childEnv: scrubEnv(env(), new Set()) });
+    const ready = await ageProvider.readiness({ env: env(), childEnv: scrubEnv(env(), new Set()), refs: [] });
     expect(ready).toMatchObject({ store: 'age', ok: true });
     expect(ready.text).toMatch(/^age v?\d+\.\d+\.\d+ found/);
-    const none = await ageProvider.readiness({ env: env(), childEnv: scrubEnv({ ...env(), PATH: dir }, new Set()) });
-    expect(none).toEqual({ store: 'age', ok: false, text: 'the age command is not installed; age: references will fail until it is (apt-get install age, brew install age)' });
+    const none = await ageProvider.readiness({ env: env(), childEnv: scrubEnv({ ...env(), PATH: dir }, new Set()), refs: [{}] });
+    expect(none).toEqual({ store: 'age', ok: false, used: true, text: 'the age command is not installed; age: references will fail until it is (apt-get install age, brew install age)' });
+    // No age: reference: not used, and the text says what one would need (doctor: "--  age: not set up (…)").
+    const unused = await ageProvider.readiness({ env: env(), childEnv: scrubEnv({ ...env(), PATH: dir }, new Set()), refs: [] });
+    expect(unused).toEqual({ store: 'age', ok: false, used: false, text: 'age: references need the age command: apt-get install age, brew install age' });
   });
 });

@@ -24,6 +24,8 @@ const ctx = (extra: Record<string, string | undefined> = {}): ResolveContext => 
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return { env, childEnv: scrubEnv(env, new Set(opProvider.envVars())), cwd: dir };
 };
+/** readiness's context: no op: reference in the specs. */
+const ready = (extra?: Record<string, string | undefined>) => ({ ...ctx(extra), refs: [] });
 const fail = async (key: string, extra?: Record<string, string | undefined>) => {
   const err = await opProvider.resolve(key, ctx(extra)).then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(Error);
@@ -103,11 +105,11 @@ describe('op provider specifics (recording stand-in for the op CLI)', () => {
 
   test('readiness: op found and a credential set, without reading a value (recording stand-in for the op CLI)', async () => {
     const before = op.calls().length;
-    const ready = await opProvider.readiness(ctx());
-    expect(ready).toEqual({ store: '1password', ok: true, text: 'op 2.30.0, sign-in by a service account (OP_SERVICE_ACCOUNT_TOKEN) (not checked with 1Password: nothing is read)' });
+    const answer = await opProvider.readiness(ready());
+    expect(answer).toEqual({ store: '1password', ok: true, used: true, text: 'op 2.30.0, sign-in by a service account (OP_SERVICE_ACCOUNT_TOKEN) (not checked with 1Password: nothing is read)' });
     expect(op.calls().slice(before).map((c) => c.argv)).toEqual(['--version']);
-    expect((await opProvider.readiness(ctx({ OP_SERVICE_ACCOUNT_TOKEN: undefined }))).ok).toBe(false);
-    expect((await opProvider.readiness(ctx({ OP_SERVICE_ACCOUNT_TOKEN: undefined, OP_ACCOUNT: 'team' }))).ok).toBe(true);
-    expect((await opProvider.readiness(ctx({ PATH: dir }))).text).toBe("the op command is not installed, so op: references will fail; install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (not a Debian package; on macOS: brew install 1password-cli)");
+    expect((await opProvider.readiness(ready({ OP_SERVICE_ACCOUNT_TOKEN: undefined }))).ok).toBe(false);
+    expect((await opProvider.readiness(ready({ OP_SERVICE_ACCOUNT_TOKEN: undefined, OP_ACCOUNT: 'team' }))).ok).toBe(true);
+    expect((await opProvider.readiness(ready({ PATH: dir }))).text).toBe("the op command is not installed, so op: references will fail; install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (not a Debian package; on macOS: brew install 1password-cli)");
   });
 });

@@ -30,6 +30,8 @@ const ctx = (extra: Record<string, string | undefined> = {}): ResolveContext => 
   for (const k of Object.keys(env)) if (env[k] === undefined) delete env[k];
   return { env, childEnv: scrubEnv(env, new Set(vaultProvider.envVars())), cwd: dir };
 };
+/** readiness's context: the specs' vault: references (each with its inputs by key), none unless given. */
+const ready = (extra?: Record<string, string | undefined>, refs: { inputs?: Record<string, unknown> }[] = []) => ({ ...ctx(extra), refs });
 const read = async (key: string, extra?: Record<string, string | undefined>) => (await vaultProvider.resolve(key, ctx(extra))).toString('utf8');
 const fail = async (key: string, extra?: Record<string, string | undefined>) => {
   const err = await vaultProvider.resolve(key, ctx(extra)).then(() => undefined, (e: unknown) => e);
@@ -183,10 +185,17 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
 
   test('readiness says whether VAULT_ADDR and a token are set, and makes no request', async () => {
     v.requests.length = 0;
-    expect(await vaultProvider.readiness(ctx())).toMatchObject({ store: 'vault', ok: true });
-    expect((await vaultProvider.readiness(ctx({ VAULT_TOKEN: undefined }))).ok).toBe(false);
-    expect((await vaultProvider.readiness(ctx({ VAULT_ADDR: undefined }))).text).toMatch(/^VAULT_ADDR is not set/);
-    expect(JSON.stringify(await vaultProvider.readiness(ctx()))).not.toContain(TOKEN);
+    expect(await vaultProvider.readiness(ready())).toMatchObject({ store: 'vault', ok: true });
+    expect((await vaultProvider.readiness(ready({ VAULT_TOKEN: undefined }))).ok).toBe(false);
+    expect((await vaultProvider.readiness(ready({ VAULT_ADDR: undefined }))).text).toMatch(/^VAULT_ADDR is not set/);
+    expect(JSON.stringify(await vaultProvider.readiness(ready()))).not.toContain(TOKEN);
+    // role-id= and secret-id= references are the login: no "no token"; one of them alone is a problem.
+    const appRole = { inputs: { 'role-id': {}, 'secret-id': {} } };
+    expect(await vaultProvider.readiness(ready({ VAULT_TOKEN: undefined }, [appRole]))).toMatchObject({ ok: true, used: true, text: expect.stringContaining('auth by an AppRole login that will use the role-id= and secret-id= references') });
+    expect((await vaultProvider.readiness(ready({ VAULT_TOKEN: undefined }, [{ inputs: { 'role-id': {} } }]))).text).toMatch(/gives only one of role-id= and secret-id=/);
+    expect((await vaultProvider.readiness(ready({ VAULT_TOKEN: undefined }, [appRole, {}]))).text).toMatch(/but no token/);
+    // Nothing of Vault's set and no reference: not used.
+    expect(await vaultProvider.readiness(ready({ VAULT_TOKEN: undefined, VAULT_ADDR: undefined }))).toMatchObject({ ok: false, used: false });
     expect(v.requests).toHaveLength(0);
   });
 

@@ -5,7 +5,7 @@
  * local and able to build with secrets — and a usable secret root).
  */
 import { randomBytes } from 'node:crypto';
-import { providers } from '../../../providers/index.js';
+import { storeReadiness, type Ref } from '../../../providers/index.js';
 import { keychainBackend, keychainDelete, keychainGet, keychainSet, resetKeychainBackend } from '../../../providers/keychain.js';
 import { legacyCompose, probeCompose, supportsOverrideTag } from '../../engines/compose/detect.js';
 import { describeBuildKit, findDocker, NoBuildKitError, probeEngine, withAlternatives } from '../../engines/docker/detect.js';
@@ -14,19 +14,27 @@ import { capture } from '../../run/exec.js';
 import { scrubEnv, withVars, type ChildEnv } from '../../run/env.js';
 import { chooseRoot } from '../../run/rundir.js';
 import { planSpecs } from '../../secrets/plan.js';
+import { specRefs } from '../../secrets/resolve.js';
 import { NotReadyError } from '../../util/errors.js';
 import { podmanLines } from './doctor-podman.js';
 
-/** The probes' environment: without the variables ./secbuild.yml reads secrets from (if it can be read). */
-async function probeEnv(env: NodeJS.ProcessEnv): Promise<ChildEnv> {
+/**
+ * The probes' environment, without the variables ./secbuild.yml reads secrets
+ * from, and the references it makes (which stores the user set up). The file
+ * is read by the config loader (bounded); one that cannot be read or parsed
+ * counts as none here.
+ */
+async function probeEnv(env: NodeJS.ProcessEnv): Promise<{ childEnv: ChildEnv; refs: Ref[] }> {
   try {
-    return (await planSpecs({ secrets: [], netrc: [], npmrc: [] }, env, process.cwd())).childEnv;
+    const plan = await planSpecs({ secrets: [], netrc: [], npmrc: [] }, env, process.cwd());
+    return { childEnv: plan.childEnv, refs: plan.specs.flatMap(specRefs) };
   } catch {
-    return scrubEnv(env, new Set());
+    return { childEnv: scrubEnv(env, new Set()), refs: [] };
   }
 }
 
-type Status = 'ok' | 'warn' | 'fail';
+/** `info`: a store nobody set up, printed as `--` with what its references would need. */
+type Status = 'ok' | 'warn' | 'fail' | 'info';
 
 const within = <T>(p: Promise<T>, ms = 10_000): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s (a locked keyring waiting for a prompt?)`)), ms).unref())]);
@@ -54,14 +62,17 @@ async function roundTrip(env: ChildEnv): Promise<{ backend: string; problem?: st
   }
 }
 
-/** One line per secret store that can say whether it is ready (providers' readiness; no value is read). */
-async function storeLines(env: NodeJS.ProcessEnv, childEnv: ChildEnv): Promise<void> {
-  const seen = new Set<string>();
-  const results = await Promise.all(providers.map((p) => p.readiness?.({ env, childEnv })));
-  for (const r of results) {
-    if (!r || seen.has(r.store)) continue;
-    seen.add(r.store);
-    line(r.ok ? 'ok' : 'warn', r.store, r.text);
+/**
+ * One line per secret store that can say whether it is ready (providers'
+ * readiness; no value is read). A store that is not ready is a warning only
+ * when the user set it up (its variables or files, or a secbuild.yml
+ * reference); otherwise an informational line says what it would need.
+ */
+async function storeLines(env: NodeJS.ProcessEnv, childEnv: ChildEnv, refs: readonly Ref[]): Promise<void> {
+  for (const r of await storeReadiness(refs, { env, childEnv }, true)) {
+    if (r.ok) line('ok', r.store, r.text);
+    else if (r.used) line('warn', r.store, r.text);
+    else line('info', r.store, `not set up (${r.text})`);
   }
 }
 
@@ -82,13 +93,13 @@ async function keychainLine(env: ChildEnv): Promise<void> {
 }
 
 function line(status: Status, what: string, detail: string): void {
-  const mark = status === 'ok' ? 'ok  ' : status === 'warn' ? 'warn' : 'FAIL';
+  const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', info: '--  ' }[status];
   process.stdout.write(`${mark}  ${what}: ${detail}\n`);
 }
 
 export async function doctorCommand(opts: { docker?: string; podman?: string; engine?: string; tmpdir?: string }): Promise<void> {
   const env = process.env;
-  const childEnv = await probeEnv(env);
+  const { childEnv, refs } = await probeEnv(env);
   const asked = askedEngine({ builder: opts.engine, podman: opts.podman }, env);
   let canBuild = true;
   let dockerOk = true;
@@ -142,7 +153,7 @@ export async function doctorCommand(opts: { docker?: string; podman?: string; en
     canBuild = false;
   }
   await keychainLine(childEnv);
-  await storeLines(env, childEnv);
+  await storeLines(env, childEnv, refs);
   process.stdout.write(canBuild ? 'a build can run here.\n' : 'a build cannot run here: fix the FAIL lines above.\n');
   if (!canBuild) throw new NotReadyError('a build cannot run here.', { reported: true });
 }

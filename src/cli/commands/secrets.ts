@@ -12,7 +12,7 @@ import { resolveMasked } from '../../pipeline/resolve-step.js';
 import { specRefs } from '../../secrets/resolve.js';
 import { masked } from '../../util/log.js';
 import { isSshSpec } from '../../secrets/ssh.js';
-import { findProvider } from '../../../providers/index.js';
+import { storeReadiness } from '../../../providers/index.js';
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
@@ -61,15 +61,7 @@ export async function secretsCommand(flags: SecretFlags): Promise<void> {
   }
   process.stdout.write(masked(table(rows)));
   // Each secret store the specs read from (from=, .netrc/.npmrc fields, identity=): its readiness (CLI, store or credentials), no value read.
-  const stores = new Map<string, Promise<{ store: string; ok: boolean; text: string } | undefined>>();
-  for (const ref of plan.specs.flatMap(specRefs)) {
-    const provider = findProvider(ref.scheme);
-    if (provider?.readiness && !stores.has(provider.scheme)) stores.set(provider.scheme, provider.readiness({ env: plan.env, childEnv: plan.childEnv }));
-  }
-  const said = new Set<string>();
-  for (const r of await Promise.all(stores.values())) {
-    if (!r || said.has(r.store)) continue;
-    said.add(r.store);
+  for (const r of await storeReadiness(plan.specs.flatMap(specRefs), { env: plan.env, childEnv: plan.childEnv }, false)) {
     process.stdout.write(masked(`store ${r.store}: ${r.ok ? 'ready' : 'not ready'}: ${r.text}\n`));
   }
   if (plan.configPath) process.stdout.write(`config: ${plan.configPath}\n`);
