@@ -26,6 +26,7 @@
  * or end of archive, src/verify/save.ts incompleteScan).
  */
 import { bulkConnect } from '../run/bulk-stdout.js';
+import { debug } from '../util/log.js';
 import type { SaveEnd, StartedSave } from './save.js';
 
 export const MAX_HEAD_BYTES = 16 << 10;
@@ -34,9 +35,12 @@ export const MAX_ERROR_BYTES = 8 << 10;
 /**
  * Asks the daemon at the Unix socket `path` for `image`'s archive. Resolves
  * to undefined when nothing accepts the connection there (no socket, not
- * this user's to open): the caller runs `docker save` instead.
+ * this user's to open): the caller runs `docker save` instead. When the
+ * daemon there does not have the image (404), `elsewhere` is started and read
+ * instead: the docker the user named (a wrapper, another client) may reach
+ * another daemon than the socket docker's own settings name.
  */
-export async function startApiSave(path: string, image: string): Promise<StartedSave | undefined> {
+export async function startApiSave(path: string, image: string, elsewhere?: () => Promise<StartedSave>): Promise<StartedSave | undefined> {
   const conn = bulkConnect(path);
   try {
     await conn.connected;
@@ -48,6 +52,9 @@ export async function startApiSave(path: string, image: string): Promise<Started
   let settle!: (end: SaveEnd) => void;
   const exited = new Promise<SaveEnd>((resolve) => (settle = resolve));
   let said = '';
+  /** What `elsewhere` started, after a 404. */
+  let other: StartedSave | undefined;
+  const what = `the daemon's export of ${image} (GET /images/get on unix://${path})`;
   const fail = (why: string): SaveEnd => {
     said = why;
     const end = { code: 1, signal: null };
@@ -71,6 +78,14 @@ export async function startApiSave(path: string, image: string): Promise<Started
           status = statusOf(head.subarray(0, end).toString('latin1'));
           const rest = head.subarray(end + 4);
           head = undefined;
+          if (status === 404 && elsewhere) {
+            conn.socket.destroy();
+            other = await elsewhere();
+            debug(`verify: the daemon at unix://${path} has no ${image} (HTTP 404); reading ${other.what}`);
+            yield* other.stdout;
+            settle(await other.exited);
+            return;
+          }
           if (status !== 200) error = [rest.subarray(0, MAX_ERROR_BYTES)];
           else if (rest.length > 0) yield rest;
           errorBytes = status === 200 ? 0 : error[0]!.length;
@@ -97,16 +112,19 @@ export async function startApiSave(path: string, image: string): Promise<Started
 
   return {
     image,
-    what: `the daemon's export of ${image} (GET /images/get on unix://${path})`,
+    get what() {
+      return other?.what ?? what;
+    },
     stdout: body(),
     exited,
     abort: () => {
       conn.socket.destroy();
-      settle({ code: null, signal: 'SIGTERM' });
+      if (other) void other.abort().then(settle);
+      else settle({ code: null, signal: 'SIGTERM' });
       return exited;
     },
-    stderr: () => said,
-    failure: () => said,
+    stderr: () => other?.stderr() ?? said,
+    failure: (code) => other?.failure(code) ?? said,
   };
 }
 

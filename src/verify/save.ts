@@ -136,7 +136,7 @@ export interface StartedSave {
  * socket until `scanStartedSave()` reads.
  */
 export async function startSave(docker: string, image: string, env: ChildEnv, save: (image: string) => string[] = (i) => ['save', i], socket?: string): Promise<StartedSave> {
-  const api = socket ? await startApiSave(socket, image) : undefined;
+  const api = socket ? await startApiSave(socket, image, () => startCliSave(docker, image, env, save)) : undefined;
   debug(api ? `verify: reading ${api.what}` : `verify: reading \`${docker} ${save(image).join(' ')}\`${socket ? ` (nothing accepted a connection at unix://${socket})` : ''}`);
   return api ?? startCliSave(docker, image, env, save);
 }
@@ -181,7 +181,7 @@ function claim(stream: Readable): Readable {
 
 /** Searches the output of a started `docker save` as it streams; `stats` fills in as the archive is read (progress lines read it). */
 export async function scanStartedSave(save: StartedSave, search: Search, stats: ScanStats = newStats()): Promise<ArchiveScan> {
-  const { what, exited } = save;
+  const { exited } = save;
   let scan: ArchiveScan;
   try {
     scan = await scanArchive(save.stdout, search, stats);
@@ -191,14 +191,14 @@ export async function scanStartedSave(save: StartedSave, search: Search, stats: 
     if (result.code) throw saveFailed(save, result.code);
     // A plain Error is the archive's fault (corrupt gzip, a broken tar), not a bug in secbuild.
     if (err instanceof Error && err.constructor === Error) {
-      throw new UsageError(`the archive ${what} gave could not be read: ${err.message}.`, { cause: err });
+      throw new UsageError(`the archive ${save.what} gave could not be read: ${err.message}.`, { cause: err });
     }
     throw err;
   }
   const result = await exited;
   const problem = result.code === 0 ? incompleteScan(scan) : undefined;
-  if (problem) throw new UsageError(`${what} could not be searched: ${problem}; the image is not verified. Run it again; if it repeats, check the daemon's log.`);
-  if (result.error) throw new UsageError(`${what} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
+  if (problem) throw new UsageError(`${save.what} could not be searched: ${problem}; the image is not verified. Run it again; if it repeats, check the daemon's log.`);
+  if (result.error) throw new UsageError(`${save.what} could not be started (${result.error.code ?? result.error.message}); check --docker / SECBUILD_DOCKER.`);
   if (result.code !== 0) throw saveFailed(save, result.code ?? 128);
   return scan;
 }

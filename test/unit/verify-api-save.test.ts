@@ -76,10 +76,31 @@ describe('verify reads the archive from the daemon socket (stand-in daemon)', ()
   });
 
   test("stand-in daemon: an error reply names the daemon's HTTP status and message, never as a clean scan", async () => {
+    const body = '{"message":"no space left on device"}\n';
+    const { path } = await standIn((c) => c.end(`HTTP/1.0 500 Internal Server Error\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+    const save = await startSave('docker-not-run', 'app:1', minimalEnv(process.env), undefined, path);
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/GET \/images\/get .* failed \(HTTP 500: no space left on device\)/);
+  });
+
+  test('stand-in daemon: a daemon without the image (404) hands over to docker save, which the docker named may run against another daemon (cat FILE stands in for it)', async () => {
+    const tar = await archive();
+    const file = join(dir, 'elsewhere.tar');
+    writeFileSync(file, tar);
     const body = '{"message":"reference does not exist"}\n';
     const { path } = await standIn((c) => c.end(`HTTP/1.0 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
-    const save = await startSave('docker-not-run', 'nope:1', minimalEnv(process.env), undefined, path);
-    await expect(scanStartedSave(save, search())).rejects.toThrow(/GET \/images\/get .* failed \(HTTP 404: reference does not exist\)/);
+    const save = await startSave('cat', file, minimalEnv(process.env), (f) => [f], path);
+    const s = search();
+    const scan = await scanStartedSave(save, s);
+    expect(save.what).toBe(`\`cat ${file}\``);
+    expect(scan.stats.archiveBytes).toBe(tar.length);
+    expect(describeHits(s, scan.layout, new Map()).map((h) => h.path)).toEqual(['/app.conf']);
+  });
+
+  test('stand-in daemon: without anything to hand over to, a 404 is an error naming it', async () => {
+    const body = '{"message":"reference does not exist"}\n';
+    const { path } = await standIn((c) => c.end(`HTTP/1.0 404 Not Found\r\nContent-Length: ${body.length}\r\n\r\n${body}`));
+    const save = (await startApiSave(path, 'nope:1'))!;
+    await expect(scanStartedSave(save, search())).rejects.toThrow(/failed \(HTTP 404: reference does not exist\)/);
   });
 
   test('stand-in daemon: a connection closed in the middle of the archive is an error, never clean', async () => {
