@@ -116,6 +116,9 @@ export async function startApiSave(path: string, image: string, elsewhere?: () =
     get what() {
       return other?.what ?? what;
     },
+    get socket() {
+      return other ? undefined : path;
+    },
     stdout: body(),
     exited,
     abort: () => {
