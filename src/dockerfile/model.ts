@@ -15,7 +15,7 @@
  *
  * This is the one module that imports dockerfile-ast, inside `parseDockerfile`:
  * `secbuild --version` and a build whose preflight scan is cached never load it
- * (scripts/build.mjs bundles this file alone as dist/dockerfile-scan.js). A
+ * (scripts/build.mjs bundles this file alone as dist/dockerfile-scan.cjs). A
  * model is read-only and kept for the last few inputs, so a build's preflight
  * and check's rules in the same run share one parse. Not followed: ONBUILD
  * triggers, --build-context stages.

@@ -3,7 +3,7 @@
  * podman when `--podman PATH` is given, else docker — and podman when no
  * docker CLI is found but podman is (said in one line). The binary: --docker /
  * SECBUILD_DOCKER / PATH, or --podman / SECBUILD_PODMAN / PATH. The podman
- * engine is its own bundle (dist/podman.js), loaded only when podman is asked
+ * engine is its own bundle (dist/podman.cjs), loaded only when podman is asked
  * for or docker is missing, so a docker build does not load it.
  */
 import { UsageError } from '../util/errors.js';

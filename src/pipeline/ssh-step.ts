@@ -4,7 +4,7 @@
  * key, not passphrase-protected) before any agent or docker runs; inside the
  * session, one private ssh-agent per ssh id (src/run/agent.ts) holds them
  * while docker runs, and is stopped whatever happens. Docker gets
- * `--ssh ID=SOCKET`. The agent code (dist/ssh-agent.js) is loaded only by a
+ * `--ssh ID=SOCKET`. The agent code (dist/ssh-agent.cjs) is loaded only by a
  * build with ssh keys.
  */
 import type { AgentKeys } from '../run/agent.js';

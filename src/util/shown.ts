@@ -53,9 +53,18 @@ export function hideCredentials(text: string): string {
     .join('');
 }
 
+/**
+ * Control characters made spaces: C0, DEL and C1 (U+009B is CSI to a terminal
+ * that reads UTF-8), so printed foreign text cannot move the cursor or recolour.
+ */
+export function withoutControls(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
+}
+
 /** Typed text as secbuild prints it: every credential-looking word hidden, control characters made spaces. */
 export function showTyped(text: string): Shown {
-  return hideCredentials(text.replace(/[\x00-\x1f\x7f]+/g, ' ')) as Shown;
+  return hideCredentials(withoutControls(text)) as Shown;
 }
 
 /** Program text with shown parts: `shown\`--npmrc #${n} token=\``. Only a literal template can supply the fixed parts. */

@@ -27,6 +27,7 @@
  */
 import { bulkConnect } from '../run/bulk-stdout.js';
 import { debug } from '../util/log.js';
+import { withoutControls } from '../util/shown.js';
 import type { SaveEnd, StartedSave } from './save.js';
 
 export const MAX_HEAD_BYTES = 16 << 10;
@@ -115,6 +116,9 @@ export async function startApiSave(path: string, image: string, elsewhere?: () =
     get what() {
       return other?.what ?? what;
     },
+    get socket() {
+      return other ? undefined : path;
+    },
     stdout: body(),
     exited,
     abort: () => {
@@ -144,7 +148,5 @@ export function messageOf(body: Buffer): string {
     message = undefined;
   }
   const line = typeof message === 'string' ? message : (text.split('\n')[0] ?? '');
-  // C0, DEL and C1 (U+009B is CSI to a terminal that reads UTF-8): the daemon's text cannot move the cursor or recolour.
-  // eslint-disable-next-line no-control-regex
-  return line.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').trim().slice(0, 300) || 'no message';
+  return withoutControls(line).trim().slice(0, 300) || 'no message';
 }

@@ -112,6 +112,8 @@ export interface StartedSave {
   readonly image: string;
   /** For messages: "`docker save app`", or the daemon's export read from its socket. */
   readonly what: string;
+  /** The daemon socket the archive came from (./api-save.ts), when it did; undefined for a child's stdout. */
+  readonly socket?: string;
   /** The archive: 1 MiB pieces of one reused buffer (../run/bulk-stdout.ts), or the pipe's chunks. */
   readonly stdout: AsyncIterable<Uint8Array>;
   /**

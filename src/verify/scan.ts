@@ -91,7 +91,7 @@ export interface VerifyOptions {
 export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const started = performance.now();
   const { docker, image, env } = opts;
-  const [archive, historyEntries, search, id, what] = await withLifeline(async () => {
+  const [archive, historyEntries, search, id, what, socket] = await withLifeline(async () => {
     // docker save starts first: the daemon writes the whole image to a temporary directory before
     // it sends a byte (seconds for a large image), time in which the secrets resolve and the id is read.
     // A caller that can tell there is nothing to search says so before this (src/cli/commands/verify.ts).
@@ -118,7 +118,7 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
     const [saved, history] = await Promise.allSettled([scanStartedSave(save, search, stats), searchHistory(docker, id, env, search)]).finally(ticker);
     if (saved.status === 'rejected') throw saved.reason;
     if (history.status === 'rejected') throw history.reason;
-    return [saved.value, history.value, { search, sources: targets.sources }, id, save.what] as const;
+    return [saved.value, history.value, { search, sources: targets.sources }, id, save.what, save.socket] as const;
   });
   // save read the image by name, history by the id inspect gave: the same image, unless the tag moved meanwhile
   // (or the daemon at the socket is not the one the docker CLI asked).
@@ -126,7 +126,9 @@ export async function verifyImage(opts: VerifyOptions): Promise<VerifyResult> {
   const bare = (d: string) => d.replace(/^sha256:/, '');
   const digests = [...archive.layout.configs.values()].filter(Boolean).map(bare);
   if (digests.length > 0 && !digests.includes(bare(id))) {
-    throw new UsageError(`${image} changed while it was verified (${what} gave another image than the ${id} image inspect named); run secbuild verify again.`);
+    // From the socket, a second run reads the same daemon: a --docker that reaches another one needs the CLI's save.
+    const other = socket ? `; if the docker CLI you named reaches another daemon than unix://${socket}, set SECBUILD_VERIFY_VIA=cli` : '';
+    throw new UsageError(`${image} changed while it was verified (${what} gave another image than the ${id} image inspect named); run secbuild verify again${other}.`);
   }
   const hits = describeHits(search.search, archive.layout, search.sources);
   return {

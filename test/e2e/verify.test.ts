@@ -171,6 +171,8 @@ describeE2E('verify', () => {
       expect(asked).toHaveLength(1);
       expect(r.code, r.stderr).toBe(2);
       expect(r.stderr).toMatch(/changed while it was verified \(the daemon's export of .* gave another image than the sha256:[0-9a-f]{64} image inspect named\)/);
+      // Running it again would read the same socket: the way out is named.
+      expect(r.stderr).toContain(`another daemon than unix://${path}, set SECBUILD_VERIFY_VIA=cli`);
       for (const v of allValues()) expect(r.stdout + r.stderr).not.toContain(v);
     } finally {
       server.close();

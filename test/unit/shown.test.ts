@@ -39,6 +39,8 @@ describe('looksLikeCredential / showTyped', () => {
     [`env:${GHP}`, 'env:<hidden>'],
     [`cmd:printf ${GHP}`, 'cmd:printf <hidden>'],
     ['file:a\nb', 'file:a b'],
+    // C1 as well as C0: U+009B is CSI to a terminal that reads UTF-8 (as api-save.ts messageOf strips it).
+    ['file:a\u009b31mred\u0085b', 'file:a 31mred b'],
   ])('showTyped(%j) is %j', (text, want) => {
     expect(showTyped(text)).toBe(want);
   });
