@@ -22,7 +22,7 @@
  *   (npm reads them as another type).
  * - templates: any byte but a line break; the template's author chose the format.
  */
-import type { NetrcEntry, NpmrcEntry, SecretSpec } from './spec.js';
+import type { FieldValue, NetrcEntry, NpmrcEntry, SecretSpec } from './spec.js';
 import { checkScope, registryKey } from './spec.js';
 import { trimNewlines, uriComponent } from './forms.js';
 
@@ -223,6 +223,13 @@ export function renderTemplate(text: string, value: (name: string) => Buffer): B
  * is named: `the .netrc file "gh_netrc"`). Templates not read yet, or that
  * cannot be, feed nothing here (resolving says why).
  */
+/** The fields of a .netrc or .npmrc spec (each entry's login and password, or each token), in order; none for other kinds. */
+export function specFields(s: SecretSpec): FieldValue[] {
+  if (s.kind === 'netrc') return s.entries.flatMap((e) => [e.login, e.password]);
+  if (s.kind === 'npmrc') return s.entries.map((e) => e.token);
+  return [];
+}
+
 export function inputUses(specs: readonly SecretSpec[]): Map<string, string[]> {
   const uses = new Map<string, string[]>();
   const add = (name: string, use: string) => {
@@ -233,8 +240,7 @@ export function inputUses(specs: readonly SecretSpec[]): Map<string, string[]> {
   for (const s of specs) {
     if (s.kind === 'netrc' || s.kind === 'npmrc') {
       const use = `the .${s.kind} file${s.id === s.kind ? '' : ` "${s.id}"`}`;
-      const fields = s.kind === 'netrc' ? s.entries.flatMap((e) => [e.login, e.password]) : s.entries.map((e) => e.token);
-      for (const f of fields) if (f.kind === 'secret') add(f.name, use);
+      for (const f of specFields(s)) if (f.kind === 'secret') add(f.name, use);
     } else if (s.kind === 'template' && s.text !== undefined) {
       let names: string[] = [];
       try {

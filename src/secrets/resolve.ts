@@ -11,7 +11,7 @@ import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './li
 import { Secret } from './secret.js';
 import { hideCredentials, shown, showTyped, type Shown } from '../util/shown.js';
 import type { FieldValue, SecretSpec } from './spec.js';
-import { FieldError, renderNetrc, renderNpmrc, renderTemplate, TemplateError, templateNames } from './render.js';
+import { FieldError, renderNetrc, renderNpmrc, renderTemplate, specFields, TemplateError, templateNames } from './render.js';
 
 /** A .netrc, .npmrc or template field whose input secret did not resolve. */
 class InputFailed extends FieldError {
@@ -58,8 +58,7 @@ export function mergeSpecs(config: readonly SecretSpec[], cli: readonly SecretSp
  * variables they read, and for `secbuild secrets`' store lines).
  */
 export function specRefs(s: SecretSpec): Ref[] {
-  const fields = s.kind === 'netrc' ? s.entries.flatMap((e) => [e.login, e.password]) : s.kind === 'npmrc' ? s.entries.map((e) => e.token) : [];
-  const refs = [...(s.kind === 'ref' ? [s.ref] : []), ...fields.flatMap((f) => (f.kind === 'ref' ? [f.ref] : []))];
+  const refs = [...(s.kind === 'ref' ? [s.ref] : []), ...specFields(s).flatMap((f) => (f.kind === 'ref' ? [f.ref] : []))];
   return refs.flatMap((r) => [r, ...Object.values(r.inputs ?? {})]);
 }
 
@@ -175,8 +174,7 @@ export async function resolveSpecs(
   };
   for (const s of specs) {
     if (s.kind === 'ref') want(s.ref);
-    if (s.kind === 'netrc') s.entries.forEach((e) => (fieldRef(e.login), fieldRef(e.password)));
-    if (s.kind === 'npmrc') s.entries.forEach((e) => fieldRef(e.token));
+    specFields(s).forEach(fieldRef);
   }
   const outcomes = new Map<string, Outcome>();
   // An input (age:'s identity=, vault:'s role-id=…) is resolved like any reference, first, once per run; its value is masked like every value.

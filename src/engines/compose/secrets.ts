@@ -15,8 +15,8 @@ import { MAX_TEMPLATE_BYTES } from '../../secrets/limits.js';
 import { parseRef } from '../../../providers/index.js';
 import { UsageError } from '../../util/errors.js';
 import { showTyped } from '../../util/shown.js';
-import { checkId, type FieldValue, type SecretSpec } from '../../secrets/spec.js';
-import { templateNames } from '../../secrets/render.js';
+import { checkId, type SecretSpec } from '../../secrets/spec.js';
+import { specFields, templateNames } from '../../secrets/render.js';
 import type { Project } from './files.js';
 import { isObj } from './merge.js';
 import type { ServiceBuild } from './plan.js';
@@ -41,9 +41,7 @@ function describeDef(def: Record<string, unknown>): string {
 
 /** Names a spec reads from other specs: netrc/npmrc fields naming a secret, template placeholders. */
 function inputsOf(spec: SecretSpec): string[] {
-  const names = (f: FieldValue) => (f.kind === 'secret' ? [f.name] : []);
-  if (spec.kind === 'netrc') return spec.entries.flatMap((e) => [...names(e.login), ...names(e.password)]);
-  if (spec.kind === 'npmrc') return spec.entries.flatMap((e) => names(e.token));
+  if (spec.kind === 'netrc' || spec.kind === 'npmrc') return specFields(spec).flatMap((f) => (f.kind === 'secret' ? [f.name] : []));
   if (spec.kind === 'template') {
     try {
       if (spec.text !== undefined) return [...templateNames(spec.text).keys()];
