@@ -7,10 +7,10 @@
  * no TLS in docker's context store. (Pure but for reading docker's config.)
  */
 import type { ChildEnv } from '../../run/env.js';
-import { dockerEndpoint, readText, type ReadText } from './reach.js';
+import { dockerEndpoint, type ReadText } from './reach.js';
 
 /** One warning line when the daemon is reached over tcp:// without TLS, else undefined. */
-export function unencryptedSessionWarning(env: ChildEnv | NodeJS.ProcessEnv, read: ReadText = readText): string | undefined {
+export function unencryptedSessionWarning(env: ChildEnv | NodeJS.ProcessEnv, read?: ReadText): string | undefined {
   const e = dockerEndpoint(env, {}, read);
   if (!e || !/^tcp:\/\//i.test(e.host)) return undefined;
   const session = 'the BuildKit session that carries the secrets to the builder is unencrypted';

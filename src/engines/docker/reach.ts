@@ -49,9 +49,6 @@ export interface DaemonFlags {
 
 export type ReadText = (path: string) => string | undefined;
 
-/** docker's own files (config.json, a context's meta.json, TLS files), read bounded: ./config.ts. */
-export const readText: ReadText = readConfigText;
-
 /** The endpoint docker would use, or undefined when secbuild cannot tell (a context it cannot read). */
 export function dockerEndpoint(env: NodeJS.ProcessEnv, flags: DaemonFlags = {}, read: ReadText = readConfigText): Endpoint | undefined {
   if (flags.host) return { host: flags.host, from: '-H' };
