@@ -5,18 +5,12 @@
  * loads no parser). docker is the stand-in, run with --dry-run (argv and
  * files only).
  */
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe("build shows check's warnings (argv and files only)", () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nARG NPM_TOKEN\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /kept\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { fake, ctx } = fakeDockerSuite('FROM $BASE\nARG NPM_TOKEN\nRUN --mount=type=secret,id=tok cp /run/secrets/tok /kept\n');
 
   test.each(['first run', 'cached run'])('%s: one warning line per finding, with file:line (argv and files only)', async () => {
     const { env } = fake.record({ E2E_TOKEN: 'warning-test-value' });

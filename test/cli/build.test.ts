@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { context, envFor, listDir, noDockerEnv, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { envFor, listDir, noDockerEnv, nonce, runCli, sandbox } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 const VALUE = `cli-${nonce()}-secret`;
 const DOCKERFILE = [
@@ -24,14 +24,8 @@ const DOCKERFILE = [
 ].join('\n');
 
 describe('build, before and at the docker call (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context(DOCKERFILE);
+  const { box, fake, ctx } = fakeDockerSuite(DOCKERFILE);
   const tok = ['--secret', 'id=tok,from=env:E2E_TOKEN'];
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
 
   test('preflight: a mounted id that no secret provides stops the build (exit 2, docker not run)', async () => {
     const { env, runs } = fake.record({ E2E_TOKEN: VALUE });

@@ -9,18 +9,12 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { BASE, context, listDir, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { BASE, listDir, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
+import { fakeDocker, fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('cache= (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN echo before\nRUN --mount=type=secret,id=tok true\n');
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN echo before\nRUN --mount=type=secret,id=tok true\n');
   const key = 'k'.repeat(40);
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
 
   test('a content secret: the derived Dockerfile replaces -f, a MAC build-arg, no key in argv or env, the policy in the report', async () => {
     const { env, runs, read } = fake.record({ TOK: `tok-${nonce()}`, SECBUILD_CACHE_KEY: key });

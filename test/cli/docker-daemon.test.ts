@@ -6,21 +6,15 @@
  * and those two variables (argv and environment only); that the build then
  * really lands on that daemon is test/e2e/engines-outputs.test.ts.
  */
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { context, listDir, nonce, runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 const VALUE = `daemon-${nonce()}-secret`;
 
 describe('--context and -H reach every docker child (argv and environment only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
   const tok = ['--secret', 'id=tok,from=env:D_TOK'];
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
 
   test('build --context NAME: probes and the build get DOCKER_CONTEXT=NAME and no DOCKER_HOST (recorded env only)', async () => {
     const rec = fake.record({ D_TOK: VALUE, DOCKER_HOST: 'unix:///elsewhere.sock' });
@@ -89,15 +83,9 @@ describe('--context and -H reach every docker child (argv and environment only)'
 
 describe('--verify asks buildx where the result goes and refuses what it cannot search (argv only)', () => {
   // Its own sandbox: engine detection is cached per binary, and here `docker build` is buildx.
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
   const tok = ['--secret', 'id=tok,from=env:D_TOK'];
   const inspect = (name: string, driver: string, endpoint: string) => `Name: ${name}\nDriver: ${driver}\n\nNodes:\nName: ${name}0\nEndpoint: ${endpoint}\nStatus: running\n`;
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
 
   test('a docker-container builder without --load: one line why, exit 2, nothing built (argv only)', async () => {
     const rec = fake.record({ D_TOK: VALUE, FAKE_BUILDX_INSPECT: inspect('ci', 'docker-container', 'unix:///var/run/docker.sock') });

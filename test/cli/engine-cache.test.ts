@@ -10,18 +10,12 @@
  */
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('engine cache and cliPluginsExtraDirs (argv only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
 
   test('a docker-buildx added to or removed from a cliPluginsExtraDirs directory makes the next build probe docker again (argv only)', async () => {
     const dockerConfig = join(box.dir, 'docker-config');

@@ -12,7 +12,7 @@ import { chmodSync, chownSync, closeSync, mkdirSync, mkdtempSync, openSync, read
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { CLI, SHM, context, listDir, noDockerEnv, nonce, runCli, sandbox, type RunResult, type Sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { fakeDocker, fakeDockerSuite } from '../helpers/fake-docker.js';
 import { skipUnlessCI } from '../helpers/ci.js';
 
 const VALUE = `faults-fs-${nonce()}-value`;
@@ -149,13 +149,7 @@ function linkedContext(): { dir: string; cleanup: () => void } {
 }
 
 describe('file-system faults at the docker call (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
 
   test('item 4: build -f /dev/zero reads at most 1 MiB + 1 byte of the Dockerfile and refuses it, exit 2, docker not run (argv and files only)', async () => {
     const rec = fake.record({ E2E_TOKEN: VALUE });

@@ -6,18 +6,12 @@
  * data: the build's result (`-o -`, docker stand-in: argv and files only)
  * or exec's command's output (a real command).
  */
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, nonce, noDockerEnv, runCli, sandbox, type RunResult } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { nonce, noDockerEnv, runCli, type RunResult } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('GITHUB_ACTIONS=true: workflow commands on stderr, never in data on stdout', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM scratch\nRUN --mount=type=secret,id=t true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM scratch\nRUN --mount=type=secret,id=t true\n');
   const value = `gha-${nonce()}-token`;
 
   /** The add-mask lines (value and base64 forms) and the group are on stderr, the group closed after the last mask. */

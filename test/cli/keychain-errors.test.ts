@@ -9,10 +9,10 @@
  * error comes before any build (checked: it records no build).
  */
 import { createRequire } from 'node:module';
-import { afterAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { onPath, skipUnlessCI } from '../helpers/ci.js';
-import { context, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 /** keytar is optional: npm builds it only where libsecret's headers and a compiler are. */
 function keytarLoads(): boolean {
@@ -29,13 +29,7 @@ const missing = {
 };
 
 describe('keychain errors without a reachable Secret Service', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=n true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=n true\n');
   const buses = { unset: undefined, 'a dead socket': `unix:path=${box.dir}/no-bus.sock` };
   const fix = /start a Secret Service \(for example gnome-keyring-daemon in a D-Bus session\) and unlock the keyring/;
 

@@ -7,19 +7,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { onPath, skipUnlessCI } from '../helpers/ci.js';
-import { context, listDir, noDockerEnv, runCli, sandbox, sh, tree } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { listDir, noDockerEnv, runCli, sandbox, sh, tree } from '../helpers/cli.js';
+import { fakeDocker, fakeDockerSuite } from '../helpers/fake-docker.js';
 
 const DOCKERFILE = 'FROM $BASE\nRUN --mount=type=secret,id=api_token wc -c < /run/secrets/api_token\n';
 
 describe('no daemon reachable (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context(DOCKERFILE);
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite(DOCKERFILE);
   const noDaemon = join(box.dir, 'no-daemon.sock');
   const marker = join(box.dir, 'provider-ran');
 
@@ -44,13 +38,7 @@ describe('no daemon reachable (argv and files only)', () => {
 });
 
 describe('a secret that is not there: the message names every place tried and the right verb (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context(DOCKERFILE);
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { fake, ctx } = fakeDockerSuite(DOCKERFILE);
   const env = () => fake.record().env;
 
   test.each<[string, string, string]>([
@@ -66,13 +54,7 @@ describe('a secret that is not there: the message names every place tried and th
 });
 
 describe('engine and context messages (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context(DOCKERFILE);
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite(DOCKERFILE);
 
   test('SECBUILD_DOCKER= (empty) says so, not "docker is not on PATH"', async () => {
     const { env, runs } = fake.record({ SECBUILD_DOCKER: '', TOK: 'abcdefgh' });

@@ -6,18 +6,12 @@
  */
 import { lstatSync, mkdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { nonce, runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('--report safety (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
 
   test("the cache policy's MAC is in docker's argv but not in the report, nor in SECBUILD_DEBUG's lines", async () => {
     const { env, read } = fake.record({ TOK: `tok-${nonce()}`, SECBUILD_CACHE_KEY: 'k'.repeat(40), SECBUILD_DEBUG: '1' });

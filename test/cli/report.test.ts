@@ -6,18 +6,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, listDir, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { listDir, nonce, runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('--report faults (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=tok true\n');
   const flags = ['--secret', 'id=tok,from=env:TOK'];
 
   test('a report in a directory that does not exist: exit 2 before docker runs, one sentence naming it', async () => {

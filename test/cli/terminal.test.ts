@@ -7,18 +7,12 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { CLI, context, nonce, runCli, sandbox, sh } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { CLI, nonce, runCli, sh } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 describe('cmd: providers and the terminal (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=a --mount=type=secret,id=b true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=a --mount=type=secret,id=b true\n');
 
   /** Two providers that each log start and end times to `log` and take 400 ms. */
   function twoSlowProviders(log: string): string[] {

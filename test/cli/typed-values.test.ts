@@ -6,21 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, test } from 'vitest';
-import { context, nonce, runCli, sandbox } from '../helpers/cli.js';
-import { fakeDocker } from '../helpers/fake-docker.js';
+import { describe, expect, test } from 'vitest';
+import { nonce, runCli } from '../helpers/cli.js';
+import { fakeDockerSuite } from '../helpers/fake-docker.js';
 
 const GHP = `ghp_${'a1B2c3D4e5'.repeat(3)}x9Y8z7`;
 const BARE = 'Tok3nValueQ';
 
 describe('typed credentials are not echoed (argv and files only)', () => {
-  const box = sandbox();
-  const fake = fakeDocker(box);
-  const ctx = context('FROM $BASE\nRUN --mount=type=secret,id=x true\n');
-  afterAll(() => {
-    ctx.cleanup();
-    box.cleanup();
-  });
+  const { box, fake, ctx } = fakeDockerSuite('FROM $BASE\nRUN --mount=type=secret,id=x true\n');
 
   const cases: Array<[string, string[]]> = [
     ['--npmrc token=ghp_…', ['--npmrc', `registry=https://npm.example.com/,token=${GHP}`]],

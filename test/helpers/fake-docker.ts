@@ -15,7 +15,8 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Sandbox } from './cli.js';
-import { envFor, listDir } from './cli.js';
+import { afterAll } from 'vitest';
+import { context, envFor, listDir, sandbox } from './cli.js';
 
 const SCRIPT = `#!/bin/sh
 # secbuild's docker stand-in (test/helpers/fake-docker.ts): answers the version
@@ -123,4 +124,19 @@ export function fakeDocker(box: Sandbox): FakeDocker {
       };
     },
   };
+}
+
+/**
+ * A suite's sandbox with the stand-in installed in it and a build context of
+ * `dockerfile` (and `files`); both are removed after the suite (afterAll).
+ */
+export function fakeDockerSuite(dockerfile: string, files?: Record<string, string | Buffer>): { box: Sandbox; fake: FakeDocker; ctx: { dir: string; cleanup: () => void } } {
+  const box = sandbox();
+  const fake = fakeDocker(box);
+  const ctx = context(dockerfile, files);
+  afterAll(() => {
+    ctx.cleanup();
+    box.cleanup();
+  });
+  return { box, fake, ctx };
 }
