@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { ENTRY_WRAPPER } from '../../src/cli/loader.js';
 import { runCli, sandbox } from '../helpers/cli.js';
 
 describe('code cache', () => {
@@ -80,6 +81,8 @@ describe('the entry as built', () => {
     expect(text.match(/[^\x00-\x7f]/g) ?? []).toEqual([]);
     expect(text.split('\n')[0]).toMatch(/^\/\/ secbuild-build [0-9a-f]{32}$/);
     expect(text.split('\n')[1]).toMatch(/^\(function \(exports, require, module, __filename, __dirname, __import\) \{/);
+    // scripts/build.mjs writes its own copy of the text the loader looks for: the two must not drift apart.
+    expect(text.split('\n')[1]!.startsWith(ENTRY_WRAPPER)).toBe(true);
     expect(text.endsWith('\n})')).toBe(true);
   });
 });
