@@ -14,7 +14,7 @@
  *   `docker compose down` and removes the kept directory at once.
  * A daemon on another machine is refused (src/engines/docker/local.ts).
  */
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { ComposeArgs } from '../args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../engines/compose/argv.js';
 import { chooseComposeEngine, supportsOverrideTag } from '../engines/compose/detect.js';
@@ -22,7 +22,7 @@ import { overrideId } from '../engines/compose/engine-compose.js';
 import { loadProject, type Project } from '../engines/compose/files.js';
 import { activeByProfile } from '../engines/compose/plan.js';
 import { isObj } from '../engines/compose/merge.js';
-import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues, servicesMounting } from '../engines/compose/run-secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { findDocker } from '../engines/docker/detect.js';
@@ -90,6 +90,9 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   checkRuntimeVariables(project, services, sensitive);
   const childEnv = addressDaemon('docker', childEnvFor(env, [...plan.specs, ...secrets.specs]), args);
   const pathsOf = (files: ReadonlyArray<{ id: string; path: string }>) => new Map(files.map((f) => [f.id, f.path]));
+  // Each service that mounts a file of this run carries the run directory's name (RUN_LABEL): recreated on the new files, waited for by the keeper.
+  const overrideOf = (files: ReadonlyArray<{ id: string; path: string }>, dir: string) =>
+    runtimeOverride(pathsOf(files), secrets.composeDefs, { services: servicesMounting(project, new Set(files.map((f) => f.id))), run: basename(dir) });
   const argvFor = (override: string) => composeRunArgv({ globalArgs: args.globalArgs, files: project.files, override, command: 'up', args: args.runArgs, services: args.services });
   for (const n of secrets.notes) info(n);
   return {
@@ -114,7 +117,7 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
           return `  secret ${f.id}: ${f.path}, uid ${o.uid}, gid ${o.gid}, mode ${octal(o.mode)}`;
         }),
         `override file ${override}:`,
-        runtimeOverride(pathsOf(files), secrets.composeDefs).text.trimEnd(),
+        overrideOf(files, dir).text.trimEnd(),
         `${daemonPrefix(args)}${shellQuote([engine.bin, ...argvFor(override)])}`,
         ...(args.detach ? [`then: a keeper holds ${dir} until project "${project.name}" has no containers (secbuild compose down)`] : []),
       ];
@@ -126,7 +129,7 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
         // Compose bind-mounts the file as it is: its owner and mode are what the service sees.
         setOwnership(f.path, f.id, o);
       }
-      const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), runtimeOverride(pathsOf(ctx.files), secrets.composeDefs).text);
+      const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), overrideOf(ctx.files, ctx.dir).text);
       writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));
       if (args.detach) writeExclusive(join(ctx.dir, KEPT_PROJECT_FILE), Buffer.from(project.name));
       let code: number;
@@ -142,7 +145,7 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       }
       if (args.detach) {
         try {
-          ctx.keep({ project: project.name });
+          ctx.keep({ project: project.name, run: basename(ctx.dir) });
         } catch (err) {
           await stopProject(engine.bin, project.name, ctx.env);
           throw err;

@@ -13,7 +13,9 @@
  *   says "No such object" — a stopped or restarting container keeps its files
  *   (`docker restart`, a restart policy read them again);
  * - for a compose project: until `docker ps -a` lists none of its containers
- *   (`com.docker.compose.project` label), every 2 s.
+ *   that carry this run's label (`com.docker.compose.project` and
+ *   `secbuild.run`: RUN_LABEL below), every 2 s — a
+ *   later `up` recreates them on its own files, and this directory goes.
  * A daemon that does not answer is waited for, never read as "gone". Then it
  * removes the directory with secbuild's own removal (./remove.ts, as
  * the watchdog runs it) — only the directory it was given: the same device
@@ -28,15 +30,24 @@ import { spawnDetached } from './exec.js';
 import { REMOVE_PROGRAM } from './remove.js';
 import { removeRunDir, RUN_DIR_NAME } from './rundir.js';
 
+/**
+ * The label `secbuild compose up` gives each service that mounts its files
+ * (src/engines/compose/argv.ts): the run directory's name. A new run's value
+ * changes the service's config, so Compose recreates its containers on the
+ * new files (it does not see a secret's file change), and a keeper waits
+ * only for the containers with its own value.
+ */
+export const RUN_LABEL = 'secbuild.run';
+
 const SCRIPT = `
-dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7
+dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; run=$8
 gone() {
   if [ "$kind" = container ]; then
     out=$("$docker" inspect --format . "$name" 2>&1 3>&-) && return 1
     case $out in *"No such"*) return 0 ;; esac
     return 1
   fi
-  out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" 2>/dev/null 3>&-) || return 1
+  out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" --filter "label=${RUN_LABEL}=$run" 2>/dev/null 3>&-) || return 1
   [ -z "$out" ]
 }
 while ! gone; do
@@ -52,8 +63,8 @@ exit 0
 /** The variables docker reads to find its daemon and config: the keeper's docker must address the run's daemon. */
 const DOCKER_VARS = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'HOME'] as const;
 
-/** What the keeper waits for: a container's removal, or a compose project's last container's. */
-export type KeptFor = { container: string } | { project: string };
+/** What the keeper waits for: a container's removal, or that of the last container of a compose project labelled with this run (RUN_LABEL = run). */
+export type KeptFor = { container: string } | { project: string; run: string };
 
 /** The keeper's environment: PATH and docker's own variables from the run's (scrubbed) environment. */
 export function keeperEnv(env: ChildEnv): ChildEnv {
@@ -63,8 +74,8 @@ export function keeperEnv(env: ChildEnv): ChildEnv {
 /** Starts the keeper of `dir` (see the header); returns its pid. Throws when it cannot start. */
 export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; env: ChildEnv; for: KeptFor }): number | undefined {
   const st = lstatSync(o.dir);
-  const [kind, name] = 'container' in o.for ? ['container', o.for.container] : ['project', o.for.project];
-  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name], {
+  const [kind, name, run] = 'container' in o.for ? ['container', o.for.container, ''] : ['project', o.for.project, o.for.run];
+  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name, run], {
     env: keeperEnv(o.env),
     keep: o.alive === undefined ? [] : [o.alive],
   });

@@ -195,6 +195,24 @@ describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2
     expect(await containers(p)).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
   }, 60_000);
+
+  test('up -d again with a rotated value: the service reads the new value, and the first run directory goes with the container that used it', async () => {
+    const p = project();
+    const cwd = longRunning();
+    const first = await runCli(['compose', '-p', p, 'up', '-d'], { env, cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const [old] = listDir(box.tmp);
+    const rotated = `rtc-${nonce()}-rotated`;
+    const second = await runCli(['compose', '-p', p, 'up', '-d'], { env: { ...env, DB_PASSWORD: rotated }, cwd });
+    expect(second.code, second.stderr).toBe(0);
+    const [id] = await containers(p);
+    expect((await docker(['exec', id!, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(rotated));
+    // No container uses the first directory any more: its keeper removes it, the second one stays.
+    await waitFor('the first run directory removed', () => !listDir(box.tmp).includes(old!), 15_000, 100);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await runCli(['compose', '-p', p, 'down'], { env, cwd })).code).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 90_000);
 });
 
 const remote = inject('remote');

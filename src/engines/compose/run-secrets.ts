@@ -85,6 +85,18 @@ export function runSecrets(project: Project, services: readonly string[], own: r
 }
 
 /**
+ * Every service of the model (selected or not: a dependency Compose starts
+ * too) whose `secrets:` names one of `names`: Compose mounts secbuild's file
+ * into each of them.
+ */
+export function servicesMounting(project: Project, names: ReadonlySet<string>): string[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  return Object.entries(all)
+    .filter(([, def]) => isObj(def) && Array.isArray(def.secrets) && def.secrets.some((e) => names.has(typeof e === 'string' ? e : isObj(e) ? String(e.source) : '')))
+    .map(([name]) => name);
+}
+
+/**
  * Refuses a service value Compose would fill from a variable secbuild reads a
  * secret from: it would be copied into the container's config (`docker inspect`).
  */
