@@ -145,7 +145,7 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       }
       if (args.detach) {
         try {
-          ctx.keep({ project: project.name, run: basename(ctx.dir) });
+          await ctx.keep({ project: project.name, run: basename(ctx.dir) });
         } catch (err) {
           await stopProject(engine.bin, project.name, ctx.env);
           throw err;

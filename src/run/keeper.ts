@@ -66,17 +66,26 @@ const DOCKER_VARS = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_C
 /** What the keeper waits for: a container's removal, or that of the last container of a compose project labelled with this run (RUN_LABEL = run). */
 export type KeptFor = { container: string } | { project: string; run: string };
 
-/** The keeper's environment: PATH and docker's own variables from the run's (scrubbed) environment. */
-export function keeperEnv(env: ChildEnv): ChildEnv {
-  return withVars(minimalEnv(env), Object.fromEntries(DOCKER_VARS.map((k) => [k, env[k]])));
+/**
+ * The keeper's environment: PATH and docker's own variables from the run's
+ * (scrubbed) environment, with `daemon` — the endpoint the run used
+ * (src/engines/docker/reach.ts) — pinned as DOCKER_HOST: a later `docker
+ * context use` must not point the keeper at another daemon, whose "No such
+ * object" would read as "the container is gone". Undefined: secbuild could
+ * not tell the endpoint, docker resolves it as for the run.
+ */
+export function keeperEnv(env: ChildEnv, daemon: string | undefined): ChildEnv {
+  const vars: Record<string, string | undefined> = Object.fromEntries(DOCKER_VARS.map((k) => [k, env[k]]));
+  if (daemon !== undefined) Object.assign(vars, { DOCKER_HOST: daemon, DOCKER_CONTEXT: undefined });
+  return withVars(minimalEnv(env), vars);
 }
 
 /** Starts the keeper of `dir` (see the header); returns its pid. Throws when it cannot start. */
-export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; env: ChildEnv; for: KeptFor }): number | undefined {
+export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; daemon: string | undefined; env: ChildEnv; for: KeptFor }): number | undefined {
   const st = lstatSync(o.dir);
   const [kind, name, run] = 'container' in o.for ? ['container', o.for.container, ''] : ['project', o.for.project, o.for.run];
   const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name, run], {
-    env: keeperEnv(o.env),
+    env: keeperEnv(o.env, o.daemon),
     keep: o.alive === undefined ? [] : [o.alive],
   });
   if (child.pid === undefined) throw new Error('the keeper could not be started');
