@@ -7,8 +7,9 @@
  * it read-only at /run/secrets/NAME or the long syntax's target).
  * - foreground `up`: the files live while it runs; Ctrl-C reaches Compose,
  *   which stops the containers; after a failure secbuild stops what still
- *   runs; when secbuild is killed the watchdog's reaper stops the project's
- *   containers before the files go;
+ *   runs of this run (the containers with its label, src/run/keeper.ts
+ *   RUN_LABEL); when secbuild is killed the watchdog's reaper stops them
+ *   before the files go;
  * - `up -d` (or `--wait`): a keeper (src/run/keeper.ts) holds the directory
  *   until the project has no containers; `secbuild compose down` runs
  *   `docker compose down` and removes the kept directory at once.
@@ -31,7 +32,7 @@ import { requireLocalDaemon } from '../engines/docker/local.js';
 import { stopArgv, stopScript } from '../engines/docker/run-argv.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
-import { KEPT_PROJECT_FILE, releaseProject } from '../run/keeper.js';
+import { KEPT_PROJECT_FILE, releaseProject, runContainersFilter } from '../run/keeper.js';
 import { setOwnership } from '../run/file-owner.js';
 import { writeExclusive } from '../run/rundir.js';
 import { octal } from '../secrets/ownership.js';
@@ -57,9 +58,9 @@ async function prepare(args: ComposeArgs) {
   return { env, plan, project, engine };
 }
 
-/** Stops the running containers of `project` (after a failed or interrupted up). */
-async function stopProject(docker: string, project: string, env: ChildEnv): Promise<void> {
-  const ps = await capture(docker, ['ps', '-q', '--filter', `label=com.docker.compose.project=${project}`], { env, timeoutMs: 20_000 });
+/** Stops the running containers of `project` that mount run `run`'s files (after a failed or interrupted up): not the project's others. */
+async function stopProject(docker: string, project: string, run: string, env: ChildEnv): Promise<void> {
+  const ps = await capture(docker, ['ps', '-q', ...runContainersFilter(project, run)], { env, timeoutMs: 20_000 });
   const ids = ps.stdout.toString('utf8').split('\n').filter((l) => /^[0-9a-f]{12,64}$/.test(l));
   if (ids.length > 0) await capture(docker, stopArgv(ids), { env, timeoutMs: 30_000 });
 }
@@ -130,24 +131,24 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
         setOwnership(f.path, f.id, o);
       }
       const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), overrideOf(ctx.files, ctx.dir).text);
-      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name })));
+      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name, run: basename(ctx.dir) })));
       if (args.detach) writeExclusive(join(ctx.dir, KEPT_PROJECT_FILE), Buffer.from(project.name));
       let code: number;
       try {
         code = await ctx.docker(argvFor(override));
       } catch (err) {
-        await stopProject(engine.bin, project.name, ctx.env);
+        await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
         throw err;
       }
       if (code !== 0) {
-        await stopProject(engine.bin, project.name, ctx.env);
+        await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
         throw new DockerExit(code);
       }
       if (args.detach) {
         try {
           await ctx.keep({ project: project.name, run: basename(ctx.dir) });
         } catch (err) {
-          await stopProject(engine.bin, project.name, ctx.env);
+          await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
           throw err;
         }
       }

@@ -39,6 +39,11 @@ import { removeRunDir, RUN_DIR_NAME } from './rundir.js';
  */
 export const RUN_LABEL = 'secbuild.run';
 
+/** `docker ps` filters for the containers of compose project `project` that mount run `run`'s files (their RUN_LABEL). Pure. */
+export function runContainersFilter(project: string, run: string): string[] {
+  return ['--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=${RUN_LABEL}=${run}`];
+}
+
 const SCRIPT = `
 dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; run=$8
 gone() {

@@ -196,6 +196,19 @@ describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2
     expect(listDir(box.tmp)).toEqual([]);
   }, 60_000);
 
+  test('a failed up -d stops only the containers that mount its files: a service the user started with docker compose runs on', async () => {
+    const p = project();
+    const t = tree({
+      'compose.yaml': `services:\n  db:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\n  app:\n    image: secbuild-runtime-none-${nonce()}:1\n    pull_policy: never\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n`,
+    });
+    trees.push(t);
+    expect((await docker(['compose', '-p', p, '-f', join(t.dir, 'compose.yaml'), 'up', '-d', 'db'])).code).toBe(0);
+    const r = await runCli(['compose', '-p', p, 'up', '-d', 'app'], { env, cwd: t.dir });
+    expect(r.code).not.toBe(0);
+    expect(await containers(p, 'running')).toHaveLength(1);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+
   test('up -d again with a rotated value: the service reads the new value, and the first run directory goes with the container that used it', async () => {
     const p = project();
     const cwd = longRunning();

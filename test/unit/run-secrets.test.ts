@@ -77,8 +77,8 @@ describe('stopScript (the watchdog\'s reaper)', () => {
     expect(s).toContain('c=$(cat /r/cid 2>/dev/null) && [ -n "$c" ] && /usr/bin/docker stop --time 5 "$c"');
     expect(s).not.toContain('SECRET');
   });
-  test('a compose project: its running containers by label', () => {
-    expect(stopScript({ docker: 'docker', env, project: 'p 1' })).toContain("docker ps -q --filter 'label=com.docker.compose.project=p 1'");
+  test('a compose project: its running containers that carry this run\'s label, by label', () => {
+    expect(stopScript({ docker: 'docker', env, project: 'p 1', run: 'secbuild-1-abcdef' })).toContain("docker ps -q --filter 'label=com.docker.compose.project=p 1' --filter label=secbuild.run=secbuild-1-abcdef 2>/dev/null)");
   });
 });
 
