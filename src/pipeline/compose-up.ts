@@ -167,7 +167,12 @@ export async function composeDownJob(args: ComposeArgs): Promise<Job> {
     async run(ctx) {
       const code = await ctx.docker(argv);
       if (code !== 0) throw new DockerExit(code);
-      const removed = releaseProject(dirname(ctx.dir), project.name);
+      // A directory whose containers remain (down SERVICE) stays with its keeper.
+      const inUse = async (run: string) => {
+        const ps = await capture(engine.bin, ['ps', '-aq', ...runContainersFilter(project.name, run)], { env: ctx.env, timeoutMs: 20_000 });
+        return ps.exitCode !== 0 || ps.stdout.toString('utf8').trim() !== '';
+      };
+      const removed = await releaseProject(dirname(ctx.dir), project.name, inUse);
       if (removed.length > 0) info(`removed the secret files kept for project "${project.name}" (${removed.join(', ')}).`);
       return undefined;
     },

@@ -120,18 +120,25 @@ function keptProject(dir: string): string | undefined {
 
 /**
  * Removes the run directories under `root` kept for compose project
- * `project` (`secbuild compose down`, after `docker compose down`): only
- * secbuild's own names, directories of this user whose project file names
- * it. Their keepers then find the directory gone and exit. Returns what it removed.
+ * `project` (`secbuild compose down`, after `docker compose down`) that no
+ * container uses any more: only secbuild's own names, directories of this
+ * user whose project file names it, and for which `inUse(name)` (a container
+ * with that run's label still exists, or docker could not say) is false — a
+ * `down SERVICE` leaves the files another service mounts. Their keepers then
+ * find the directory gone and exit. Returns what it removed.
  */
-export function releaseProject(root: string, project: string): string[] {
+export async function releaseProject(root: string, project: string, inUse: (run: string) => Promise<boolean>): Promise<string[]> {
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
     return [];
   }
-  const removed = names.filter((n) => RUN_DIR_NAME.test(n) && keptProject(join(root, n)) === project);
-  for (const n of removed) removeRunDir(join(root, n));
+  const removed: string[] = [];
+  for (const n of names.filter((n) => RUN_DIR_NAME.test(n) && keptProject(join(root, n)) === project)) {
+    if (await inUse(n)) continue;
+    removeRunDir(join(root, n));
+    removed.push(n);
+  }
   return removed;
 }

@@ -209,6 +209,22 @@ describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2
     expect(listDir(box.tmp)).toEqual([]);
   }, 60_000);
 
+  test('compose down SERVICE: the files another running service mounts stay; compose down removes them', async () => {
+    const p = project();
+    const t = tree({
+      'compose.yaml': `services:\n  db:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\n    secrets: [db]\n  app:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n`,
+    });
+    trees.push(t);
+    expect((await runCli(['compose', '-p', p, 'up', '-d'], { env, cwd: t.dir })).code).toBe(0);
+    const down = await runCli(['compose', '-p', p, 'down', 'app'], { env, cwd: t.dir });
+    expect(down.code, down.stderr).toBe(0);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    const [id] = await containers(p, 'running');
+    expect((await docker(['exec', id!, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    expect((await runCli(['compose', '-p', p, 'down'], { env, cwd: t.dir })).code).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+
   test('up -d again with a rotated value: the service reads the new value, and the first run directory goes with the container that used it', async () => {
     const p = project();
     const cwd = longRunning();
