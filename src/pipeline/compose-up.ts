@@ -23,7 +23,7 @@ import { overrideId } from '../engines/compose/engine-compose.js';
 import { loadProject, type Project } from '../engines/compose/files.js';
 import { activeByProfile } from '../engines/compose/plan.js';
 import { isObj } from '../engines/compose/merge.js';
-import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues, servicesMounting } from '../engines/compose/run-secrets.js';
+import { checkRuntimeVariables, DEFAULT_OWNERSHIP, envFilesOf, runSecrets, serviceConfigValues, servicesMounting } from '../engines/compose/run-secrets.js';
 import { shellQuote } from '../engines/docker/argv.js';
 import { addressDaemon, daemonPrefix } from '../engines/docker/daemon.js';
 import { findDocker } from '../engines/docker/detect.js';
@@ -86,7 +86,8 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       if (text !== undefined) envFileTexts.set(path, text);
     }
   }
-  const secrets = runSecrets(project, services, plan.specs);
+  // Compose's defaults (uid 0, gid 0, mode 0444), but the invoking user's own uid and gid: only root can give a file away.
+  const secrets = runSecrets(project, services, plan.specs, { ...DEFAULT_OWNERSHIP, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 });
   const sensitive = sensitiveEnvVars([...plan.specs, ...secrets.specs]);
   checkRuntimeVariables(project, services, sensitive);
   const childEnv = addressDaemon('docker', childEnvFor(env, [...plan.specs, ...secrets.specs]), args);

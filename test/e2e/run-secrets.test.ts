@@ -278,32 +278,3 @@ describeE2E('the Swarm recipe: docker secret create from a provider through secb
     await waitFor('the service to print its hash', async () => (await swarm(['service', 'logs', '--raw', service])).stdout.toString().includes(sha(value)), 30_000, 500);
   }, 60_000);
 });
-
-describeE2E('the keeper asks the daemon the run used, whatever `docker context use` says later', () => remote.skip, () => {
-  const box = sandbox('secbuild-runtime-k-');
-  const n = `secbuild-runtime-k-${nonce()}`;
-  const value = `rtk-${nonce()}-value`;
-  // A docker config of its own, current context "default"; "other" is the second daemon, which has no such container.
-  const config = join(box.dir, 'docker-config');
-  // DOCKER_HOST and DOCKER_CONTEXT unset, not empty: docker 20.10 reads a DOCKER_HOST that is set at all as "the default context".
-  const { DOCKER_HOST: _h, DOCKER_CONTEXT: _c, ...env } = baseEnv(box, { DB_PASSWORD: value, DOCKER_CONFIG: config });
-  const cli = (args: string[]) => sh(DOCKER, args, { env });
-  afterAll(async () => {
-    await docker(['rm', '-f', n]);
-    box.cleanup();
-  });
-
-  test('-d, then the current context switched to another daemon and the container restarted: the file stays; docker rm removes it', async () => {
-    expect((await cli(['context', 'create', 'other', '--docker', `host=${remote.info!.host}`])).code).toBe(0);
-    const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env });
-    expect(r.code, r.stderr).toBe(0);
-    expect((await cli(['context', 'use', 'other'])).code).toBe(0);
-    // The keeper's `docker wait` ends with the restart; it then asks whether the container is gone.
-    expect((await cli(['--context', 'default', 'restart', '-t', '1', n])).code).toBe(0);
-    await new Promise((res) => setTimeout(res, 5_000));
-    expect(listDir(box.tmp)).toHaveLength(1);
-    expect((await docker(['exec', n, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
-    expect((await docker(['rm', '-f', n])).code).toBe(0);
-    await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
-  }, 60_000);
-});

@@ -35,7 +35,13 @@ export interface RunSecrets {
   notes: string[];
 }
 
-export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[]): RunSecrets {
+/**
+ * `defaults`: the owner and mode of a secret whose entry gives none —
+ * Compose's (DEFAULT_OWNERSHIP) for root; `compose up` passes the invoking
+ * user's uid and gid, as only root can give a file away and the 0444 mode
+ * already lets every user of the container read it.
+ */
+export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[], defaults: Ownership = DEFAULT_OWNERSHIP): RunSecrets {
   const files = project.shownFiles.join(' + ');
   const defs = isObj(project.model.secrets) ? project.model.secrets : {};
   const composeDefs = new Map(Object.entries(defs).filter(([, d]) => isObj(d)) as Array<[string, Record<string, unknown>]>);
@@ -53,9 +59,9 @@ export function runSecrets(project: Project, services: readonly string[], own: r
       const source = typeof e === 'string' ? e : isObj(e) && typeof e.source === 'string' ? e.source : undefined;
       if (source === undefined) return errors.push(`${at}: expected a secret name or { source: NAME, target: PATH }.`);
       const o: Ownership = {
-        uid: isObj(e) && e.uid !== undefined ? idOf(e.uid, `${at}.uid`) : DEFAULT_OWNERSHIP.uid,
-        gid: isObj(e) && e.gid !== undefined ? idOf(e.gid, `${at}.gid`) : DEFAULT_OWNERSHIP.gid,
-        mode: isObj(e) && e.mode !== undefined ? modeOf(e.mode, `${at}.mode`) : DEFAULT_OWNERSHIP.mode,
+        uid: isObj(e) && e.uid !== undefined ? idOf(e.uid, `${at}.uid`) : defaults.uid,
+        gid: isObj(e) && e.gid !== undefined ? idOf(e.gid, `${at}.gid`) : defaults.gid,
+        mode: isObj(e) && e.mode !== undefined ? modeOf(e.mode, `${at}.mode`) : defaults.mode,
       };
       const seen = ownership.get(source);
       if (seen && (seen.o.uid !== o.uid || seen.o.gid !== o.gid || seen.o.mode !== o.mode)) {
