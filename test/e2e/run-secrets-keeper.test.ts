@@ -5,11 +5,12 @@
  * asking the run's daemon), and secbuild run by a user other than root in
  * the docker group (`compose up` must not need root for Compose's defaults).
  */
-import { chmodSync, chownSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, chownSync, readFileSync, watch } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, expect, inject, test } from 'vitest';
-import { BASE, listDir, nonce, runCli, sandbox, sh, tree, waitFor } from '../helpers/cli.js';
+import { BASE, CLI, listDir, nonce, runCli, sandbox, sh, tree, waitFor } from '../helpers/cli.js';
 import { baseEnv, describeE2E, docker, DOCKER } from '../helpers/e2e.js';
 import { composeV2 } from '../helpers/engines.js';
 
@@ -42,6 +43,45 @@ describeE2E('the keeper asks the daemon the run used, whatever `docker context u
     expect((await docker(['exec', n, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
     expect((await docker(['rm', '-f', n])).code).toBe(0);
     await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
+  }, 60_000);
+});
+
+describeE2E('secbuild run -d killed the moment it has handed its directory to the keeper', () => {
+  const box = sandbox('secbuild-runtime-h-');
+  const n = `secbuild-runtime-h-${nonce()}`;
+  const value = `rth-${nonce()}-value`;
+  afterAll(async () => {
+    await docker(['rm', '-f', n]);
+    box.cleanup();
+  });
+
+  test('SIGSTOP the instant the keeper\'s socket appears, then SIGKILL: the container runs on with its file; after docker rm, nothing is left', async () => {
+    const env = baseEnv(box, { DB_PASSWORD: value });
+    const child = spawn(process.execPath, [CLI, 'run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env, stdio: 'ignore' });
+    // inotify: the run directory, then its `.kept` (linked just before the keeper starts): secbuild is frozen in the hand-off.
+    const frozen = new Promise<void>((res) => {
+      const top = watch(box.tmp, (_e, name) => {
+        if (!name) return;
+        top.close();
+        const inner = watch(join(box.tmp, name), (_e2, entry) => {
+          if (entry !== '.kept') return;
+          child.kill('SIGSTOP');
+          inner.close();
+          res();
+        });
+      });
+    });
+    await frozen;
+    child.kill('SIGKILL');
+    await new Promise((res) => setTimeout(res, 5_000));
+    const state = (await docker(['inspect', '--format', '{{.State.Status}}', n])).stdout.toString().trim();
+    expect(state).toBe('running');
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await docker(['exec', n, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    expect((await docker(['rm', '-f', n])).code).toBe(0);
+    // Frozen before the keeper started, there is none: the sweep (here `secbuild clean`) removes the directory once its socket is dead.
+    expect((await runCli(['clean'], { env })).code).toBe(0);
+    await waitFor('the keeper or the sweep to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
   }, 60_000);
 });
 
