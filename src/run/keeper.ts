@@ -9,14 +9,16 @@
  * and `secbuild clean` see the directory as alive while the keeper lives, and
  * as stale (removable) once it is gone, however it died. It waits:
  * - for a container (by its full id, never a name another container may take
- *   later): `docker wait` while it runs, then `docker inspect` until docker
- *   says "No such object" — a stopped or restarting container keeps its files
- *   (`docker restart`, a restart policy read them again);
+ *   later): `docker wait` while it runs, then `docker ps -a --filter id=`
+ *   until docker lists it no more — a stopped or restarting container keeps
+ *   its files (`docker restart`, a restart policy read them again);
  * - for a compose project: until `docker ps -a` lists none of its containers
  *   that carry this run's label (`com.docker.compose.project` and
  *   `secbuild.run`: RUN_LABEL below), every 2 s — a
  *   later `up` recreates them on its own files, and this directory goes.
- * A daemon that does not answer is waited for, never read as "gone". Then it
+ * Only docker's own answer — `docker ps` exits 0 and lists nothing — is
+ * "gone": a daemon that does not answer, or a docker that cannot run (a
+ * wrapper's "No such file or directory"), is waited for. Then it
  * removes the directory with secbuild's own removal (./remove.ts, as
  * the watchdog runs it) — only the directory it was given: the same device
  * and inode as when it started, a directory and not a symlink. When the
@@ -48,11 +50,10 @@ const SCRIPT = `
 dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; run=$8
 gone() {
   if [ "$kind" = container ]; then
-    out=$("$docker" inspect --format . "$name" 2>&1 3>&-) && return 1
-    case $out in *"No such"*) return 0 ;; esac
-    return 1
+    out=$("$docker" ps -aq --no-trunc --filter "id=$name" 2>/dev/null 3>&-) || return 1
+  else
+    out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" --filter "label=${RUN_LABEL}=$run" 2>/dev/null 3>&-) || return 1
   fi
-  out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" --filter "label=${RUN_LABEL}=$run" 2>/dev/null 3>&-) || return 1
   [ -z "$out" ]
 }
 while ! gone; do

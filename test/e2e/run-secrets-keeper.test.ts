@@ -6,7 +6,7 @@
  * the docker group (`compose up` must not need root for Compose's defaults).
  */
 import { spawn } from 'node:child_process';
-import { chmodSync, chownSync, readFileSync, watch } from 'node:fs';
+import { chmodSync, chownSync, readFileSync, symlinkSync, unlinkSync, watch, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, expect, inject, test } from 'vitest';
@@ -82,6 +82,36 @@ describeE2E('secbuild run -d killed the moment it has handed its directory to th
     // Frozen before the keeper started, there is none: the sweep (here `secbuild clean`) removes the directory once its socket is dead.
     expect((await runCli(['clean'], { env })).code).toBe(0);
     await waitFor('the keeper or the sweep to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
+  }, 60_000);
+});
+
+describeE2E('the keeper reads only docker\'s own answer as "the container is gone"', () => {
+  const box = sandbox('secbuild-runtime-w-');
+  const n = `secbuild-runtime-w-${nonce()}`;
+  const value = `rtw-${nonce()}-value`;
+  afterAll(async () => {
+    await docker(['rm', '-f', n]);
+    box.cleanup();
+  });
+
+  test('-d through a bash wrapper whose docker then goes missing ("No such file or directory"), container restarted: the file stays', async () => {
+    // A pass-through wrapper, as a team's docker shim: it execs the real docker through a link that is then removed.
+    const link = join(box.dir, 'real-docker');
+    const wrapper = join(box.dir, 'docker');
+    symlinkSync(DOCKER, link);
+    writeFileSync(wrapper, `#!/bin/bash\nexec '${link}' "$@"\n`, { mode: 0o755 });
+    const env = baseEnv(box, { DB_PASSWORD: value, SECBUILD_DOCKER: wrapper });
+    const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    unlinkSync(link);
+    // The keeper's `docker wait` ends with the restart; it then asks, through the wrapper, whether the container is gone.
+    expect((await docker(['restart', '-t', '1', n])).code).toBe(0);
+    await new Promise((res) => setTimeout(res, 5_000));
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await docker(['exec', n, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    symlinkSync(DOCKER, link);
+    expect((await docker(['rm', '-f', n])).code).toBe(0);
+    await waitFor('the keeper to remove the run directory', () => listDir(box.tmp).length === 0, 15_000, 100);
   }, 60_000);
 });
 
