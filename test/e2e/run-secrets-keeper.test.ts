@@ -17,23 +17,32 @@ import { composeV2 } from '../helpers/engines.js';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 const remote = inject('remote');
 
+/** One detached container's sandbox: its secret root, its name (removed after the suite) and its secret's value. */
+function keptSuite(tag: string) {
+  const box = sandbox(`secbuild-runtime-${tag}-`);
+  const n = `secbuild-runtime-${tag}-${nonce()}`;
+  const value = `rt${tag}-${nonce()}-value`;
+  afterAll(async () => {
+    await docker(['rm', '-f', n]);
+    box.cleanup();
+  });
+  return { box, n, value };
+}
+
+/** The `run -d` argv of a container that runs until stopped (its sh ends at once on SIGTERM). */
+const runDetached = (n: string) => ['run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'];
+
 describeE2E('the keeper asks the daemon the run used, whatever `docker context use` says later', () => remote.skip, () => {
-  const box = sandbox('secbuild-runtime-k-');
-  const n = `secbuild-runtime-k-${nonce()}`;
-  const value = `rtk-${nonce()}-value`;
+  const { box, n, value } = keptSuite('k');
   // A docker config of its own, current context "default"; "other" is the second daemon, which has no such container.
   const config = join(box.dir, 'docker-config');
   // DOCKER_HOST and DOCKER_CONTEXT unset, not empty: docker 20.10 reads a DOCKER_HOST that is set at all as "the default context".
   const { DOCKER_HOST: _h, DOCKER_CONTEXT: _c, ...env } = baseEnv(box, { DB_PASSWORD: value, DOCKER_CONFIG: config });
   const cli = (args: string[]) => sh(DOCKER, args, { env });
-  afterAll(async () => {
-    await docker(['rm', '-f', n]);
-    box.cleanup();
-  });
 
   test('-d, then the current context switched to another daemon and the container restarted: the file stays; docker rm removes it', async () => {
     expect((await cli(['context', 'create', 'other', '--docker', `host=${remote.info!.host}`])).code).toBe(0);
-    const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env });
+    const r = await runCli(runDetached(n), { env });
     expect(r.code, r.stderr).toBe(0);
     expect((await cli(['context', 'use', 'other'])).code).toBe(0);
     // The keeper's `docker wait` ends with the restart; it then asks whether the container is gone.
@@ -47,17 +56,11 @@ describeE2E('the keeper asks the daemon the run used, whatever `docker context u
 });
 
 describeE2E('secbuild run -d killed the moment it has handed its directory to the keeper', () => {
-  const box = sandbox('secbuild-runtime-h-');
-  const n = `secbuild-runtime-h-${nonce()}`;
-  const value = `rth-${nonce()}-value`;
-  afterAll(async () => {
-    await docker(['rm', '-f', n]);
-    box.cleanup();
-  });
+  const { box, n, value } = keptSuite('h');
 
   test('SIGSTOP the instant the keeper\'s socket appears, then SIGKILL: the container runs on with its file; after docker rm, nothing is left', async () => {
     const env = baseEnv(box, { DB_PASSWORD: value });
-    const child = spawn(process.execPath, [CLI, 'run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env, stdio: 'ignore' });
+    const child = spawn(process.execPath, [CLI, ...runDetached(n)], { env, stdio: 'ignore' });
     // inotify: the run directory, then its `.kept` (linked just before the keeper starts): secbuild is frozen in the hand-off.
     const frozen = new Promise<void>((res) => {
       const top = watch(box.tmp, (_e, name) => {
@@ -86,13 +89,7 @@ describeE2E('secbuild run -d killed the moment it has handed its directory to th
 });
 
 describeE2E('the keeper reads only docker\'s own answer as "the container is gone"', () => {
-  const box = sandbox('secbuild-runtime-w-');
-  const n = `secbuild-runtime-w-${nonce()}`;
-  const value = `rtw-${nonce()}-value`;
-  afterAll(async () => {
-    await docker(['rm', '-f', n]);
-    box.cleanup();
-  });
+  const { box, n, value } = keptSuite('w');
 
   test('-d through a bash wrapper whose docker then goes missing ("No such file or directory"), container restarted: the file stays', async () => {
     // A pass-through wrapper, as a team's docker shim: it execs the real docker through a link that is then removed.
@@ -101,7 +98,7 @@ describeE2E('the keeper reads only docker\'s own answer as "the container is gon
     symlinkSync(DOCKER, link);
     writeFileSync(wrapper, `#!/bin/bash\nexec '${link}' "$@"\n`, { mode: 0o755 });
     const env = baseEnv(box, { DB_PASSWORD: value, SECBUILD_DOCKER: wrapper });
-    const r = await runCli(['run', '--secret', 'id=db,from=env:DB_PASSWORD', '-d', '--name', n, BASE, 'sh', '-c', 'trap "exit 0" TERM; while :; do sleep 1; done'], { env });
+    const r = await runCli(runDetached(n), { env });
     expect(r.code, r.stderr).toBe(0);
     unlinkSync(link);
     // The keeper's `docker wait` ends with the restart; it then asks, through the wrapper, whether the container is gone.
