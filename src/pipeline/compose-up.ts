@@ -74,9 +74,45 @@ function selected(project: Project, args: ComposeArgs): string[] {
   return names.filter((n) => activeByProfile(all[n], profiles));
 }
 
+/** The services a service needs started first, as Compose reads them (compose-go GetDependencies): depends_on, links, volumes_from, network_mode/ipc/pid `service:`. */
+function dependenciesOf(def: unknown): string[] {
+  if (!isObj(def)) return [];
+  const list = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
+  const out = Array.isArray(def.depends_on) ? def.depends_on.map(String) : isObj(def.depends_on) ? Object.keys(def.depends_on) : [];
+  out.push(...list(def.links).map((l) => l.split(':')[0]!));
+  out.push(...list(def.volumes_from).filter((v) => !v.startsWith('container:')).map((v) => v.replace(/^service:/, '').split(':')[0]!));
+  for (const k of ['network_mode', 'ipc', 'pid']) if (typeof def[k] === 'string' && def[k].startsWith('service:')) out.push(def[k].slice('service:'.length));
+  return out;
+}
+
+/**
+ * The services `compose up` starts: the selected ones and, unless --no-deps,
+ * every service they depend on — each mounts its secrets, which secbuild must
+ * provide (else Compose's own `environment:` source would copy the value into
+ * the container's writable layer). `extends` is refused: secbuild reads the
+ * compose files itself and would not see the secrets a service inherits.
+ */
+function startedServices(project: Project, args: ComposeArgs): string[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  const chosen = selected(project, args);
+  const noDeps = args.runArgs.some((a) => /^--no-deps(=(true|1))?$/i.test(a));
+  const out = new Set<string>();
+  const visit = (s: string) => {
+    if (out.has(s) || !(s in all)) return;
+    out.add(s);
+    if (!noDeps) dependenciesOf(all[s]).forEach(visit);
+  };
+  chosen.forEach(visit);
+  const extended = [...out].filter((s) => isObj(all[s]) && (all[s] as Record<string, unknown>).extends !== undefined);
+  if (extended.length > 0) {
+    throw new UsageError(`${extended.map((s) => `services.${s}.extends`).join(', ')} is not supported by secbuild compose up (it reads compose files itself and would miss an inherited secret); inline the extended service's keys.`);
+  }
+  return [...out];
+}
+
 export async function composeUpJob(args: ComposeArgs): Promise<Job> {
   const { env, plan, project, engine } = await prepare(args);
-  const services = selected(project, args);
+  const services = startedServices(project, args);
   // Each selected service's env_file: lands in its container's config: read (bounded, regular files) for the guard.
   const envFileTexts = new Map<string, string>();
   for (const s of services) {

@@ -118,6 +118,30 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     }
   });
 
+  test('compose up SERVICE --dry-run: a dependency Compose starts too (depends_on) gets its secret from secbuild; extends is refused (exit 2)', async () => {
+    const t = tree({
+      'compose.yaml': 'services:\n  db:\n    image: db:1\n    secrets: [dbpw]\n  app:\n    image: app:1\n    depends_on: { db: { condition: service_started } }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
+      'extends.yaml': 'services:\n  base:\n    image: app:1\n    secrets: [dbpw]\n  app:\n    extends: { service: base }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
+    });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/secret dbpw: .*\/00-dbpw, uid 0, gid 0, mode 0444/);
+      expect(r.stdout).toMatch(/"dbpw": !override \{\n\s+"file": ".*\/00-dbpw"/);
+      const noDeps = await runCli(['compose', 'up', '--dry-run', '--no-deps', 'app'], { env: rec.env, cwd: t.dir });
+      expect(noDeps.code, noDeps.stderr).toBe(0);
+      expect(noDeps.stdout).not.toContain('secret dbpw');
+      const ext = await runCli(['compose', '-f', 'extends.yaml', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
+      expect(ext.code).toBe(2);
+      expect(ext.stderr).toMatch(/services\.app\.extends is not supported by secbuild compose up/);
+      expect(r.stdout + r.stderr + ext.stdout + ext.stderr).not.toContain(value);
+      expect(rec.runs()).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
   test('compose up --dry-run: a service secret that is secbuild.yml\'s rendered .netrc resolves with its input (the token), never shown', async () => {
     const t = tree({
       'compose.yaml': 'services:\n  app:\n    image: app:1\n    secrets: [netrc]\n',
