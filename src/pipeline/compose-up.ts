@@ -89,10 +89,14 @@ function dependenciesOf(def: unknown): string[] {
  * The services `compose up` starts: the selected ones and, unless --no-deps,
  * every service they depend on — each mounts its secrets, which secbuild must
  * provide (else Compose's own `environment:` source would copy the value into
- * the container's writable layer). `extends` is refused: secbuild reads the
- * compose files itself and would not see the secrets a service inherits.
+ * the container's writable layer). `extends` and a top-level `include:` are
+ * refused: secbuild reads the compose files itself and would not see the
+ * secrets a service inherits or an included file defines.
  */
 function startedServices(project: Project, args: ComposeArgs): string[] {
+  if (project.model.include !== undefined) {
+    throw new UsageError(`${project.shownFiles.join(' + ')}: include: is not supported by secbuild compose up (it reads compose files itself and would miss the included services' secrets); pass the files with -f instead.`);
+  }
   const all = isObj(project.model.services) ? project.model.services : {};
   const chosen = selected(project, args);
   const noDeps = args.runArgs.some((a) => /^--no-deps(=(true|1))?$/i.test(a));

@@ -118,9 +118,10 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     }
   });
 
-  test('compose up SERVICE --dry-run: a dependency Compose starts too (depends_on) gets its secret from secbuild; extends is refused (exit 2)', async () => {
+  test('compose up SERVICE --dry-run: a dependency Compose starts too (depends_on) gets its secret from secbuild; extends and include: are refused (exit 2)', async () => {
     const t = tree({
       'compose.yaml': 'services:\n  db:\n    image: db:1\n    secrets: [dbpw]\n  app:\n    image: app:1\n    depends_on: { db: { condition: service_started } }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
+      'include.yaml': 'include:\n  - compose.yaml\nservices:\n  web:\n    image: app:1\n',
       'extends.yaml': 'services:\n  base:\n    image: app:1\n    secrets: [dbpw]\n  app:\n    extends: { service: base }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
     });
     try {
@@ -135,6 +136,9 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
       const ext = await runCli(['compose', '-f', 'extends.yaml', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
       expect(ext.code).toBe(2);
       expect(ext.stderr).toMatch(/services\.app\.extends is not supported by secbuild compose up/);
+      const inc = await runCli(['compose', '-f', 'include.yaml', 'up', '--dry-run'], { env: rec.env, cwd: t.dir });
+      expect(inc.code).toBe(2);
+      expect(inc.stderr).toMatch(/include: is not supported by secbuild compose up/);
       expect(r.stdout + r.stderr + ext.stdout + ext.stderr).not.toContain(value);
       expect(rec.runs()).toEqual([]);
     } finally {
