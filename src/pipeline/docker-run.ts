@@ -119,7 +119,7 @@ export async function runJob(args: RunArgs): Promise<Job> {
       const cid = args.detach ? readCid(cidfile) : undefined;
       if (cid) {
         try {
-          ctx.keep({ container: cid });
+          await ctx.keep({ container: cid });
         } catch (err) {
           // No keeper, so the files go with this run: the container must not run on without them.
           await stop();

@@ -57,7 +57,7 @@ export interface RunContext {
    */
   docker(argv: readonly string[], service?: string, opts?: Pick<MaskedRunOptions, 'rawStdout' | 'rewrite' | 'stdoutToStderr' | 'onInterrupt'>): Promise<number>;
   /** Hands the run directory to a keeper (src/run/keeper.ts) that removes it once `kept` is gone; this run then leaves it. */
-  keep(kept: KeptFor): void;
+  keep(kept: KeptFor): Promise<void>;
   /** Runs any other command (exec's) with `env` as its whole environment, the same masking and a report entry; resolves to its exit code. */
   command(file: string, argv: readonly string[], env: ChildEnv): Promise<number>;
 }
@@ -184,10 +184,15 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
         }
       },
       command: (file, argv, env) => run(file, argv, env, { notStarted: 'check the command name and PATH' }),
-      keep: (kept) => session.handOff((dir, alive) => {
-        const pid = startKeeper({ dir, alive, docker: job.engine!.bin, env: childEnv, for: kept });
-        info(`the secret files stay in ${dir} while ${'container' in kept ? 'the container exists' : `project "${kept.project}" has containers`} (keeper pid ${pid}).`);
-      }),
+      async keep(kept) {
+        // The daemon docker addresses now, pinned: a later `docker context use` must not redirect the keeper.
+        const { currentEndpoint } = await import('../engines/docker/local.js');
+        const daemon = await currentEndpoint(job.engine!.bin, childEnv);
+        session.handOff((dir, alive) => {
+          const pid = startKeeper({ dir, alive, docker: job.engine!.bin, daemon, env: childEnv, for: kept });
+          info(`the secret files stay in ${dir} while ${'container' in kept ? 'the container exists' : `project "${kept.project}" has containers`} (keeper pid ${pid}).`);
+        });
+      },
     });
   }), { fileName: job.fileName });
   mark('docker');

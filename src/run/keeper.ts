@@ -9,12 +9,16 @@
  * and `secbuild clean` see the directory as alive while the keeper lives, and
  * as stale (removable) once it is gone, however it died. It waits:
  * - for a container (by its full id, never a name another container may take
- *   later): `docker wait` while it runs, then `docker inspect` until docker
- *   says "No such object" — a stopped or restarting container keeps its files
- *   (`docker restart`, a restart policy read them again);
+ *   later): `docker wait` while it runs, then `docker ps -a --filter id=`
+ *   until docker lists it no more — a stopped or restarting container keeps
+ *   its files (`docker restart`, a restart policy read them again);
  * - for a compose project: until `docker ps -a` lists none of its containers
- *   (`com.docker.compose.project` label), every 2 s.
- * A daemon that does not answer is waited for, never read as "gone". Then it
+ *   that carry this run's label (`com.docker.compose.project` and
+ *   `secbuild.run`: RUN_LABEL below), every 2 s — a
+ *   later `up` recreates them on its own files, and this directory goes.
+ * Only docker's own answer — `docker ps` exits 0 and lists nothing — is
+ * "gone": a daemon that does not answer, or a docker that cannot run (a
+ * wrapper's "No such file or directory"), is waited for. Then it
  * removes the directory with secbuild's own removal (./remove.ts, as
  * the watchdog runs it) — only the directory it was given: the same device
  * and inode as when it started, a directory and not a symlink. When the
@@ -28,15 +32,28 @@ import { spawnDetached } from './exec.js';
 import { REMOVE_PROGRAM } from './remove.js';
 import { removeRunDir, RUN_DIR_NAME } from './rundir.js';
 
+/**
+ * The label `secbuild compose up` gives each service that mounts its files
+ * (src/engines/compose/argv.ts): the run directory's name. A new run's value
+ * changes the service's config, so Compose recreates its containers on the
+ * new files (it does not see a secret's file change), and a keeper waits
+ * only for the containers with its own value.
+ */
+export const RUN_LABEL = 'secbuild.run';
+
+/** `docker ps` filters for the containers of compose project `project` that mount run `run`'s files (their RUN_LABEL). Pure. */
+export function runContainersFilter(project: string, run: string): string[] {
+  return ['--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=${RUN_LABEL}=${run}`];
+}
+
 const SCRIPT = `
-dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7
+dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; run=$8
 gone() {
   if [ "$kind" = container ]; then
-    out=$("$docker" inspect --format . "$name" 2>&1 3>&-) && return 1
-    case $out in *"No such"*) return 0 ;; esac
-    return 1
+    out=$("$docker" ps -aq --no-trunc --filter "id=$name" 2>/dev/null 3>&-) || return 1
+  else
+    out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" --filter "label=${RUN_LABEL}=$run" 2>/dev/null 3>&-) || return 1
   fi
-  out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" 2>/dev/null 3>&-) || return 1
   [ -z "$out" ]
 }
 while ! gone; do
@@ -52,20 +69,29 @@ exit 0
 /** The variables docker reads to find its daemon and config: the keeper's docker must address the run's daemon. */
 const DOCKER_VARS = ['DOCKER_HOST', 'DOCKER_CONTEXT', 'DOCKER_CONFIG', 'DOCKER_CERT_PATH', 'DOCKER_TLS_VERIFY', 'HOME'] as const;
 
-/** What the keeper waits for: a container's removal, or a compose project's last container's. */
-export type KeptFor = { container: string } | { project: string };
+/** What the keeper waits for: a container's removal, or that of the last container of a compose project labelled with this run (RUN_LABEL = run). */
+export type KeptFor = { container: string } | { project: string; run: string };
 
-/** The keeper's environment: PATH and docker's own variables from the run's (scrubbed) environment. */
-export function keeperEnv(env: ChildEnv): ChildEnv {
-  return withVars(minimalEnv(env), Object.fromEntries(DOCKER_VARS.map((k) => [k, env[k]])));
+/**
+ * The keeper's environment: PATH and docker's own variables from the run's
+ * (scrubbed) environment, with `daemon` — the endpoint the run used
+ * (src/engines/docker/reach.ts) — pinned as DOCKER_HOST: a later `docker
+ * context use` must not point the keeper at another daemon, whose "No such
+ * object" would read as "the container is gone". Undefined: secbuild could
+ * not tell the endpoint, docker resolves it as for the run.
+ */
+export function keeperEnv(env: ChildEnv, daemon: string | undefined): ChildEnv {
+  const vars: Record<string, string | undefined> = Object.fromEntries(DOCKER_VARS.map((k) => [k, env[k]]));
+  if (daemon !== undefined) Object.assign(vars, { DOCKER_HOST: daemon, DOCKER_CONTEXT: undefined });
+  return withVars(minimalEnv(env), vars);
 }
 
 /** Starts the keeper of `dir` (see the header); returns its pid. Throws when it cannot start. */
-export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; env: ChildEnv; for: KeptFor }): number | undefined {
+export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; daemon: string | undefined; env: ChildEnv; for: KeptFor }): number | undefined {
   const st = lstatSync(o.dir);
-  const [kind, name] = 'container' in o.for ? ['container', o.for.container] : ['project', o.for.project];
-  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name], {
-    env: keeperEnv(o.env),
+  const [kind, name, run] = 'container' in o.for ? ['container', o.for.container, ''] : ['project', o.for.project, o.for.run];
+  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name, run], {
+    env: keeperEnv(o.env, o.daemon),
     keep: o.alive === undefined ? [] : [o.alive],
   });
   if (child.pid === undefined) throw new Error('the keeper could not be started');
@@ -95,18 +121,25 @@ function keptProject(dir: string): string | undefined {
 
 /**
  * Removes the run directories under `root` kept for compose project
- * `project` (`secbuild compose down`, after `docker compose down`): only
- * secbuild's own names, directories of this user whose project file names
- * it. Their keepers then find the directory gone and exit. Returns what it removed.
+ * `project` (`secbuild compose down`, after `docker compose down`) that no
+ * container uses any more: only secbuild's own names, directories of this
+ * user whose project file names it, and for which `inUse(name)` (a container
+ * with that run's label still exists, or docker could not say) is false — a
+ * `down SERVICE` leaves the files another service mounts. Their keepers then
+ * find the directory gone and exit. Returns what it removed.
  */
-export function releaseProject(root: string, project: string): string[] {
+export async function releaseProject(root: string, project: string, inUse: (run: string) => Promise<boolean>): Promise<string[]> {
   let names: string[];
   try {
     names = readdirSync(root);
   } catch {
     return [];
   }
-  const removed = names.filter((n) => RUN_DIR_NAME.test(n) && keptProject(join(root, n)) === project);
-  for (const n of removed) removeRunDir(join(root, n));
+  const removed: string[] = [];
+  for (const n of names.filter((n) => RUN_DIR_NAME.test(n) && keptProject(join(root, n)) === project)) {
+    if (await inUse(n)) continue;
+    removeRunDir(join(root, n));
+    removed.push(n);
+  }
   return removed;
 }

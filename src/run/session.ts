@@ -116,7 +116,7 @@ export async function withSecretFiles<T>(
     const started = Watchdog.start(path, (pid) => {
       if (watchdog !== started || restarts++ >= MAX_WATCHDOG_RESTARTS) return;
       warn(`the watchdog (pid ${pid}) that removes the secret files if secbuild is killed ended unexpectedly; started another.`);
-      guard(path);
+      guard(kept ? '' : path);
     });
     watchdog = started;
     setWatcher(started);
@@ -129,6 +129,8 @@ export async function withSecretFiles<T>(
     const files = dir.writeAll(secrets, opts.fileName);
     const own = dir;
     return await fn(files, new Session(own, (startKeeper) => {
+      // The watchdog first: a SIGKILL from here on must not stop the container nor remove its files.
+      watchdog?.handOver();
       startKeeper(own.path, alive.keep());
       kept = true;
     }));

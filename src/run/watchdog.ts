@@ -2,8 +2,9 @@
  * The watchdog: a tiny `sh` started with the run, in its own session (so a
  * process-group kill of secbuild does not reach it), reading a pipe from
  * secbuild. secbuild writes `pid N` when docker starts and `done` when it has
- * cleaned up itself, and `exit N` when a child ends (so a recycled pid is never
- * signalled). If the pipe closes without `done` — secbuild was killed
+ * cleaned up itself, `exit N` when a child ends (so a recycled pid is never
+ * signalled), and `kept` when it hands the directory to a keeper (the
+ * watchdog then leaves the directory alone). If the pipe closes without `done` — secbuild was killed
  * with SIGKILL, by the OOM killer, by a runner's hard cancel — the watchdog
  * stops the orphaned docker client (TERM, then KILL after 2 s) — and every
  * process of the user whose environment carries the run's mark
@@ -41,6 +42,7 @@ while IFS= read -r line; do
       for p in $pids; do [ "$p" = "$gone" ] || kept="$kept $p"; done
       pids=$kept ;;
     done) exit 0 ;;
+    kept) dir= ;;
   esac
 done
 # a child's own children too (docker 20.10 does not pass signals to a CLI plugin such as compose)
@@ -110,6 +112,16 @@ export class Watchdog implements Watcher {
 
   exited(pid: number): void {
     if (this.pipe.writable) this.pipe.write(`exit ${pid}\n`);
+  }
+
+  /**
+   * The run directory is being handed to a keeper (src/run/keeper.ts): from
+   * now on a SIGKILL of secbuild still stops its children, but neither runs
+   * the reaper nor removes the directory — the keeper's now. Written before
+   * the keeper starts, so no instant is left in which both would act.
+   */
+  handOver(): void {
+    if (this.pipe.writable) this.pipe.write('kept\n');
   }
 
   /** secbuild cleaned up itself: the watchdog exits without touching anything. */

@@ -4,8 +4,9 @@
  * `-f /dev/zero`, an endless FIFO or a huge file cannot make secbuild allocate
  * without bound (V8 would abort with std::bad_alloc). A regular file larger
  * than the limit is refused from its size, before any read. A regular file is
- * read synchronously; anything else asynchronously, so a FIFO waiting for its
- * writer does not block the signal handlers.
+ * read synchronously; a FIFO on the event loop (opened without waiting for its
+ * writer, so a signal still ends secbuild while it waits); anything else
+ * asynchronously.
  *
  * The caller words the refusal: `readBounded` throws a `TooLarge` (or the
  * open/read error as it is: ENOENT, EACCES, EISDIR…), never a message.
@@ -46,8 +47,12 @@ export function isTooLarge(err: unknown): err is TooLarge {
 export async function readBounded(path: string, limit: number, opts: { refuseDirectory?: boolean } = {}): Promise<Buffer> {
   const regular = readRegularSync(path, limit);
   if (regular) return regular;
-  // Not a regular file (a FIFO, a device, a directory): read asynchronously, so a FIFO
-  // waiting for its writer does not block the signal handlers. node:fs/promises is
+  // A FIFO is opened without waiting for its writer and read on the event loop: an open(2)
+  // blocked in the thread pool would hold secbuild's exit (node joins those threads), so a
+  // signal could not end it.
+  const pipe = await readPipe(path, limit);
+  if (pipe) return pipe;
+  // Not a regular file or FIFO (a device, a directory): read asynchronously. node:fs/promises is
   // loaded only here.
   const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
@@ -69,6 +74,42 @@ export async function readBounded(path: string, limit: number, opts: { refuseDir
   } finally {
     await handle.close();
   }
+}
+
+/**
+ * A FIFO or socket's bytes, at most `limit` (more: TooLarge), read through
+ * node:net from a descriptor opened O_NONBLOCK: the open never waits, and
+ * the wait for the writer is the event loop's (epoll reports nothing until
+ * a writer has come). Undefined, with nothing read, for any other file.
+ */
+async function readPipe(path: string, limit: number): Promise<Buffer | undefined> {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  if (!fstatSync(fd).isFIFO()) {
+    closeSync(fd);
+    return undefined;
+  }
+  const { Socket } = await import('node:net');
+  const socket = new Socket({ fd, readable: true, writable: false });
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      total += chunk.length;
+      if (total > limit) {
+        socket.destroy();
+        reject(new TooLarge(path, limit));
+      }
+    });
+    socket.once('end', () => {
+      socket.destroy();
+      resolve(Buffer.concat(chunks, total));
+    });
+    socket.once('error', (err) => {
+      socket.destroy();
+      reject(err);
+    });
+  });
 }
 
 /** The most of a file secbuild reads only to check it (an env file docker or Compose will read). */

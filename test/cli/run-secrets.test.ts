@@ -6,11 +6,12 @@
  * The fake docker only answers Compose's version probe and records calls
  * (argv only). The real docker and Compose: test/e2e/run-secrets.test.ts.
  */
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { listDir, nonce, runCli, sandbox, tree } from '../helpers/cli.js';
+import { listDir, nonce, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 describe('secbuild run / compose up: remote daemons and dry runs (fake docker: argv only)', () => {
@@ -92,6 +93,57 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     expect(r.stdout + r.stderr).not.toContain(value);
     expect(rec.runs()).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
+  });
+
+  test('compose up: a file: secret that is a FIFO without a writer (recorded by a fake docker) is waited for, and SIGINT still ends secbuild (exit 130)', async () => {
+    const t = tree({ 'compose.yaml': 'services:\n  app:\n    image: app:1\n    secrets: [db]\nsecrets:\n  db:\n    file: ./fifo\n' });
+    execFileSync('mkfifo', [join(t.dir, 'fifo')]);
+    try {
+      const rec = fake.record({});
+      const { child, done } = startCli(['compose', 'up', '--dry-run'], { env: rec.env, cwd: t.dir });
+      let err = '';
+      child.stderr!.on('data', (d) => (err += d));
+      await waitFor('secbuild to wait for the FIFO', () => err.includes('resolving secret db'), 10_000, 50);
+      await new Promise((res) => setTimeout(res, 300));
+      child.kill('SIGINT');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const r = await done;
+      clearTimeout(killer);
+      expect(r.signal).toBeNull();
+      expect(r.code).toBe(130);
+      expect(rec.runs()).toEqual([]);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
+  });
+
+  test('compose up SERVICE --dry-run: a dependency Compose starts too (depends_on) gets its secret from secbuild; extends and include: are refused (exit 2)', async () => {
+    const t = tree({
+      'compose.yaml': 'services:\n  db:\n    image: db:1\n    secrets: [dbpw]\n  app:\n    image: app:1\n    depends_on: { db: { condition: service_started } }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
+      'include.yaml': 'include:\n  - compose.yaml\nservices:\n  web:\n    image: app:1\n',
+      'extends.yaml': 'services:\n  base:\n    image: app:1\n    secrets: [dbpw]\n  app:\n    extends: { service: base }\nsecrets:\n  dbpw:\n    environment: DB_PASSWORD\n',
+    });
+    try {
+      const rec = fake.record({ DB_PASSWORD: value });
+      const r = await runCli(['compose', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/secret dbpw: .*\/00-dbpw, uid 0, gid 0, mode 0444/);
+      expect(r.stdout).toMatch(/"dbpw": !override \{\n\s+"file": ".*\/00-dbpw"/);
+      const noDeps = await runCli(['compose', 'up', '--dry-run', '--no-deps', 'app'], { env: rec.env, cwd: t.dir });
+      expect(noDeps.code, noDeps.stderr).toBe(0);
+      expect(noDeps.stdout).not.toContain('secret dbpw');
+      const ext = await runCli(['compose', '-f', 'extends.yaml', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
+      expect(ext.code).toBe(2);
+      expect(ext.stderr).toMatch(/services\.app\.extends is not supported by secbuild compose up/);
+      const inc = await runCli(['compose', '-f', 'include.yaml', 'up', '--dry-run'], { env: rec.env, cwd: t.dir });
+      expect(inc.code).toBe(2);
+      expect(inc.stderr).toMatch(/include: is not supported by secbuild compose up/);
+      expect(r.stdout + r.stderr + ext.stdout + ext.stderr).not.toContain(value);
+      expect(rec.runs()).toEqual([]);
+    } finally {
+      t.cleanup();
+    }
   });
 
   test('compose up --dry-run: a service secret that is secbuild.yml\'s rendered .netrc resolves with its input (the token), never shown', async () => {

@@ -195,6 +195,53 @@ describeE2E('secbuild compose up/down: run-time secrets with the real Compose v2
     expect(await containers(p)).toEqual([]);
     expect(listDir(box.tmp)).toEqual([]);
   }, 60_000);
+
+  test('a failed up -d stops only the containers that mount its files: a service the user started with docker compose runs on', async () => {
+    const p = project();
+    const t = tree({
+      'compose.yaml': `services:\n  db:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\n  app:\n    image: secbuild-runtime-none-${nonce()}:1\n    pull_policy: never\n    secrets: [db]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n`,
+    });
+    trees.push(t);
+    expect((await docker(['compose', '-p', p, '-f', join(t.dir, 'compose.yaml'), 'up', '-d', 'db'])).code).toBe(0);
+    const r = await runCli(['compose', '-p', p, 'up', '-d', 'app'], { env, cwd: t.dir });
+    expect(r.code).not.toBe(0);
+    expect(await containers(p, 'running')).toHaveLength(1);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+
+  test('compose down SERVICE: the files another running service mounts stay; compose down removes them', async () => {
+    const p = project();
+    const t = tree({
+      'compose.yaml': `services:\n  db:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\n    secrets: [db]\n  app:\n    image: ${BASE}\n    init: true\n    command: ["sh", "-c", "while :; do sleep 1; done"]\nsecrets:\n  db:\n    environment: DB_PASSWORD\n`,
+    });
+    trees.push(t);
+    expect((await runCli(['compose', '-p', p, 'up', '-d'], { env, cwd: t.dir })).code).toBe(0);
+    const down = await runCli(['compose', '-p', p, 'down', 'app'], { env, cwd: t.dir });
+    expect(down.code, down.stderr).toBe(0);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    const [id] = await containers(p, 'running');
+    expect((await docker(['exec', id!, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(value));
+    expect((await runCli(['compose', '-p', p, 'down'], { env, cwd: t.dir })).code).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 60_000);
+
+  test('up -d again with a rotated value: the service reads the new value, and the first run directory goes with the container that used it', async () => {
+    const p = project();
+    const cwd = longRunning();
+    const first = await runCli(['compose', '-p', p, 'up', '-d'], { env, cwd });
+    expect(first.code, first.stderr).toBe(0);
+    const [old] = listDir(box.tmp);
+    const rotated = `rtc-${nonce()}-rotated`;
+    const second = await runCli(['compose', '-p', p, 'up', '-d'], { env: { ...env, DB_PASSWORD: rotated }, cwd });
+    expect(second.code, second.stderr).toBe(0);
+    const [id] = await containers(p);
+    expect((await docker(['exec', id!, 'sha256sum', '/run/secrets/db'])).stdout.toString()).toContain(sha(rotated));
+    // No container uses the first directory any more: its keeper removes it, the second one stays.
+    await waitFor('the first run directory removed', () => !listDir(box.tmp).includes(old!), 15_000, 100);
+    expect(listDir(box.tmp)).toHaveLength(1);
+    expect((await runCli(['compose', '-p', p, 'down'], { env, cwd })).code).toBe(0);
+    expect(listDir(box.tmp)).toEqual([]);
+  }, 90_000);
 });
 
 const remote = inject('remote');

@@ -17,7 +17,7 @@ import { scrubEnv } from '../../src/run/env.js';
 import { parseComposeArgs } from '../../src/args/compose.js';
 import { composeRunArgv, runtimeOverride } from '../../src/engines/compose/argv.js';
 import type { Project } from '../../src/engines/compose/files.js';
-import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues } from '../../src/engines/compose/run-secrets.js';
+import { checkRuntimeVariables, envFilesOf, runSecrets, serviceConfigValues, servicesMounting } from '../../src/engines/compose/run-secrets.js';
 import { modeOf } from '../../src/secrets/ownership.js';
 import { guardBuildArgs, parseContainerConfigFlags } from '../../src/guards/build-args.js';
 import { Secret } from '../../src/secrets/secret.js';
@@ -77,8 +77,8 @@ describe('stopScript (the watchdog\'s reaper)', () => {
     expect(s).toContain('c=$(cat /r/cid 2>/dev/null) && [ -n "$c" ] && /usr/bin/docker stop --time 5 "$c"');
     expect(s).not.toContain('SECRET');
   });
-  test('a compose project: its running containers by label', () => {
-    expect(stopScript({ docker: 'docker', env, project: 'p 1' })).toContain("docker ps -q --filter 'label=com.docker.compose.project=p 1'");
+  test('a compose project: its running containers that carry this run\'s label, by label', () => {
+    expect(stopScript({ docker: 'docker', env, project: 'p 1', run: 'secbuild-1-abcdef' })).toContain("docker ps -q --filter 'label=com.docker.compose.project=p 1' --filter label=secbuild.run=secbuild-1-abcdef 2>/dev/null)");
   });
 });
 
@@ -256,6 +256,16 @@ describe('compose up: the override and argv (paths, never values)', () => {
     const { text, tagged } = runtimeOverride(new Map([['db', '/r/00-db'], ['api', '/r/01-api']]), new Map([['db', { environment: 'DB_PASSWORD' }]]));
     expect(tagged).toEqual(['secrets.db']);
     expect(text).toBe('{\n  "secrets": {\n    "db": !override {\n      "file": "/r/00-db"\n    },\n    "api": {\n      "file": "/r/01-api"\n    }\n  }\n}\n');
+  });
+  test('each service that mounts a provided secret (a dependency too) gets the run directory\'s name as its secbuild.run label', () => {
+    const p: Project = {
+      name: 'p', dir: '/p', files: ['/p/compose.yaml'], shownFiles: ['compose.yaml'], filesFrom: 'test', env: {}, serviceFiles: new Map(), usedVars: new Map(),
+      model: { services: { web: { secrets: ['db'] }, dep: { secrets: [{ source: 'db', target: '/x' }] }, other: { secrets: ['own'] }, plain: {} } },
+    };
+    const services = servicesMounting(p, new Set(['db']));
+    expect(services).toEqual(['web', 'dep']);
+    const { text } = runtimeOverride(new Map([['db', '/r/secbuild-1-abcdef/00-db']]), new Map(), { services, run: 'secbuild-1-abcdef' });
+    expect(text).toBe('{\n  "services": {\n    "web": {\n      "labels": {\n        "secbuild.run": "secbuild-1-abcdef"\n      }\n    },\n    "dep": {\n      "labels": {\n        "secbuild.run": "secbuild-1-abcdef"\n      }\n    }\n  },\n  "secrets": {\n    "db": {\n      "file": "/r/secbuild-1-abcdef/00-db"\n    }\n  }\n}\n');
   });
   test('composeRunArgv: the user\'s files, then the override, then the command', () => {
     expect(composeRunArgv({ globalArgs: ['-p', 'x'], files: ['/p/c.yaml'], override: '/r/o', command: 'up', args: ['-d'], services: ['web'] })).toEqual(['compose', '-p', 'x', '-f', '/p/c.yaml', '-f', '/r/o', 'up', '-d', 'web']);

@@ -10,6 +10,7 @@
 import { dockerBuildArgv } from '../docker/argv.js';
 import type { SecretFile } from '../../run/rundir.js';
 import type { Grant, ServiceBuild } from './plan.js';
+import { RUN_LABEL } from '../../run/keeper.js';
 
 export interface DirectOptions {
   project: string;
@@ -136,12 +137,21 @@ function secretDef(secrets: Record<string, Flow>, tagged: string[], name: string
   secrets[name] = replace ? new Tagged('!override', { file: path }) : { file: path };
 }
 
-/** The override of `compose up`: each provided top-level secret as a `file:` secret on secbuild's file. */
-export function runtimeOverride(pathOf: ReadonlyMap<string, string>, defs: ReadonlyMap<string, Record<string, unknown>>): { text: string; tagged: string[] } {
+/**
+ * The override of `compose up`: each provided top-level secret as a `file:`
+ * secret on secbuild's file, and `run` (the run directory's name) as the
+ * RUN_LABEL (src/run/keeper.ts) of each service in `label.services`.
+ */
+export function runtimeOverride(
+  pathOf: ReadonlyMap<string, string>,
+  defs: ReadonlyMap<string, Record<string, unknown>>,
+  label: { services: readonly string[]; run: string } = { services: [], run: '' },
+): { text: string; tagged: string[] } {
   const tagged: string[] = [];
   const secrets: Record<string, Flow> = {};
   for (const [name, path] of pathOf) secretDef(secrets, tagged, name, path, defs);
-  return { text: `${flowText({ secrets })}\n`, tagged };
+  const services: Record<string, Flow> = Object.fromEntries(label.services.map((s) => [s, { labels: { [RUN_LABEL]: label.run } }]));
+  return { text: `${flowText(label.services.length > 0 ? { services, secrets } : { secrets })}\n`, tagged };
 }
 
 /** `docker compose <files> [-f OVERRIDE] up|down [options] [SERVICE…]`. */

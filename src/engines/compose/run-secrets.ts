@@ -35,7 +35,13 @@ export interface RunSecrets {
   notes: string[];
 }
 
-export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[]): RunSecrets {
+/**
+ * `defaults`: the owner and mode of a secret whose entry gives none —
+ * Compose's (DEFAULT_OWNERSHIP) for root; `compose up` passes the invoking
+ * user's uid and gid, as only root can give a file away and the 0444 mode
+ * already lets every user of the container read it.
+ */
+export function runSecrets(project: Project, services: readonly string[], own: readonly SecretSpec[], defaults: Ownership = DEFAULT_OWNERSHIP): RunSecrets {
   const files = project.shownFiles.join(' + ');
   const defs = isObj(project.model.secrets) ? project.model.secrets : {};
   const composeDefs = new Map(Object.entries(defs).filter(([, d]) => isObj(d)) as Array<[string, Record<string, unknown>]>);
@@ -53,9 +59,9 @@ export function runSecrets(project: Project, services: readonly string[], own: r
       const source = typeof e === 'string' ? e : isObj(e) && typeof e.source === 'string' ? e.source : undefined;
       if (source === undefined) return errors.push(`${at}: expected a secret name or { source: NAME, target: PATH }.`);
       const o: Ownership = {
-        uid: isObj(e) && e.uid !== undefined ? idOf(e.uid, `${at}.uid`) : DEFAULT_OWNERSHIP.uid,
-        gid: isObj(e) && e.gid !== undefined ? idOf(e.gid, `${at}.gid`) : DEFAULT_OWNERSHIP.gid,
-        mode: isObj(e) && e.mode !== undefined ? modeOf(e.mode, `${at}.mode`) : DEFAULT_OWNERSHIP.mode,
+        uid: isObj(e) && e.uid !== undefined ? idOf(e.uid, `${at}.uid`) : defaults.uid,
+        gid: isObj(e) && e.gid !== undefined ? idOf(e.gid, `${at}.gid`) : defaults.gid,
+        mode: isObj(e) && e.mode !== undefined ? modeOf(e.mode, `${at}.mode`) : defaults.mode,
       };
       const seen = ownership.get(source);
       if (seen && (seen.o.uid !== o.uid || seen.o.gid !== o.gid || seen.o.mode !== o.mode)) {
@@ -82,6 +88,18 @@ export function runSecrets(project: Project, services: readonly string[], own: r
   // The inputs of a rendered file handed over (a .netrc's token) are resolved too, not mounted by themselves.
   withInputs(specs, byId);
   return { specs: [...specs.values()], ownership: new Map([...ownership].map(([k, v]) => [k, v.o])), composeDefs, notes };
+}
+
+/**
+ * Every service of the model (selected or not: a dependency Compose starts
+ * too) whose `secrets:` names one of `names`: Compose mounts secbuild's file
+ * into each of them.
+ */
+export function servicesMounting(project: Project, names: ReadonlySet<string>): string[] {
+  const all = isObj(project.model.services) ? project.model.services : {};
+  return Object.entries(all)
+    .filter(([, def]) => isObj(def) && Array.isArray(def.secrets) && def.secrets.some((e) => names.has(typeof e === 'string' ? e : isObj(e) ? String(e.source) : '')))
+    .map(([name]) => name);
 }
 
 /**

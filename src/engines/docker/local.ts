@@ -13,6 +13,8 @@
  * the context Desktop creates (`desktop-linux`) or its socket under
  * ~/.docker/desktop/ (Linux) or ~/.docker/run/ (macOS).
  */
+import type { ChildEnv } from '../../run/env.js';
+import { capture } from '../../run/exec.js';
 import { UsageError } from '../../util/errors.js';
 import { dockerEndpoint, type DaemonFlags } from './reach.js';
 
@@ -36,4 +38,16 @@ export function requireLocalDaemon(env: NodeJS.ProcessEnv, flags: DaemonFlags, w
   throw new UsageError(
     `${what} mounts secrets from a tmpfs file on this machine, which the daemon at ${e.host} (${e.from}) cannot see; run secbuild on the daemon's machine, or use a Swarm secret there (README "Run-time secrets": docker secret create through secbuild exec; Swarm keeps it encrypted in its Raft log on the managers' disks).`,
   );
+}
+
+/**
+ * The endpoint `docker` resolves with `env` now, as docker itself resolves it
+ * (`docker context inspect` of the current context; docker 20.10 reads a set
+ * but empty DOCKER_HOST as the default context, docker 28 as unset), for the
+ * keeper to pin (src/run/keeper.ts); undefined when docker cannot say.
+ */
+export async function currentEndpoint(docker: string, env: ChildEnv): Promise<string | undefined> {
+  const r = await capture(docker, ['context', 'inspect', '--format', '{{.Endpoints.docker.Host}}'], { env, timeoutMs: 20_000 }).catch(() => undefined);
+  const host = r?.exitCode === 0 ? r.stdout.toString('utf8').trim() : '';
+  return /^[a-z0-9+]+:\/\/\S+$/i.test(host) ? host : undefined;
 }

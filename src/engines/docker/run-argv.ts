@@ -8,6 +8,7 @@
 import { UsageError } from '../../util/errors.js';
 import type { ChildEnv } from '../../run/env.js';
 import type { SecretFile } from '../../run/rundir.js';
+import { runContainersFilter } from '../../run/keeper.js';
 import { shellQuote } from './argv.js';
 
 /** Where a container finds its secrets (Compose's and Swarm's place too). */
@@ -44,9 +45,11 @@ function dockerExports(env: ChildEnv): string[] {
 /**
  * The watchdog's reaper (run when secbuild is killed, before the directory is
  * removed): stops the container whose id `docker run` wrote to `cidfile`, or
- * every running container of compose project `project`. Pure.
+ * every running container of compose project `project` that mounts this run's
+ * files (labelled with run directory name `run`; a service started otherwise
+ * is not ours to stop). Pure.
  */
-export function stopScript(o: { docker: string; env: ChildEnv } & ({ cidfile: string } | { project: string })): string {
+export function stopScript(o: { docker: string; env: ChildEnv } & ({ cidfile: string } | { project: string; run: string })): string {
   const d = shellQuote([o.docker]);
   const stop = shellQuote(stopArgv([]));
   return [
@@ -54,7 +57,7 @@ export function stopScript(o: { docker: string; env: ChildEnv } & ({ cidfile: st
     ...dockerExports(o.env),
     'cidfile' in o
       ? `c=$(cat ${shellQuote([o.cidfile])} 2>/dev/null) && [ -n "$c" ] && ${d} ${stop} "$c" >/dev/null 2>&1`
-      : `c=$(${d} ps -q --filter ${shellQuote([`label=com.docker.compose.project=${o.project}`])} 2>/dev/null) && [ -n "$c" ] && ${d} ${stop} $c >/dev/null 2>&1`,
+      : `c=$(${d} ps -q ${shellQuote(runContainersFilter(o.project, o.run))} 2>/dev/null) && [ -n "$c" ] && ${d} ${stop} $c >/dev/null 2>&1`,
     'exit 0',
     '',
   ].join('\n');
