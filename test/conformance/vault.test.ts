@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -218,6 +219,49 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
       await tls.stop();
     }
   });
+
+  test('https: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn off the check of a self-signed Vault (no token sent)', async () => {
+    const key = join(dir, 'key2.pem');
+    const cert = join(dir, 'cert2.pem');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+    const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
+    tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+    // node reads it from its own process environment at each TLS connect, whatever the provider is given.
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    const warn = process.emitWarning;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    process.emitWarning = () => undefined;
+    try {
+      const err = await fail('secret/ci/npm#token', { VAULT_ADDR: tls.addr, NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+      expect(err.message).toMatch(/presented a certificate that could not be verified \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      expect(tls.requests).toHaveLength(0);
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+      process.emitWarning = warn;
+      await tls.stop();
+    }
+  });
+
+  test('a server that trickles its answer (a byte every 300 ms) is stopped at VAULT_CLIENT_TIMEOUT for the whole request (a hostile server, not the stand-in)', async () => {
+    const slow = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{');
+      const t = setInterval(() => res.write(' '), 300);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const addr = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const started = Date.now();
+    try {
+      const err = await fail('secret/ci/npm#token', { VAULT_ADDR: addr, VAULT_CLIENT_TIMEOUT: '1' });
+      expect(err.message).toBe(`vault:secret/ci/npm#token: Vault at ${addr} did not answer within 1s (VAULT_CLIENT_TIMEOUT); check VAULT_ADDR and the network`);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  }, 15_000);
 
   describe('AppRole role-id=REF and secret-id=REF, resolved through other providers', () => {
     const SID = `sid-${randomBytes(8).toString('hex')}`;
