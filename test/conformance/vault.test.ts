@@ -44,6 +44,16 @@ const fail = async (key: string, extra?: Record<string, string | undefined>) => 
   return err as Error;
 };
 
+/** A stand-in over https with a fresh self-signed certificate for 127.0.0.1 (written as cert-NAME.pem), holding secret/ci/npm#token. */
+async function selfSignedVault(name: string): Promise<{ tls: VaultStandin; cert: string }> {
+  const key = join(dir, `key-${name}.pem`);
+  const cert = join(dir, `cert-${name}.pem`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
+  tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+  return { tls, cert };
+}
+
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'secbuild-vault-'));
   v = await startVaultStandin(TOKEN);
@@ -205,11 +215,7 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
   });
 
   test('https: a self-signed Vault is refused without VAULT_CACERT and read with it', async () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
-    tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+    const { tls, cert } = await selfSignedVault('1');
     try {
       const err = await fail('secret/ci/npm#token', { VAULT_ADDR: tls.addr });
       expect(err).toBeInstanceOf(ProviderError);
@@ -221,11 +227,7 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
   });
 
   test('https: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn off the check of a self-signed Vault (no token sent)', async () => {
-    const key = join(dir, 'key2.pem');
-    const cert = join(dir, 'cert2.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
-    tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+    const { tls } = await selfSignedVault('2');
     // node reads it from its own process environment at each TLS connect, whatever the provider is given.
     const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
     const warn = process.emitWarning;
