@@ -89,6 +89,16 @@ describe('secbuild bake (argv and files only)', () => {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test("a bake file's context and dockerfile with terminal escapes: the error shows them without control characters (argv and files only)", async () => {
+    const rec = record(print({ e: { context: 'app\u001b]0;pwned\u0007', dockerfile: 'D\u001b[2J\r\u009b31m' } }));
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('target "e": cannot read the Dockerfile');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(rec.runs()).toEqual([]);
+  });
+
   test("a target's build-arg carrying a secret is refused (exit 4) before bake runs", async () => {
     const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', args: { LEAK: VALUE } } }));
     const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
