@@ -40,6 +40,7 @@ import { capture } from '../run/exec.js';
 import { printableArgv } from '../run/printable.js';
 import { sha256 } from '../util/hmac.js';
 import { UsageError } from '../util/errors.js';
+import { hideCredentials, showTyped } from '../util/shown.js';
 import { debug } from '../util/log.js';
 
 /** Bumped when what is cached or how it is keyed changes. */
@@ -62,7 +63,7 @@ const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/do
 
 export interface BakePlan {
   targets: BakeTarget[];
-  /** The `bake --print` command, as shown in messages. */
+  /** The `bake --print` command, as shown in messages (credential-looking words hidden: src/util/shown.ts). */
   shown: string;
   /** Whether the targets came from the cache. */
   cached: boolean;
@@ -154,7 +155,8 @@ function printFix(stderr: string, provided: readonly string[]): string {
 /** The targets bake resolves for `args`: from the cache when every input is unchanged, else from `bake --print`. `provided`: the ids secbuild serves, for the fix of a failed --print. */
 export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEnv, cwd: string, env: NodeJS.ProcessEnv, provided: readonly string[] = []): Promise<BakePlan> {
   const printArgv = bakePrintArgv(args.files, args.sets, args.targets);
-  const shown = printableArgv([docker, ...printArgv]).join(' ');
+  // Typed text (a credential may be typed into a --set): shown as such, as no secret has resolved to mask it yet.
+  const shown = showTyped(printableArgv([docker, ...printArgv]).join(' '));
   const k = planKey(args, docker, childEnv, cwd);
   const name = `bake/${sha256(Buffer.from(cwd)).toString('hex').slice(0, 16)}.json`;
   const entries = 'key' in k ? (readCache<{ v?: string; plans?: Entry[] }>(env, name) ?? {}) : {};
@@ -168,7 +170,7 @@ export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEn
 
   const printed = await capture(docker, printArgv, { env: childEnv, cwd, timeoutMs: 60_000, noTerminal: true });
   if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
-  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; ${printFix(printed.stderr, provided)}`);
+  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${hideCredentials(bakeError(printed.stderr))}; ${printFix(printed.stderr, provided)}`);
   const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
   const save = () => {
     if (!('key' in k)) return;
