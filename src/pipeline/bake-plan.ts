@@ -42,6 +42,7 @@ import { sha256 } from '../util/hmac.js';
 import { UsageError } from '../util/errors.js';
 import { hideCredentials, showTyped } from '../util/shown.js';
 import { debug } from '../util/log.js';
+import { isTooLarge, readRegularSync } from '../util/read.js';
 
 /** Bumped when what is cached or how it is keyed changes. */
 const VERSION = 'bake-plan-2';
@@ -111,13 +112,19 @@ export function planKey(args: Pick<BakeArgs, 'files' | 'bakeArgs' | 'targets'>, 
     texts.push(text);
     files += `${path}\0${text.length}\0${text}\0`;
   }
-  // Compose reads .env; with HCL it is not known to matter, but it costs one read to be sure.
+  // Compose reads .env; with HCL it is not known to matter, but it costs one read to be sure. Only a
+  // regular file, bounded: a FIFO (or a link to /dev/zero) is never opened, and the plan is not cached.
+  let dotenv: Buffer | undefined;
   try {
-    const dotenv = readFileSync(join(cwd, '.env'));
+    dotenv = readRegularSync(join(cwd, '.env'), MAX_FILES);
+    if (!dotenv) return { uncached: '.env is not a regular file' };
+  } catch (err) {
+    if (isTooLarge(err)) return { uncached: '.env is over 256 KiB' };
+    // none
+  }
+  if (dotenv) {
     texts.push(dotenv.toString('utf8'));
     parts.push(Buffer.from('\0.env\0'), dotenv);
-  } catch {
-    // none
   }
   const vars = Object.keys(env)
     .filter((n) => n === 'SOURCE_DATE_EPOCH' || VAR_PREFIXES.some((p) => n.startsWith(p)) || texts.some((t) => t.includes(n)))

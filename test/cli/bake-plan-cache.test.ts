@@ -7,10 +7,11 @@
  * FAKE_BAKE_PRINT for `--print` whatever the files say, so a test changes
  * both together, as bake would.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runCli, sandbox, tree } from '../helpers/cli.js';
+import { runCli, sandbox, startCli, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 const VALUE = 'bake-plan-s3cret-71c0';
@@ -115,6 +116,24 @@ describe('secbuild bake plan cache (docker stand-in: argv and files only)', () =
     expect((await bake(none.dir)).printed).toBe(true);
     expect((await bake(none.dir)).printed).toBe(true);
   });
+
+  test.each<[string, (path: string) => void]>([
+    ['a FIFO nobody writes', (path) => execFileSync('mkfifo', [path])],
+    ['a symlink to /dev/zero', (path) => symlinkSync('/dev/zero', path)],
+  ])("a working directory's .env that is %s: never read, the plan not cached, the bake runs (SIGKILLed at 10 s if it blocks)", async (_, make) => {
+    const p = project();
+    make(join(p.dir, '.env'));
+    for (let i = 0; i < 2; i++) {
+      const rec = fake.record({ FAKE_BUILDX_INSPECT: 'Driver: docker', FAKE_BAKE_PRINT: ONE, MYTOK: VALUE });
+      const run = startCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: p.dir });
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
+      const r = await run.done;
+      clearTimeout(killer);
+      expect(r.signal, 'secbuild blocked on .env').toBeNull();
+      expect(r.code, r.stderr).toBe(0);
+      expect(rec.calls().some((c) => c.includes('--print'))).toBe(true);
+    }
+  }, 30_000);
 
   test('an HCL file that calls timestamp() is never cached', async () => {
     const p = project({ 'docker-bake.hcl': `${HCL}variable "NOW" { default = timestamp() }\n` });
