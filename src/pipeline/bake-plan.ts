@@ -34,10 +34,12 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { BakeArgs } from '../args/bake.js';
 import { bakePrintArgv, parseBakePrint, type BakeTarget } from '../engines/docker/bake.js';
+import { carriedSecret } from '../guards/build-args.js';
 import { readCache, writeCache } from '../run/cache.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { printableArgv } from '../run/printable.js';
+import type { Secret } from '../secrets/secret.js';
 import { sha256 } from '../util/hmac.js';
 import { UsageError } from '../util/errors.js';
 import { hideCredentials, showTyped } from '../util/shown.js';
@@ -68,8 +70,12 @@ export interface BakePlan {
   shown: string;
   /** Whether the targets came from the cache. */
   cached: boolean;
-  /** Remembers the plan (a no-op when it came from the cache or cannot be cached); call once the checks passed. */
-  save(): void;
+  /**
+   * Remembers the plan (a no-op when it came from the cache or cannot be cached); call once the checks
+   * passed. Not when its text carries a form of one of `values` (a build-arg let through by
+   * --allow-secret-build-arg): the cache holds no value.
+   */
+  save(values: readonly Secret[]): void;
 }
 
 function statKey(path: string): string {
@@ -179,8 +185,9 @@ export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEn
   if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
   if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${hideCredentials(bakeError(printed.stderr))}; ${printFix(printed.stderr, provided)}`);
   const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
-  const save = () => {
+  const save = (values: readonly Secret[]) => {
     if (!('key' in k)) return;
+    if (carriedSecret(JSON.stringify(targets), values)) return debug('bake plan: not cached: a target carries a secret');
     writeCache(env, name, { v: VERSION, plans: [{ key: k.key, files: k.files, targets }, ...plans.filter((p) => p.key !== k.key || p.files !== k.files)].slice(0, KEEP) });
   };
   return { targets, shown, cached: false, save };

@@ -8,7 +8,7 @@
  * both together, as bake would.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { runCli, sandbox, startCli, tree } from '../helpers/cli.js';
@@ -134,6 +134,18 @@ describe('secbuild bake plan cache (docker stand-in: argv and files only)', () =
       expect(rec.calls().some((c) => c.includes('--print'))).toBe(true);
     }
   }, 30_000);
+
+  test('a plan whose args carry the secret, let through by --allow-secret-build-arg, is not written: the cache holds no value', async () => {
+    const p = project();
+    const withArg = print({ a: { context: 'app', dockerfile: 'Dockerfile', secret: ['id=tok,env=TOK'], args: { LET: VALUE } } });
+    for (let i = 0; i < 2; i++) {
+      const run = await bake(p.dir, ['--allow-secret-build-arg', 'LET'], {}, withArg);
+      expect(run.r.code, run.r.stderr).toBe(0);
+      expect(run.printed).toBe(true);
+    }
+    const dir = join(box.cache, 'secbuild/bake');
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(VALUE);
+  });
 
   test('an HCL file that calls timestamp() is never cached', async () => {
     const p = project({ 'docker-bake.hcl': `${HCL}variable "NOW" { default = timestamp() }\n` });
