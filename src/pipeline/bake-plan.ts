@@ -73,7 +73,7 @@ export interface BakePlan {
   /**
    * Remembers the plan (a no-op when it came from the cache or cannot be cached); call once the checks
    * passed. Not when its text carries a form of one of `values` (a build-arg let through by
-   * --allow-secret-build-arg): the cache holds no value.
+   * --allow-secret-build-arg, a bake file holding a value): the cache holds no value.
    */
   save(values: readonly Secret[]): void;
 }
@@ -187,7 +187,7 @@ export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEn
   const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
   const save = (values: readonly Secret[]) => {
     if (!('key' in k)) return;
-    if (carriedSecret(JSON.stringify(targets), values)) return debug('bake plan: not cached: a target carries a secret');
+    if (carriedSecret(`${k.files}\0${JSON.stringify(targets)}`, values)) return debug('bake plan: not cached: a bake file or a target carries a secret');
     writeCache(env, name, { v: VERSION, plans: [{ key: k.key, files: k.files, targets }, ...plans.filter((p) => p.key !== k.key || p.files !== k.files)].slice(0, KEEP) });
   };
   return { targets, shown, cached: false, save };

@@ -147,6 +147,13 @@ describe('secbuild bake plan cache (docker stand-in: argv and files only)', () =
     for (const f of existsSync(dir) ? readdirSync(dir) : []) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(VALUE);
   });
 
+  test("a bake file whose text holds the secret's value (a variable's default): the plan is not written, the cache holds no value", async () => {
+    const p = project({ 'docker-bake.hcl': `${HCL}variable "OLD_TOKEN" { default = "${VALUE}" }\n` });
+    for (let i = 0; i < 2; i++) expect((await bake(p.dir)).printed).toBe(true);
+    const dir = join(box.cache, 'secbuild/bake');
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(VALUE);
+  });
+
   test('an HCL file that calls timestamp() is never cached', async () => {
     const p = project({ 'docker-bake.hcl': `${HCL}variable "NOW" { default = timestamp() }\n` });
     expect((await bake(p.dir)).printed).toBe(true);
