@@ -28,7 +28,7 @@ import { withVars } from '../src/run/env.js';
 import { cliVersion, runStoreCli, storeEnv } from './store-cli.js';
 import { anySet, MissingSecret, ProviderError, type ResolveContext, type SecretProvider } from './types.js';
 
-/** Credentials: given to op, removed from every other child's environment. */
+/** Credentials: given to op, removed from every other child's environment (with each OP_SESSION_<account> of an `op signin`). */
 export const OP_CREDENTIAL_VARS = ['OP_SERVICE_ACCOUNT_TOKEN', 'OP_CONNECT_TOKEN'];
 export const OP_VARS = ['HOME', 'XDG_CONFIG_HOME', 'OP_CONFIG_DIR', 'OP_ACCOUNT', 'OP_CONNECT_HOST'];
 const INSTALL = "install 1Password's CLI from https://developer.1password.com/docs/cli/get-started/ (not a Debian package; on macOS: brew install 1password-cli)";
@@ -75,7 +75,7 @@ export const opProvider = {
   usage: 'op://VAULT/ITEM[/SECTION]/FIELD a 1Password field, as `op read` takes it',
   check: checkOpKey,
   describe: (key) => `op:${key}`,
-  envVars: () => OP_CREDENTIAL_VARS,
+  envVars: () => [...OP_CREDENTIAL_VARS, 'OP_SESSION_*'],
   // `op --version` and which variables are set: nothing is read from 1Password.
   // Used: an op: reference in the specs, or an OP_* variable set.
   async readiness(ctx) {

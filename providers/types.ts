@@ -34,7 +34,7 @@ export interface SecretProvider {
   check?(key: string): string | undefined;
   /** Printable description of where the value comes from (no value, ever). */
   describe(key: string, ctx: ResolveContext): string;
-  /** Environment variables this reference reads: removed from every child's environment. */
+  /** Environment variables this reference reads: removed from every child's environment (`NAME_*`: every name with that prefix). */
   envVars?(key: string): string[];
   resolve(key: string, ctx: ResolveContext): Promise<Buffer>;
   /**

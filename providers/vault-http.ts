@@ -7,7 +7,10 @@
  * - The response body is read up to VAULT_MAX_BODY bytes (a 500 KiB value,
  *   JSON-escaped, and Vault's envelope); past that the request is aborted.
  * - VAULT_CACERT names a PEM file of CA certificates for an https VAULT_ADDR.
- * - VAULT_CLIENT_TIMEOUT (seconds, Vault's own variable; default 60) bounds it.
+ * - VAULT_CLIENT_TIMEOUT (seconds, Vault's own variable; default 60) bounds the
+ *   whole request, not each wait for a byte.
+ * - An https certificate is always verified (NODE_TLS_REJECT_UNAUTHORIZED is
+ *   not honoured; the vault CLI's VAULT_SKIP_VERIFY is not either).
  * - Failures are `VaultHttpError` with a code; the body is never put in one.
  *
  * node:http and node:https are imported when a request is made, not with
@@ -56,7 +59,9 @@ export async function vaultRequest(conn: VaultConn, method: 'GET' | 'POST', api:
   }
   const send = url.protocol === 'https:' ? (await import('node:https')).request : (await import('node:http')).request;
   return new Promise((resolve, reject) => {
-    const req = send(url, { method, headers, timeout: conn.timeoutMs, ...(conn.ca && url.protocol === 'https:' ? { ca: conn.ca } : {}) }, (res) => {
+    // rejectUnauthorized is explicit: node would otherwise take it from NODE_TLS_REJECT_UNAUTHORIZED=0, set for some other tool.
+    const tlsOptions = url.protocol === 'https:' ? { rejectUnauthorized: true, ...(conn.ca ? { ca: conn.ca } : {}) } : {};
+    const req = send(url, { method, headers, ...tlsOptions }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -76,7 +81,10 @@ export async function vaultRequest(conn: VaultConn, method: 'GET' | 'POST', api:
       });
       res.on('error', (e) => reject(e));
     });
-    req.on('timeout', () => req.destroy(new VaultHttpError('timeout', `${conn.timeoutMs / 1000}s`)));
+    // One deadline for the whole request, as the vault CLI's client timeout: a socket idle timeout would let a
+    // server that sends a byte now and then hold the run for ever.
+    const deadline = setTimeout(() => req.destroy(new VaultHttpError('timeout', `${conn.timeoutMs / 1000}s`)), conn.timeoutMs);
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', (e: NodeJS.ErrnoException) => {
       if (e instanceof VaultHttpError) return reject(e);
       const code = e.code ?? 'error';

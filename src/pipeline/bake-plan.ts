@@ -34,13 +34,17 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve as resolvePath } from 'node:path';
 import type { BakeArgs } from '../args/bake.js';
 import { bakePrintArgv, parseBakePrint, type BakeTarget } from '../engines/docker/bake.js';
+import { carriedSecret } from '../guards/build-args.js';
 import { readCache, writeCache } from '../run/cache.js';
 import type { ChildEnv } from '../run/env.js';
 import { capture } from '../run/exec.js';
 import { printableArgv } from '../run/printable.js';
+import type { Secret } from '../secrets/secret.js';
 import { sha256 } from '../util/hmac.js';
 import { UsageError } from '../util/errors.js';
+import { hideCredentials, showTyped } from '../util/shown.js';
 import { debug } from '../util/log.js';
+import { isTooLarge, readRegularSync } from '../util/read.js';
 
 /** Bumped when what is cached or how it is keyed changes. */
 const VERSION = 'bake-plan-2';
@@ -62,12 +66,16 @@ const PLUGIN_DIRS = ['/usr/local/lib/docker/cli-plugins', '/usr/local/libexec/do
 
 export interface BakePlan {
   targets: BakeTarget[];
-  /** The `bake --print` command, as shown in messages. */
+  /** The `bake --print` command, as shown in messages (credential-looking words hidden: src/util/shown.ts). */
   shown: string;
   /** Whether the targets came from the cache. */
   cached: boolean;
-  /** Remembers the plan (a no-op when it came from the cache or cannot be cached); call once the checks passed. */
-  save(): void;
+  /**
+   * Remembers the plan (a no-op when it came from the cache or cannot be cached); call once the checks
+   * passed. Not when its text carries a form of one of `values` (a build-arg let through by
+   * --allow-secret-build-arg, a bake file holding a value): the cache holds no value.
+   */
+  save(values: readonly Secret[]): void;
 }
 
 function statKey(path: string): string {
@@ -110,13 +118,19 @@ export function planKey(args: Pick<BakeArgs, 'files' | 'bakeArgs' | 'targets'>, 
     texts.push(text);
     files += `${path}\0${text.length}\0${text}\0`;
   }
-  // Compose reads .env; with HCL it is not known to matter, but it costs one read to be sure.
+  // Compose reads .env; with HCL it is not known to matter, but it costs one read to be sure. Only a
+  // regular file, bounded: a FIFO (or a link to /dev/zero) is never opened, and the plan is not cached.
+  let dotenv: Buffer | undefined;
   try {
-    const dotenv = readFileSync(join(cwd, '.env'));
+    dotenv = readRegularSync(join(cwd, '.env'), MAX_FILES);
+    if (!dotenv) return { uncached: '.env is not a regular file' };
+  } catch (err) {
+    if (isTooLarge(err)) return { uncached: '.env is over 256 KiB' };
+    // none
+  }
+  if (dotenv) {
     texts.push(dotenv.toString('utf8'));
     parts.push(Buffer.from('\0.env\0'), dotenv);
-  } catch {
-    // none
   }
   const vars = Object.keys(env)
     .filter((n) => n === 'SOURCE_DATE_EPOCH' || VAR_PREFIXES.some((p) => n.startsWith(p)) || texts.some((t) => t.includes(n)))
@@ -154,7 +168,8 @@ function printFix(stderr: string, provided: readonly string[]): string {
 /** The targets bake resolves for `args`: from the cache when every input is unchanged, else from `bake --print`. `provided`: the ids secbuild serves, for the fix of a failed --print. */
 export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEnv, cwd: string, env: NodeJS.ProcessEnv, provided: readonly string[] = []): Promise<BakePlan> {
   const printArgv = bakePrintArgv(args.files, args.sets, args.targets);
-  const shown = printableArgv([docker, ...printArgv]).join(' ');
+  // Typed text (a credential may be typed into a --set): shown as such, as no secret has resolved to mask it yet.
+  const shown = showTyped(printableArgv([docker, ...printArgv]).join(' '));
   const k = planKey(args, docker, childEnv, cwd);
   const name = `bake/${sha256(Buffer.from(cwd)).toString('hex').slice(0, 16)}.json`;
   const entries = 'key' in k ? (readCache<{ v?: string; plans?: Entry[] }>(env, name) ?? {}) : {};
@@ -168,10 +183,11 @@ export async function bakePlan(args: BakeArgs, docker: string, childEnv: ChildEn
 
   const printed = await capture(docker, printArgv, { env: childEnv, cwd, timeoutMs: 60_000, noTerminal: true });
   if (printed.failedToStart) throw new UsageError(`cannot run ${docker} (${printed.failedToStart}); check --docker or PATH.`);
-  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${bakeError(printed.stderr)}; ${printFix(printed.stderr, provided)}`);
+  if (printed.exitCode !== 0) throw new UsageError(`${shown} failed: ${hideCredentials(bakeError(printed.stderr))}; ${printFix(printed.stderr, provided)}`);
   const targets = parseBakePrint(printed.stdout.toString('utf8'), shown);
-  const save = () => {
+  const save = (values: readonly Secret[]) => {
     if (!('key' in k)) return;
+    if (carriedSecret(`${k.files}\0${JSON.stringify(targets)}`, values)) return debug('bake plan: not cached: a bake file or a target carries a secret');
     writeCache(env, name, { v: VERSION, plans: [{ key: k.key, files: k.files, targets }, ...plans.filter((p) => p.key !== k.key || p.files !== k.files)].slice(0, KEEP) });
   };
   return { targets, shown, cached: false, save };

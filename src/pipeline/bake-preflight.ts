@@ -75,7 +75,7 @@ export async function preflightTargets(
       }
     }
     const input = { dockerfile: text, path: w.path, target: t.target, buildArgs: t.args };
-    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce, memo });
+    const scan = await scanLabelled(input, env, { label, targetKey: `target.${t.name}.target`, errors, ask: askOnce, memo, inline: t.dockerfileInline !== undefined });
     if (!scan) continue;
     const listed = new Set(t.secret.map(secretEntryId).filter((id): id is string => id !== undefined));
     const seen = new Set<string>();

@@ -104,8 +104,8 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
       args.bakeArgs.push('--progress', 'plain');
     },
     async beforeRun(resolution) {
-      // The preflight and the build-arg guard passed: the plan may be reused by the next run.
-      bake.save();
+      // The preflight and the build-arg guard passed: the plan may be reused by the next run (never one holding a value).
+      bake.save(resolution.values);
       const unforwarded = [...sshIds].filter((id) => !targets.some((t) => wantedSsh(t).has(id)));
       if (unforwarded.length > 0) warn(`ssh id${unforwarded.length > 1 ? 's' : ''} ${unforwarded.map((i) => `"${i}"`).join(', ')}: no target lists ${unforwarded.length > 1 ? 'them' : 'it'} in its ssh entries or mounts ${unforwarded.length > 1 ? 'them' : 'it'}; no agent is handed to bake.`);
       const policyOf = (id: string) => specs.find((s) => s.id === id)?.cache;

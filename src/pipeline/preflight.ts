@@ -65,16 +65,17 @@ export type Scan = { mounts: SecretMount[]; sshMounts: SshMount[]; notes: string
  * numbers only. On a miss the parsed model stays in memory, so check's rules
  * later in the same run do not parse again.
  */
-export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv, memo?: Map<string, Scan>): Promise<Scan> {
+export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv, memo?: Map<string, Scan>, onDisk = true): Promise<Scan> {
   // One entry per Dockerfile path. The Dockerfile text and target are compared
-  // exactly; build-arg values only by digest, so no value is written to disk.
+  // exactly; build-arg values only by digest, so no value is written to disk
+  // (nor is an inline Dockerfile, which may hold interpolated values: onDisk false).
   const name = `preflight/${fnv1a64(input.path)}.json`;
   const argsDigest = fnv1a64(JSON.stringify(Object.entries(input.buildArgs ?? {}).sort()));
   // `memo`: the scans of one run's builds (bake targets often share a Dockerfile), by everything the entry is compared on.
   const memoKey = `${name}\0${input.target ?? ''}\0${argsDigest}\0${input.dockerfile}`;
   const known = memo?.get(memoKey);
   if (known) return known;
-  const hit = readCache<CacheEntry>(env, name);
+  const hit = onDisk ? readCache<CacheEntry>(env, name) : undefined;
   if (hit && hit.v === VERSION_KEY && hit.dockerfile === input.dockerfile && hit.target === (input.target ?? null) && hit.args === argsDigest) {
     memo?.set(memoKey, hit.scan);
     return hit.scan;
@@ -84,7 +85,7 @@ export async function cachedMounts(input: PreflightInput, env: NodeJS.ProcessEnv
   // The parsed model stays in memory: check's rules reuse it.
   const { dockerfileWarnings } = await import('../check/index.js');
   const scan: Scan = { mounts, sshMounts, notes, warnings: await dockerfileWarnings(input), frontend, envMounts };
-  writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
+  if (onDisk) writeCache(env, name, { v: VERSION_KEY, dockerfile: input.dockerfile, target: input.target ?? null, args: argsDigest, scan } satisfies CacheEntry);
   memo?.set(memoKey, scan);
   return scan;
 }
@@ -168,10 +169,11 @@ export async function askDocker(docker: string, dockerArgs: readonly string[], c
  * `errors` prefixed with the label, `--target` named as the build's own key
  * (`targetKey`); returns undefined when the scan itself failed.
  */
-export async function scanLabelled(input: PreflightInput, env: NodeJS.ProcessEnv, o: { label: string; targetKey: string; errors: string[]; ask?: () => Promise<Builder>; memo?: Map<string, Scan> }): Promise<Scan | undefined> {
+/** `o.inline`: a Dockerfile given as text (bake's dockerfile-inline, whose variables bake interpolated): never written to disk. */
+export async function scanLabelled(input: PreflightInput, env: NodeJS.ProcessEnv, o: { label: string; targetKey: string; errors: string[]; ask?: () => Promise<Builder>; memo?: Map<string, Scan>; inline?: boolean }): Promise<Scan | undefined> {
   let scan: Scan;
   try {
-    scan = await cachedMounts(input, env, o.memo);
+    scan = await cachedMounts(input, env, o.memo, !o.inline);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     o.errors.push(`${o.label}: ${err.message.replace('--target', o.targetKey)}`);

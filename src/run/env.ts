@@ -32,8 +32,10 @@ function brand(vars: Record<string, string>): ChildEnv {
 
 /** `env` without the variables secrets are read from, without SECBUILD_CACHE_KEY and without unset entries. */
 export function scrubEnv(env: NodeJS.ProcessEnv, sensitive: ReadonlySet<string>): ChildEnv {
+  // A name ending in `*` is a prefix: op's OP_SESSION_* (one variable per account).
+  const prefixes = [...sensitive].filter((n) => n.endsWith('*')).map((n) => n.slice(0, -1));
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(env)) if (v !== undefined && !sensitive.has(k) && !ALWAYS_SECRET.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && !sensitive.has(k) && !ALWAYS_SECRET.includes(k) && !prefixes.some((p) => k.startsWith(p))) out[k] = v;
   return brand(out);
 }
 

@@ -21,6 +21,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { debug } from '../util/log.js';
+import { boundedWait } from './deadline.js';
 import { printableArgv } from './printable.js';
 import type { ChildEnv } from './env.js';
 import { RUN_MARK_VAR, runMark } from './mark.js';
@@ -226,7 +227,7 @@ export async function capture(file: string, args: readonly string[], opts: Captu
     detached: opts.noTerminal === true,
   });
   register(sub, 'kill', opts.noTerminal === true);
-  const result = await sub;
+  const result = await boundedWait(sub, opts.timeoutMs, opts.noTerminal === true);
   const overflowed = Boolean((result as { isMaxBuffer?: boolean }).isMaxBuffer);
   const startError = result.failed && result.exitCode === undefined && !result.signal && !result.timedOut && !overflowed
     ? ((result.cause as NodeJS.ErrnoException | undefined)?.code ?? 'could not start')

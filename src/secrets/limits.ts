@@ -49,3 +49,10 @@ export async function readAtMost(path: string, maxBytes: number): Promise<Bounde
     return { bytes: Buffer.alloc(0), over: true, ...(err.size === undefined ? {} : { size: err.size }) };
   }
 }
+
+/**
+ * At most this many references resolve at once. Most providers start a
+ * process (`cmd:`, and each store's CLI: `aws` is about 1 s of Python and
+ * 60 MB), so a config with hundreds of them must not start hundreds at once.
+ */
+export const MAX_PARALLEL_RESOLVES = 8;

@@ -6,8 +6,9 @@ import { describeRef, findProvider, refEnvVars, type Ref } from '../../providers
 import type { ChildEnv } from '../run/env.js';
 import { MissingSecret, ProviderError, type ResolveContext } from '../../providers/types.js';
 import { ResolveError, UsageError, type SecretFailure } from '../util/errors.js';
+import { limited } from '../util/limited.js';
 import { debugError, info } from '../util/log.js';
-import { MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
+import { MAX_PARALLEL_RESOLVES, MAX_SECRET_BYTES, MAX_TEMPLATE_BYTES, readAtMost, sizeText } from './limits.js';
 import { Secret } from './secret.js';
 import { hideCredentials, shown, showTyped, type Shown } from '../util/shown.js';
 import type { FieldValue, SecretSpec } from './spec.js';
@@ -159,7 +160,7 @@ export async function resolveSpecs(
     templateText.set(s.id, text);
   }
 
-  // Every reference, resolved once and in parallel.
+  // Every reference, resolved once and in parallel (at most MAX_PARALLEL_RESOLVES at a time).
   const refs = new Map<string, Ref>();
   const want = (ref: Ref) => refs.set(refKey(ref), ref);
   const fieldRef = (f: FieldValue): void => {
@@ -179,9 +180,11 @@ export async function resolveSpecs(
   const outcomes = new Map<string, Outcome>();
   // An input (age:'s identity=, vault:'s role-id=…) is resolved like any reference, first, once per run; its value is masked like every value.
   const inputValues = new Map<string, { name: string; value: Promise<Buffer> }>();
+  // A slot is held only while one provider runs (never while waiting for an input), so no task waits on itself.
+  const slot = limited(MAX_PARALLEL_RESOLVES);
   const inputOf = (name: string, r: Ref): Promise<Buffer> => {
     const k = refKey(r);
-    if (!inputValues.has(k)) inputValues.set(k, { name, value: findProvider(r.scheme)!.resolve(r.key, { env: base.env, childEnv: base.childEnv, cwd: r.baseDir }) });
+    if (!inputValues.has(k)) inputValues.set(k, { name, value: slot(() => findProvider(r.scheme)!.resolve(r.key, { env: base.env, childEnv: base.childEnv, cwd: r.baseDir })) });
     return inputValues.get(k)!.value;
   };
   await Promise.all(
@@ -202,7 +205,7 @@ export async function resolveSpecs(
       // A provider slower than a second (a cmd: prompting, a keychain unlocking) is named once, so a wait is never silent.
       const slow = setTimeout(() => info(`resolving secret ${idsOf(specs, key)} (${waitingFor(ref)})…`), SLOW_MS);
       try {
-        outcomes.set(key, { ok: true, value: await provider.resolve(ref.key, ctx) });
+        outcomes.set(key, { ok: true, value: await slot(() => provider.resolve(ref.key, ctx)) });
       } catch (err) {
         debugError(err);
         outcomes.set(key, { ok: false, ...reasonOf(err) });

@@ -16,6 +16,8 @@
  * OutputManager.OnDataReceived passes every line to
  * ActionCommandManager.TryProcessCommand (node actions likewise).
  */
+import { withoutControlsKeepingLines } from './shown.js';
+
 type Filter = (text: string) => string;
 interface LogState {
   open: boolean;
@@ -30,9 +32,14 @@ export function setOutputFilter(filter: Filter): void {
   state.filter = filter;
 }
 
-/** `text` with every known secret form replaced by `***` (as it is, before any secret resolved). */
+/**
+ * `text` with every known secret form replaced by `***` (as it is, before any
+ * secret resolved), and every control character but line breaks and tabs made
+ * a space: foreign words in it (a bake file's paths, a server's answer, a
+ * tool's stderr) cannot move the cursor, recolour or retitle the terminal.
+ */
 export function masked(text: string): string {
-  return state.filter ? state.filter(text) : text;
+  return withoutControlsKeepingLines(state.filter ? state.filter(text) : text);
 }
 
 /**

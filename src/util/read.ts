@@ -4,9 +4,9 @@
  * `-f /dev/zero`, an endless FIFO or a huge file cannot make secbuild allocate
  * without bound (V8 would abort with std::bad_alloc). A regular file larger
  * than the limit is refused from its size, before any read. A regular file is
- * read synchronously; a FIFO on the event loop (opened without waiting for its
- * writer, so a signal still ends secbuild while it waits); anything else
- * asynchronously.
+ * read synchronously; a FIFO on the event loop (readPipe), so one waiting for
+ * its writer never holds a thread that node's exit would wait for; anything
+ * else asynchronously.
  *
  * The caller words the refusal: `readBounded` throws a `TooLarge` (or the
  * open/read error as it is: ENOENT, EACCES, EISDIR…), never a message.
@@ -47,13 +47,20 @@ export function isTooLarge(err: unknown): err is TooLarge {
 export async function readBounded(path: string, limit: number, opts: { refuseDirectory?: boolean } = {}): Promise<Buffer> {
   const regular = readRegularSync(path, limit);
   if (regular) return regular;
-  // A FIFO is opened without waiting for its writer and read on the event loop: an open(2)
-  // blocked in the thread pool would hold secbuild's exit (node joins those threads), so a
-  // signal could not end it.
-  const pipe = await readPipe(path, limit);
-  if (pipe) return pipe;
-  // Not a regular file or FIFO (a device, a directory): read asynchronously. node:fs/promises is
-  // loaded only here.
+  // A FIFO (or socket) is opened without waiting (O_NONBLOCK) and read on the event loop
+  // (./read.ts readPipe): an open that waits for the writer would hold a thread of libuv's
+  // pool, and node's exit joins those threads, so SIGINT could not end the run.
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  let piped = false;
+  try {
+    const st = fstatSync(fd);
+    piped = st.isFIFO() || st.isSocket();
+  } finally {
+    if (!piped) closeSync(fd);
+  }
+  if (piped) return readPipe(fd, path, limit);
+  // Anything else that is not a regular file (a device, a directory): read asynchronously.
+  // node:fs/promises is loaded only here.
   const { open } = await import('node:fs/promises');
   const handle = await open(path, 'r');
   try {
@@ -77,38 +84,36 @@ export async function readBounded(path: string, limit: number, opts: { refuseDir
 }
 
 /**
- * A FIFO or socket's bytes, at most `limit` (more: TooLarge), read through
- * node:net from a descriptor opened O_NONBLOCK: the open never waits, and
- * the wait for the writer is the event loop's (epoll reports nothing until
- * a writer has come). Undefined, with nothing read, for any other file.
+ * A FIFO's bytes, at most `limit` (more is a `TooLarge`), read through a
+ * net.Socket on `fd` (opened O_NONBLOCK; the socket owns and closes it): the
+ * event loop waits for the writer and its data, no thread of the pool does,
+ * so a signal can still end the process. A FIFO nobody opened for writing
+ * yet is waited for, as a blocking open would (Linux reports no hang-up
+ * before a writer came and went).
  */
-async function readPipe(path: string, limit: number): Promise<Buffer | undefined> {
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  if (!fstatSync(fd).isFIFO()) {
-    closeSync(fd);
-    return undefined;
-  }
+async function readPipe(fd: number, path: string, limit: number): Promise<Buffer> {
   const { Socket } = await import('node:net');
-  const socket = new Socket({ fd, readable: true, writable: false });
   return new Promise((resolve, reject) => {
+    const pipe = new Socket({ fd, readable: true, writable: false });
     const chunks: Buffer[] = [];
     let total = 0;
-    socket.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
+    pipe.on('data', (chunk: Buffer) => {
       total += chunk.length;
       if (total > limit) {
-        socket.destroy();
+        for (const c of [...chunks, chunk]) c.fill(0);
+        pipe.destroy();
         reject(new TooLarge(path, limit));
+        return;
       }
+      chunks.push(chunk);
     });
-    socket.once('end', () => {
-      socket.destroy();
-      resolve(Buffer.concat(chunks, total));
+    pipe.on('end', () => {
+      pipe.destroy();
+      const out = Buffer.concat(chunks, total);
+      for (const c of chunks) c.fill(0);
+      resolve(out);
     });
-    socket.once('error', (err) => {
-      socket.destroy();
-      reject(err);
-    });
+    pipe.on('error', reject);
   });
 }
 

@@ -62,6 +62,12 @@ export function withoutControls(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ');
 }
 
+/** Control characters made spaces except line breaks and tabs: multi-line text (an error, a --dry-run plan) that may hold foreign words. */
+export function withoutControlsKeepingLines(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]+/g, ' ');
+}
+
 /** Typed text as secbuild prints it: every credential-looking word hidden, control characters made spaces. */
 export function showTyped(text: string): Shown {
   return hideCredentials(withoutControls(text)) as Shown;

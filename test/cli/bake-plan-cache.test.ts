@@ -7,10 +7,11 @@
  * FAKE_BAKE_PRINT for `--print` whatever the files say, so a test changes
  * both together, as bake would.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runCli, sandbox, tree } from '../helpers/cli.js';
+import { runCli, sandbox, startCli, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 const VALUE = 'bake-plan-s3cret-71c0';
@@ -114,6 +115,52 @@ describe('secbuild bake plan cache (docker stand-in: argv and files only)', () =
     afterAll(() => none.cleanup());
     expect((await bake(none.dir)).printed).toBe(true);
     expect((await bake(none.dir)).printed).toBe(true);
+  });
+
+  test.each<[string, (path: string) => void]>([
+    ['a FIFO nobody writes', (path) => execFileSync('mkfifo', [path])],
+    ['a symlink to /dev/zero', (path) => symlinkSync('/dev/zero', path)],
+  ])("a working directory's .env that is %s: never read, the plan not cached, the bake runs (SIGKILLed at 10 s if it blocks)", async (_, make) => {
+    const p = project();
+    make(join(p.dir, '.env'));
+    for (let i = 0; i < 2; i++) {
+      const rec = fake.record({ FAKE_BUILDX_INSPECT: 'Driver: docker', FAKE_BAKE_PRINT: ONE, MYTOK: VALUE });
+      const run = startCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: p.dir });
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 10_000);
+      const r = await run.done;
+      clearTimeout(killer);
+      expect(r.signal, 'secbuild blocked on .env').toBeNull();
+      expect(r.code, r.stderr).toBe(0);
+      expect(rec.calls().some((c) => c.includes('--print'))).toBe(true);
+    }
+  }, 30_000);
+
+  test('a plan whose args carry the secret, let through by --allow-secret-build-arg, is not written: the cache holds no value', async () => {
+    const p = project();
+    const withArg = print({ a: { context: 'app', dockerfile: 'Dockerfile', secret: ['id=tok,env=TOK'], args: { LET: VALUE } } });
+    for (let i = 0; i < 2; i++) {
+      const run = await bake(p.dir, ['--allow-secret-build-arg', 'LET'], {}, withArg);
+      expect(run.r.code, run.r.stderr).toBe(0);
+      expect(run.printed).toBe(true);
+    }
+    const dir = join(box.cache, 'secbuild/bake');
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(VALUE);
+  });
+
+  test("a bake file whose text holds the secret's value (a variable's default): the plan is not written, the cache holds no value", async () => {
+    const p = project({ 'docker-bake.hcl': `${HCL}variable "OLD_TOKEN" { default = "${VALUE}" }\n` });
+    for (let i = 0; i < 2; i++) expect((await bake(p.dir)).printed).toBe(true);
+    const dir = join(box.cache, 'secbuild/bake');
+    for (const f of existsSync(dir) ? readdirSync(dir) : []) expect(readFileSync(join(dir, f), 'utf8')).not.toContain(VALUE);
+  });
+
+  test("a target's dockerfile-inline holding a value (bake interpolates variables into it): no file of secbuild's cache holds it", async () => {
+    const p = project();
+    const other = `other-env-${VALUE}`;
+    const inline = print({ a: { context: 'app', 'dockerfile-inline': `FROM x\nRUN --mount=type=secret,id=tok true\nRUN echo ${other} > /dev/null\n`, secret: ['id=tok,env=TOK'] } });
+    expect((await bake(p.dir, [], {}, inline)).r.code).toBe(0);
+    const files = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+    for (const f of files(box.cache)) expect(readFileSync(f, 'latin1'), f).not.toContain(other);
   });
 
   test('an HCL file that calls timestamp() is never cached', async () => {

@@ -7,7 +7,9 @@
  * buildx are in test/e2e/bake.test.ts.
  */
 import { afterAll, describe, expect, test } from 'vitest';
-import { listDir, runCli, sandbox, tree } from '../helpers/cli.js';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { listDir, runCli, sandbox, startCli, tree } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
 const VALUE = 'bake-cli-s3cret-9f2d';
@@ -88,6 +90,36 @@ describe('secbuild bake (argv and files only)', () => {
     expect(rec.read('argv')).toMatch(/^buildx\nbake\n/);
     expect(listDir(box.tmp)).toEqual([]);
   });
+
+  test("a bake file's context and dockerfile with terminal escapes: the error shows them without control characters (argv and files only)", async () => {
+    const rec = record(print({ e: { context: 'app\u001b]0;pwned\u0007', dockerfile: 'D\u001b[2J\r\u009b31m' } }));
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('target "e": cannot read the Dockerfile');
+    // eslint-disable-next-line no-control-regex
+    expect(r.stderr.replace(/\n/g, '')).not.toMatch(/[\u0000-\u001f\u007f-\u009f]/);
+    expect(rec.runs()).toEqual([]);
+  });
+
+  test("a target whose Dockerfile is a FIFO nobody writes: SIGINT ends secbuild (exit 130) within 5 s, no run directory left (argv and files only)", async () => {
+    const fifoProj = tree({ 'docker-bake.hcl': '' });
+    try {
+      execFileSync('mkfifo', [join(fifoProj.dir, 'Dockerfile')]);
+      const rec = record(print({ f: { context: '.', dockerfile: 'Dockerfile' } }));
+      const run = startCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: fifoProj.dir });
+      await new Promise((r) => setTimeout(r, 1500)); // at the preflight, waiting for the FIFO's writer
+      run.child.kill('SIGINT');
+      const killer = setTimeout(() => run.child.kill('SIGKILL'), 5000);
+      const r = await run.done;
+      clearTimeout(killer);
+      expect(r.signal, 'secbuild did not end after SIGINT (SIGKILLed at 5 s)').toBeNull();
+      expect(r.code).toBe(130);
+      expect(rec.runs()).toEqual([]);
+      expect(listDir(box.tmp)).toEqual([]);
+    } finally {
+      fifoProj.cleanup();
+    }
+  }, 15_000);
 
   test("a target's build-arg carrying a secret is refused (exit 4) before bake runs", async () => {
     const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', args: { LEAK: VALUE } } }));

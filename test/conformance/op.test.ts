@@ -79,6 +79,16 @@ describe('op provider specifics (recording stand-in for the op CLI)', () => {
     expect(child.HOME).toBe('/h');
   });
 
+  test('every other child: an op signin session token (OP_SESSION_<account>) removed too, op still gets it (recording stand-in for the op CLI)', async () => {
+    const env = { PATH: '/usr/bin', OP_SESSION_my_team: 'sess-token', OP_SESSIONLESS: 'kept', HOME: '/h' };
+    const child = childEnvFor(env, [parseSecretFlag('id=npm,from=op://ci/npm/token', env, dir)]);
+    expect(child.OP_SESSION_my_team).toBeUndefined();
+    expect(child.OP_SESSIONLESS).toBe('kept');
+    const before = op.calls().length;
+    await opProvider.resolve('ci/npm/token', ctx({ OP_SESSION_my_team: 'sess-token' }));
+    expect(op.calls()[before]!.env).toContain('OP_SESSION_my_team');
+  });
+
   test('no such item or field: MissingSecret naming the reference (recording stand-in for the op CLI)', async () => {
     for (const key of ['//ci/absent/token', '//ci/npm/absent']) {
       const err = await fail(key);

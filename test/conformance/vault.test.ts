@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,6 +43,16 @@ const fail = async (key: string, extra?: Record<string, string | undefined>) => 
   expect(msg).not.toContain('permission denied"'); // Vault's body is never quoted
   return err as Error;
 };
+
+/** A stand-in over https with a fresh self-signed certificate for 127.0.0.1 (written as cert-NAME.pem), holding secret/ci/npm#token. */
+async function selfSignedVault(name: string): Promise<{ tls: VaultStandin; cert: string }> {
+  const key = join(dir, `key-${name}.pem`);
+  const cert = join(dir, `cert-${name}.pem`);
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
+  tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+  return { tls, cert };
+}
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'secbuild-vault-'));
@@ -204,11 +215,7 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
   });
 
   test('https: a self-signed Vault is refused without VAULT_CACERT and read with it', async () => {
-    const key = join(dir, 'key.pem');
-    const cert = join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
-    const tls = await startVaultStandin(TOKEN, { key: await readFile(key), cert: await readFile(cert) });
-    tls.mounts.secret = { version: 2, secrets: { 'ci/npm': { token: 's3cr3t-tls' } } };
+    const { tls, cert } = await selfSignedVault('1');
     try {
       const err = await fail('secret/ci/npm#token', { VAULT_ADDR: tls.addr });
       expect(err).toBeInstanceOf(ProviderError);
@@ -218,6 +225,45 @@ describe("vault provider specifics (recording stand-in for Vault's HTTP API)", (
       await tls.stop();
     }
   });
+
+  test('https: NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment does not turn off the check of a self-signed Vault (no token sent)', async () => {
+    const { tls } = await selfSignedVault('2');
+    // node reads it from its own process environment at each TLS connect, whatever the provider is given.
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    const warn = process.emitWarning;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    process.emitWarning = () => undefined;
+    try {
+      const err = await fail('secret/ci/npm#token', { VAULT_ADDR: tls.addr, NODE_TLS_REJECT_UNAUTHORIZED: '0' });
+      expect(err.message).toMatch(/presented a certificate that could not be verified \(DEPTH_ZERO_SELF_SIGNED_CERT\)/);
+      expect(tls.requests).toHaveLength(0);
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+      process.emitWarning = warn;
+      await tls.stop();
+    }
+  });
+
+  test('a server that trickles its answer (a byte every 300 ms) is stopped at VAULT_CLIENT_TIMEOUT for the whole request (a hostile server, not the stand-in)', async () => {
+    const slow = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{');
+      const t = setInterval(() => res.write(' '), 300);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const addr = `http://127.0.0.1:${(slow.address() as { port: number }).port}`;
+    const started = Date.now();
+    try {
+      const err = await fail('secret/ci/npm#token', { VAULT_ADDR: addr, VAULT_CLIENT_TIMEOUT: '1' });
+      expect(err.message).toBe(`vault:secret/ci/npm#token: Vault at ${addr} did not answer within 1s (VAULT_CLIENT_TIMEOUT); check VAULT_ADDR and the network`);
+      expect(Date.now() - started).toBeLessThan(3000);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise<void>((r) => slow.close(() => r()));
+    }
+  }, 15_000);
 
   describe('AppRole role-id=REF and secret-id=REF, resolved through other providers', () => {
     const SID = `sid-${randomBytes(8).toString('hex')}`;

@@ -90,6 +90,15 @@ target "orphan" {
     expect(listDir(box.tmp)).toEqual([]);
   });
 
+  test("a --set carrying a credential that bake's --print refuses: the error names the --set, never the credential (bake's own words quote it)", async () => {
+    const typed = `ghp_${id.replace(/\W/g, '')}Xq7Zk2Lm9Rt4Vw8Yp3Bn6Cd1`;
+    const r = await runCli(['bake', ...SECRET, '--set', `a.platform=${typed}`, 'a'], { env, cwd: proj.dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('buildx bake --set a.platform=<hidden> --print -- a failed: ERROR:');
+    expect(r.stderr).not.toContain(typed);
+    expect(listDir(box.tmp)).toEqual([]);
+  });
+
   test('--dry-run prints the plan per target and no value; nothing built, nothing written', async () => {
     const r = await runCli(['bake', ...SECRET, '--dry-run', 'a', 'b'], { env, cwd: proj.dir });
     expect(r.code, r.stderr).toBe(0);

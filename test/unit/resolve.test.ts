@@ -64,6 +64,19 @@ describe('resolveSpecs: references', () => {
     expect(r.secrets.map(text)).toEqual(['ok', 'ok']);
   });
 
+  test('a config with 40 command references runs at most 8 of them at once (each store CLI is a process: aws is ~1 s of Python)', async () => {
+    const log = join(dir, 'parallel.log');
+    await writeFile(log, '');
+    const specs = Array.from({ length: 40 }, (_, i) => ref(`s${i}`, `cmd:sh -c 'echo + >> ${log}; sleep 0.15; echo - >> ${log}; printf v${i}'`));
+    const r = await resolve(specs);
+    expect(r.secrets.map(text)).toEqual(specs.map((_, i) => `v${i}`));
+    let running = 0;
+    let peak = 0;
+    for (const l of (await readFile(log, 'utf8')).split('\n').filter(Boolean)) peak = Math.max(peak, (running += l === '+' ? 1 : -1));
+    expect(peak).toBeGreaterThan(1);
+    expect(peak).toBeLessThanOrEqual(8);
+  });
+
   test('one reference used by two ids runs once', async () => {
     const counter = join(dir, 'count');
     await writeFile(counter, '');

@@ -9,6 +9,7 @@ import { describeRef, parseRef } from '../../providers/index.js';
 import { scrubEnv } from '../../src/run/env.js';
 import { resolveSpecs } from '../../src/secrets/resolve.js';
 import { looksLikeCredential, showTyped } from '../../src/util/shown.js';
+import { masked, setOutputFilter } from '../../src/util/log.js';
 import { groupEntries, parseNetrcFlag, parseNpmrcFlag, parseSecretFlag } from '../../src/secrets/spec.js';
 import { parseConfig } from '../../src/secrets/config.js';
 import { parse } from 'yaml';
@@ -120,4 +121,27 @@ test("commander's own errors (secrets, doctor, clean, secret) do not echo a cred
   }
   expect(printed).toContain("unknown option '--secert=id=x,from=env:<hidden>'");
   expect(printed).not.toContain(GHP);
+});
+
+describe("secbuild's own output (masked(): stderr lines, errors, --dry-run, reports) carries no control character of foreign text", () => {
+  test.each<[string, string]>([
+    ['a Vault mount path with a CSI sequence and an OSC title', 'the mount secret/ci\u001b[2J\u001b]0;pwned\u0007/ itself'],
+    ['a carriage return that would overwrite the line', 'cannot read /x\rsecbuild: all good'],
+    ['a C1 CSI (U+009B)', 'path \u009b31mred'],
+    ['DEL and NUL', 'a\u007fb\u0000c'],
+  ])('%s: made spaces, line breaks and tabs kept', (_name, text) => {
+    const out = masked(`${text}\nsecond line\tcolumn`);
+    // eslint-disable-next-line no-control-regex
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(out).toContain('\nsecond line\tcolumn');
+  });
+
+  test('with the redactor installed too', () => {
+    setOutputFilter((t) => t.replaceAll('s3cret', '***'));
+    try {
+      expect(masked('s3cret\u001b[31m\n')).toBe('*** [31m\n');
+    } finally {
+      setOutputFilter((t) => t);
+    }
+  });
 });
