@@ -46,7 +46,7 @@ const VALUE_FLAGS: ReadonlyArray<readonly [string, string?]> = [
   ['--volume-driver'], ['--volumes-from'], ['--workdir', '-w'],
 ];
 /** docker run's flags whose values docker records in the container config (docker inspect): the guard reads them (src/guards/build-args.ts). */
-const RECORDED = new Set(['--env', '--env-file', '--label', '--label-file']);
+const RECORDED = new Set(['--env', '--env-file', '--label', '--label-file', '--annotation']);
 const VALUE_SHORTS = new Set(VALUE_FLAGS.flatMap(([, s]) => (s ? [s[1]!] : [])));
 
 /** run's wording where it differs from build's. */

@@ -16,7 +16,7 @@ import type { Secret } from '../secrets/secret.js';
 
 export interface BuildArg {
   /**
-   * `--build-arg` (the default) or `--label`: both are recorded in the image;
+   * `--build-arg` (the default), `--label` or `--annotation`: all are recorded with the image;
    * for a container (`container` set): docker run's flag (`--env`, `--env-file FILE:`)
    * or the compose key path (`services.S.environment`).
    */
@@ -37,15 +37,24 @@ export function parseBuildArgFlags(values: readonly string[], env: NodeJS.Proces
   });
 }
 
-/** `--label K=V` / `--label=K=V` among docker's arguments (a label is recorded in the image config). */
+/** The build flags besides --build-arg whose K=V the image keeps, and where (the guard's refusal says so). */
+const IMAGE_RECORDED = { '--label': 'labels are recorded in the image config', '--annotation': 'annotations are recorded in the image manifest' } as const;
+
+/**
+ * `--label K=V` and `--annotation [TYPE:]K=V` (either also as `--flag=…`)
+ * among docker's arguments: both are kept with the image. An annotation's
+ * name keeps its `TYPE:` prefix.
+ */
 export function parseLabelFlags(dockerArgs: readonly string[]): BuildArg[] {
   const out: BuildArg[] = [];
   for (let i = 0; i < dockerArgs.length; i++) {
     const a = dockerArgs[i]!;
-    const value = a === '--label' ? dockerArgs[++i] : a.startsWith('--label=') ? a.slice('--label='.length) : undefined;
+    const flag = Object.keys(IMAGE_RECORDED).find((f) => a === f || a.startsWith(`${f}=`)) as keyof typeof IMAGE_RECORDED | undefined;
+    if (!flag) continue;
+    const value = a === flag ? dockerArgs[++i] : a.slice(flag.length + 1);
     if (value === undefined) continue;
     const eq = value.indexOf('=');
-    out.push({ flag: '--label', name: eq < 0 ? value : value.slice(0, eq), value: eq < 0 ? '' : value.slice(eq + 1), fromEnv: false });
+    out.push({ flag, name: eq < 0 ? value : value.slice(0, eq), value: eq < 0 ? '' : value.slice(eq + 1), fromEnv: false });
   }
   return out;
 }
@@ -65,7 +74,7 @@ export function parseContainerConfigFlags(recorded: ReadonlyArray<{ flag: string
     else out.push({ flag, container: 'run', name: kv, value: fromEnv ? env[kv] : '', fromEnv });
   };
   for (const { flag, value } of recorded) {
-    if (flag === '--env' || flag === '--label') {
+    if (flag === '--env' || flag === '--label' || flag === '--annotation') {
       add(flag, value, flag === '--env');
       continue;
     }
@@ -119,7 +128,7 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
       continue;
     }
     if (carried) {
-      const recorded = flag === '--label' ? 'labels are recorded in the image config' : 'build-args are recorded in the image history and the build cache';
+      const recorded = flag in IMAGE_RECORDED ? IMAGE_RECORDED[flag as keyof typeof IMAGE_RECORDED] : 'build-args are recorded in the image history and the build cache';
       if (allowed.has(a.name) && provenanceMax && flag === '--build-arg') {
         // Decided (issue 23): refuse. The attestation goes wherever the image goes (pushed beside it, in --metadata-file)
         // and --verify does not search a registry's attestations: the opt-in names the image history, not that.

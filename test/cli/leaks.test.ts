@@ -63,6 +63,18 @@ describe('secbuild never prints a value it resolved (argv and files only)', () =
     expect(JSON.parse(report).dockerArgv).toContain('PAT=***');
   });
 
+  test.each([
+    ['--annotation KEY=V', ['--annotation', `org.example.key=${OTHER}`], /--annotation org\.example\.key carries secret "other".*annotations are recorded in the image manifest/],
+    ['--annotation=TYPE:KEY=V (a form: base64)', [`--annotation=manifest:org.example.key=${Buffer.from(OTHER).toString('base64')}`], /--annotation manifest:org\.example\.key carries secret "other"/],
+  ])('%s carrying a secret is refused with exit 4, like a label', async (_n, flags, message) => {
+    const { env, runs } = fake.record({ OTHER_SRC: OTHER });
+    const r = await runCli(['--secret', 'id=other,from=env:OTHER_SRC', ...flags, ctxOther.dir], { env });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(message);
+    expectNoSecret(r.stderr, values);
+    expect(runs()).toEqual([]);
+  });
+
   test('--label carrying a secret is refused with exit 4, like a build-arg', async () => {
     const { env, runs } = fake.record({ OTHER_SRC: OTHER });
     const r = await runCli(['--secret', 'id=other,from=env:OTHER_SRC', '--label', `org.example.key=${OTHER}`, ctxOther.dir], { env });

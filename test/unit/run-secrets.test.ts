@@ -149,6 +149,7 @@ describe('the container config guard: run\'s --env/--env-file/--label and a serv
     ['--label K=V (a form: base64)', ['--label', `k=${Buffer.from(pw).toString('base64')}`], {}, /^--label k carries secret "db"/],
     ['-l K=V', ['-l', `k=${pw}`], {}, /^--label k carries secret "db"/],
     ['--label-file FILE', ['--label-file', 'labels.txt'], {}, /^--label-file labels\.txt: k carries secret "db"/],
+    ['--annotation K=V (kept in the container\'s config)', ['--annotation', `k=${pw}`], {}, /^--annotation k carries secret "db"/],
   ])('refuses %s (exit 4), pointing at --secret and /run/secrets', (_n, argv, env, message) => {
     const run = guardRun(argv, env);
     expect(run).toThrow(LeakError);
@@ -162,9 +163,9 @@ describe('the container config guard: run\'s --env/--env-file/--label and a serv
   ])('lets %s through', (_n, argv) => {
     expect(guardRun(argv)).not.toThrow();
   });
-  test('compose: a service\'s literal environment: (map and list) and labels: value that carries a secret is refused; other services are not read', () => {
+  test('compose: a service\'s literal environment: (map and list), labels: and annotations: value that carries a secret is refused; other services are not read', () => {
     const model = { services: {
-      web: { environment: { PW: `pre-${pw}`, OK: 'x', NULL: null }, labels: [`k=${pw}`] },
+      web: { environment: { PW: `pre-${pw}`, OK: 'x', NULL: null }, labels: [`k=${pw}`], annotations: { 'org.example.a': pw } },
       api: { environment: [`PW=${pw}`, 'FROM_ENV'] },
       other: { environment: { PW: pw } },
     } };
@@ -173,6 +174,7 @@ describe('the container config guard: run\'s --env/--env-file/--label and a serv
     expect(run(['web'])).toThrow(LeakError);
     expect(run(['web'])).toThrow(/^services\.web\.environment\.PW carries secret "db".*docker inspect.*services\.S\.secrets.*\/run\/secrets\/db/);
     expect(run(['web'])).toThrow(/\nservices\.web\.labels\.k carries secret "db"/);
+    expect(run(['web'])).toThrow(/\nservices\.web\.annotations\.org\.example\.a carries secret "db"/);
     expect(run(['api'])).toThrow(/services\.api\.environment\.PW carries.*\nservices\.api\.environment\.FROM_ENV carries/s);
     expect(() => guardBuildArgs(serviceConfigValues({ ...p, model: { services: { web: { environment: { OK: 'x' }, labels: { k: 'v' } } } } }, ['web']), secrets, new Set(), false)).not.toThrow();
   });

@@ -118,7 +118,7 @@ export function checkRuntimeVariables(project: Project, services: readonly strin
 
 /**
  * What the selected services' containers record in their config (`docker
- * inspect`): each `environment:` and `labels:` value of the merged,
+ * inspect`): each `environment:`, `labels:` and `annotations:` value of the merged,
  * interpolated model, and each line of their `env_file:` files (texts by
  * absolute path, read by the caller) (map or `K=V` list; a bare `K` in an environment list
  * takes its value from the project's environment, as Compose does), for the
@@ -130,7 +130,7 @@ export function serviceConfigValues(project: Project, services: readonly string[
   for (const s of services) {
     const svc = all[s];
     if (!isObj(svc)) continue;
-    for (const key of ['environment', 'labels'] as const) {
+    for (const key of ['environment', 'labels', 'annotations'] as const) {
       const flag = `services.${s}.${key}`;
       const add = (name: string, value: string | undefined) => out.push({ flag, container: 'compose', name, value, fromEnv: false });
       const v = svc[key];
