@@ -12,6 +12,7 @@
 import { LeakError } from '../util/errors.js';
 import { looksLikeSecretName } from './wordlist.js';
 import { carries } from '../secrets/forms.js';
+import { splitCsv } from '../secrets/csv.js';
 import type { Secret } from '../secrets/secret.js';
 
 export interface BuildArg {
@@ -168,9 +169,19 @@ export function wantsProvenanceMax(dockerArgs: readonly string[]): boolean {
     const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
     if (flag !== '--provenance' && flag !== '--attest') continue;
     const value = inline ?? dockerArgs[i + 1] ?? '';
-    const fields = value.split(',').map((f) => f.trim().toLowerCase());
+    // buildx reads the value as one CSV record: `"mode=max"` is the field mode=max (./secrets/csv.ts).
+    const fields = csvOrPlain(value).map((f) => f.trim().toLowerCase());
     if (flag === '--attest' && !fields.includes('type=provenance')) continue;
     if (fields.includes('mode=max')) return true;
   }
   return false;
+}
+
+/** A flag value's CSV fields; split at every comma when it is not valid CSV (buildx refuses it anyway). */
+function csvOrPlain(value: string): string[] {
+  try {
+    return splitCsv(value);
+  } catch {
+    return value.split(',');
+  }
 }

@@ -82,6 +82,11 @@ describe('wantsProvenanceMax', () => {
     [['--attest', 'type=provenance,mode=max'], true],
     [['--attest=type=provenance,mode=max'], true],
     [['--attest', 'type=sbom,mode=max'], false],
+    // buildx reads these values as CSV (encoding/csv): quotes around a field are not part of it.
+    [['--provenance', '"mode=max"'], true],
+    [['--attest', '"type=provenance","mode=max"'], true],
+    [['--attest', 'type=provenance,"mode=max,x"'], false],
+    [['--attest', '"type=sbom",mode=max'], false],
     [['-t', 'x', '.'], false],
   ])('%j → %s', (argv, want) => {
     expect(wantsProvenanceMax(argv)).toBe(want);
