@@ -39,7 +39,12 @@ export function parseBuildArgFlags(values: readonly string[], env: NodeJS.Proces
 }
 
 /** The build flags besides --build-arg whose K=V the image keeps, and where (the guard's refusal says so). */
-const IMAGE_RECORDED = { '--label': 'labels are recorded in the image config', '--annotation': 'annotations are recorded in the image manifest' } as const;
+const IMAGE_RECORDED = {
+  '--label': 'labels are recorded in the image config',
+  '--annotation': 'annotations are recorded in the image manifest',
+  // A bake target's inline Dockerfile, after bake substituted its variables: its RUN lines are the image's history.
+  'dockerfile-inline': "an inline Dockerfile's text is recorded in the image history",
+} as const;
 
 /**
  * `--label K=V` and `--annotation [TYPE:]K=V` (either also as `--flag=…`)
@@ -115,9 +120,17 @@ export interface GuardResult {
 
 /**
  * Refuses build-args that carry a secret; warns for credential-like names and
- * for build-args recorded by provenance mode=max.
+ * for build-args recorded by provenance mode=max. `scope` (a bake target:
+ * `target "a"`) starts every line, refusals and warnings alike.
  */
-export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secret[], allowed: ReadonlySet<string>, provenanceMax: boolean): GuardResult {
+export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secret[], allowed: ReadonlySet<string>, provenanceMax: boolean, scope?: string): GuardResult {
+  const { warnings, allowedEnvNames, refused } = guardAll(args, secrets, allowed, provenanceMax);
+  const within = (lines: readonly string[]) => (scope ? lines.map((l) => `${scope}: ${l}`) : [...lines]);
+  if (refused.length > 0) throw new LeakError(within(refused).join('\n'));
+  return { warnings: within(warnings), allowedEnvNames };
+}
+
+function guardAll(args: readonly BuildArg[], secrets: readonly Secret[], allowed: ReadonlySet<string>, provenanceMax: boolean): GuardResult & { refused: string[] } {
   const warnings: string[] = [];
   const allowedEnvNames: string[] = [];
   const refused: string[] = [];
@@ -138,11 +151,11 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
             '--allow-secret-build-arg does not extend to that. Use --provenance mode=min (or false), or mount the secret instead.',
         );
       } else if (allowed.has(a.name)) {
-        warnings.push(`${flag} ${a.name} carries secret "${carried.id}" and is let through by --allow-secret-build-arg: its value will be in the image (${recorded}).`);
+        warnings.push(`${shownArg(flag, a.name)} carries secret "${carried.id}" and is let through by --allow-secret-build-arg: its value will be in the image (${recorded}).`);
         if (a.fromEnv) allowedEnvNames.push(a.name);
       } else {
         refused.push(
-          `${flag} ${a.name} carries secret "${carried.id}" (${carried.source}); ${recorded}. ` +
+          `${shownArg(flag, a.name)} carries secret "${carried.id}" (${carried.source}); ${recorded}. ` +
             `Mount it instead: --secret id=${carried.id},from=${carried.source} and in the Dockerfile RUN --mount=type=secret,id=${carried.id} … $(cat /run/secrets/${carried.id}); ` +
             `to pass it anyway, add --allow-secret-build-arg ${a.name}.`,
         );
@@ -158,8 +171,12 @@ export function guardBuildArgs(args: readonly BuildArg[], secrets: readonly Secr
       if ((a.flag ?? '--build-arg') === '--build-arg' && looksLikeSecretName(a.name)) warnings.push(`provenance mode=max records build-arg values in the attestation, including --build-arg ${a.name}.`);
     }
   }
-  if (refused.length > 0) throw new LeakError(refused.join('\n'));
-  return { warnings, allowedEnvNames };
+  return { warnings, allowedEnvNames, refused };
+}
+
+/** How a refusal names what carries the value: `--build-arg NAME`, or `dockerfile-inline` alone. */
+function shownArg(flag: string, name: string): string {
+  return flag === name ? flag : `${flag} ${name}`;
 }
 
 /** `--provenance mode=max` or `--attest type=provenance,mode=max` among docker's args. */

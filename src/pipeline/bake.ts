@@ -95,6 +95,7 @@ export async function bakeJob(args: BakeArgs): Promise<Job | undefined> {
         args: [
           ...Object.entries(t.args).map(([name, value]) => ({ name, value, fromEnv: false })),
           ...Object.entries(t.labels).map(([name, value]) => ({ flag: '--label' as const, name, value, fromEnv: false })),
+          ...(t.dockerfileInline === undefined ? [] : [{ flag: 'dockerfile-inline', name: 'dockerfile-inline', value: t.dockerfileInline, fromEnv: false }]),
         ],
       })),
     provenanceMax: wantsProvenanceMax(args.bakeArgs) || targets.some((t) => t.attest.some((a) => /type=provenance/.test(a) && /mode=max/.test(a))),

@@ -135,8 +135,8 @@ export async function runPipeline(prepare: () => Promise<Job | undefined>, repor
   const warnings = new Set<string>();
   const letThrough = new Set<string>();
   for (const { scope, args } of job.buildArgs()) {
-    const guard = guardBuildArgs(args, resolution.values, new Set(options.allowSecretBuildArg), job.provenanceMax);
-    guard.warnings.forEach((w) => warnings.add(scope ? `${scope}: ${w}` : w));
+    const guard = guardBuildArgs(args, resolution.values, new Set(options.allowSecretBuildArg), job.provenanceMax, scope);
+    guard.warnings.forEach((w) => warnings.add(w));
     guard.allowedEnvNames.forEach((n) => letThrough.add(n));
   }
   warnings.forEach((w) => warn(w));

@@ -125,8 +125,22 @@ describe('secbuild bake (argv and files only)', () => {
     const rec = record(print({ a: { context: 'app', dockerfile: 'Dockerfile', args: { LEAK: VALUE } } }));
     const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
     expect(r.code).toBe(4);
-    expect(r.stderr).toContain('--build-arg LEAK carries secret "tok"');
+    expect(r.stderr).toContain('target "a": --build-arg LEAK carries secret "tok"');
     expect(r.stderr).not.toContain(VALUE);
     expect(rec.runs()).toEqual([]);
+  });
+
+  test("a target's dockerfile-inline carrying a secret (bake substituted a variable that holds it) is refused (exit 4) before bake runs; --allow-secret-build-arg dockerfile-inline lets it through", async () => {
+    const inline = `FROM x\nRUN --mount=type=secret,id=tok true\nRUN echo ${VALUE} > /dev/null\n`;
+    const rec = record(print({ a: { context: 'app', 'dockerfile-inline': inline } }));
+    const r = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK'], { env: rec.env, cwd: proj.dir });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/target "a": dockerfile-inline carries secret "tok" \(env:MYTOK\); an inline Dockerfile's text is recorded in the image history/);
+    expect(r.stderr).not.toContain(VALUE);
+    expect(rec.runs()).toEqual([]);
+    const allowed = await runCli(['bake', '--secret', 'id=tok,from=env:MYTOK', '--allow-secret-build-arg', 'dockerfile-inline'], { env: rec.env, cwd: proj.dir });
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toContain('target "a": dockerfile-inline carries secret "tok" and is let through by --allow-secret-build-arg');
+    expect(allowed.stderr).not.toContain(VALUE);
   });
 });
