@@ -14,6 +14,10 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { listDir, nonce, runCli, sandbox, startCli, tree, waitFor } from '../helpers/cli.js';
 import { fakeDocker } from '../helpers/fake-docker.js';
 
+/** A secret's owner when the compose file names none: Compose's uid 0 / gid 0 as root, the user's own otherwise (only root can give a file away). */
+const UID = process.getuid?.() ?? 0;
+const GID = process.getgid?.() ?? 0;
+
 describe('secbuild run / compose up: remote daemons and dry runs (fake docker: argv only)', () => {
   const box = sandbox();
   const fake = fakeDocker(box);
@@ -87,7 +91,7 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
     const rec = fake.record({ DB_PASSWORD: value });
     const r = await runCli(['compose', 'up', '--dry-run', '-d'], { env: rec.env, cwd: project.dir });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/secret db: .*\/secbuild-\d+-XXXXXX\/00-db, uid 1000, gid 0, mode 0400/);
+    expect(r.stdout).toMatch(new RegExp(`secret db: .*/secbuild-\\d+-XXXXXX/00-db, uid 1000, gid ${GID}, mode 0400`));
     expect(r.stdout).toMatch(/"db": !override \{\n\s+"file": ".*\/00-db"/);
     expect(r.stdout).toMatch(/ compose -f .*compose\.yaml -f .*\/00-compose-override up -d$/m);
     expect(r.stdout + r.stderr).not.toContain(value);
@@ -128,7 +132,7 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
       const rec = fake.record({ DB_PASSWORD: value });
       const r = await runCli(['compose', 'up', '--dry-run', 'app'], { env: rec.env, cwd: t.dir });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/secret dbpw: .*\/00-dbpw, uid 0, gid 0, mode 0444/);
+      expect(r.stdout).toMatch(new RegExp(`secret dbpw: .*/00-dbpw, uid ${UID}, gid ${GID}, mode 0444`));
       expect(r.stdout).toMatch(/"dbpw": !override \{\n\s+"file": ".*\/00-dbpw"/);
       const noDeps = await runCli(['compose', 'up', '--dry-run', '--no-deps', 'app'], { env: rec.env, cwd: t.dir });
       expect(noDeps.code, noDeps.stderr).toBe(0);
@@ -155,7 +159,7 @@ describe('secbuild run / compose up: remote daemons and dry runs (fake docker: a
       const rec = fake.record({ GH: value });
       const r = await runCli(['compose', 'up', '--dry-run'], { env: rec.env, cwd: t.dir });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/secret netrc: .*\/secbuild-\d+-XXXXXX\/\d+-netrc, uid 0, gid 0, mode 0444/);
+      expect(r.stdout).toMatch(new RegExp(`secret netrc: .*/secbuild-\\d+-XXXXXX/\\d+-netrc, uid ${UID}, gid ${GID}, mode 0444`));
       expect(r.stdout + r.stderr).not.toContain(value);
       expect(rec.runs()).toEqual([]);
       expect(listDir(box.tmp)).toEqual([]);
