@@ -38,13 +38,16 @@ export function parseBuildArgFlags(values: readonly string[], env: NodeJS.Proces
   });
 }
 
-/** The build flags besides --build-arg whose K=V the image keeps, and where (the guard's refusal says so). */
-const IMAGE_RECORDED = {
+/** The build flags besides --build-arg whose K=V the image keeps (parseLabelFlags reads them). */
+const RECORDED_FLAGS = ['--label', '--annotation'] as const;
+
+/** Where the image keeps what the guard refuses, by BuildArg.flag (the refusal says so); a build-arg's otherwise. */
+const IMAGE_RECORDED: Readonly<Record<string, string>> = {
   '--label': 'labels are recorded in the image config',
   '--annotation': 'annotations are recorded in the image manifest',
   // A bake target's inline Dockerfile, after bake substituted its variables: its RUN lines are the image's history.
   'dockerfile-inline': "an inline Dockerfile's text is recorded in the image history",
-} as const;
+};
 
 /**
  * `--label K=V` and `--annotation [TYPE:]K=V` (either also as `--flag=…`)
@@ -55,7 +58,7 @@ export function parseLabelFlags(dockerArgs: readonly string[]): BuildArg[] {
   const out: BuildArg[] = [];
   for (let i = 0; i < dockerArgs.length; i++) {
     const a = dockerArgs[i]!;
-    const flag = Object.keys(IMAGE_RECORDED).find((f) => a === f || a.startsWith(`${f}=`)) as keyof typeof IMAGE_RECORDED | undefined;
+    const flag = RECORDED_FLAGS.find((f) => a === f || a.startsWith(`${f}=`));
     if (!flag) continue;
     const value = a === flag ? dockerArgs[++i] : a.slice(flag.length + 1);
     if (value === undefined) continue;
@@ -142,7 +145,7 @@ function guardAll(args: readonly BuildArg[], secrets: readonly Secret[], allowed
       continue;
     }
     if (carried) {
-      const recorded = flag in IMAGE_RECORDED ? IMAGE_RECORDED[flag as keyof typeof IMAGE_RECORDED] : 'build-args are recorded in the image history and the build cache';
+      const recorded = IMAGE_RECORDED[flag] ?? 'build-args are recorded in the image history and the build cache';
       if (allowed.has(a.name) && provenanceMax && flag === '--build-arg') {
         // Decided (issue 23): refuse. The attestation goes wherever the image goes (pushed beside it, in --metadata-file)
         // and --verify does not search a registry's attestations: the opt-in names the image history, not that.

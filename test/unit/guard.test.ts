@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { LeakError } from '../../src/util/errors.js';
-import { carriedSecret, guardBuildArgs, parseBuildArgFlags, wantsProvenanceMax } from '../../src/guards/build-args.js';
+import { carriedSecret, guardBuildArgs, parseBuildArgFlags, parseLabelFlags, wantsProvenanceMax } from '../../src/guards/build-args.js';
 import { Secret } from '../../src/secrets/secret.js';
 
 const tok = new Secret('tok', 'env:TOKEN', Buffer.from('s3cr3t-value/+x'));
@@ -71,6 +71,15 @@ describe('guardBuildArgs', () => {
   test('provenance mode=max adds a warning per credential-like name', () => {
     const r = guardBuildArgs(parseBuildArgFlags(['GITHUB_TOKEN=x', 'NODE_ENV=production'], {}), [tok], new Set(), true);
     expect(r.warnings.filter((w) => w.includes('provenance'))).toEqual([expect.stringMatching(/including --build-arg GITHUB_TOKEN/)]);
+  });
+});
+
+describe('parseLabelFlags', () => {
+  test('--label and --annotation, spaced or with =; a positional word (a context named dockerfile-inline) is no flag', () => {
+    expect(parseLabelFlags(['dockerfile-inline', '--label', 'k=v', '--annotation=manifest:a=b', '-t', 'x'])).toEqual([
+      { flag: '--label', name: 'k', value: 'v', fromEnv: false },
+      { flag: '--annotation', name: 'manifest:a', value: 'b', fromEnv: false },
+    ]);
   });
 });
 
