@@ -165,6 +165,9 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
       ];
     },
     async run(ctx) {
+      // This run's label value (RUN_LABEL): the run directory's name.
+      const run = basename(ctx.dir);
+      const stopOurs = () => stopProject(engine.bin, project.name, run, ctx.env);
       for (const f of ctx.files) {
         const o = secrets.ownership.get(f.id);
         if (!o) continue;
@@ -172,24 +175,24 @@ export async function composeUpJob(args: ComposeArgs): Promise<Job> {
         setOwnership(f.path, f.id, o);
       }
       const override = ctx.write(overrideId(ctx.files.map((f) => f.id)), overrideOf(ctx.files, ctx.dir).text);
-      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name, run: basename(ctx.dir) })));
+      writeExclusive(join(ctx.dir, 'reap'), Buffer.from(stopScript({ docker: engine.bin, env: ctx.env, project: project.name, run })));
       if (args.detach) writeExclusive(join(ctx.dir, KEPT_PROJECT_FILE), Buffer.from(project.name));
       let code: number;
       try {
         code = await ctx.docker(argvFor(override));
       } catch (err) {
-        await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
+        await stopOurs();
         throw err;
       }
       if (code !== 0) {
-        await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
+        await stopOurs();
         throw new DockerExit(code);
       }
       if (args.detach) {
         try {
-          await ctx.keep({ project: project.name, run: basename(ctx.dir) });
+          await ctx.keep({ project: project.name, run });
         } catch (err) {
-          await stopProject(engine.bin, project.name, basename(ctx.dir), ctx.env);
+          await stopOurs();
           throw err;
         }
       }
