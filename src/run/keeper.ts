@@ -46,17 +46,14 @@ export function runContainersFilter(project: string, run: string): string[] {
   return ['--filter', `label=com.docker.compose.project=${project}`, '--filter', `label=${RUN_LABEL}=${run}`];
 }
 
+// After the named parameters come the `docker ps` filter words of what is waited for (startKeeper: by id, or runContainersFilter).
 const SCRIPT = `
-dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; run=$8
+dir=$1; id=$2; node=$3; remove=$4; docker=$5; kind=$6; name=$7; shift 7
 gone() {
-  if [ "$kind" = container ]; then
-    out=$("$docker" ps -aq --no-trunc --filter "id=$name" 2>/dev/null 3>&-) || return 1
-  else
-    out=$("$docker" ps -aq --filter "label=com.docker.compose.project=$name" --filter "label=${RUN_LABEL}=$run" 2>/dev/null 3>&-) || return 1
-  fi
+  out=$("$docker" ps -aq --no-trunc "$@" 2>/dev/null 3>&-) || return 1
   [ -z "$out" ]
 }
-while ! gone; do
+while ! gone "$@"; do
   [ -d "$dir" ] || exit 0
   [ "$kind" = container ] && "$docker" wait "$name" >/dev/null 2>&1 3>&-
   sleep 2
@@ -89,8 +86,10 @@ export function keeperEnv(env: ChildEnv, daemon: string | undefined): ChildEnv {
 /** Starts the keeper of `dir` (see the header); returns its pid. Throws when it cannot start. */
 export function startKeeper(o: { dir: string; alive: number | undefined; docker: string; daemon: string | undefined; env: ChildEnv; for: KeptFor }): number | undefined {
   const st = lstatSync(o.dir);
-  const [kind, name, run] = 'container' in o.for ? ['container', o.for.container, ''] : ['project', o.for.project, o.for.run];
-  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name, run], {
+  const [kind, name, filter] = 'container' in o.for
+    ? ['container', o.for.container, ['--filter', `id=${o.for.container}`]]
+    : ['project', o.for.project, runContainersFilter(o.for.project, o.for.run)];
+  const child = spawnDetached('/bin/sh', ['-c', SCRIPT, 'secbuild-keeper', o.dir, `${st.dev}:${st.ino}`, process.execPath, REMOVE_PROGRAM, o.docker, kind, name, ...filter], {
     env: keeperEnv(o.env, o.daemon),
     keep: o.alive === undefined ? [] : [o.alive],
   });
